@@ -1,0 +1,1 @@
+"""DuckDB schema, importers, validation reports and the demo-city generator."""

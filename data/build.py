@@ -1,0 +1,426 @@
+"""Build the database from a folder of import files, atomically.
+
+The build writes a new DuckDB file beside the live one and moves it into place only when
+every step has succeeded, so a failed or interrupted build leaves the previous database
+exactly as it was, and viewers holding the old file keep reading it.
+
+Steps: boundaries → enterprises (validate, coordinates to WGS-84, H3 cells, township/grid/park
+by point-in-polygon) → inspections, hazards, enforcement, incidents → area aggregates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from data import tables as T
+from data import vocab
+from data.readers import ROW, ImportFileError, read_boundary_file, read_table_file
+from data.validate import issue_rows, lit, map_headers, q, validate_staged
+from geo import h3cells
+from geo.crs import geometries_to_wgs84, normalise_crs_name
+from geo.spatial import load_spatial, points_in_polygons
+
+Progress = Callable[[str, float], None]
+
+MANIFEST = "manifest.json"
+#: File names looked for when a folder has no manifest.
+DEFAULT_FILES = {
+    "county": "county.geojson",
+    "township": "township.geojson",
+    "grid": "grid.geojson",
+    "park": "park.geojson",
+    "enterprise": "enterprise.csv",
+    "inspection": "inspection.csv",
+    "hazard": "hazard.csv",
+    "enforcement": "enforcement.csv",
+    "incident": "incident.csv",
+}
+REQUIRED_FILES = ("township", "enterprise")
+
+
+class BuildError(RuntimeError):
+    """The build could not finish; the previous database is untouched."""
+
+
+@dataclass
+class FileReport:
+    file: str
+    table: str
+    crs: str
+    rows_read: int
+    accepted: int
+    rejected: int
+    warnings: int
+
+
+@dataclass
+class BuildReport:
+    db_path: Path
+    files: list[FileReport] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    unplaced_enterprises: int = 0
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total_s(self) -> float:
+        return sum(self.timings_s.values())
+
+
+def read_manifest(source_dir: Path) -> dict:
+    """The folder's manifest, or defaults (WGS-84, standard file names) if it has none."""
+    path = source_dir / MANIFEST
+    manifest: dict = {"files": {}}
+    if path.exists():
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise BuildError(f"{MANIFEST}: 不是有效的 JSON（第 {exc.lineno} 行）") from exc
+    files = manifest.setdefault("files", {})
+    for table, name in DEFAULT_FILES.items():
+        if table not in files and (source_dir / name).exists():
+            files[table] = {"path": name}
+    for table in files:
+        if table not in T.TABLES_BY_NAME:
+            raise BuildError(f"{MANIFEST}: 未知的数据表“{table}”")
+    missing = [t for t in REQUIRED_FILES if t not in files]
+    if missing:
+        raise BuildError(f"{source_dir}: 缺少必需的数据文件：" + "、".join(missing))
+    return manifest
+
+
+def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a database with spatial loaded."""
+    con = duckdb.connect(str(path), read_only=read_only)
+    load_spatial(con)
+    return con
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table of the data model and record the schema version."""
+    for table in T.TABLES:
+        con.execute(T.table_ddl(table))
+    for ddl in T.META_DDL:
+        con.execute(ddl)
+    con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(T.SCHEMA_VERSION)])
+
+
+def _print_progress(stage: str, fraction: float) -> None:
+    print(f"[{fraction * 100:5.1f}%] {stage}", flush=True)
+
+
+def build_database(
+    source_dir: Path | str,
+    db_path: Path | str,
+    progress: Progress | None = _print_progress,
+    memory_limit: str = "3GB",
+) -> BuildReport:
+    """Build ``db_path`` from the import files in ``source_dir``.
+
+    Parameters
+    ----------
+    source_dir : path
+        Folder with a ``manifest.json`` (or the default file names).
+    db_path : path
+        The database to replace. It is replaced only if the whole build succeeds.
+    progress : callable(stage, fraction) or None
+        Called as each step starts.
+
+    Returns
+    -------
+    BuildReport
+        Per-file counts (rows read = accepted + rejected) and per-stage timings in seconds.
+
+    Raises
+    ------
+    BuildError
+        A file cannot be imported at all; the message names the file and the problem.
+    """
+    source_dir, db_path = Path(source_dir), Path(db_path)
+    manifest = read_manifest(source_dir)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(f"{db_path.name}.building-{os.getpid()}")
+    for leftover in (tmp, Path(str(tmp) + ".wal")):
+        leftover.unlink(missing_ok=True)
+    report = BuildReport(db_path=db_path)
+    say = progress or (lambda stage, fraction: None)
+    con = connect(tmp)
+    try:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute("SET preserve_insertion_order = false")
+        _build(con, source_dir, manifest, report, say)
+        con.execute("CHECKPOINT")
+        con.close()
+        os.replace(tmp, db_path)
+    except ImportFileError as exc:
+        raise BuildError(str(exc)) from exc
+    finally:
+        try:
+            con.close()
+        except duckdb.Error:
+            pass
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    say("完成", 1.0)
+    return report
+
+
+class _Timer:
+    def __init__(self, report: BuildReport, say: Progress, fraction: float, stage: str, label: str):
+        self.report, self.stage = report, stage
+        say(label, fraction)
+
+    def __enter__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.report.timings_s[self.stage] = (
+            self.report.timings_s.get(self.stage, 0.0) + time.perf_counter() - self.t0
+        )
+
+
+def _build(con, source_dir: Path, manifest: dict, report: BuildReport, say: Progress) -> None:  # type: ignore[no-untyped-def]
+    create_schema(con)
+    files = manifest["files"]
+    with _Timer(report, say, 0.02, "boundaries", "读取边界（区县、乡镇、网格、园区）"):
+        for name in ("county", "township", "grid", "park"):
+            if name in files:
+                _import_boundaries(con, source_dir, T.TABLES_BY_NAME[name], files[name], report)
+    stg = _load_ledger(con, source_dir, T.ENTERPRISE, files["enterprise"], report, say, 0.15)
+    ok = _validate(con, stg, T.ENTERPRISE, files["enterprise"], report, say, 0.25)
+    with _Timer(report, say, 0.40, "h3", "计算 H3 网格（7、8、9 级）"):
+        _h3_cells(con, ok)
+    with _Timer(report, say, 0.50, "spatial_join", "落点到乡镇、网格、园区"):
+        _place(con, ok, with_park=True)
+    with _Timer(report, say, 0.62, "insert", "写入企业表"):
+        _insert_enterprises(con, ok, files["enterprise"]["path"])
+        report.unplaced_enterprises = _report_unplaced(con, T.ENTERPRISE, files["enterprise"]["path"])
+    for i, spec in enumerate((T.INSPECTION, T.HAZARD, T.ENFORCEMENT, T.INCIDENT)):
+        if spec.name not in files:
+            continue
+        frac = 0.66 + 0.06 * i
+        stg = _load_ledger(con, source_dir, spec, files[spec.name], report, say, frac)
+        ok = _validate(con, stg, spec, files[spec.name], report, say, frac + 0.02)
+        with _Timer(report, say, frac + 0.03, "insert", f"写入{spec.title}"):
+            if spec is T.INCIDENT:
+                _h3_cells(con, ok)
+                _place(con, ok, with_park=False)
+            _insert_plain(con, ok, spec, files[spec.name]["path"])
+            if spec is T.INCIDENT:
+                _report_unplaced(con, T.INCIDENT, files[spec.name]["path"])
+    _finish_file_reports(con, report)
+    with _Timer(report, say, 0.92, "aggregate", "汇总到 H3 网格与乡镇"):
+        from scoring.aggregate import build_aggregates
+
+        build_aggregates(con)
+    meta = {
+        "built_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "source": str(manifest.get("name", source_dir.name)),
+        "illustrative": "1" if manifest.get("illustrative") else "0",
+        "data_note": str(manifest.get("data_note", "")),
+        "as_of": str(manifest.get("as_of", "")),
+        "city_name": str(manifest.get("city_name", "")),
+    }
+    con.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
+    report.meta = meta
+
+
+def _file_crs(entry: dict) -> str:
+    return normalise_crs_name(entry.get("crs", "EPSG:4326"))
+
+
+def _load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,  # type: ignore[no-untyped-def]
+                 say: Progress, fraction: float) -> tuple[str, list[str]]:
+    with _Timer(report, say, fraction, "load", f"读取{spec.title}：{entry['path']}"):
+        path = source_dir / entry["path"]
+        if not path.exists():
+            raise ImportFileError(entry["path"], "文件不存在")
+        table = read_table_file(path)
+        table, unknown = map_headers(table, spec, entry["path"])
+        stg = f"_stg_{spec.name}"
+        con.register("_arrow_stage", table)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {stg} AS SELECT * FROM _arrow_stage")
+        con.unregister("_arrow_stage")
+        has_xy = any(c.kind == "lon" for c in spec.columns)
+        report.files.append(FileReport(entry["path"], spec.name,
+                                       _file_crs(entry) if has_xy else "—", table.num_rows, 0, 0, 0))
+    return stg, unknown
+
+
+def _validate(con, staged: tuple[str, list[str]], spec: T.Table, entry: dict,  # type: ignore[no-untyped-def]
+              report: BuildReport, say: Progress, fraction: float) -> str:
+    stg, unknown = staged
+    with _Timer(report, say, fraction, "validate", f"校验{spec.title}"):
+        return validate_staged(con, stg, spec, entry["path"], _file_crs(entry), unknown)
+
+
+def _h3_cells(con, ok: str) -> None:  # type: ignore[no-untyped-def]
+    arrays = con.execute(f"SELECT {ROW}, lat, lon FROM {ok}").fetchnumpy()
+    lat = np.asarray(arrays["lat"], dtype=np.float64)
+    lon = np.asarray(arrays["lon"], dtype=np.float64)
+    cols = {ROW: pa.array(np.asarray(arrays[ROW]), pa.int32())}
+    for res in h3cells.RESOLUTIONS:
+        cells = h3cells.latlng_to_cells(lat, lon, res)
+        cols[f"h3_r{res}"] = pa.array(np.where(cells == 0, None, cells), pa.uint64())
+    con.register("_h3_arrow", pa.table(cols))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _h3_{ok} AS SELECT * FROM _h3_arrow")
+    con.unregister("_h3_arrow")
+
+
+def _place(con, ok: str, with_park: bool) -> None:  # type: ignore[no-untyped-def]
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _pts AS SELECT {ROW} AS id, lon, lat FROM {ok}")
+    points_in_polygons(con, "_pts", "township", f"_tw_{ok}", "id", "code")
+    points_in_polygons(con, "_pts", "grid", f"_gr_{ok}", "id", "grid_id")
+    if with_park:
+        points_in_polygons(con, "_pts", "park", f"_pk_{ok}", "id", "park_id")
+
+
+def _insert_enterprises(con, ok: str, file: str) -> None:  # type: ignore[no-untyped-def]
+    spec = T.ENTERPRISE
+    imported = [c.name for c in spec.imported]
+    high = ", ".join(lit(s) for s in vocab.HIGH_FIRE_RISK_INDUSTRIES)
+    con.execute(
+        f"""INSERT INTO enterprise ({", ".join(q(c) for c in imported)}, high_fire_risk, park_id,
+              township_code, grid_id, h3_r7, h3_r8, h3_r9, source_file, source_row)
+        SELECT {", ".join("o." + q(c) for c in imported)}, coalesce(o.industry IN ({high}), false),
+               pk.park_id, tw.code, gr.grid_id, h.h3_r7, h.h3_r8, h.h3_r9, {lit(file)}, o.{ROW}
+        FROM {ok} o
+        JOIN _h3_{ok} h ON h.{ROW} = o.{ROW}
+        JOIN _tw_{ok} tw ON tw.id = o.{ROW}
+        JOIN _gr_{ok} gr ON gr.id = o.{ROW}
+        JOIN _pk_{ok} pk ON pk.id = o.{ROW}"""
+    )
+
+
+def _insert_plain(con, ok: str, spec: T.Table, file: str) -> None:  # type: ignore[no-untyped-def]
+    imported = [c.name for c in spec.imported]
+    cols = ", ".join(q(c) for c in imported)
+    if spec is T.INCIDENT:
+        con.execute(
+            f"""INSERT INTO incident ({cols}, township_code, grid_id, h3_r7, h3_r8, h3_r9,
+                  source_file, source_row)
+            SELECT {", ".join("o." + q(c) for c in imported)}, tw.code, gr.grid_id,
+                   h.h3_r7, h.h3_r8, h.h3_r9, {lit(file)}, o.{ROW}
+            FROM {ok} o JOIN _h3_{ok} h ON h.{ROW} = o.{ROW}
+            JOIN _tw_{ok} tw ON tw.id = o.{ROW} JOIN _gr_{ok} gr ON gr.id = o.{ROW}"""
+        )
+        return
+    con.execute(
+        f"""INSERT INTO {spec.name} ({cols}, source_file, source_row)
+        SELECT {cols}, {lit(file)}, {ROW} FROM {ok}"""
+    )
+
+
+def _report_unplaced(con, spec: T.Table, file: str) -> int:  # type: ignore[no-untyped-def]
+    """Warn about rows with coordinates that fall in no township (or no grid)."""
+    lon_header = spec.column("lon").header
+    con.execute(
+        f"""INSERT INTO import_issue
+        SELECT {lit(file)}, {lit(spec.name)}, source_row, {lit(lon_header)},
+               lon || ',' || lat, 'warning', 'outside_townships',
+               '坐标不在任何乡镇（街道）边界内，已保留但未归属乡镇'
+        FROM {spec.name} WHERE lon IS NOT NULL AND township_code IS NULL"""
+    )
+    con.execute(
+        f"""INSERT INTO import_issue
+        SELECT {lit(file)}, {lit(spec.name)}, source_row, {lit(lon_header)},
+               lon || ',' || lat, 'warning', 'outside_grids',
+               '坐标在乡镇内但不在任何网格内，已保留但未归属网格'
+        FROM {spec.name} WHERE township_code IS NOT NULL AND grid_id IS NULL"""
+    )
+    return int(con.execute(
+        f"SELECT count(*) FROM {spec.name} WHERE lon IS NOT NULL AND township_code IS NULL"
+    ).fetchone()[0])
+
+
+def _import_boundaries(con, source_dir: Path, spec: T.Table, entry: dict,  # type: ignore[no-untyped-def]
+                       report: BuildReport) -> None:
+    import shapely
+
+    file = entry["path"]
+    path = source_dir / file
+    if not path.exists():
+        raise ImportFileError(file, "文件不存在")
+    gdf = read_boundary_file(path)
+    declared = entry.get("crs")
+    crs = _file_crs(entry) if declared else (
+        gdf.crs.to_string() if gdf.crs is not None else "EPSG:4326")
+    attrs = pa.Table.from_pandas(gdf.drop(columns=gdf.geometry.name), preserve_index=False)
+    attrs = attrs.cast(pa.schema([
+        pa.field(n, pa.int32() if n == ROW else pa.string()) for n in attrs.column_names
+    ]))
+    attrs, unknown = map_headers(attrs, spec, file)
+    stg = f"_stg_{spec.name}"
+    con.register("_arrow_stage", attrs)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {stg} AS SELECT * FROM _arrow_stage")
+    con.unregister("_arrow_stage")
+    report.files.append(FileReport(file, spec.name, normalise_crs_name(crs), len(gdf), 0, 0, 0))
+
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    rows = gdf[ROW].to_numpy()
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
+    issue_rows(con, file, rows[missing], "几何", [""] * int(missing.sum()), "no_geometry",
+               "没有几何图形", "error", spec.name)
+    wrong = ~missing & ~polygonal
+    issue_rows(con, file, rows[wrong], "几何", [str(shapely.get_type_id(g)) for g in geoms[wrong]],
+               "not_polygon", "几何类型应为面（Polygon 或 MultiPolygon）", "error", spec.name)
+    usable = ~missing & polygonal
+    geoms = geometries_to_wgs84(np.where(usable, geoms, None), crs)
+    invalid = usable & ~shapely.is_valid(geoms)
+    if invalid.any():
+        issue_rows(con, file, rows[invalid], "几何",
+                   [shapely.is_valid_reason(g) for g in geoms[invalid]], "invalid_geometry",
+                   "几何图形不合法，已自动修复", "warning", spec.name)
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+    wkb = shapely.to_wkb(np.where(usable, geoms, None))
+    con.register("_geom_arrow", pa.table({ROW: pa.array(rows, pa.int32()),
+                                           "wkb": pa.array(list(wkb), pa.binary())}))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _geom AS SELECT * FROM _geom_arrow")
+    con.unregister("_geom_arrow")
+
+    ok = validate_staged(con, stg, spec, file, "EPSG:4326", unknown)
+    imported = [c.name for c in spec.imported]
+    derived = ", kind" if spec is T.TOWNSHIP else ""
+    kind_sql = (", CASE WHEN substr(o.code, 7, 3)::INT BETWEEN 1 AND 99 THEN '街道' "
+                "WHEN substr(o.code, 7, 3)::INT BETWEEN 100 AND 199 THEN '镇' "
+                "WHEN substr(o.code, 7, 3)::INT BETWEEN 200 AND 399 THEN '乡' ELSE '其他' END"
+                if spec is T.TOWNSHIP else "")
+    con.execute(
+        f"""INSERT INTO {spec.name} ({", ".join(q(c) for c in imported)}{derived}, geom)
+        SELECT {", ".join("o." + q(c) for c in imported)}{kind_sql}, ST_GeomFromWKB(g.wkb)
+        FROM {ok} o JOIN _geom g ON g.{ROW} = o.{ROW} WHERE g.wkb IS NOT NULL"""
+    )
+
+
+def _finish_file_reports(con, report: BuildReport) -> None:  # type: ignore[no-untyped-def]
+    """Fill accepted/rejected/warnings per file and record them in ``import_file``."""
+    counts = {
+        (f, sev): (rows, issues)
+        for f, sev, rows, issues in con.execute(
+            "SELECT file, severity, count(DISTINCT row), count(*) FROM import_issue GROUP BY ALL"
+        ).fetchall()
+    }
+    now = dt.datetime.now()
+    for fr in report.files:
+        fr.rejected = counts.get((fr.file, "error"), (0, 0))[0]
+        fr.accepted = fr.rows_read - fr.rejected
+        fr.warnings = counts.get((fr.file, "warning"), (0, 0))[1]
+        stored = con.execute(f"SELECT count(*) FROM {fr.table} WHERE "
+                             + ("source_file = ?" if "source_file" in
+                                {c.name for c in T.TABLES_BY_NAME[fr.table].columns} else "? IS NOT NULL"),
+                             [fr.file]).fetchone()[0]
+        if stored != fr.accepted:
+            raise BuildError(f"{fr.file}: 内部错误，接受 {fr.accepted} 行但写入 {stored} 行")
+        con.execute("INSERT INTO import_file VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [fr.file, fr.table, fr.crs, fr.rows_read, fr.accepted, fr.rejected,
+                     fr.warnings, now])

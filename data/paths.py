@@ -1,0 +1,27 @@
+"""Where the app keeps its files: one configurable data directory.
+
+``RISKMAP_DATA_DIR`` overrides the default ``var/`` inside the repository (git-ignored).
+Nothing is written at import time; callers create directories when they write.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """The data directory (not created here)."""
+    return Path(os.environ.get("RISKMAP_DATA_DIR") or REPO_ROOT / "var")
+
+
+def db_path() -> Path:
+    """The DuckDB database file the app reads."""
+    return data_dir() / "riskmap.duckdb"
+
+
+def demo_source_dir() -> Path:
+    """Where the demo generator writes its import files."""
+    return data_dir() / "demo"

@@ -1,0 +1,132 @@
+"""Read import files into string tables, keeping every row and its spreadsheet row number.
+
+Everything is read as text; typing and validation happen in one place (``data.validate``)
+so that a bad cell becomes a reported issue instead of a failed read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+
+ROW = "_row"  # spreadsheet row number: the header is row 1, the first record row 2
+
+
+class ImportFileError(ValueError):
+    """A file that cannot be imported at all (unreadable, missing required columns...)."""
+
+    def __init__(self, file: str, message: str):
+        super().__init__(f"{file}: {message}")
+        self.file = file
+        self.message = message
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) if the first 1 MB decodes as UTF-8, else GB18030."""
+    head = path.read_bytes()[: 1 << 20]
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the 1 MB boundary is still UTF-8.
+        if exc.start < len(head) - 4:
+            return "gb18030"
+    return "utf-8"
+
+
+def read_csv_strings(path: Path) -> pa.Table:
+    """Read a CSV file as a table of strings plus the ``_row`` column."""
+    import pyarrow.csv as pacsv
+
+    encoding = detect_encoding(path)
+    with open(path, encoding=encoding, newline="") as f:
+        header_line = f.readline().lstrip("\ufeff")
+    import csv
+
+    names = next(csv.reader([header_line]), [])
+    if not names:
+        raise ImportFileError(path.name, "文件为空或没有表头")
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding=encoding, block_size=16 << 20),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    # pyarrow keeps a UTF-8 BOM out of the first name only for utf8; normalise anyway.
+    table = table.rename_columns([str(n).lstrip("\ufeff").strip() for n in table.column_names])
+    rows = pa.array(range(2, table.num_rows + 2), type=pa.int32())
+    return table.append_column(ROW, rows)
+
+
+def _cell_to_str(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_xlsx_strings(path: Path) -> pa.Table:
+    """Read the first sheet of an xlsx workbook as a table of strings plus ``_row``."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        header = next(it, None)
+        if not header:
+            raise ImportFileError(path.name, "工作表为空或没有表头")
+        names = [str(h).strip() if h is not None else "" for h in header]
+        cols: list[list[str | None]] = [[] for _ in names]
+        rows: list[int] = []
+        for i, record in enumerate(it, start=2):
+            if record is None or all(v is None for v in record):
+                continue  # trailing blank rows of a sheet are not records
+            for j in range(len(names)):
+                cols[j].append(_cell_to_str(record[j]) if j < len(record) else None)
+            rows.append(i)
+    finally:
+        wb.close()
+    arrays = [pa.array(c, type=pa.string()) for c in cols] + [pa.array(rows, type=pa.int32())]
+    return pa.table(arrays, names=[*names, ROW])
+
+
+def read_table_file(path: Path) -> pa.Table:
+    """Read a CSV or xlsx ledger as strings; raise :class:`ImportFileError` if unreadable."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt"):
+            return read_csv_strings(path)
+        if suffix in (".xlsx", ".xlsm"):
+            return read_xlsx_strings(path)
+    except ImportFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser failure is the file's problem
+        raise ImportFileError(path.name, f"无法读取：{exc}") from exc
+    raise ImportFileError(path.name, f"不支持的文件类型 {suffix}（支持 csv、xlsx）")
+
+
+def read_boundary_file(path: Path):  # type: ignore[no-untyped-def]
+    """Read a GeoJSON / Shapefile / GeoPackage as a GeoDataFrame with string attributes."""
+    import geopandas as gpd
+
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # noqa: BLE001
+        raise ImportFileError(path.name, f"无法读取边界文件：{exc}") from exc
+    for col in gdf.columns:
+        if col != gdf.geometry.name:
+            gdf[col] = gdf[col].map(_cell_to_str).astype(object)
+    gdf[ROW] = range(1, len(gdf) + 1)  # features are numbered from 1
+    return gdf

@@ -1,0 +1,1 @@
+"""Coordinates, H3 cells and point-in-polygon joins. Imports nothing of ours."""

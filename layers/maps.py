@@ -1,0 +1,77 @@
+"""Ready-made maps: specs + datasets + legend for a page or a snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.h3cells import cells_to_str
+from layers.colors import Bins, nice_count_bins
+from layers.spec import Legend, LegendEntry, LayerSpec
+
+
+@dataclass
+class MapBundle:
+    specs: list[LayerSpec]
+    datasets: dict[str, list[dict[str, Any]]]
+    legend: Legend
+    bins: Bins
+    view_points: tuple[list[float], list[float]]
+
+
+def polygon_records(geoms: Any, props: pd.DataFrame) -> list[dict[str, Any]]:
+    """One record per polygon part: exterior ring as [[lon, lat], ...] plus properties."""
+    out = []
+    for geom, (_, row) in zip(geoms, props.iterrows()):
+        if geom is None or geom.is_empty:
+            continue
+        for part in shapely.get_parts(geom):
+            ring = np.round(shapely.get_coordinates(part.exterior), 5).tolist()
+            out.append({"polygon": ring, **row.to_dict()})
+    return out
+
+
+def overview_map(hexes: pd.DataFrame, townships: pd.DataFrame, labels: dict[str, str],
+                 show_names: bool = True) -> MapBundle:
+    """City overview: H3 hexes coloured by enterprise count under township boundaries.
+
+    Parameters
+    ----------
+    hexes : DataFrame with ``cell`` (uint64) and ``enterprises``
+    townships : DataFrame with ``code``, ``name``, ``geom`` and ``enterprises``
+    labels : translated strings: ``legend_title``, ``tip_hex`` and ``tip_township``
+        (format strings with ``{n}`` and ``{name}``), ``legend_note``.
+    """
+    bins = nice_count_bins(hexes["enterprises"].to_numpy())
+    hex_rows = [
+        {"hex": h, "color": c, "tip": labels["tip_hex"].format(n=int(n))}
+        for h, c, n in zip(cells_to_str(hexes["cell"].to_numpy()),
+                           bins.colors_for(hexes["enterprises"].to_numpy()),
+                           hexes["enterprises"].to_numpy())
+    ]
+    props = pd.DataFrame({
+        "name": townships["name"].astype(str),
+        "tip": [labels["tip_township"].format(name=nm, n=int(n))
+                for nm, n in zip(townships["name"], townships["enterprises"])],
+    })
+    poly_rows = polygon_records(townships["geom"], props)
+    centres = shapely.point_on_surface(np.asarray(townships["geom"], dtype=object))
+    xy = shapely.get_coordinates(centres)
+    text_rows = [{"position": [round(x, 5), round(y, 5)], "text": str(nm)}
+                 for (x, y), nm in zip(xy, townships["name"])]
+    specs = [
+        LayerSpec("hex", "h3", "hexes", pickable=True),
+        LayerSpec("townships", "polygon", "township_polygons", pickable=True,
+                  vis={"filled": True, "get_fill_color": [0, 0, 0, 0]}),
+        LayerSpec("township_names", "text", "township_labels", visible=show_names),
+    ]
+    legend = Legend(labels["legend_title"],
+                    tuple(LegendEntry(c, lab) for c, lab in zip(bins.colors, bins.labels())),
+                    labels.get("legend_note", ""))
+    return MapBundle(specs, {"hexes": hex_rows, "township_polygons": poly_rows,
+                             "township_labels": text_rows}, legend, bins,
+                     (xy[:, 0].tolist(), xy[:, 1].tolist()))

@@ -1,0 +1,104 @@
+"""Turn layer specs and datasets into a pydeck Deck, with no basemap by default.
+
+Tooltips are plain text (deck.gl sets ``innerText``), so names imported from user files
+are never interpreted as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from layers.spec import LAYER_TYPES, Legend, LayerSpec
+
+CJK_FONTS = '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif'
+
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "h3": {"get_hexagon": "hex", "get_fill_color": "color", "extruded": False, "opacity": 0.75,
+           "stroked": False},
+    "polygon": {"get_polygon": "polygon", "filled": False, "stroked": True,
+                "get_line_color": [60, 60, 60], "line_width_min_pixels": 1},
+    "text": {"get_position": "position", "get_text": "text", "get_size": 13, "get_color": [30, 30, 30],
+             "character_set": "auto", "font_family": CJK_FONTS, "get_text_anchor": '"middle"',
+             "get_alignment_baseline": '"center"', "outline_width": 2, "outline_color": [255, 255, 255],
+             "font_settings": {"sdf": True}},
+    "scatter": {"get_position": "position", "get_fill_color": "color", "get_radius": 60,
+                "radius_min_pixels": 2},
+}
+
+
+class LayerDataError(ValueError):
+    """A dataset lacks a column its layer needs."""
+
+
+def check_datasets(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mapping]]) -> None:
+    for spec in specs:
+        if spec.data not in datasets:
+            raise LayerDataError(f"layer {spec.id!r}: no dataset {spec.data!r}")
+        rows = datasets[spec.data]
+        if len(rows):
+            missing = [c for c in spec.required_columns if c not in rows[0]]
+            if missing:
+                raise LayerDataError(f"layer {spec.id!r}: dataset {spec.data!r} lacks {missing}")
+
+
+def view_for(lon: Sequence[float], lat: Sequence[float]) -> dict[str, float]:
+    """A view centred on the points, zoomed to fit them roughly (web-mercator zoom)."""
+    lo, la = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    ok = np.isfinite(lo) & np.isfinite(la)
+    if not ok.any():
+        return {"longitude": 120.65, "latitude": 27.85, "zoom": 9.0}
+    lo, la = lo[ok], la[ok]
+    span = max(lo.max() - lo.min(), (la.max() - la.min()) * 1.2, 0.01)
+    zoom = float(np.clip(np.log2(360 / span) - 0.2, 3, 16))
+    return {"longitude": float((lo.min() + lo.max()) / 2), "latitude": float((la.min() + la.max()) / 2),
+            "zoom": round(zoom, 2)}
+
+
+def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mapping]],
+              view: Mapping[str, float], basemap_url: str | None = None, height: int = 640):  # type: ignore[no-untyped-def]
+    """Build a ``pydeck.Deck`` from specs.
+
+    Parameters
+    ----------
+    basemap_url : str, optional
+        An XYZ tile URL template. None (the default) draws no basemap: fully offline.
+    """
+    import pydeck as pdk
+
+    check_datasets(specs, datasets)
+    layers = []
+    if basemap_url:
+        layers.append(pdk.Layer("TileLayer", data=basemap_url, id="basemap", min_zoom=0, max_zoom=18,
+                                tile_size=256))
+    for spec in specs:
+        if not spec.visible:
+            continue
+        kwargs = {**_DEFAULTS[spec.type], **spec.vis}
+        layers.append(pdk.Layer(LAYER_TYPES[spec.type][0], data=list(datasets[spec.data]), id=spec.id,
+                                pickable=spec.pickable, **kwargs))
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=pdk.ViewState(**view, pitch=0, bearing=0),
+        map_provider=None,
+        map_style=None,
+        tooltip={"text": "{tip}"},
+        height=height,
+    )
+
+
+def legend_html(legend: Legend) -> str:
+    """A compact HTML legend; every label is escaped (labels may carry imported names)."""
+    items = "".join(
+        f'<span style="display:inline-flex;align-items:center;margin-right:12px;white-space:nowrap">'
+        f'<span style="width:16px;height:12px;background:rgb{tuple(e.color)};'
+        f'border:1px solid #888;margin-right:4px;display:inline-block"></span>'
+        f"{html.escape(e.label)}</span>"
+        for e in legend.entries
+    )
+    note = f'<div style="color:#666;font-size:0.8em">{html.escape(legend.note)}</div>' if legend.note else ""
+    return (f'<div style="font-size:0.9em;line-height:1.8"><b>{html.escape(legend.title)}</b>'
+            f"&nbsp;&nbsp;{items}{note}</div>")

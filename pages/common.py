@@ -1,0 +1,75 @@
+"""What every page shares: the database connection, the language, the data-note badge."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import streamlit as st
+
+from data import paths
+from riskmap.i18n import t
+
+
+def lang() -> str:
+    return st.session_state.get("lang", "zh")
+
+
+def tr(key: str, **fmt: object) -> str:
+    return t(key, lang(), **fmt)
+
+
+@st.cache_resource(max_entries=2)
+def _connect(path: str, mtime: float):  # type: ignore[no-untyped-def]
+    from data.build import connect
+
+    # Read-only: a rebuild writes a new file and swaps it in; this one stays readable.
+    return connect(path, read_only=True)
+
+
+def connection():  # type: ignore[no-untyped-def]
+    """A read-only connection to the current database, or None if there is none yet."""
+    path = paths.db_path()
+    if not path.exists():
+        return None
+    return _connect(str(path), os.path.getmtime(path)).cursor()
+
+
+def db_version() -> float:
+    """Changes whenever the database file is replaced (used as a cache key)."""
+    path = paths.db_path()
+    return os.path.getmtime(path) if path.exists() else 0.0
+
+
+def require_db():  # type: ignore[no-untyped-def]
+    """Return a connection, or explain how to build the demo and stop the page."""
+    con = connection()
+    if con is not None:
+        return con
+    st.info(tr("no_db"))
+    st.code("python -m riskmap demo", language="bash")
+    if st.button(tr("build_demo"), type="primary"):
+        build_demo_with_progress()
+        st.rerun()
+    st.stop()
+
+
+def build_demo_with_progress() -> None:
+    from data.build import build_database
+    from data.demo import DemoConfig, generate_city
+
+    bar = st.progress(0.0, text=tr("building"))
+    t0 = time.perf_counter()
+    generate_city(DemoConfig(), paths.demo_source_dir(),
+                  lambda s, f: bar.progress(min(f * 0.4, 1.0), text=s))
+    build_database(paths.demo_source_dir(), paths.db_path(),
+                   lambda s, f: bar.progress(min(0.4 + f * 0.6, 1.0), text=s))
+    bar.empty()
+    st.success(tr("built", s=time.perf_counter() - t0))
+    st.cache_data.clear()
+
+
+def data_note_badge(meta: dict[str, str]) -> None:
+    """Mark illustrative data wherever it is shown."""
+    if meta.get("illustrative") == "1":
+        st.warning(f"**{tr('illustrative')}** · {meta.get('data_note', '')}", icon="⚠️")

@@ -1,0 +1,1 @@
+"""Application shell: the command-line interface and the UI's translation table."""

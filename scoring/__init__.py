@@ -1,0 +1,1 @@
+"""The risk model and area aggregates. Never imports streamlit."""

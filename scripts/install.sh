@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install what the project needs into .venv (created if missing).
+#   bash scripts/install.sh          # the app
+#   bash scripts/install.sh --test   # the app, the test tools, Debian chromium and a CJK font
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+
+if [ "${1:-}" = "--test" ]; then
+  need=""
+  command -v chromium >/dev/null 2>&1 || need="chromium"
+  dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need="$need fonts-wqy-microhei"
+  if [ -n "$need" ]; then
+    echo "Installing Debian packages:$need"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
+  fi
+fi
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+# Dependencies are read from pyproject.toml so they are declared in one place.
+.venv/bin/python - "$@" > .venv/requirements.txt <<'PY'
+import sys, tomllib
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+deps = list(project["dependencies"])
+if "--test" in sys.argv[1:]:
+    deps += project["optional-dependencies"]["test"]
+print("\n".join(deps))
+PY
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r .venv/requirements.txt
