@@ -6,13 +6,13 @@ import streamlit as st
 
 from riskmap.i18n import LANGS, t
 
-st.set_page_config(page_title="风险一张图", page_icon="🗺️", layout="wide")
+st.set_page_config(page_title="风险一张图", layout="wide")
 
 lang = st.sidebar.selectbox(t("language"), list(LANGS), format_func=LANGS.get, key="lang")
 st.sidebar.markdown(f"### {t('app_title', lang)}")
 
 nav = st.navigation([
-    st.Page("pages/overview.py", title=t("page_overview", lang), icon="🗺️", default=True),
-    st.Page("pages/data_status.py", title=t("page_data", lang), icon="🗂️"),
+    st.Page("pages/overview.py", title=t("page_overview", lang), default=True),
+    st.Page("pages/data_status.py", title=t("page_data", lang)),
 ])
 nav.run()

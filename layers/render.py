@@ -14,17 +14,18 @@ import numpy as np
 
 from layers.spec import LAYER_TYPES, Legend, LayerSpec
 
-CJK_FONTS = '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif'
+# Unquoted family names: pydeck passes a string literal only when it is wrapped in quotes.
+CJK_FONTS = "Noto Sans CJK SC, WenQuanYi Micro Hei, Microsoft YaHei, PingFang SC, sans-serif"
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "h3": {"get_hexagon": "hex", "get_fill_color": "color", "extruded": False, "opacity": 0.75,
            "stroked": False},
     "polygon": {"get_polygon": "polygon", "filled": False, "stroked": True,
                 "get_line_color": [60, 60, 60], "line_width_min_pixels": 1},
-    "text": {"get_position": "position", "get_text": "text", "get_size": 13, "get_color": [30, 30, 30],
-             "character_set": "auto", "font_family": CJK_FONTS, "get_text_anchor": '"middle"',
-             "get_alignment_baseline": '"center"', "outline_width": 2, "outline_color": [255, 255, 255],
-             "font_settings": {"sdf": True}},
+    "text": {"get_position": "position", "get_text": "text", "get_size": 12, "get_color": [20, 20, 20],
+             "character_set": '"auto"', "font_family": f'"{CJK_FONTS}"', "get_text_anchor": '"middle"',
+             "get_alignment_baseline": '"center"', "background": True,
+             "get_background_color": [255, 255, 255, 170], "background_padding": [2, 1]},
     "scatter": {"get_position": "position", "get_fill_color": "color", "get_radius": 60,
                 "radius_min_pixels": 2},
 }
@@ -53,7 +54,7 @@ def view_for(lon: Sequence[float], lat: Sequence[float]) -> dict[str, float]:
         return {"longitude": 120.65, "latitude": 27.85, "zoom": 9.0}
     lo, la = lo[ok], la[ok]
     span = max(lo.max() - lo.min(), (la.max() - la.min()) * 1.2, 0.01)
-    zoom = float(np.clip(np.log2(360 / span) - 0.2, 3, 16))
+    zoom = float(np.clip(np.log2(360 / span) + 0.1, 3, 16))
     return {"longitude": float((lo.min() + lo.max()) / 2), "latitude": float((la.min() + la.max()) / 2),
             "zoom": round(zoom, 2)}
 

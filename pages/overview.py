@@ -53,7 +53,7 @@ left, right = st.columns([3, 1])
 with right:
     res = st.radio(tr("hex_res"), RESOLUTIONS, index=1, key="hex_res",
                    format_func=lambda r: tr("hex_res_opt", r=r, a=cell_area_km2(r)))
-    show_names = st.toggle(tr("show_names"), value=True, key="show_names")
+    show_names = st.toggle(tr("show_names"), value=False, key="show_names")
 with left:
     st.subheader(tr("map_title"))
     deck, legend = _deck(version, res, lang(), show_names)
