@@ -264,7 +264,9 @@ def _validate(con, staged: tuple[str, list[str]], spec: T.Table, entry: dict,  #
 
 
 def _h3_cells(con, ok: str) -> None:  # type: ignore[no-untyped-def]
-    arrays = con.execute(f"SELECT {ROW}, lat, lon FROM {ok}").fetchnumpy()
+    # NaN, not NULL: fetchnumpy returns NULLs as masked values whose data is 0.0.
+    arrays = con.execute(f"SELECT {ROW}, coalesce(lat, 'NaN'::DOUBLE) AS lat, "
+                         f"coalesce(lon, 'NaN'::DOUBLE) AS lon FROM {ok}").fetchnumpy()
     lat = np.asarray(arrays["lat"], dtype=np.float64)
     lon = np.asarray(arrays["lon"], dtype=np.float64)
     cols = {ROW: pa.array(np.asarray(arrays[ROW]), pa.int32())}
@@ -335,7 +337,8 @@ def _report_unplaced(con, spec: T.Table, file: str) -> int:  # type: ignore[no-u
         SELECT {lit(file)}, {lit(spec.name)}, source_row, {lit(lon_header)},
                lon || ',' || lat, 'warning', 'outside_grids',
                '坐标在乡镇内但不在任何网格内，已保留但未归属网格'
-        FROM {spec.name} WHERE township_code IS NOT NULL AND grid_id IS NULL"""
+        FROM {spec.name} WHERE township_code IS NOT NULL AND grid_id IS NULL
+          AND EXISTS (SELECT 1 FROM grid)"""
     )
     return int(con.execute(
         f"SELECT count(*) FROM {spec.name} WHERE lon IS NOT NULL AND township_code IS NULL"

@@ -1,0 +1,42 @@
+"""Shared fixtures. The small city is built by code (data.demo) into a temp folder; no network."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from data.build import BuildReport, build_database
+from data.demo import DemoConfig, generate_city
+
+SMALL = DemoConfig(seed=7, enterprises=3000, townships=24, counties=3, grids=240, parks=6,
+                   as_of=dt.date(2026, 11, 20))
+
+
+@dataclass
+class City:
+    source: Path
+    data_dir: Path
+    db: Path
+    summary: dict
+    report: BuildReport
+
+
+@pytest.fixture(scope="session")
+def small_city(tmp_path_factory: pytest.TempPathFactory) -> City:
+    """A 3,000-enterprise demo city generated and built once for the whole session."""
+    data_dir = tmp_path_factory.mktemp("city")
+    source = data_dir / "demo"
+    summary = generate_city(SMALL, source)
+    db = data_dir / "riskmap.duckdb"
+    report = build_database(source, db, progress=None)
+    return City(source, data_dir, db, summary, report)
+
+
+@pytest.fixture()
+def city_env(small_city: City, monkeypatch: pytest.MonkeyPatch) -> City:
+    """Point the app's data directory at the small city."""
+    monkeypatch.setenv("RISKMAP_DATA_DIR", str(small_city.data_dir))
+    return small_city
