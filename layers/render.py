@@ -7,8 +7,10 @@ are never interpreted as HTML.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 
@@ -16,6 +18,21 @@ from layers.spec import LAYER_TYPES, Legend, LayerSpec
 
 # Unquoted family names: pydeck passes a string literal only when it is wrapped in quotes.
 CJK_FONTS = "Noto Sans CJK SC, WenQuanYi Micro Hei, Microsoft YaHei, PingFang SC, sans-serif"
+
+#: A MapLibre style with no sources: a plain paper-coloured background, nothing to download.
+OFFLINE_STYLE: dict[str, Any] = {
+    "version": 8,
+    "name": "offline",
+    "sources": {},
+    "layers": [{"id": "background", "type": "background", "paint": {"background-color": "#f7f5f0"}}],
+}
+
+
+
+def offline_style_url() -> str:
+    """:data:`OFFLINE_STYLE` as a ``data:`` URL, the form Streamlit's deck component accepts."""
+    return "data:application/json," + quote(json.dumps(OFFLINE_STYLE, separators=(",", ":")))
+
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "h3": {"get_hexagon": "hex", "get_fill_color": "color", "extruded": False, "opacity": 0.75,
@@ -84,8 +101,10 @@ def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mappin
     return pdk.Deck(
         layers=layers,
         initial_view_state=pdk.ViewState(**view, pitch=0, bearing=0),
+        # Streamlit substitutes a remote Carto style when none is given and accepts only a
+        # string, so the offline style travels inline as a data: URL (nothing is downloaded).
         map_provider=None,
-        map_style=None,
+        map_style=offline_style_url(),
         tooltip={"text": "{tip}"},
         height=height,
     )

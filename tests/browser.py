@@ -66,16 +66,26 @@ def streamlit_server(data_dir: Path, timeout_s: float = 60):
             proc.kill()
 
 
-def wait_until_idle(page, timeout_ms: int = 60_000) -> None:  # type: ignore[no-untyped-def]
-    """Wait in real time until Streamlit has stopped running the script."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_function(
-        """() => {
-            const app = document.querySelector('[data-testid="stApp"]');
-            const running = document.querySelector('[data-testid="stStatusWidget"]');
-            return app && app.getAttribute('data-test-script-state') !== 'running'
-                   && !(running && running.innerText.includes('Running'));
-        }""",
-        timeout=timeout_ms,
-    )
-    page.wait_for_timeout(1500)  # let deck.gl draw its first frame
+def wait_until_idle(page, timeout_ms: int = 90_000) -> None:  # type: ignore[no-untyped-def]
+    """Wait in real time until Streamlit has run the script and drawn its result.
+
+    Idle means: connected, the script not running, no loading skeletons, and the same
+    number of elements on two polls a second apart (so a rerun that starts late is seen).
+    """
+    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]',
+                           timeout=timeout_ms)
+    idle = """() => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        return app && app.getAttribute('data-test-script-state') === 'notRunning'
+            && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0
+            && document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"]').length > 0;
+    }"""
+    count = "() => document.querySelectorAll('*').length"
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        page.wait_for_function(idle, timeout=timeout_ms)
+        before = page.evaluate(count)
+        page.wait_for_timeout(1000)
+        if page.evaluate(idle) and page.evaluate(count) == before:
+            return
+    raise TimeoutError("the app did not become idle")

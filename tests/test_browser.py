@@ -1,0 +1,72 @@
+"""One real browser: each page in Debian's headless Chromium with every non-loopback request
+blocked. Fails (never skips) when Chromium is missing: the test command installs it."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+
+from .browser import CHROMIUM_ARGS, REPO, chromium_path, streamlit_server, wait_until_idle
+from .conftest import City
+
+ARTIFACTS = Path(os.environ.get("RISKMAP_ARTIFACTS", REPO / "test-artifacts")) / "browser"
+PAGES = [("overview", ""), ("data_status", "data_status")]
+
+
+def drawn_fraction(png: bytes) -> tuple[float, int]:
+    """Share of pixels that differ from the most common (background) colour, and colour count."""
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
+    colours, counts = np.unique(img, axis=0, return_counts=True)
+    background = colours[counts.argmax()]
+    return float((img != background).any(axis=1).mean()), len(colours)
+
+
+@pytest.mark.browser
+def test_pages_render_offline_in_headless_chromium(small_city: City):
+    exe = chromium_path()
+    assert exe, "Debian chromium is missing: run bash scripts/install.sh --test"
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    external: list[str] = []
+
+    def only_loopback(route) -> None:  # type: ignore[no-untyped-def]
+        host = urlparse(route.request.url).hostname
+        if host in ("127.0.0.1", "localhost", None):
+            route.continue_()
+        else:
+            external.append(route.request.url)
+            route.abort()
+
+    with streamlit_server(small_city.data_dir) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.route("**/*", only_loopback)
+            for name, path in PAGES:
+                page.goto(f"{url}/{path}")
+                wait_until_idle(page)
+                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+                assert page.locator('[data-testid="stException"]').count() == 0, name
+                body = page.inner_text("body")
+                assert "Traceback" not in body and "Error" not in body.split("示意数据")[0], name
+                assert "示意数据" in body, name
+                if name == "overview":
+                    canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
+                    canvas.wait_for(state="visible", timeout=30_000)
+                    page.wait_for_timeout(2000)
+                    shot = canvas.screenshot()
+                    (ARTIFACTS / "overview_map.png").write_bytes(shot)
+                    fraction, colours = drawn_fraction(shot)
+                    assert fraction > 0.10, f"map canvas nearly empty ({fraction:.1%} drawn)"
+                    assert colours > 5
+        finally:
+            browser.close()
+    assert external == [], f"the page tried to reach the network: {external}"
