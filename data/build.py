@@ -25,7 +25,7 @@ import pyarrow as pa
 from data import tables as T
 from data import vocab
 from data.readers import ROW, ImportFileError, read_boundary_file, read_table_file
-from data.validate import issue_rows, lit, map_headers, q, validate_staged
+from data.validate import drop_validation, issue_rows, lit, map_headers, q, validate_staged
 from geo import h3cells
 from geo.crs import geometries_to_wgs84, normalise_crs_name
 from geo.spatial import load_spatial, points_in_polygons
@@ -204,19 +204,24 @@ def _build(con, source_dir: Path, manifest: dict, report: BuildReport, say: Prog
     with _Timer(report, say, 0.62, "insert", "写入企业表"):
         _insert_enterprises(con, ok, files["enterprise"]["path"])
         report.unplaced_enterprises = _report_unplaced(con, T.ENTERPRISE, files["enterprise"]["path"])
+        _release(con, T.ENTERPRISE)
     for i, spec in enumerate((T.INSPECTION, T.HAZARD, T.ENFORCEMENT, T.INCIDENT)):
         if spec.name not in files:
             continue
         frac = 0.66 + 0.06 * i
         stg = _load_ledger(con, source_dir, spec, files[spec.name], report, say, frac)
+        if spec is not T.INCIDENT:
+            # No coordinates: typed, checked and written in one pass into the final table.
+            _validate(con, stg, spec, files[spec.name], report, say, frac + 0.02, direct=True)
+            _release(con, spec)
+            continue
         ok = _validate(con, stg, spec, files[spec.name], report, say, frac + 0.02)
         with _Timer(report, say, frac + 0.03, "insert", f"写入{spec.title}"):
-            if spec is T.INCIDENT:
-                _h3_cells(con, ok)
-                _place(con, ok, with_park=False)
-            _insert_plain(con, ok, spec, files[spec.name]["path"])
-            if spec is T.INCIDENT:
-                _report_unplaced(con, T.INCIDENT, files[spec.name]["path"])
+            _h3_cells(con, ok)
+            _place(con, ok, with_park=False)
+            _insert_incidents(con, ok, files[spec.name]["path"])
+            _report_unplaced(con, T.INCIDENT, files[spec.name]["path"])
+            _release(con, spec)
     _finish_file_reports(con, report)
     with _Timer(report, say, 0.92, "aggregate", "汇总到 H3 网格与乡镇"):
         from scoring.aggregate import build_aggregates
@@ -246,10 +251,9 @@ def _load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: Buil
             raise ImportFileError(entry["path"], "文件不存在")
         table = read_table_file(path)
         table, unknown = map_headers(table, spec, entry["path"])
+        # Registered, not copied: validation reads the Arrow table in place.
         stg = f"_stg_{spec.name}"
-        con.register("_arrow_stage", table)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {stg} AS SELECT * FROM _arrow_stage")
-        con.unregister("_arrow_stage")
+        con.register(stg, table)
         has_xy = any(c.kind == "lon" for c in spec.columns)
         report.files.append(FileReport(entry["path"], spec.name,
                                        _file_crs(entry) if has_xy else "—", table.num_rows, 0, 0, 0))
@@ -257,10 +261,23 @@ def _load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: Buil
 
 
 def _validate(con, staged: tuple[str, list[str]], spec: T.Table, entry: dict,  # type: ignore[no-untyped-def]
-              report: BuildReport, say: Progress, fraction: float) -> str:
+              report: BuildReport, say: Progress, fraction: float, direct: bool = False) -> str | None:
     stg, unknown = staged
-    with _Timer(report, say, fraction, "validate", f"校验{spec.title}"):
-        return validate_staged(con, stg, spec, entry["path"], _file_crs(entry), unknown)
+    coords_before = report.timings_s.get("coordinates", 0.0)
+    with _Timer(report, say, fraction, "validate", f"校验并写入{spec.title}" if direct else f"校验{spec.title}"):
+        ok = validate_staged(con, stg, spec, entry["path"], _file_crs(entry), unknown, report.timings_s,
+                             direct=direct)
+    # Coordinate conversion runs inside validation but is reported as its own stage.
+    report.timings_s["validate"] -= report.timings_s.get("coordinates", 0.0) - coords_before
+    return ok
+
+
+def _release(con, spec: T.Table) -> None:  # type: ignore[no-untyped-def]
+    """Free a ledger's staging and validation tables once its rows are written."""
+    drop_validation(con, spec)
+    ok = f"_ok_{spec.name}"
+    con.execute(f"DROP TABLE IF EXISTS _place_{ok}")
+    con.unregister(f"_stg_{spec.name}")
 
 
 def _h3_cells(con, ok: str) -> None:  # type: ignore[no-untyped-def]
@@ -279,46 +296,46 @@ def _h3_cells(con, ok: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def _place(con, ok: str, with_park: bool) -> None:  # type: ignore[no-untyped-def]
+    """One placement table ``_place_{ok}``: H3 cells, township, grid (and park) per row."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW _pts AS SELECT {ROW} AS id, lon, lat FROM {ok}")
-    points_in_polygons(con, "_pts", "township", f"_tw_{ok}", "id", "code")
-    points_in_polygons(con, "_pts", "grid", f"_gr_{ok}", "id", "grid_id")
+    points_in_polygons(con, "_pts", "township", "_tw", "id", "code")
+    points_in_polygons(con, "_pts", "grid", "_gr", "id", "grid_id")
     if with_park:
-        points_in_polygons(con, "_pts", "park", f"_pk_{ok}", "id", "park_id")
+        points_in_polygons(con, "_pts", "park", "_pk", "id", "park_id")
+    park = "pk.park_id" if with_park else "NULL::VARCHAR"
+    park_join = "LEFT JOIN _pk pk ON pk.id = h.{ROW}".format(ROW=ROW) if with_park else ""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _place_{ok} AS
+        SELECT h.{ROW}, h.h3_r7, h.h3_r8, h.h3_r9, tw.code AS township_code, gr.grid_id,
+               {park} AS park_id
+        FROM _h3_{ok} h LEFT JOIN _tw tw ON tw.id = h.{ROW} LEFT JOIN _gr gr ON gr.id = h.{ROW}
+        {park_join}"""
+    )
+    con.execute("DROP VIEW _pts")
+    for t in ("_tw", "_gr", "_pk", f"_h3_{ok}"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
 def _insert_enterprises(con, ok: str, file: str) -> None:  # type: ignore[no-untyped-def]
-    spec = T.ENTERPRISE
-    imported = [c.name for c in spec.imported]
+    imported = [c.name for c in T.ENTERPRISE.imported]
     high = ", ".join(lit(s) for s in vocab.HIGH_FIRE_RISK_INDUSTRIES)
     con.execute(
         f"""INSERT INTO enterprise ({", ".join(q(c) for c in imported)}, high_fire_risk, park_id,
               township_code, grid_id, h3_r7, h3_r8, h3_r9, source_file, source_row)
         SELECT {", ".join("o." + q(c) for c in imported)}, coalesce(o.industry IN ({high}), false),
-               pk.park_id, tw.code, gr.grid_id, h.h3_r7, h.h3_r8, h.h3_r9, {lit(file)}, o.{ROW}
-        FROM {ok} o
-        JOIN _h3_{ok} h ON h.{ROW} = o.{ROW}
-        JOIN _tw_{ok} tw ON tw.id = o.{ROW}
-        JOIN _gr_{ok} gr ON gr.id = o.{ROW}
-        JOIN _pk_{ok} pk ON pk.id = o.{ROW}"""
+               p.park_id, p.township_code, p.grid_id, p.h3_r7, p.h3_r8, p.h3_r9, {lit(file)}, o.{ROW}
+        FROM {ok} o JOIN _place_{ok} p ON p.{ROW} = o.{ROW}"""
     )
 
 
-def _insert_plain(con, ok: str, spec: T.Table, file: str) -> None:  # type: ignore[no-untyped-def]
-    imported = [c.name for c in spec.imported]
-    cols = ", ".join(q(c) for c in imported)
-    if spec is T.INCIDENT:
-        con.execute(
-            f"""INSERT INTO incident ({cols}, township_code, grid_id, h3_r7, h3_r8, h3_r9,
-                  source_file, source_row)
-            SELECT {", ".join("o." + q(c) for c in imported)}, tw.code, gr.grid_id,
-                   h.h3_r7, h.h3_r8, h.h3_r9, {lit(file)}, o.{ROW}
-            FROM {ok} o JOIN _h3_{ok} h ON h.{ROW} = o.{ROW}
-            JOIN _tw_{ok} tw ON tw.id = o.{ROW} JOIN _gr_{ok} gr ON gr.id = o.{ROW}"""
-        )
-        return
+def _insert_incidents(con, ok: str, file: str) -> None:  # type: ignore[no-untyped-def]
+    imported = [c.name for c in T.INCIDENT.imported]
     con.execute(
-        f"""INSERT INTO {spec.name} ({cols}, source_file, source_row)
-        SELECT {cols}, {lit(file)}, {ROW} FROM {ok}"""
+        f"""INSERT INTO incident ({", ".join(q(c) for c in imported)}, township_code, grid_id,
+              h3_r7, h3_r8, h3_r9, source_file, source_row)
+        SELECT {", ".join("o." + q(c) for c in imported)}, p.township_code, p.grid_id,
+               p.h3_r7, p.h3_r8, p.h3_r9, {lit(file)}, o.{ROW}
+        FROM {ok} o JOIN _place_{ok} p ON p.{ROW} = o.{ROW}"""
     )
 
 
@@ -363,9 +380,7 @@ def _import_boundaries(con, source_dir: Path, spec: T.Table, entry: dict,  # typ
     ]))
     attrs, unknown = map_headers(attrs, spec, file)
     stg = f"_stg_{spec.name}"
-    con.register("_arrow_stage", attrs)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {stg} AS SELECT * FROM _arrow_stage")
-    con.unregister("_arrow_stage")
+    con.register(stg, attrs)
     report.files.append(FileReport(file, spec.name, normalise_crs_name(crs), len(gdf), 0, 0, 0))
 
     geoms = np.asarray(gdf.geometry.values, dtype=object)
@@ -403,6 +418,8 @@ def _import_boundaries(con, source_dir: Path, spec: T.Table, entry: dict,  # typ
         SELECT {", ".join("o." + q(c) for c in imported)}{kind_sql}, ST_GeomFromWKB(g.wkb)
         FROM {ok} o JOIN _geom g ON g.{ROW} = o.{ROW} WHERE g.wkb IS NOT NULL"""
     )
+    _release(con, spec)
+    con.execute("DROP TABLE _geom")
 
 
 def _finish_file_reports(con, report: BuildReport) -> None:  # type: ignore[no-untyped-def]

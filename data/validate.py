@@ -1,13 +1,16 @@
 """Row validation in SQL, generated from the table declarations.
 
-A staged file is a DuckDB table of strings plus ``_row``. Every rule is one SQL predicate;
-each hit becomes a row of ``import_issue`` naming file, row, column, value and reason.
-A row with any error is rejected; warnings keep the row. Accepted + rejected always equals
-rows read, because rejection is decided per row number and nothing else filters rows.
+A staged file is a DuckDB table of strings plus ``_row``. Validation is one pass that
+materialises, per column, the cleaned text ``x`` and the typed value ``v``, and per rule a
+boolean "this row breaks it" column; each hit then becomes a row of ``import_issue`` naming
+file, row, column, value and reason (reading only that boolean column). A row with any error
+is rejected; warnings keep the row. Accepted + rejected always equals rows read, because
+rejection is decided per row number and nothing else filters rows.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import duckdb
@@ -37,13 +40,18 @@ def lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def clean_expr(col: str) -> str:
-    return f"NULLIF(trim({q(col)}), '')"
+def x_col(c: Column) -> str:
+    """Column of the validation table holding ``c``'s cleaned text (NULL when blank)."""
+    return q("x_" + c.name)
 
 
-def value_expr(c: Column) -> str:
-    """SQL turning the staged text of column ``c`` into its typed value (NULL if unparsable)."""
-    x = clean_expr(c.name)
+def v_col(c: Column) -> str:
+    """Column of the validation table holding ``c``'s typed value (NULL when unparsable)."""
+    return q("v_" + c.name)
+
+
+def value_expr(c: Column, x: str) -> str:
+    """SQL turning cleaned text ``x`` of column ``c`` into its typed value."""
     if c.kind == "uscc":
         return f"upper({x})"
     if c.kind == "int":
@@ -62,22 +70,24 @@ def value_expr(c: Column) -> str:
 
 @dataclass(frozen=True)
 class Rule:
-    """One validation rule on one column: a SQL predicate that is true on a bad row."""
+    """One rule on one column: SQL over ``{x}`` (clean text) and ``{v}`` (typed value) that is
+    true on a bad row."""
 
     column: Column
-    predicate: str
+    template: str
     code: str
     reason: str
     severity: str = "error"
 
+    def predicate(self) -> str:
+        return self.template.format(x=x_col(self.column), v=v_col(self.column))
+
 
 def column_rules(c: Column) -> list[Rule]:
     """The rules generated for a column from its declaration."""
-    x = clean_expr(c.name)
-    v = value_expr(c)
     rules: list[Rule] = []
     if c.required:
-        rules.append(Rule(c, f"{x} IS NULL", "required", "必填项为空"))
+        rules.append(Rule(c, "{x} IS NULL", "required", "必填项为空"))
     type_reason = {
         "int": "不是整数",
         "float": "不是数字",
@@ -87,27 +97,20 @@ def column_rules(c: Column) -> list[Rule]:
         "bool": "应填“是”或“否”",
     }
     if c.kind in type_reason:
-        rules.append(Rule(c, f"{x} IS NOT NULL AND {v} IS NULL", "type", type_reason[c.kind]))
+        rules.append(Rule(c, "{x} IS NOT NULL AND {v} IS NULL", "type", type_reason[c.kind]))
     if c.kind == "int":
-        rules.append(
-            Rule(c, f"{v} IS NOT NULL AND {v} < 0", "negative", "不能为负数")
-        )
+        rules.append(Rule(c, "{v} < 0", "negative", "不能为负数"))
     if c.kind == "enum" and c.choices:
-        allowed = ", ".join(lit(s) for s in c.choices)
-        rules.append(
-            Rule(c, f"{x} IS NOT NULL AND {x} NOT IN ({allowed})", "choice",
-                 "取值不在允许范围内（" + "、".join(c.choices) + "）")
-        )
+        allowed = ", ".join(lit(s) for s in c.choices).replace("{", "{{").replace("}", "}}")
+        rules.append(Rule(c, f"{{x}} NOT IN ({allowed})", "choice",
+                          "取值不在允许范围内（" + "、".join(c.choices) + "）"))
     if c.kind == "code" and c.digits:
-        rules.append(
-            Rule(c, f"{x} IS NOT NULL AND NOT regexp_full_match({x}, '[0-9]{{{c.digits}}}')",
-                 "digits", f"应为 {c.digits} 位数字")
-        )
+        rules.append(Rule(c, f"NOT regexp_full_match({{x}}, '[0-9]{{{{{c.digits}}}}}')", "digits",
+                          f"应为 {c.digits} 位数字"))
     if c.kind == "uscc":
-        rules.append(
-            Rule(c, f"{x} IS NOT NULL AND NOT regexp_full_match({v}, {lit(uscc.FORMAT_SQL)})",
-                 "uscc_format", "统一社会信用代码格式错误（应为 18 位数字或大写字母，不含 I、O、S、V、Z）")
-        )
+        pattern = lit(uscc.FORMAT_SQL).replace("{", "{{").replace("}", "}}")
+        rules.append(Rule(c, f"NOT regexp_full_match({{v}}, {pattern})", "uscc_format",
+                          "统一社会信用代码格式错误（应为 18 位数字或大写字母，不含 I、O、S、V、Z）"))
     return rules
 
 
@@ -150,27 +153,6 @@ def map_headers(table: pa.Table, spec: Table, file: str) -> tuple[pa.Table, list
     return renamed, unknown
 
 
-def add_issues(
-    con: duckdb.DuckDBPyConnection,
-    stg: str,
-    file: str,
-    spec: Table,
-    predicate: str,
-    column: str,
-    value_sql: str,
-    code: str,
-    reason: str,
-    severity: str = "error",
-) -> None:
-    """Insert one ``import_issue`` row for each staged row where ``predicate`` holds."""
-    con.execute(
-        f"""INSERT INTO import_issue
-        SELECT {lit(file)}, {lit(spec.name)}, {ROW}, {lit(column)}, CAST({value_sql} AS VARCHAR),
-               {lit(severity)}, {lit(code)}, {lit(reason)}
-        FROM {stg} WHERE {predicate}"""
-    )
-
-
 def issue_rows(con: duckdb.DuckDBPyConnection, file: str, rows: np.ndarray, column: str,
                values: list[str], code: str, reason: str, severity: str, table: str) -> None:
     """Insert issues for explicit row numbers (checks computed in numpy)."""
@@ -179,7 +161,7 @@ def issue_rows(con: duckdb.DuckDBPyConnection, file: str, rows: np.ndarray, colu
     batch = pa.table({
         "file": pa.array([file] * len(rows)),
         "table_name": pa.array([table] * len(rows)),
-        "row": pa.array(rows.astype(np.int32)),
+        "row": pa.array(np.asarray(rows).astype(np.int32)),
         "column_name": pa.array([column] * len(rows)),
         "value": pa.array(values, type=pa.string()),
         "severity": pa.array([severity] * len(rows)),
@@ -191,6 +173,29 @@ def issue_rows(con: duckdb.DuckDBPyConnection, file: str, rows: np.ndarray, colu
     con.unregister("_issue_batch")
 
 
+def _insert_issues(con: duckdb.DuckDBPyConnection, file: str, spec: Table, where: str, column: str,
+                   value_sql: str, code: str, reason: str, severity: str = "error") -> None:
+    con.execute(
+        f"""INSERT INTO import_issue
+        SELECT {lit(file)}, {lit(spec.name)}, {ROW}, {lit(column)}, CAST({value_sql} AS VARCHAR),
+               {lit(severity)}, {lit(code)}, {lit(reason)}
+        FROM _checked WHERE {where}"""
+    )
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """Where the checked rows live: a temp table (``_row``, ``v_*`` columns) or, for ledgers
+    written straight into their final table, that table (``source_row``, plain names)."""
+
+    table: str
+    row: str
+    direct: bool
+
+    def val(self, c: Column) -> str:
+        return q(c.name) if self.direct else v_col(c)
+
+
 def validate_staged(
     con: duckdb.DuckDBPyConnection,
     stg: str,
@@ -198,84 +203,158 @@ def validate_staged(
     file: str,
     crs: str,
     unknown_headers: list[str],
-) -> str:
-    """Validate staged rows; return the name of a temp table of accepted, typed rows.
+    timings_s: dict[str, float] | None = None,
+    checksum_warnings: bool | None = None,
+    direct: bool = False,
+) -> str | None:
+    """Validate staged rows in one typed pass.
 
-    The accepted table has ``_row`` and one typed column per imported column, with
-    coordinates already converted to WGS-84.
+    With ``direct=False`` returns the name of a temp view of accepted, typed rows (``_row``
+    plus one column per imported column, coordinates converted to WGS-84). With
+    ``direct=True`` (ledgers without coordinates) the rows are typed straight into the final
+    table ``spec.name`` with their flags, rejected rows are deleted and the flag columns
+    dropped — one copy instead of two — and None is returned.
+
+    Time spent converting coordinates is added to ``timings_s["coordinates"]``. Credit-code
+    checksum warnings are given where the code identifies the row's own enterprise (not on
+    hazards, whose codes are checked against the enterprise table), unless
+    ``checksum_warnings`` says otherwise.
     """
     for h in unknown_headers:
         con.execute(
             "INSERT INTO import_issue VALUES (?, ?, 1, ?, ?, 'warning', 'unknown_header', ?)",
             [file, spec.name, h, h, "未识别的列，已忽略"],
         )
-    for c in spec.imported:
-        for r in column_rules(c):
-            add_issues(con, stg, file, spec, r.predicate, c.header, q(c.name), r.code, r.reason,
-                       r.severity)
-    cols = {c.name for c in spec.imported}
-    if {"lon", "lat"} <= cols:
-        _check_coordinates(con, stg, spec, file, crs)
-    if "uscc" in cols:
-        codes = con.execute(
-            f"SELECT {ROW}, upper(trim(uscc)) FROM {stg} "
-            f"WHERE regexp_full_match(upper(trim(uscc)), {lit(uscc.FORMAT_SQL)})"
-        ).fetchnumpy()
-        bad = ~uscc.checksum_ok(codes[codes_key(codes)])
-        rows = codes[ROW][bad]
-        issue_rows(con, file, rows, spec.column("uscc").header,
-                   list(codes[codes_key(codes)][bad]), "uscc_checksum",
-                   "统一社会信用代码校验位不符（仅提示，早期代码可能如此）", "warning", spec.name)
+    cols = spec.imported
+    names = {c.name for c in cols}
+    has_xy = {"lon", "lat"} <= names
+    if direct and has_xy:
+        raise ValueError("direct validation is for tables without coordinates")
+    if has_xy:
+        t0 = time.perf_counter()
+        _convert_coordinates(con, stg, spec, file, crs)
+        if timings_s is not None:
+            timings_s["coordinates"] = timings_s.get("coordinates", 0.0) + time.perf_counter() - t0
 
-    _reject_duplicates(con, stg, spec, file)
-    if spec.references_enterprise:
-        ref = spec.references_enterprise
-        add_issues(
-            con, stg, file, spec,
-            f"{clean_expr(ref)} IS NOT NULL AND upper({clean_expr(ref)}) NOT IN "
-            f"(SELECT uscc FROM enterprise)"
-            f" AND {ROW} NOT IN (SELECT row FROM import_issue WHERE file = {lit(file)}"
-            f" AND severity = 'error')",
-            spec.column(ref).header, q(ref), "unknown_enterprise",
-            "企业不存在（该统一社会信用代码不在企业表中）",
+    # One scan over the staged rows: typed values, then one boolean per rule.
+    rules = [r for c in cols for r in column_rules(c)]
+    clean = ", ".join(f"NULLIF(trim({q(c.name)}), '') AS {x_col(c)}" for c in cols)
+    typed = ", ".join(f"{value_expr(c, x_col(c))} AS {v_col(c)}" for c in cols)
+    flags = ", ".join(f"coalesce({r.predicate()}, false) AS _e{i}" for i, r in enumerate(rules))
+    errors = " OR ".join(f"_e{i}" for i, r in enumerate(rules) if r.severity == "error") or "false"
+    flag_cols = [f"_e{i}" for i in range(len(rules))] + ["_err"]
+    source = f"""FROM (SELECT *, {flags} FROM (
+            SELECT {ROW}, {", ".join(x_col(c) for c in cols)}, {typed}
+            FROM (SELECT {ROW}, {clean} FROM {stg})))"""
+    if direct:
+        ck = _Checked(spec.name, "source_row", True)
+        for f in flag_cols:
+            con.execute(f"ALTER TABLE {spec.name} ADD COLUMN {f} BOOLEAN")
+        con.execute(
+            f"""INSERT INTO {spec.name} ({", ".join(q(c.name) for c in cols)}, source_file, source_row,
+                  {", ".join(flag_cols)})
+            SELECT {", ".join(v_col(c) for c in cols)}, {lit(file)}, {ROW},
+                   {", ".join(flag_cols[:-1])}{"," if rules else ""} ({errors}) {source}"""
         )
+    else:
+        ck = _Checked(f"_checked_{spec.name}", ROW, False)
+        keep = ", ".join([ROW, *(v_col(c) for c in cols), *flag_cols[:-1]])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {ck.table} AS SELECT {keep}, ({errors}) AS _err {source}")
 
-    select = ", ".join(
-        f"{value_expr(c)} AS {q(c.name)}" for c in spec.imported if c.kind not in ("lon", "lat")
-    )
-    coord = ", c.lon AS lon, c.lat AS lat" if {"lon", "lat"} <= cols else ""
-    join = f"LEFT JOIN _coords c ON c.{ROW} = s.{ROW}" if coord else ""
+    hits = con.execute(
+        "SELECT " + ", ".join(f"count(*) FILTER (_e{i})" for i in range(len(rules))) + f" FROM {ck.table}"
+    ).fetchone() if rules else ()
+    for i, (r, n) in enumerate(zip(rules, hits)):
+        if n:
+            # The value reported is what the file says, read back from the staged rows.
+            con.execute(
+                f"""INSERT INTO import_issue
+                SELECT {lit(file)}, {lit(spec.name)}, s.{ROW}, {lit(r.column.header)}, s.{q(r.column.name)},
+                       {lit(r.severity)}, {lit(r.code)}, {lit(r.reason)}
+                FROM {stg} s SEMI JOIN (SELECT {ck.row} AS r FROM {ck.table} WHERE _e{i}) k
+                  ON k.r = s.{ROW}"""
+            )
+    if has_xy:
+        # Coordinate errors found outside the main pass reject their rows too.
+        con.execute(f"""UPDATE {ck.table} SET _err = true WHERE {ck.row} IN (
+            SELECT row FROM import_issue WHERE file = {lit(file)} AND severity = 'error'
+              AND code IN ('out_of_range', 'half_coordinate'))""")
+
+    if "uscc" in names and (checksum_warnings if checksum_warnings is not None
+                            else spec.key == "uscc" or not spec.references_enterprise):
+        _checksum_warnings(con, ck, spec, file)
+    _reject_duplicates(con, ck, spec, file)
+    if spec.references_enterprise:
+        ref = spec.column(spec.references_enterprise)
+        where = (f"NOT _err AND {ck.val(ref)} IS NOT NULL AND {ck.val(ref)} NOT IN "
+                 f"(SELECT uscc FROM enterprise)")
+        con.execute(
+            f"""INSERT INTO import_issue
+            SELECT {lit(file)}, {lit(spec.name)}, {ck.row}, {lit(ref.header)}, {ck.val(ref)}, 'error',
+                   'unknown_enterprise', '企业不存在（该统一社会信用代码不在企业表中）'
+            FROM {ck.table} WHERE {where}"""
+        )
+        con.execute(f"UPDATE {ck.table} SET _err = true WHERE {where}")
+
+    if direct:
+        con.execute(f"DELETE FROM {spec.name} WHERE _err")
+        for f in flag_cols:
+            con.execute(f"ALTER TABLE {spec.name} DROP COLUMN {f}")
+        return None
+    # Accepted rows as a view: consumers read them once each, nothing is copied again.
+    select = ", ".join(f"k.{v_col(c)} AS {q(c.name)}" for c in cols if c.kind not in ("lon", "lat"))
+    coord = ", c.lon AS lon, c.lat AS lat" if has_xy else ""
+    join = f"LEFT JOIN _coords_{spec.name} c ON c.{ROW} = k.{ROW}" if has_xy else ""
     out = f"_ok_{spec.name}"
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {out} AS
-        SELECT s.{ROW}, {select}{coord} FROM {stg} s {join}
-        WHERE s.{ROW} NOT IN (SELECT row FROM import_issue
-                              WHERE file = {lit(file)} AND severity = 'error')
-        ORDER BY s.{ROW}"""
+        f"""CREATE OR REPLACE TEMP VIEW {out} AS
+        SELECT k.{ROW}, {select}{coord} FROM {ck.table} k {join} WHERE NOT k._err"""
     )
     return out
 
 
-def codes_key(arrays: dict) -> str:
-    """Name of the code column in a fetchnumpy() result (the one that is not ``_row``)."""
-    return next(k for k in arrays if k != ROW)
+def drop_validation(con: duckdb.DuckDBPyConnection, spec: Table) -> None:
+    """Drop the temporary tables behind :func:`validate_staged`'s view once it is consumed."""
+    con.execute(f"DROP VIEW IF EXISTS _ok_{spec.name}")
+    con.execute(f"DROP TABLE IF EXISTS _checked_{spec.name}")
+    con.execute(f"DROP TABLE IF EXISTS _coords_{spec.name}")
 
 
-def _check_coordinates(
+def _checksum_warnings(con: duckdb.DuckDBPyConnection, ck: _Checked, spec: Table, file: str) -> None:
+    c = spec.column("uscc")
+    arrays = con.execute(
+        f"SELECT {ck.row} AS {ROW}, {ck.val(c)} AS code FROM {ck.table} WHERE {ck.val(c)} IS NOT NULL "
+        f"AND regexp_full_match({ck.val(c)}, {lit(uscc.FORMAT_SQL)})"
+    ).fetchnumpy()
+    codes = np.asarray(arrays["code"], dtype=object)
+    bad = ~uscc.checksum_ok(codes)
+    issue_rows(con, file, np.asarray(arrays[ROW])[bad], c.header, list(codes[bad]), "uscc_checksum",
+               "统一社会信用代码校验位不符（仅提示，早期代码可能如此）", "warning", spec.name)
+
+
+def _convert_coordinates(
     con: duckdb.DuckDBPyConnection, stg: str, spec: Table, file: str, crs: str
 ) -> None:
-    """Convert coordinates to WGS-84 into temp table ``_coords`` and report bad ones."""
+    """Convert coordinates to WGS-84 into temp table ``_coords`` and report bad ones.
+
+    Type errors (a longitude that is not a number) are rules of the main pass; here are the
+    checks that need both values or the conversion.
+    """
     lon_c, lat_c = spec.column("lon"), spec.column("lat")
-    x_clean, y_clean = clean_expr("lon"), clean_expr("lat")
-    add_issues(con, stg, file, spec, f"({x_clean} IS NULL) <> ({y_clean} IS NULL)",
-               lon_c.header, f"coalesce({q('lon')}, '') || ',' || coalesce({q('lat')}, '')",
-               "half_coordinate", "经纬度只填了一项")
-    if not lon_c.required:
-        add_issues(con, stg, file, spec, f"{x_clean} IS NULL AND {y_clean} IS NULL",
-                   lon_c.header, "''", "no_coordinate", "缺少坐标，无法上图", "warning")
+    xc, yc = f"NULLIF(trim({q('lon')}), '')", f"NULLIF(trim({q('lat')}), '')"
+    xv, yv = value_expr(lon_c, xc), value_expr(lat_c, yc)
+    con.execute(
+        f"""INSERT INTO import_issue
+        SELECT {lit(file)}, {lit(spec.name)}, {ROW}, {lit(lon_c.header)},
+               coalesce({q('lon')}, '') || ',' || coalesce({q('lat')}, ''),
+               CASE WHEN ({xc} IS NULL) <> ({yc} IS NULL) THEN 'error' ELSE 'warning' END,
+               CASE WHEN ({xc} IS NULL) <> ({yc} IS NULL) THEN 'half_coordinate' ELSE 'no_coordinate' END,
+               CASE WHEN ({xc} IS NULL) <> ({yc} IS NULL) THEN '经纬度只填了一项' ELSE '缺少坐标，无法上图' END
+        FROM {stg} WHERE {xc} IS NULL OR {yc} IS NULL"""
+        + ("" if not lon_c.required else f" AND NOT ({xc} IS NULL AND {yc} IS NULL)")
+    )
     arrays = con.execute(
-        f"SELECT {ROW}, {value_expr(lon_c)} AS x, {value_expr(lat_c)} AS y FROM {stg} "
-        f"WHERE {value_expr(lon_c)} IS NOT NULL AND {value_expr(lat_c)} IS NOT NULL"
+        f"SELECT {ROW}, {xv} AS x, {yv} AS y FROM {stg} WHERE {xv} IS NOT NULL AND {yv} IS NOT NULL"
     ).fetchnumpy()
     x = np.asarray(arrays["x"], dtype=np.float64)
     y = np.asarray(arrays["y"], dtype=np.float64)
@@ -291,23 +370,33 @@ def _check_coordinates(
                f"坐标换算为 WGS-84 后不在中国范围内（声明的坐标系：{crs}）", "error", spec.name)
     coords = pa.table({ROW: pa.array(rows, pa.int32()), "lon": lon, "lat": lat})
     con.register("_coords_arrow", coords)
-    con.execute("CREATE OR REPLACE TEMP TABLE _coords AS SELECT * FROM _coords_arrow")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _coords_{spec.name} AS SELECT * FROM _coords_arrow")
     con.unregister("_coords_arrow")
 
 
-def _reject_duplicates(con: duckdb.DuckDBPyConnection, stg: str, spec: Table, file: str) -> None:
-    """Reject every later row whose key repeats an earlier valid row of the same file."""
+def _reject_duplicates(con: duckdb.DuckDBPyConnection, ck: _Checked, spec: Table, file: str) -> None:
+    """Reject every later row whose key repeats an earlier valid row of the same file.
+
+    Duplicated keys are found by aggregation first, so the window runs only over them.
+    """
     key = spec.column(spec.key)
-    k = value_expr(key)
-    con.execute(
-        f"""INSERT INTO import_issue
-        SELECT {lit(file)}, {lit(spec.name)}, {ROW}, {lit(key.header)}, k, 'error', 'duplicate',
-               '重复的' || {lit(key.header)} || '（与第 ' || first_row || ' 行重复）'
-        FROM (
-          SELECT {ROW}, {k} AS k,
-                 min({ROW}) OVER (PARTITION BY {k}) AS first_row
-          FROM {stg}
-          WHERE {k} IS NOT NULL AND {ROW} NOT IN (
-            SELECT row FROM import_issue WHERE file = {lit(file)} AND severity = 'error')
-        ) WHERE {ROW} <> first_row"""
-    )
+    k, r = ck.val(key), ck.row
+    dups = con.execute(
+        f"""SELECT r, k, first_row FROM (
+          SELECT {r} AS r, {k} AS k, min({r}) OVER (PARTITION BY {k}) AS first_row
+          FROM {ck.table}
+          WHERE NOT _err AND {k} IN (SELECT {k} FROM {ck.table} WHERE NOT _err AND {k} IS NOT NULL
+                                     GROUP BY {k} HAVING count(*) > 1)
+        ) WHERE r <> first_row"""
+    ).fetchnumpy()
+    rows = np.asarray(dups["r"])
+    if len(rows) == 0:
+        return
+    firsts = np.asarray(dups["first_row"])
+    for first in np.unique(firsts):
+        sel = firsts == first
+        issue_rows(con, file, rows[sel], key.header, [str(v) for v in np.asarray(dups["k"], dtype=object)[sel]],
+                   "duplicate", f"重复的{key.header}（与第 {first} 行重复）", "error", spec.name)
+    con.register("_dup_rows", pa.table({"r": pa.array(rows, pa.int32())}))
+    con.execute(f"UPDATE {ck.table} SET _err = true WHERE {r} IN (SELECT r FROM _dup_rows)")
+    con.unregister("_dup_rows")

@@ -53,12 +53,12 @@ def points_in_polygons(
     point_id: str = "id",
     polygon_key: str = "code",
 ) -> None:
-    """Assign every point to the polygon containing it.
+    """Assign points to the polygon containing them.
 
-    Creates table ``out(point_id, polygon_key, n_matches)`` with exactly one row per row of
-    ``points``: ``polygon_key`` is NULL where no polygon contains the point (reported by the
-    caller, never dropped), and where polygons overlap the smallest key wins and
-    ``n_matches`` says how many contained the point.
+    Creates table ``out(point_id, polygon_key, n_matches)`` with one row per point that lies
+    in (or on the edge of) at least one polygon; a point absent from ``out`` is in none, and
+    callers report it. Where polygons overlap the smallest key wins and ``n_matches`` says
+    how many contained the point.
 
     Parameters
     ----------
@@ -95,12 +95,9 @@ def points_in_polygons(
     )
     con.execute(
         f"""
-        CREATE OR REPLACE TABLE {out} AS
-        SELECT p.{point_id} AS {point_id}, h.key AS {polygon_key},
-               coalesce(h.n, 0)::INTEGER AS n_matches
-        FROM {points} p
-        LEFT JOIN (SELECT pid, min(key) AS key, count(*) AS n FROM _pip_hits GROUP BY pid) h
-          ON h.pid = p.{point_id}
+        CREATE OR REPLACE TEMP TABLE {out} AS
+        SELECT pid AS {point_id}, min(key) AS {polygon_key}, count(*)::INTEGER AS n_matches
+        FROM _pip_hits GROUP BY pid
         """
     )
     con.execute("DROP TABLE _pip_hits")
