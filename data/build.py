@@ -25,7 +25,16 @@ import pyarrow as pa
 from data import tables as T
 from data import vocab
 from data.readers import ROW, ImportFileError, read_boundary_file, read_table_file
-from data.validate import drop_validation, issue_rows, lit, map_headers, q, validate_staged
+from data.validate import (
+    Extra,
+    convert_coordinates,
+    drop_validation,
+    issue_rows,
+    lit,
+    map_headers,
+    q,
+    validate_staged,
+)
 from geo import h3cells
 from geo.crs import geometries_to_wgs84, normalise_crs_name
 from geo.spatial import load_spatial, points_in_polygons
@@ -157,6 +166,7 @@ def build_database(
     try:
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
         _build(con, source_dir, manifest, report, say)
         con.execute("CHECKPOINT")
         con.close()
@@ -195,33 +205,19 @@ def _build(con, source_dir: Path, manifest: dict, report: BuildReport, say: Prog
         for name in ("county", "township", "grid", "park"):
             if name in files:
                 _import_boundaries(con, source_dir, T.TABLES_BY_NAME[name], files[name], report)
-    stg = _load_ledger(con, source_dir, T.ENTERPRISE, files["enterprise"], report, say, 0.15)
-    ok = _validate(con, stg, T.ENTERPRISE, files["enterprise"], report, say, 0.25)
-    with _Timer(report, say, 0.40, "h3", "计算 H3 网格（7、8、9 级）"):
-        _h3_cells(con, ok)
-    with _Timer(report, say, 0.50, "spatial_join", "落点到乡镇、网格、园区"):
-        _place(con, ok, with_park=True)
-    with _Timer(report, say, 0.62, "insert", "写入企业表"):
-        _insert_enterprises(con, ok, files["enterprise"]["path"])
-        report.unplaced_enterprises = _report_unplaced(con, T.ENTERPRISE, files["enterprise"]["path"])
-        _release(con, T.ENTERPRISE)
+    _import_located(con, source_dir, T.ENTERPRISE, files["enterprise"], report, say, 0.10)
     for i, spec in enumerate((T.INSPECTION, T.HAZARD, T.ENFORCEMENT, T.INCIDENT)):
         if spec.name not in files:
             continue
-        frac = 0.66 + 0.06 * i
-        stg = _load_ledger(con, source_dir, spec, files[spec.name], report, say, frac)
-        if spec is not T.INCIDENT:
-            # No coordinates: typed, checked and written in one pass into the final table.
-            _validate(con, stg, spec, files[spec.name], report, say, frac + 0.02, direct=True)
-            _release(con, spec)
+        frac = 0.55 + 0.09 * i
+        if spec is T.INCIDENT:
+            _import_located(con, source_dir, spec, files[spec.name], report, say, frac)
             continue
-        ok = _validate(con, stg, spec, files[spec.name], report, say, frac + 0.02)
-        with _Timer(report, say, frac + 0.03, "insert", f"写入{spec.title}"):
-            _h3_cells(con, ok)
-            _place(con, ok, with_park=False)
-            _insert_incidents(con, ok, files[spec.name]["path"])
-            _report_unplaced(con, T.INCIDENT, files[spec.name]["path"])
-            _release(con, spec)
+        # No coordinates: typed, checked and written in one pass into the final table.
+        stg, unknown = _load_ledger(con, source_dir, spec, files[spec.name], report, say, frac)
+        with _Timer(report, say, frac + 0.04, "validate_write", f"校验并写入{spec.title}"):
+            validate_staged(con, stg, spec, files[spec.name]["path"], "—", unknown, direct=True)
+        _release(con, spec)
     _finish_file_reports(con, report)
     with _Timer(report, say, 0.92, "aggregate", "汇总到 H3 网格与乡镇"):
         from scoring.aggregate import build_aggregates
@@ -260,83 +256,62 @@ def _load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: Buil
     return stg, unknown
 
 
-def _validate(con, staged: tuple[str, list[str]], spec: T.Table, entry: dict,  # type: ignore[no-untyped-def]
-              report: BuildReport, say: Progress, fraction: float, direct: bool = False) -> str | None:
-    stg, unknown = staged
-    coords_before = report.timings_s.get("coordinates", 0.0)
-    with _Timer(report, say, fraction, "validate", f"校验并写入{spec.title}" if direct else f"校验{spec.title}"):
-        ok = validate_staged(con, stg, spec, entry["path"], _file_crs(entry), unknown, report.timings_s,
-                             direct=direct)
-    # Coordinate conversion runs inside validation but is reported as its own stage.
-    report.timings_s["validate"] -= report.timings_s.get("coordinates", 0.0) - coords_before
-    return ok
+def _import_located(con, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,  # type: ignore[no-untyped-def]
+                    say: Progress, fraction: float) -> None:
+    """Enterprises and incidents: coordinates, H3 cells and placement, then one typed write."""
+    file, crs = entry["path"], _file_crs(entry)
+    stg, unknown = _load_ledger(con, source_dir, spec, entry, report, say, fraction)
+    with _Timer(report, say, fraction + 0.05, "coordinates", f"坐标换算为 WGS-84（{crs}）"):
+        rows, lon, lat = convert_coordinates(con, stg, spec, file, crs)
+    with _Timer(report, say, fraction + 0.08, "h3", "计算 H3 网格（7、8、9 级）"):
+        cols = {ROW: pa.array(rows, pa.int32()), "lon": lon, "lat": lat}
+        for res in h3cells.RESOLUTIONS:
+            cols[f"h3_r{res}"] = pa.array(h3cells.latlng_to_cells(lat, lon, res), pa.uint64())
+        con.register("_pts_arrow", pa.table(cols))
+        con.execute("CREATE OR REPLACE TEMP TABLE _pts AS SELECT * FROM _pts_arrow")
+        con.unregister("_pts_arrow")
+    with_park = spec is T.ENTERPRISE
+    with _Timer(report, say, fraction + 0.12, "spatial_join",
+                "落点到乡镇、网格、园区" if with_park else "落点到乡镇、网格"):
+        _place(con, spec, with_park)
+    placed = {"lon": "p.lon", "lat": "p.lat", "township_code": "p.township_code",
+              "grid_id": "p.grid_id", "h3_r7": "p.h3_r7", "h3_r8": "p.h3_r8", "h3_r9": "p.h3_r9"}
+    if with_park:
+        high = ", ".join(lit(s) for s in vocab.HIGH_FIRE_RISK_INDUSTRIES)
+        placed |= {"park_id": "p.park_id",
+                   "high_fire_risk": f"coalesce(t.{q('v_industry')} IN ({high}), false)"}
+    extra = Extra(f"LEFT JOIN _place_{spec.name} p ON p.{ROW} = t.{ROW}", placed)
+    with _Timer(report, say, fraction + 0.18, "validate_write", f"校验并写入{spec.title}"):
+        validate_staged(con, stg, spec, file, crs, unknown, direct=True, extra=extra)
+        unplaced = _report_unplaced(con, spec, file)
+    if with_park:
+        report.unplaced_enterprises = unplaced
+    _release(con, spec)
 
 
 def _release(con, spec: T.Table) -> None:  # type: ignore[no-untyped-def]
     """Free a ledger's staging and validation tables once its rows are written."""
     drop_validation(con, spec)
-    ok = f"_ok_{spec.name}"
-    con.execute(f"DROP TABLE IF EXISTS _place_{ok}")
+    con.execute(f"DROP TABLE IF EXISTS _place_{spec.name}")
     con.unregister(f"_stg_{spec.name}")
 
 
-def _h3_cells(con, ok: str) -> None:  # type: ignore[no-untyped-def]
-    # NaN, not NULL: fetchnumpy returns NULLs as masked values whose data is 0.0.
-    arrays = con.execute(f"SELECT {ROW}, coalesce(lat, 'NaN'::DOUBLE) AS lat, "
-                         f"coalesce(lon, 'NaN'::DOUBLE) AS lon FROM {ok}").fetchnumpy()
-    lat = np.asarray(arrays["lat"], dtype=np.float64)
-    lon = np.asarray(arrays["lon"], dtype=np.float64)
-    cols = {ROW: pa.array(np.asarray(arrays[ROW]), pa.int32())}
-    for res in h3cells.RESOLUTIONS:
-        cells = h3cells.latlng_to_cells(lat, lon, res)
-        cols[f"h3_r{res}"] = pa.array(np.where(cells == 0, None, cells), pa.uint64())
-    con.register("_h3_arrow", pa.table(cols))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _h3_{ok} AS SELECT * FROM _h3_arrow")
-    con.unregister("_h3_arrow")
-
-
-def _place(con, ok: str, with_park: bool) -> None:  # type: ignore[no-untyped-def]
-    """One placement table ``_place_{ok}``: H3 cells, township, grid (and park) per row."""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _pts AS SELECT {ROW} AS id, lon, lat FROM {ok}")
-    points_in_polygons(con, "_pts", "township", "_tw", "id", "code")
-    points_in_polygons(con, "_pts", "grid", "_gr", "id", "grid_id")
+def _place(con, spec: T.Table, with_park: bool) -> None:  # type: ignore[no-untyped-def]
+    """``_place_<table>``: per row, WGS-84 coordinates, H3 cells, township, grid (and park)."""
+    points_in_polygons(con, "_pts", "township", "_tw", ROW, "code")
+    points_in_polygons(con, "_pts", "grid", "_gr", ROW, "grid_id")
     if with_park:
-        points_in_polygons(con, "_pts", "park", "_pk", "id", "park_id")
+        points_in_polygons(con, "_pts", "park", "_pk", ROW, "park_id")
     park = "pk.park_id" if with_park else "NULL::VARCHAR"
-    park_join = "LEFT JOIN _pk pk ON pk.id = h.{ROW}".format(ROW=ROW) if with_park else ""
+    park_join = f"LEFT JOIN _pk pk ON pk.{ROW} = h.{ROW}" if with_park else ""
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _place_{ok} AS
-        SELECT h.{ROW}, h.h3_r7, h.h3_r8, h.h3_r9, tw.code AS township_code, gr.grid_id,
-               {park} AS park_id
-        FROM _h3_{ok} h LEFT JOIN _tw tw ON tw.id = h.{ROW} LEFT JOIN _gr gr ON gr.id = h.{ROW}
+        f"""CREATE OR REPLACE TEMP TABLE _place_{spec.name} AS
+        SELECT h.*, tw.code AS township_code, gr.grid_id, {park} AS park_id
+        FROM _pts h LEFT JOIN _tw tw ON tw.{ROW} = h.{ROW} LEFT JOIN _gr gr ON gr.{ROW} = h.{ROW}
         {park_join}"""
     )
-    con.execute("DROP VIEW _pts")
-    for t in ("_tw", "_gr", "_pk", f"_h3_{ok}"):
+    for t in ("_tw", "_gr", "_pk", "_pts"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
-
-
-def _insert_enterprises(con, ok: str, file: str) -> None:  # type: ignore[no-untyped-def]
-    imported = [c.name for c in T.ENTERPRISE.imported]
-    high = ", ".join(lit(s) for s in vocab.HIGH_FIRE_RISK_INDUSTRIES)
-    con.execute(
-        f"""INSERT INTO enterprise ({", ".join(q(c) for c in imported)}, high_fire_risk, park_id,
-              township_code, grid_id, h3_r7, h3_r8, h3_r9, source_file, source_row)
-        SELECT {", ".join("o." + q(c) for c in imported)}, coalesce(o.industry IN ({high}), false),
-               p.park_id, p.township_code, p.grid_id, p.h3_r7, p.h3_r8, p.h3_r9, {lit(file)}, o.{ROW}
-        FROM {ok} o JOIN _place_{ok} p ON p.{ROW} = o.{ROW}"""
-    )
-
-
-def _insert_incidents(con, ok: str, file: str) -> None:  # type: ignore[no-untyped-def]
-    imported = [c.name for c in T.INCIDENT.imported]
-    con.execute(
-        f"""INSERT INTO incident ({", ".join(q(c) for c in imported)}, township_code, grid_id,
-              h3_r7, h3_r8, h3_r9, source_file, source_row)
-        SELECT {", ".join("o." + q(c) for c in imported)}, p.township_code, p.grid_id,
-               p.h3_r7, p.h3_r8, p.h3_r9, {lit(file)}, o.{ROW}
-        FROM {ok} o JOIN _place_{ok} p ON p.{ROW} = o.{ROW}"""
-    )
 
 
 def _report_unplaced(con, spec: T.Table, file: str) -> int:  # type: ignore[no-untyped-def]

@@ -10,8 +10,7 @@ rejection is decided per row number and nothing else filters rows.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -40,6 +39,22 @@ def lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+#: Whitespace trimmed from both ends of every cell: ASCII blanks and the full-width space
+#: (U+3000) that Chinese input methods leave in ledgers.
+WHITESPACE = (" ", "\t", "\r", "\n", "\u3000")
+
+
+def clean_sql(x: str) -> str:
+    """SQL for a cell's text with surrounding whitespace removed, NULL when blank.
+
+    Most cells need no trimming; testing the ends first (byte comparisons) halves the cost
+    of a Unicode trim over millions of rows.
+    """
+    ends = " OR ".join(f"starts_with({x}, '{w}') OR ends_with({x}, '{w}')" for w in WHITESPACE)
+    return (f"CASE WHEN {x} = '' THEN NULL WHEN {ends} "
+            f"THEN NULLIF(trim({x}, '{''.join(WHITESPACE)}'), '') ELSE {x} END")
+
+
 def x_col(c: Column) -> str:
     """Column of the validation table holding ``c``'s cleaned text (NULL when blank)."""
     return q("x_" + c.name)
@@ -64,7 +79,9 @@ def value_expr(c: Column, x: str) -> str:
     if c.kind == "bool":
         t = ", ".join(lit(w) for w in TRUE_WORDS)
         f = ", ".join(lit(w) for w in FALSE_WORDS)
-        return f"(CASE WHEN lower({x}) IN ({t}) THEN true WHEN lower({x}) IN ({f}) THEN false END)"
+        # 是/否 first: exact matches skip the Unicode lower() for nearly every cell.
+        return (f"(CASE WHEN {x} = '是' THEN true WHEN {x} = '否' THEN false "
+                f"WHEN lower({x}) IN ({t}) THEN true WHEN lower({x}) IN ({f}) THEN false END)")
     return x
 
 
@@ -184,6 +201,14 @@ def _insert_issues(con: duckdb.DuckDBPyConnection, file: str, spec: Table, where
 
 
 @dataclass(frozen=True)
+class Extra:
+    """Columns a direct insert takes from a join rather than from the file."""
+
+    join: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class _Checked:
     """Where the checked rows live: a temp table (``_row``, ``v_*`` columns) or, for ledgers
     written straight into their final table, that table (``source_row``, plain names)."""
@@ -203,22 +228,23 @@ def validate_staged(
     file: str,
     crs: str,
     unknown_headers: list[str],
-    timings_s: dict[str, float] | None = None,
     checksum_warnings: bool | None = None,
     direct: bool = False,
+    extra: Extra | None = None,
 ) -> str | None:
     """Validate staged rows in one typed pass.
 
     With ``direct=False`` returns the name of a temp view of accepted, typed rows (``_row``
-    plus one column per imported column, coordinates converted to WGS-84). With
-    ``direct=True`` (ledgers without coordinates) the rows are typed straight into the final
-    table ``spec.name`` with their flags, rejected rows are deleted and the flag columns
-    dropped — one copy instead of two — and None is returned.
+    plus one column per imported column). With ``direct=True`` the rows are typed straight
+    into the final table ``spec.name`` together with their rule flags; rejected rows are then
+    deleted and the flag columns dropped — one copy instead of two — and None is returned.
 
-    Time spent converting coordinates is added to ``timings_s["coordinates"]``. Credit-code
-    checksum warnings are given where the code identifies the row's own enterprise (not on
-    hazards, whose codes are checked against the enterprise table), unless
-    ``checksum_warnings`` says otherwise.
+    Tables with coordinates need :func:`convert_coordinates` first: its WGS-84 values (in
+    ``_coords_<table>``, or the ``extra`` join, which must then carry ``lon``/``lat``)
+    replace the file's. ``extra`` adds derived columns to a direct insert (placement).
+    Credit-code checksum warnings are given where the code identifies the row's own
+    enterprise, unless ``checksum_warnings`` says otherwise; codes that refer to an
+    enterprise are checked against the enterprise table instead.
     """
     for h in unknown_headers:
         con.execute(
@@ -228,17 +254,12 @@ def validate_staged(
     cols = spec.imported
     names = {c.name for c in cols}
     has_xy = {"lon", "lat"} <= names
-    if direct and has_xy:
-        raise ValueError("direct validation is for tables without coordinates")
-    if has_xy:
-        t0 = time.perf_counter()
-        _convert_coordinates(con, stg, spec, file, crs)
-        if timings_s is not None:
-            timings_s["coordinates"] = timings_s.get("coordinates", 0.0) + time.perf_counter() - t0
+    refs = spec.references_enterprise
 
-    # One scan over the staged rows: typed values, then one boolean per rule.
-    rules = [r for c in cols for r in column_rules(c)]
-    clean = ", ".join(f"NULLIF(trim({q(c.name)}), '') AS {x_col(c)}" for c in cols)
+    # One scan over the staged rows: typed values, then one boolean per rule. A referring
+    # code's form is checked later, only on codes missing from the enterprise table.
+    rules = [r for c in cols for r in column_rules(c) if not (c.name == refs and r.code == "uscc_format")]
+    clean = ", ".join(f"{clean_sql(q(c.name))} AS {x_col(c)}" for c in cols)
     typed = ", ".join(f"{value_expr(c, x_col(c))} AS {v_col(c)}" for c in cols)
     flags = ", ".join(f"coalesce({r.predicate()}, false) AS _e{i}" for i, r in enumerate(rules))
     errors = " OR ".join(f"_e{i}" for i, r in enumerate(rules) if r.severity == "error") or "false"
@@ -250,11 +271,17 @@ def validate_staged(
         ck = _Checked(spec.name, "source_row", True)
         for f in flag_cols:
             con.execute(f"ALTER TABLE {spec.name} ADD COLUMN {f} BOOLEAN")
+        extra = extra or Extra()
+        if has_xy and not extra.join:
+            extra = Extra(f"LEFT JOIN _coords_{spec.name} x ON x.{ROW} = t.{ROW}",
+                          {"lon": "x.lon", "lat": "x.lat"})
+        plain = [c for c in cols if c.name not in extra.columns]
+        targets = [*(q(c.name) for c in plain), *extra.columns, "source_file", "source_row", *flag_cols]
+        values = [*(f"t.{v_col(c)}" for c in plain), *extra.columns.values(), lit(file), f"t.{ROW}",
+                  *(f"t.{f}" for f in flag_cols[:-1]), f"({errors.replace('_e', 't._e')})"]
         con.execute(
-            f"""INSERT INTO {spec.name} ({", ".join(q(c.name) for c in cols)}, source_file, source_row,
-                  {", ".join(flag_cols)})
-            SELECT {", ".join(v_col(c) for c in cols)}, {lit(file)}, {ROW},
-                   {", ".join(flag_cols[:-1])}{"," if rules else ""} ({errors}) {source}"""
+            f"""INSERT INTO {spec.name} ({", ".join(targets)})
+            SELECT {", ".join(values)} {source} t {extra.join}"""
         )
     else:
         ck = _Checked(f"_checked_{spec.name}", ROW, False)
@@ -281,17 +308,21 @@ def validate_staged(
               AND code IN ('out_of_range', 'half_coordinate'))""")
 
     if "uscc" in names and (checksum_warnings if checksum_warnings is not None
-                            else spec.key == "uscc" or not spec.references_enterprise):
+                            else spec.key == "uscc" or not refs):
         _checksum_warnings(con, ck, spec, file)
     _reject_duplicates(con, ck, spec, file)
-    if spec.references_enterprise:
-        ref = spec.column(spec.references_enterprise)
+    if refs:
+        ref = spec.column(refs)
         where = (f"NOT _err AND {ck.val(ref)} IS NOT NULL AND {ck.val(ref)} NOT IN "
                  f"(SELECT uscc FROM enterprise)")
+        bad_form = f"NOT regexp_full_match({ck.val(ref)}, {lit(uscc.FORMAT_SQL)})"
+        format_rule = next(r for r in column_rules(ref) if r.code == "uscc_format")
         con.execute(
             f"""INSERT INTO import_issue
             SELECT {lit(file)}, {lit(spec.name)}, {ck.row}, {lit(ref.header)}, {ck.val(ref)}, 'error',
-                   'unknown_enterprise', '企业不存在（该统一社会信用代码不在企业表中）'
+                   CASE WHEN {bad_form} THEN 'uscc_format' ELSE 'unknown_enterprise' END,
+                   CASE WHEN {bad_form} THEN {lit(format_rule.reason)}
+                        ELSE '企业不存在（该统一社会信用代码不在企业表中）' END
             FROM {ck.table} WHERE {where}"""
         )
         con.execute(f"UPDATE {ck.table} SET _err = true WHERE {where}")
@@ -332,16 +363,18 @@ def _checksum_warnings(con: duckdb.DuckDBPyConnection, ck: _Checked, spec: Table
                "统一社会信用代码校验位不符（仅提示，早期代码可能如此）", "warning", spec.name)
 
 
-def _convert_coordinates(
+def convert_coordinates(
     con: duckdb.DuckDBPyConnection, stg: str, spec: Table, file: str, crs: str
-) -> None:
-    """Convert coordinates to WGS-84 into temp table ``_coords`` and report bad ones.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Convert a staged file's coordinates to WGS-84; report the bad ones.
 
+    Writes temp table ``_coords_<table>(_row, lon, lat)`` and returns the same as arrays
+    (row numbers, lon, lat) so callers can index them without reading them back.
     Type errors (a longitude that is not a number) are rules of the main pass; here are the
     checks that need both values or the conversion.
     """
     lon_c, lat_c = spec.column("lon"), spec.column("lat")
-    xc, yc = f"NULLIF(trim({q('lon')}), '')", f"NULLIF(trim({q('lat')}), '')"
+    xc, yc = clean_sql(q("lon")), clean_sql(q("lat"))
     xv, yv = value_expr(lon_c, xc), value_expr(lat_c, yc)
     con.execute(
         f"""INSERT INTO import_issue
@@ -372,6 +405,7 @@ def _convert_coordinates(
     con.register("_coords_arrow", coords)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _coords_{spec.name} AS SELECT * FROM _coords_arrow")
     con.unregister("_coords_arrow")
+    return rows, lon, lat
 
 
 def _reject_duplicates(con: duckdb.DuckDBPyConnection, ck: _Checked, spec: Table, file: str) -> None:

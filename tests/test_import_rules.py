@@ -36,7 +36,7 @@ ENTERPRISES = f"""统一社会信用代码,企业名称,经度,纬度,行业,从
 913399000000000II1,格式错厂,120.65,27.85,制鞋,3,也许,
 {OTHER[:16]}Z{OTHER[17]},字母错厂,120.65,27.85,制鞋,3,否,
 91339900000000019X,半坐标厂,120.65,,制鞋,3,否,
-{FOURTH},丁厂,120.75,27.85,泵业,7,否,
+{FOURTH},　丁厂	,120.75,27.85, 泵业,7,否,
 """
 
 HAZARDS = f"""隐患编号,统一社会信用代码,发现日期,隐患等级,整改期限
@@ -101,9 +101,11 @@ def test_accepted_plus_rejected_equals_rows_read(built: Path):
 
 
 def test_values_are_typed_and_placed(built: Path):
+    # 丁厂's name arrives as "\u3000丁厂\t" and its trade as " 泵业": both are trimmed.
     con = connect(built, read_only=True)
     rows = con.execute("SELECT name, employees, hazchem, township_code, high_fire_risk "
                        "FROM enterprise ORDER BY source_row").fetchall()
+    assert con.execute("SELECT industry FROM enterprise WHERE name = '丁厂'").fetchone() == ("泵业",)
     assert rows == [("甲厂", 20, True, "339902001", True), ("丙厂", 5, False, None, True),
                     ("丁厂", 7, False, "339902101", False)]
     assert con.execute("SELECT kind FROM township ORDER BY code").fetchall() == [("街道",), ("镇",)]
