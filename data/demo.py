@@ -476,7 +476,9 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
     flags["mixed_use"] = rng.random(n) < np.where(in_park_gen, 0.01, np.where(rural, 0.12, 0.04))
     illegal = np.where(rng.random(n) < np.where(in_park_gen, 0.05, 0.16),
                        np.round(rng.lognormal(np.log(200), 0.8, n)), 0.0)
-    employees = np.clip(np.round(rng.lognormal(np.log(18 if True else 0), 0.9, n) * np.where(in_park_gen, 1.4, 1.0)), 2, 299).astype(int)
+    # 小微: fewer than 300 staff; park tenants run a little larger.
+    size = rng.lognormal(np.log(18), 0.9, n) * np.where(in_park_gen, 1.4, 1.0)
+    employees = np.clip(np.round(size), 2, 299).astype(int)
     revenue = np.round(employees * 25 * rng.lognormal(0, 0.5, n), 1)
     high_fire = np.isin(industry, vocab.HIGH_FIRE_RISK_INDUSTRIES)
 
@@ -497,15 +499,14 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
     place = np.array([str(x).removesuffix("经济开发区").removesuffix("街道").rstrip("镇乡") for x in tw_name])[home]
     ind_word = np.array([_INDUSTRY_WORD[i] for i in industries])[ind]
     names = np.char.add(np.char.add(np.char.add(place, brand), ind_word), "有限公司")
-    # Same place, brand and trade: add a branch number so names stay unique.
-    _, first, counts = np.unique(names, return_index=True, return_inverse=False, return_counts=True)
+    # Same place, brand and trade: number the later ones so names stay unique.
     names = names.astype(object)
-    dup = {}
+    seen: dict[str, int] = {}
     for i, nm in enumerate(names):
-        k = dup.get(nm, 0)
-        dup[nm] = k + 1
+        k = seen.get(nm, 0)
+        seen[nm] = k + 1
         if k:
-            names[i] = nm.replace("有限公司", f"第{k + 1}分厂有限公司") if False else f"{nm[:-4]}{k + 1}号厂有限公司"
+            names[i] = f"{nm.removesuffix('有限公司')}{k + 1}号厂有限公司"
     road = np.array([rng.choice(_SYL1) + rng.choice(_SYL1) + rng.choice(["路", "街", "大道"]) for _ in range(64)])
     address = np.char.add(np.char.add(np.char.add(np.array(tw_name, dtype=str)[home],
                                                   road[rng.integers(0, 64, n)]),
