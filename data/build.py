@@ -368,14 +368,15 @@ def _import_boundaries(con, source_dir: Path, spec: T.Table, entry: dict,  # typ
     issue_rows(con, file, rows[wrong], "几何", [str(shapely.get_type_id(g)) for g in geoms[wrong]],
                "not_polygon", "几何类型应为面（Polygon 或 MultiPolygon）", "error", spec.name)
     usable = ~missing & polygonal
-    geoms = geometries_to_wgs84(np.where(usable, geoms, None), crs)
+    none = np.full(len(geoms), None, dtype=object)
+    geoms = geometries_to_wgs84(np.where(usable, geoms, none), crs)
     invalid = usable & ~shapely.is_valid(geoms)
     if invalid.any():
         issue_rows(con, file, rows[invalid], "几何",
                    [shapely.is_valid_reason(g) for g in geoms[invalid]], "invalid_geometry",
                    "几何图形不合法，已自动修复", "warning", spec.name)
         geoms[invalid] = shapely.make_valid(geoms[invalid])
-    wkb = shapely.to_wkb(np.where(usable, geoms, None))
+    wkb = shapely.to_wkb(np.where(usable, geoms, none))
     con.register("_geom_arrow", pa.table({ROW: pa.array(rows, pa.int32()),
                                            "wkb": pa.array(list(wkb), pa.binary())}))
     con.execute(f"CREATE OR REPLACE TEMP TABLE _geom AS SELECT * FROM _geom_arrow")

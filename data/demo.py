@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -287,7 +288,7 @@ def _dates(days: np.ndarray) -> np.ndarray:
     return out
 
 
-def _write_csv(path: Path, columns: dict[str, np.ndarray | list], spec: T.Table) -> int:
+def _write_csv(path: Path, columns: Mapping[str, Any], spec: T.Table) -> int:
     import pyarrow.csv as pacsv
 
     names = [spec.column(k).header for k in columns]
@@ -396,7 +397,7 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
     say("生成园区", 0.2)
     park_kinds = np.array(["小微企业园"] * round(cfg.parks * 0.5) + ["工业园区"] * round(cfg.parks * 0.2))
     park_kinds = np.concatenate([park_kinds, ["集聚点"] * (cfg.parks - len(park_kinds))])[: cfg.parks]
-    size = {"小微企业园": ((0.8, 1.4), (0.5, 0.9)), "工业园区": ((1.2, 2.2), (0.8, 1.4)),
+    park_size = {"小微企业园": ((0.8, 1.4), (0.5, 0.9)), "工业园区": ((1.2, 2.2), (0.8, 1.4)),
             "集聚点": ((0.4, 0.7), (0.3, 0.5))}
     tw_weight = np.select([kind == "街道", kind == "其他", kind == "镇"], [1.0, 3.0, 2.0], 0.3)
     tw_weight = tw_weight / tw_weight.sum()
@@ -407,7 +408,7 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
         attempts += 1
         pk = park_kinds[len(parks)]
         t = rng.choice(n_tw, p=tw_weight)
-        (w0, w1), (h0, h1) = size[pk]
+        (w0, w1), (h0, h1) = park_size[pk]
         w, h = rng.uniform(w0, w1), rng.uniform(h0, h1)
         c = seeds[t] + rng.normal(0, 1.5, 2)
         ang = rng.uniform(0, np.pi)
@@ -477,8 +478,8 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
     illegal = np.where(rng.random(n) < np.where(in_park_gen, 0.05, 0.16),
                        np.round(rng.lognormal(np.log(200), 0.8, n)), 0.0)
     # 小微: fewer than 300 staff; park tenants run a little larger.
-    size = rng.lognormal(np.log(18), 0.9, n) * np.where(in_park_gen, 1.4, 1.0)
-    employees = np.clip(np.round(size), 2, 299).astype(int)
+    staff = rng.lognormal(np.log(18), 0.9, n) * np.where(in_park_gen, 1.4, 1.0)
+    employees = np.clip(np.round(staff), 2, 299).astype(int)
     revenue = np.round(employees * 25 * rng.lognormal(0, 0.5, n), 1)
     high_fire = np.isin(industry, vocab.HIGH_FIRE_RISK_INDUSTRIES)
 
@@ -566,17 +567,17 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
     order = np.lexsort((ins_day, ins_ent))
     ins_ent, ins_day = ins_ent[order], ins_day[order]
     deps = list(vocab.DEPARTMENTS)
-    w = np.zeros((n, len(deps)))
-    w[:, deps.index("应急管理局")] = 3.0
-    w[:, deps.index("经信局")] = 0.3 + 1.2 * in_park_gen
-    w[:, deps.index("公安局")] = 0.6 + 1.5 * flags["hazchem"]
-    w[:, deps.index("生态环境局")] = 0.3 + 1.0 * flags["hazchem"]
-    w[:, deps.index("建设局")] = 0.3 + 1.0 * (illegal > 0)
-    w[:, deps.index("交通运输局")] = 0.1 + 0.5 * flags["hazchem"]
-    w[:, deps.index("市场监管局")] = 0.5 + 2.0 * flags["special_equipment"]
-    w[:, deps.index("综合执法局")] = 0.4 + 2.0 * (illegal > 0) + 1.0 * flags["gas"]
-    w[:, deps.index("消防救援")] = 2.5 + 1.0 * high_fire + 2.0 * flags["mixed_use"]
-    cw = np.cumsum(w, axis=1)
+    dep_w = np.zeros((n, len(deps)))
+    dep_w[:, deps.index("应急管理局")] = 3.0
+    dep_w[:, deps.index("经信局")] = 0.3 + 1.2 * in_park_gen
+    dep_w[:, deps.index("公安局")] = 0.6 + 1.5 * flags["hazchem"]
+    dep_w[:, deps.index("生态环境局")] = 0.3 + 1.0 * flags["hazchem"]
+    dep_w[:, deps.index("建设局")] = 0.3 + 1.0 * (illegal > 0)
+    dep_w[:, deps.index("交通运输局")] = 0.1 + 0.5 * flags["hazchem"]
+    dep_w[:, deps.index("市场监管局")] = 0.5 + 2.0 * flags["special_equipment"]
+    dep_w[:, deps.index("综合执法局")] = 0.4 + 2.0 * (illegal > 0) + 1.0 * flags["gas"]
+    dep_w[:, deps.index("消防救援")] = 2.5 + 1.0 * high_fire + 2.0 * flags["mixed_use"]
+    cw = np.cumsum(dep_w, axis=1)
     cw /= cw[:, -1:]
     ins_dep = (rng.random(len(ins_ent))[:, None] > cw[ins_ent]).sum(1)
     first_insp = np.searchsorted(ins_ent, np.arange(n))
@@ -649,7 +650,7 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
     _write_csv(out / "enforcement.csv", {
         "id": np.char.add("ZF", np.char.zfill(np.arange(1, len(enf) + 1).astype(str), 7)),
         "uscc": codes_out[hz_ent[enf]], "date": _dates(enf_day), "action": actions[act],
-        "fine_10k_cny": np.where(fined, fine.astype(str), None),
+        "fine_10k_cny": np.where(fined, fine.astype(str).astype(object), np.full(len(enf), None)),
         "department": np.array(deps, dtype=object)[hz_dep[enf]],
     }, T.ENFORCEMENT)
 

@@ -20,7 +20,7 @@ def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                   (SELECT count(*) FROM enterprise WHERE lon IS NOT NULL AND township_code IS NULL),
                   (SELECT count(*) FROM enterprise WHERE lon IS NULL),
                   (SELECT count(*) FROM hazard), (SELECT count(*) FROM incident)"""
-    ).fetchone()
+    ).fetchone() or ()
     keys = ("counties", "townships", "grids", "parks", "enterprises", "unplaced", "no_coordinates",
             "hazards", "incidents")
     return dict(zip(keys, map(int, row)))

@@ -150,11 +150,12 @@ def map_headers(table: pa.Table, spec: Table, file: str) -> tuple[pa.Table, list
         if h == ROW:
             names.append(ROW)
             continue
-        c = lookup.get(h.strip().lower())
-        if c is None:
+        found = lookup.get(h.strip().lower())
+        if found is None:
             unknown.append(h)
             names.append(f"_unknown_{len(unknown)}")
             continue
+        c = found
         if c.name in seen:
             raise ImportFileError(file, f"列“{h}”与“{seen[c.name]}”都对应“{c.header}”，请只保留一列")
         seen[c.name] = h
@@ -288,9 +289,9 @@ def validate_staged(
         keep = ", ".join([ROW, *(v_col(c) for c in cols), *flag_cols[:-1]])
         con.execute(f"CREATE OR REPLACE TEMP TABLE {ck.table} AS SELECT {keep}, ({errors}) AS _err {source}")
 
-    hits = con.execute(
+    hits = (con.execute(
         "SELECT " + ", ".join(f"count(*) FILTER (_e{i})" for i in range(len(rules))) + f" FROM {ck.table}"
-    ).fetchone() if rules else ()
+    ).fetchone() or ()) if rules else ()
     for i, (r, n) in enumerate(zip(rules, hits)):
         if n:
             # The value reported is what the file says, read back from the staged rows.

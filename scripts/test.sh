@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh --test
+echo "Type-checking the pure core (mypy)…"
+.venv/bin/python -m mypy
 exec .venv/bin/python -m pytest "$@"
