@@ -1,0 +1,180 @@
+"""The risk model: hand-scored enterprises, tier edges, direct determination, config errors,
+and proof that a score as of T sees nothing dated after T."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from data.build import connect
+from scoring.measures import measures_as_of
+from scoring.model import ModelConfigError, load_model, model_from_dict, score
+
+from .conftest import City
+
+TINY = {
+    "version": "test-1",
+    "factor": [
+        {"id": "a", "name": "甲", "group": "固有", "kind": "flag", "measure": "a", "weight": 10,
+         "definition": "d", "source": "s"},
+        {"id": "b", "name": "乙", "group": "管理", "kind": "cap", "measure": "b", "cap": 2, "weight": 8,
+         "definition": "d", "source": "s"},
+        {"id": "c", "name": "丙", "group": "管理", "kind": "ramp", "measure": "c", "lo": 90, "hi": 365,
+         "weight": 5, "definition": "d", "source": "s"},
+        {"id": "d", "name": "丁", "group": "暴露", "kind": "log", "measure": "d", "ref": 300, "weight": 6,
+         "definition": "d", "source": "s"},
+    ],
+    "direct_rule": [{"id": "major", "name": "重大隐患", "measure": "open_major", "min": 1, "tier": "重大",
+                     "source": "s"}],
+    "tier": [
+        {"name": "重大", "color": "红", "min_score": 20, "inspect_every_days": 30},
+        {"name": "较大", "color": "橙", "min_score": 10, "inspect_every_days": 90},
+        {"name": "一般", "color": "黄", "min_score": 5, "inspect_every_days": 180},
+        {"name": "低", "color": "蓝", "min_score": 0, "inspect_every_days": 365},
+    ],
+}
+
+
+def tiny_measures(rows: list[dict]) -> pd.DataFrame:
+    base = {"a": False, "b": 0, "c": 0, "d": 0, "open_major": 0}
+    return pd.DataFrame([{"uscc": f"E{i}", **base, **r} for i, r in enumerate(rows)])
+
+
+def test_three_enterprises_scored_by_hand():
+    model = model_from_dict(TINY)
+    m = tiny_measures([
+        {"a": True, "b": 1, "c": 227.5},                   # 10 + 8·1/2 + 5·(137.5/275) = 16.5
+        {"b": 5, "c": 9999, "d": 300, "open_major": 1},    # 0 + 8 + 5 + 6 = 19, but a 重大 hazard
+        {"c": 30},                                          # nothing: 0
+    ])
+    s = score(m, model)
+    assert s[["c_a", "c_b", "c_c", "c_d"]].values.tolist() == [[10, 4, 2.5, 0], [0, 8, 5, 6], [0, 0, 0, 0]]
+    assert s["score"].tolist() == [16.5, 19.0, 0.0]
+    assert s["points_tier"].tolist() == ["较大", "较大", "低"]
+    assert s["tier"].tolist() == ["较大", "重大", "低"]
+    assert s["direct_rules"].tolist() == ["", "major", ""]
+    assert s["inspect_every_days"].tolist() == [90, 30, 365]
+
+
+@pytest.mark.parametrize("b, c, expected", [
+    (2, 365 + 275 * 0.4, "较大"),   # 8 + 5 = 13
+    (0, 90 + 275, "一般"),          # exactly 5: the lower edge belongs to the tier
+    (0, 90 + 275 * 0.999999, "低"), # 4.999995 rounds to 4.999995 < 5
+])
+def test_tier_edges(b, c, expected):
+    s = score(tiny_measures([{"b": b, "c": c}]), model_from_dict(TINY))
+    assert s["tier"].iloc[0] == expected
+
+
+def test_exactly_on_the_top_threshold_is_the_top_tier():
+    # 10 + 8 + 2 (ramp at 40 %) = 20 exactly.
+    s = score(tiny_measures([{"a": True, "b": 2, "c": 90 + 275 * 0.4}]), model_from_dict(TINY))
+    assert s["score"].iloc[0] == 20 and s["tier"].iloc[0] == "重大"
+
+
+@pytest.mark.parametrize("patch, message", [
+    (lambda r: r["factor"].append(dict(r["factor"][0])), "id 重复"),
+    (lambda r: r["factor"][1].update(kind="spline"), "kind 应为"),
+    (lambda r: r["factor"][1].update(weight=0), "weight 必须大于 0"),
+    (lambda r: r["factor"][2].update(hi=10), "hi 必须大于 lo"),
+    (lambda r: r["factor"][1].pop("cap"), "缺少“cap”"),
+    (lambda r: r["tier"].reverse(), "从高到低"),
+    (lambda r: r["direct_rule"][0].update(tier="特别重大"), "没有名为“特别重大”的 tier"),
+    (lambda r: r["factor"][3].update(weight="6"), "类型不对"),
+])
+def test_config_errors_name_the_entry(patch, message):
+    import copy
+
+    raw = copy.deepcopy(TINY)
+    patch(raw)
+    with pytest.raises(ModelConfigError, match=message):
+        model_from_dict(raw)
+
+
+def test_bad_toml_is_reported_with_the_file_name(tmp_path):
+    bad = tmp_path / "m.toml"
+    bad.write_text("version = \n", encoding="utf-8")
+    with pytest.raises(ModelConfigError, match="m.toml"):
+        load_model(bad)
+
+
+def test_the_shipped_model_loads_and_covers_the_required_factors():
+    model = load_model()
+    ids = {f.id for f in model.factors}
+    assert {"hazchem", "dust", "ammonia", "confined_space", "spraying", "gas", "special_equipment",
+            "high_fire_risk", "employees", "mixed_use", "rented", "illegal_building", "scattered",
+            "open_major", "overdue", "inspection_gap", "recent_enforcement", "repeat_hazards",
+            "incidents"} <= ids
+    assert any(r.measure == "open_major" and r.tier == "重大" for r in model.direct_rules)
+    assert all(f.source and f.definition for f in model.factors)
+
+
+def test_score_is_exactly_the_sum_of_its_parts_on_a_city(small_city: City):
+    con = connect(small_city.db, read_only=True)
+    model = load_model()
+    s = score(measures_as_of(con, dt.date(2026, 11, 20)), model)
+    parts = s[[f.column for f in model.factors]].sum(axis=1).round(6)
+    assert (parts == s["score"]).all()
+    assert len(s) == small_city.report.files[4].accepted  # every enterprise scored
+    # Direct determination: every enterprise with an open 重大 hazard is in the top tier.
+    m = measures_as_of(con, dt.date(2026, 11, 20))
+    assert (s.loc[m["open_major"].to_numpy() >= 1, "tier"] == "重大").all()
+
+
+def test_open_and_overdue_hazards_counted_by_hand(tmp_path):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE enterprise AS SELECT * FROM (VALUES ('E1')) t(uscc)")
+    for col in ("name", "industry", "township_code", "grid_id", "park_id"):
+        con.execute(f"ALTER TABLE enterprise ADD COLUMN {col} VARCHAR")
+    for col in ("h3_r7", "h3_r8", "h3_r9"):
+        con.execute(f"ALTER TABLE enterprise ADD COLUMN {col} UBIGINT")
+    for col in ("hazchem", "dust", "ammonia", "confined_space", "spraying", "gas", "special_equipment",
+                "high_fire_risk", "mixed_use", "rented"):
+        con.execute(f"ALTER TABLE enterprise ADD COLUMN {col} BOOLEAN")
+    con.execute("ALTER TABLE enterprise ADD COLUMN employees INTEGER")
+    con.execute("ALTER TABLE enterprise ADD COLUMN illegal_building_m2 DOUBLE")
+    con.execute("""CREATE TABLE hazard AS SELECT * FROM (VALUES
+        ('E1', DATE '2026-01-01', '一般', DATE '2026-01-08', NULL::DATE, '消防通道堵塞'),      -- open, overdue
+        ('E1', DATE '2026-03-01', '重大', DATE '2026-06-01', DATE '2026-05-01', '消防通道堵塞'), -- rectified before T
+        ('E1', DATE '2026-05-20', '较大', DATE '2026-06-01', DATE '2026-06-10', '违法搭建'),    -- open at T (fixed after)
+        ('E1', DATE '2026-05-31', '重大', DATE '2026-06-01', NULL::DATE, '违法搭建'),           -- open, due on T: not overdue
+        ('E1', DATE '2026-06-02', '重大', DATE '2026-06-09', NULL::DATE, '违法搭建')            -- after T: invisible
+        ) t(uscc, found_on, level, deadline, rectified_on, category)""")
+    con.execute("CREATE TABLE inspection AS SELECT 'E1' AS uscc, DATE '2026-03-01' AS date")
+    con.execute("CREATE TABLE enforcement AS SELECT 'E1' AS uscc, DATE '2025-05-01' AS date")  # > 12 months
+    con.execute("CREATE TABLE incident AS SELECT 'E1' AS uscc, DATE '2026-06-05' AS date, 1 AS deaths")
+    m = measures_as_of(con, dt.date(2026, 6, 1)).iloc[0]
+    assert (m.open_general, m.open_serious, m.open_major, m.overdue) == (1, 1, 1, 1)
+    assert m.days_since_inspection == 92
+    assert (m.enforcement_12m, m.incidents_36m, m.deaths_36m) == (0, 0, 0)
+    assert m.repeat_categories_12m == 2  # 消防通道堵塞 twice, 违法搭建 twice (the later one unseen)
+
+
+def test_no_record_after_the_as_of_date_leaks_in(small_city: City, tmp_path):
+    """Delete every record dated after T from a copy: the scores as of T must not change."""
+    as_of = dt.date(2025, 6, 30)
+    cut = tmp_path / "cut.duckdb"
+    shutil.copy(small_city.db, cut)
+    con = connect(cut)
+    deleted = 0
+    for table, col in (("hazard", "found_on"), ("inspection", "date"), ("enforcement", "date"),
+                       ("incident", "date")):
+        deleted += con.execute(f"SELECT count(*) FROM {table} WHERE {col} > ?", [as_of]).fetchone()[0]
+        con.execute(f"DELETE FROM {table} WHERE {col} > ?", [as_of])
+    # Rectifications and closures after T are the future too.
+    con.execute("UPDATE hazard SET rectified_on = NULL WHERE rectified_on > ?", [as_of])
+    con.execute("UPDATE hazard SET closed_on = NULL WHERE closed_on > ?", [as_of])
+    con.close()
+    assert deleted > 1000
+    model = load_model()
+    full = score(measures_as_of(connect(small_city.db, read_only=True), as_of), model)
+    past = score(measures_as_of(connect(cut, read_only=True), as_of), model)
+    pd.testing.assert_frame_equal(full, past)
+    later = score(measures_as_of(connect(small_city.db, read_only=True), dt.date(2026, 11, 20)), model)
+    assert not np.allclose(full["score"], later["score"])  # the date does matter
