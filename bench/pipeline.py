@@ -39,12 +39,13 @@ def township_digest(pairs: list[tuple[str, int]]) -> str:
 
 
 def worker_ours(src: Path) -> dict:
-    from data.build import build_database, connect
+    from data.build import connect
+    from riskmap.pipeline import rebuild
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.duckdb"
         t0 = time.perf_counter()
-        report = build_database(src, db, progress=None)
+        report = rebuild(src, db, progress=None, with_scores=False)
         total = time.perf_counter() - t0
         con = connect(db, read_only=True)
         pairs = con.execute("SELECT township_code, count(*) FROM enterprise "

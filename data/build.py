@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,15 +123,25 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(T.SCHEMA_VERSION)])
 
 
-def _print_progress(stage: str, fraction: float) -> None:
+def print_progress(stage: str, fraction: float) -> None:
     print(f"[{fraction * 100:5.1f}%] {stage}", flush=True)
+
+
+@dataclass(frozen=True)
+class Step:
+    """Work run on the new database before it replaces the old one (aggregates, scores)."""
+
+    name: str
+    label: str
+    run: Callable[[duckdb.DuckDBPyConnection], object]
 
 
 def build_database(
     source_dir: Path | str,
     db_path: Path | str,
-    progress: Progress | None = _print_progress,
+    progress: Progress | None = print_progress,
     memory_limit: str = "3GB",
+    steps: Sequence[Step] = (),
 ) -> BuildReport:
     """Build ``db_path`` from the import files in ``source_dir``.
 
@@ -143,6 +153,9 @@ def build_database(
         The database to replace. It is replaced only if the whole build succeeds.
     progress : callable(stage, fraction) or None
         Called as each step starts.
+    steps : sequence of Step
+        Run in order on the new database after the tables are loaded, inside the same
+        atomic build (``riskmap.pipeline`` adds the aggregates and the risk scores).
 
     Returns
     -------
@@ -167,7 +180,7 @@ def build_database(
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute("SET preserve_insertion_order = false")
         con.execute("SET enable_progress_bar = false")
-        _build(con, source_dir, manifest, report, say)
+        _build(con, source_dir, manifest, report, say, steps)
         con.execute("CHECKPOINT")
         con.close()
         os.replace(tmp, db_path)
@@ -198,7 +211,8 @@ class _Timer:
         )
 
 
-def _build(con, source_dir: Path, manifest: dict, report: BuildReport, say: Progress) -> None:  # type: ignore[no-untyped-def]
+def _build(con, source_dir: Path, manifest: dict, report: BuildReport, say: Progress,  # type: ignore[no-untyped-def]
+           steps: Sequence[Step]) -> None:
     create_schema(con)
     files = manifest["files"]
     with _Timer(report, say, 0.02, "boundaries", "读取边界（区县、乡镇、网格、园区）"):
@@ -219,10 +233,6 @@ def _build(con, source_dir: Path, manifest: dict, report: BuildReport, say: Prog
             validate_staged(con, stg, spec, files[spec.name]["path"], "—", unknown, direct=True)
         _release(con, spec)
     _finish_file_reports(con, report)
-    with _Timer(report, say, 0.92, "aggregate", "汇总到 H3 网格与乡镇"):
-        from scoring.aggregate import build_aggregates
-
-        build_aggregates(con)
     meta = {
         "built_at": dt.datetime.now().isoformat(timespec="seconds"),
         "source": str(manifest.get("name", source_dir.name)),
@@ -233,6 +243,9 @@ def _build(con, source_dir: Path, manifest: dict, report: BuildReport, say: Prog
     }
     con.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
     report.meta = meta
+    for i, step in enumerate(steps):
+        with _Timer(report, say, 0.90 + 0.08 * i / max(1, len(steps)), step.name, step.label):
+            step.run(con)
 
 
 def _file_crs(entry: dict) -> str:

@@ -55,14 +55,14 @@ def require_db():  # type: ignore[no-untyped-def]
 
 
 def build_demo_with_progress() -> None:
-    from data.build import build_database
     from data.demo import DemoConfig, generate_city
+    from riskmap.pipeline import rebuild
 
     bar = st.progress(0.0, text=tr("building"))
     t0 = time.perf_counter()
     generate_city(DemoConfig(), paths.demo_source_dir(),
                   lambda s, f: bar.progress(min(f * 0.4, 1.0), text=s))
-    build_database(paths.demo_source_dir(), paths.db_path(),
+    rebuild(paths.demo_source_dir(), paths.db_path(),
                    lambda s, f: bar.progress(min(0.4 + f * 0.6, 1.0), text=s))
     bar.empty()
     st.success(tr("built", s=time.perf_counter() - t0))

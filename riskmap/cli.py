@@ -5,6 +5,8 @@ Commands
 demo     generate the demo city's import files and build the database from them
 build    (re)build the database from a folder of import files
 report   print the import report (files, accepted/rejected rows, issues) of the database
+score    score every enterprise as of a date: tiers and the top of the list, part by part
+backtest score as of T and compare with the incidents of the following year
 info     print what the database holds
 """
 
@@ -37,8 +39,8 @@ def _print_build(report) -> None:  # type: ignore[no-untyped-def]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from data.build import build_database
     from data.demo import DemoConfig, generate_city
+    from riskmap.pipeline import rebuild
 
     out = Path(args.out) if args.out else paths.demo_source_dir()
     cfg = DemoConfig(seed=args.seed, enterprises=args.enterprises,
@@ -50,16 +52,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     db = Path(args.db) if args.db else paths.db_path()
     print(f"\n建库 → {db}")
-    _print_build(build_database(out, db, _progress))
+    _print_build(rebuild(out, db, _progress))
     return 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from data.build import BuildError, build_database
+    from data.build import BuildError
+    from riskmap.pipeline import rebuild
 
     db = Path(args.db) if args.db else paths.db_path()
     try:
-        report = build_database(Path(args.source), db, _progress)
+        report = rebuild(Path(args.source), db, _progress)
     except BuildError as exc:
         print(f"导入失败，数据库未改动：{exc}", file=sys.stderr)
         return 2
@@ -80,6 +83,50 @@ def cmd_report(args: argparse.Namespace) -> int:
     for file, row, col, value, sev, reason in issues:
         tag = "错误" if sev == "error" else "提示"
         print(f"[{tag}] {file} 第 {row} 行 “{col}” = {value!r}：{reason}")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from data.build import connect
+    from scoring.measures import measures_as_of
+    from scoring.model import load_model, score
+    from scoring.run import default_as_of
+
+    db = Path(args.db) if args.db else paths.db_path()
+    con = connect(db, read_only=True)
+    model = load_model(args.model) if args.model else load_model()
+    as_of = dt.date.fromisoformat(args.as_of) if args.as_of else default_as_of(con)
+    scored = score(measures_as_of(con, as_of), model)
+    print(f"模型 {model.version}，评估日 {as_of}，企业 {len(scored)} 家")
+    counts = scored["tier"].value_counts()
+    for t in model.tiers:
+        print(f"  {t.name}（{t.color}）：{int(counts.get(t.name, 0))} 家，每 {t.inspect_every_days} 天检查一次")
+    top = scored.sort_values(["score", "uscc"], ascending=[False, True]).head(args.top)
+    for _, r in top.iterrows():
+        parts = sorted(((r[f.column], f.name) for f in model.factors if r[f.column] > 0), reverse=True)
+        detail = "，".join(f"{name} {pts:.1f}" for pts, name in parts)
+        print(f"  {r['uscc']} {r['tier']} {r['score']:.1f} 分 = {detail}")
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from data.build import connect
+    from scoring.backtest import backtest
+    from scoring.model import load_model
+    from scoring.run import default_as_of
+
+    db = Path(args.db) if args.db else paths.db_path()
+    con = connect(db, read_only=True)
+    as_of = (dt.date.fromisoformat(args.as_of) if args.as_of
+             else default_as_of(con) - dt.timedelta(days=args.horizon))
+    r = backtest(con, load_model(), as_of, args.horizon)
+    print(f"回测：{r.as_of} 评分，看其后 {r.horizon_days} 天的事故（模型 {r.model_version}）")
+    print(f"  企业 {r.enterprises} 家，其后发生事故 {r.enterprises_with_incident} 家（基准率 {r.base_rate:.2%}）")
+    print(f"  AUC {r.auc:.3f}（0.5 为随机）")
+    for k, p in r.precision_at_k.items():
+        print(f"  前 {k} 家命中率 {p:.1%}（随机约 {r.base_rate:.1%}）")
+    for share, s in r.share_of_incidents_in_top.items():
+        print(f"  排名前 {share:.0%} 的企业占其后事故的 {s:.1%}")
     return 0
 
 
@@ -119,6 +166,17 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report", help="查看导入报告")
     p.add_argument("--limit", type=int, default=200)
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("score", help="按评估日计算企业风险评分与分级")
+    p.add_argument("--as-of", help="评估日（默认为数据截止日）")
+    p.add_argument("--model", help="模型文件（默认 scoring/model.toml）")
+    p.add_argument("--top", type=int, default=10, help="列出得分最高的企业数")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("backtest", help="回测：按某日评分，看其后的事故")
+    p.add_argument("--as-of", help="评分日（默认为数据截止日前 horizon 天）")
+    p.add_argument("--horizon", type=int, default=365, help="向后看的天数")
+    p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("info", help="查看数据库概况")
     p.set_defaults(func=cmd_info)

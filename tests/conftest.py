@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from data.build import BuildReport, build_database
+from data.build import BuildReport
+from riskmap.pipeline import rebuild
 from data.demo import DemoConfig, generate_city
 
 SMALL = DemoConfig(seed=7, enterprises=3000, townships=24, counties=3, grids=240, parks=6,
@@ -31,7 +32,7 @@ def small_city(tmp_path_factory: pytest.TempPathFactory) -> City:
     source = data_dir / "demo"
     summary = generate_city(SMALL, source)
     db = data_dir / "riskmap.duckdb"
-    report = build_database(source, db, progress=None)
+    report = rebuild(source, db, progress=None)
     return City(source, data_dir, db, summary, report)
 
 
