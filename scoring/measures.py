@@ -21,8 +21,9 @@ def measures_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFra
     """One row per enterprise with every measure the model can read, as of ``as_of``.
 
     Columns: the enterprise flags and sizes, ``outside_park``; hazards ``open_general``,
-    ``open_serious``, ``open_major``, ``overdue``; ``days_since_inspection`` (NEVER_DAYS if
-    none); ``enforcement_12m``; ``repeat_categories_12m``; ``incidents_36m``, ``deaths_36m``.
+    ``open_serious``, ``open_major``, ``overdue``, ``overdue_major``; ``found_12m`` and
+    ``rectified_12m`` (hazards found in the last 12 months, and of those rectified by T);
+    ``days_since_inspection`` (NEVER_DAYS if none); ``enforcement_12m``; ``repeat_categories_12m``; ``incidents_36m``, ``deaths_36m``.
     """
     return con.execute(
         """
@@ -32,9 +33,13 @@ def measures_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFra
                  count(*) FILTER (open AND level = '一般') AS open_general,
                  count(*) FILTER (open AND level = '较大') AS open_serious,
                  count(*) FILTER (open AND level = '重大') AS open_major,
-                 count(*) FILTER (open AND deadline < (SELECT d FROM t)) AS overdue
+                 count(*) FILTER (open AND deadline < (SELECT d FROM t)) AS overdue,
+                 count(*) FILTER (open AND level = '重大' AND deadline < (SELECT d FROM t)) AS overdue_major,
+                 count(*) FILTER (recent) AS found_12m,
+                 count(*) FILTER (recent AND NOT open) AS rectified_12m
           FROM (SELECT uscc, level, deadline,
-                       rectified_on IS NULL OR rectified_on > (SELECT d FROM t) AS open
+                       rectified_on IS NULL OR rectified_on > (SELECT d FROM t) AS open,
+                       found_on > (SELECT d FROM t) - INTERVAL 365 DAY AS recent
                 FROM hazard WHERE found_on <= (SELECT d FROM t)) h
           GROUP BY h.uscc),
         rep AS (
@@ -68,6 +73,8 @@ def measures_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFra
                e.park_id IS NULL AS outside_park,
                coalesce(hz.open_general, 0) AS open_general, coalesce(hz.open_serious, 0) AS open_serious,
                coalesce(hz.open_major, 0) AS open_major, coalesce(hz.overdue, 0) AS overdue,
+               coalesce(hz.overdue_major, 0) AS overdue_major, coalesce(hz.found_12m, 0) AS found_12m,
+               coalesce(hz.rectified_12m, 0) AS rectified_12m,
                ins.last_inspection,
                coalesce(date_diff('day', ins.last_inspection, (SELECT d FROM t)), ?) AS days_since_inspection,
                coalesce(enf.enforcement_12m, 0) AS enforcement_12m,
@@ -80,3 +87,10 @@ def measures_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFra
         """,
         [as_of, NEVER_DAYS],
     ).df()
+
+
+def incidents_in_window(con: duckdb.DuckDBPyConnection, as_of: dt.date, days: int = 365) -> pd.DataFrame:
+    """Incidents in (as_of - days, as_of] with their area keys (those without an enterprise too)."""
+    return con.execute(
+        "SELECT id, uscc, township_code, grid_id, h3_r7, h3_r8, h3_r9, deaths FROM incident "
+        "WHERE date <= ? AND date > ? - to_days(?)", [as_of, as_of, days]).df()

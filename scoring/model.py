@@ -76,12 +76,57 @@ class Tier:
 
 
 @dataclass(frozen=True)
+class Indicator:
+    id: str
+    name: str
+    weight: float
+    definition: str
+
+
+@dataclass(frozen=True)
+class AreaIndex:
+    indicators: tuple[Indicator, ...]
+    winsorise: tuple[float, float] = (0.05, 0.95)
+    min_enterprises: int = 5
+
+
+@dataclass(frozen=True)
+class ListingRule:
+    """Listed when ``indicator >= min`` (or ``<= max``)."""
+
+    id: str
+    name: str
+    indicator: str
+    level: str
+    min: float | None = None
+    max: float | None = None
+
+    def holds(self, value: float) -> bool:
+        if value != value:  # NaN: no data, no listing
+            return False
+        return value >= self.min if self.min is not None else value <= float(self.max)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Listing:
+    rules: tuple[ListingRule, ...]
+    deadline_days: int
+    delisting: str
+
+
+LEVEL_ORDER = ("市级", "县级", "镇级")  # highest first
+
+
+@dataclass(frozen=True)
 class Model:
     version: str
     title: str
     factors: tuple[Factor, ...]
     direct_rules: tuple[DirectRule, ...]
     tiers: tuple[Tier, ...]  # highest first
+    area_index: AreaIndex | None = None
+    township_listing: Listing | None = None
+    enterprise_listing: Listing | None = None
 
     @property
     def measures(self) -> list[str]:
@@ -165,7 +210,48 @@ def model_from_dict(raw: dict[str, Any]) -> Model:
                                 _require(entry, "measure", where, str),
                                 float(_require(entry, "min", where, (int, float))), tier,
                                 _require(entry, "source", where, str)))
-    return Model(version, title, tuple(factors), tuple(rules), tuple(tiers))
+    return Model(version, title, tuple(factors), tuple(rules), tuple(tiers),
+                 _area_index(raw.get("area_index")), _listing(raw.get("township_listing"), "township_listing"),
+                 _listing(raw.get("enterprise_listing"), "enterprise_listing"))
+
+
+def _area_index(raw: dict[str, Any] | None) -> AreaIndex | None:
+    if raw is None:
+        return None
+    indicators = []
+    for i, entry in enumerate(raw.get("indicator", [])):
+        where = f"area_index.indicator #{i + 1}（{entry.get('id', '?')}）"
+        weight = _require(entry, "weight", where, (int, float))
+        if not weight > 0:
+            raise ModelConfigError(f"{where}: weight 必须大于 0（现为 {weight}）")
+        indicators.append(Indicator(_require(entry, "id", where, str), _require(entry, "name", where, str),
+                                    float(weight), _require(entry, "definition", where, str)))
+    if not indicators:
+        raise ModelConfigError("area_index: 至少需要一个 indicator")
+    lo, hi = raw.get("winsorise", [0.05, 0.95])
+    if not 0 <= lo < hi <= 1:
+        raise ModelConfigError(f"area_index: winsorise 应满足 0 ≤ 下限 < 上限 ≤ 1（现为 {lo}, {hi}）")
+    return AreaIndex(tuple(indicators), (float(lo), float(hi)), int(raw.get("min_enterprises", 5)))
+
+
+def _listing(raw: dict[str, Any] | None, section: str) -> Listing | None:
+    if raw is None:
+        return None
+    rules = []
+    for i, entry in enumerate(raw.get("rule", [])):
+        where = f"{section}.rule #{i + 1}（{entry.get('id', '?')}）"
+        level = _require(entry, "level", where, str)
+        if level not in LEVEL_ORDER:
+            raise ModelConfigError(f"{where}: level 应为 {'、'.join(LEVEL_ORDER)} 之一")
+        if ("min" in entry) == ("max" in entry):
+            raise ModelConfigError(f"{where}: 需要 min 或 max 之一")
+        bound = "min" if "min" in entry else "max"
+        value = float(_require(entry, bound, where, (int, float)))
+        rules.append(ListingRule(_require(entry, "id", where, str), _require(entry, "name", where, str),
+                                 _require(entry, "indicator", where, str), level,
+                                 value if bound == "min" else None, value if bound == "max" else None))
+    days = _require(raw, "deadline_days", section, int)
+    return Listing(tuple(rules), days, _require(raw, "delisting", section, str))
 
 
 def load_model(path: Path | str = DEFAULT_MODEL) -> Model:

@@ -1,0 +1,94 @@
+"""Area metrics and the composite area index (hexagon, grid, township, park).
+
+The index follows the OECD-JRC handbook on composite indicators as INFORM applies it:
+indicators are winsorised at configurable percentiles of the areas of one level, min-max
+normalised to 0-10, and combined by weighted arithmetic mean, scaled to 0-100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from scoring.model import AreaIndex
+
+HIGH_TIERS = ("重大", "较大")
+TIER_COLUMNS = {"重大": "n_major", "较大": "n_serious", "一般": "n_general", "低": "n_low"}
+
+
+def normalise(values: pd.Series | np.ndarray, winsorise: tuple[float, float]) -> np.ndarray:
+    """Winsorise at the given quantiles, then min-max to 0-10. A constant column gives 0."""
+    x = np.asarray(values, dtype=float)
+    x = np.where(np.isfinite(x), x, 0.0)
+    lo, hi = np.quantile(x, winsorise) if len(x) else (0.0, 0.0)
+    if hi <= lo:
+        return np.zeros_like(x)
+    return (np.clip(x, lo, hi) - lo) / (hi - lo) * 10.0
+
+
+def composite_index(indicators: pd.DataFrame, weights: Mapping[str, float],
+                    winsorise: tuple[float, float] = (0.05, 0.95)) -> np.ndarray:
+    """0-100: the weighted mean of the normalised indicators, × 10."""
+    total = sum(weights.values())
+    acc = np.zeros(len(indicators))
+    for name, w in weights.items():
+        acc += w * normalise(indicators[name], winsorise)
+    return np.round(acc / total * 10.0, 2)
+
+
+def area_metrics(frame: pd.DataFrame, incidents: pd.DataFrame, key: str, config: AreaIndex,
+                 all_keys: pd.Series | None = None, area_km2: pd.Series | None = None) -> pd.DataFrame:
+    """Metrics, indicators and the index for every area of one level.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per enterprise: scores (``score``, ``tier``) joined to measures (``overdue``,
+        ``overdue_major``, ``open_*``, ``found_12m``, ``rectified_12m``,
+        ``days_since_inspection``) and the area column ``key``.
+    incidents : DataFrame
+        Incidents of the last 12 months with the area column ``key`` (unlinked ones count).
+    all_keys : Series, optional
+        Every area of the level, so that areas with no enterprise still appear (count 0).
+    area_km2 : Series, optional
+        Area of each key in km², for densities.
+    """
+    f = frame[frame[key].notna()]
+    g = f.groupby(key, sort=True)
+    out = pd.DataFrame({
+        "enterprises": g.size(),
+        "mean_score": g["score"].mean(),
+        "max_score": g["score"].max(),
+        "top5_mean_score": g["score"].apply(lambda s: s.nlargest(5).mean()),
+        "open_hazards": g[["open_general", "open_serious", "open_major"]].sum().sum(axis=1),
+        "overdue": g["overdue"].sum(),
+        "overdue_major": g["overdue_major"].sum(),
+        "found_12m": g["found_12m"].sum(),
+        "rectified_12m": g["rectified_12m"].sum(),
+        "inspection_coverage": g["days_since_inspection"].apply(lambda d: float((d <= 365).mean())),
+    })
+    for tier, col in TIER_COLUMNS.items():
+        out[col] = g["tier"].apply(lambda t, tier=tier: int((t == tier).sum()))
+    if all_keys is not None:
+        out = out.reindex(pd.Index(all_keys, name=key))
+        out["enterprises"] = out["enterprises"].fillna(0).astype(int)
+        for col in ("open_hazards", "overdue", "overdue_major", "found_12m", "rectified_12m",
+                    *TIER_COLUMNS.values()):
+            out[col] = out[col].fillna(0).astype(int)
+    out["incidents_12m"] = incidents[incidents[key].notna()].groupby(key).size().reindex(out.index).fillna(0).astype(int)
+    n = out["enterprises"].replace(0, np.nan)
+    out["rectification_rate"] = out["rectified_12m"] / out["found_12m"].replace(0, np.nan)
+    out["high_tier_share"] = (out["n_major"] + out["n_serious"]) / n
+    out["overdue_per_100"] = out["overdue"] / n * 100
+    out["unrectified_share"] = 1 - out["rectification_rate"]
+    out["incidents_per_1000"] = out["incidents_12m"] / n * 1000
+    if area_km2 is not None:
+        out["area_km2"] = area_km2.reindex(out.index)
+        out["density_per_km2"] = out["enterprises"] / out["area_km2"]
+    weights = {i.id: i.weight for i in config.indicators}
+    out["index"] = composite_index(out.fillna({k: 0.0 for k in weights}), weights, config.winsorise)
+    out["index_rank"] = out["index"].rank(ascending=False, method="min").astype(int)
+    out["small_sample"] = out["enterprises"] < config.min_enterprises
+    return out.reset_index()

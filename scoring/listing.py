@@ -1,0 +1,62 @@
+"""挂牌督办: which townships and enterprises are listed, at what level, and why — in words."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from scoring.model import LEVEL_ORDER, Listing, ListingRule
+
+#: How each indicator is said in a reason; {v} is the value, {b} the rule's bound.
+PHRASES = {
+    "index_rank": "区域风险指数 {index:.1f}，居全市第 {v:g} 位（前 {b:g} 位挂牌）",
+    "overdue_major": "逾期未整改重大隐患 {v:g} 项（{b:g} 项及以上挂牌）",
+    "open_major": "未整改重大隐患 {v:g} 项（{b:g} 项及以上挂牌）",
+    "incidents_12m": "近 12 个月发生火灾和事故 {v:g} 起（{b:g} 起及以上挂牌）",
+    "inspection_coverage": "近 12 个月检查覆盖率 {v:.0%}（不高于 {b:.0%} 挂牌）",
+}
+
+
+def reason(rule: ListingRule, row: pd.Series) -> str:
+    """One sentence naming the rule and the numbers that triggered it."""
+    bound = rule.min if rule.min is not None else rule.max
+    template = PHRASES.get(rule.indicator, "{name}：{indicator} = {v:g}")
+    extra = {"index": row.get("index", float("nan")), "name": rule.name, "indicator": rule.indicator}
+    return f"{rule.name}：" + template.format(v=float(row[rule.indicator]), b=float(bound or 0), **extra)
+
+
+def apply_listing(table: pd.DataFrame, listing: Listing, as_of: dt.date) -> pd.DataFrame:
+    """Evaluate the listing rules on every row of ``table`` (one row per township/enterprise).
+
+    Adds ``listed``, ``level`` (the highest level among the rules that hold), ``rules``
+    (ids), ``reasons`` (sentences joined by "；"), ``deadline`` and ``delisting``.
+    """
+    out = table.copy()
+    levels, ids, reasons = [], [], []
+    for _, row in out.iterrows():
+        hit = [r for r in listing.rules if r.holds(float(row[r.indicator]))]
+        levels.append(min((r.level for r in hit), key=LEVEL_ORDER.index) if hit else None)
+        ids.append(";".join(r.id for r in hit))
+        reasons.append("；".join(reason(r, row) for r in hit))
+    out["listed"] = [lv is not None for lv in levels]
+    out["level"] = levels
+    out["rules"] = ids
+    out["reasons"] = reasons
+    deadline = as_of + dt.timedelta(days=listing.deadline_days)
+    out["deadline"] = [deadline if lv else None for lv in levels]
+    out["delisting"] = [listing.delisting if lv else "" for lv in levels]
+    return out
+
+
+def compare_listings(before: pd.DataFrame, after: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Listing status between two as-of dates: 新挂牌 / 继续挂牌 / 摘牌 (unlisted both times: left out)."""
+    a = before.set_index(key)["listed"]
+    b = after.set_index(key)["listed"]
+    both = pd.DataFrame({"before": a, "after": b}).fillna(False)
+    status = pd.Series(None, index=both.index, dtype=object)
+    status[~both["before"] & both["after"]] = "新挂牌"
+    status[both["before"] & both["after"]] = "继续挂牌"
+    status[both["before"] & ~both["after"]] = "摘牌"
+    out = both.assign(status=status).dropna(subset=["status"]).reset_index()
+    return out.rename(columns={"index": key})
