@@ -90,3 +90,75 @@ def test_compare_listings_between_two_dates():
     after = pd.DataFrame({"code": ["A", "B", "C"], "listed": [True, False, True]})
     got = compare_listings(before, after, "code").set_index("code")["status"].to_dict()
     assert got == {"A": "继续挂牌", "B": "摘牌", "C": "新挂牌"}
+
+
+def city_frames(small_city):
+    from data.build import connect
+    from scoring.measures import incidents_in_window, measures_as_of
+    from scoring.model import load_model, score
+
+    con = connect(small_city.db, read_only=True)
+    model, t = load_model(), dt.date(2026, 11, 20)
+    m = measures_as_of(con, t)
+    s = score(m, model)
+    codes = con.execute("SELECT code FROM township ORDER BY code").df()["code"]
+    a = area_metrics(m.merge(s[["uscc", "score", "tier"]], on="uscc"), incidents_in_window(con, t),
+                     "township_code", model.area_index, all_keys=codes)
+    return model, m, s, a, t
+
+
+def test_monte_carlo_without_perturbation_reproduces_the_listing(small_city):
+    from scoring.uncertainty import township_robustness
+
+    model, m, _, a, t = city_frames(small_city)
+    listed = apply_listing(a, model.township_listing, t)
+    r = township_robustness(m, a, model, draws=5, spread=0.0)
+    assert (r.table["rank_median"].to_numpy() == a["index_rank"].to_numpy()).all()
+    assert (r.table["p_listed"].to_numpy() == listed["listed"].to_numpy().astype(float)).all()
+
+
+def test_monte_carlo_is_deterministic_and_ranks_are_intervals(small_city):
+    from scoring.uncertainty import township_robustness
+
+    model, m, _, a, _ = city_frames(small_city)
+    r1 = township_robustness(m, a, model, draws=200, seed=5)
+    r2 = township_robustness(m, a, model, draws=200, seed=5)
+    pd.testing.assert_frame_equal(r1.table, r2.table)
+    t = r1.table
+    assert (t["rank_p05"] <= t["rank_median"]).all() and (t["rank_median"] <= t["rank_p95"]).all()
+    assert set(t["robustness"]) <= {"稳定挂牌", "临界", "稳定不挂牌"}
+    assert not township_robustness(m, a, model, draws=200, seed=6).table.equals(t)
+
+
+def test_allocation_by_hand():
+    from scoring.draw import allocate
+    from scoring.model import load_model
+
+    model = load_model()  # intervals 30 / 90 / 180 / 365 days
+    counts = {"重大": 2, "较大": 10, "一般": 100, "低": 1000}
+    # demand = count × 365/interval: 24.33, 40.56, 202.78, 1000 → share of 20 = 0.39, 0.66, 3.29, 16.2
+    got = allocate(counts, model, 20)
+    assert sum(got.values()) == 20 and got["低"] == 16 and got["一般"] == 3
+    assert allocate({"重大": 1}, model, 5) == {"重大": 1, "较大": 0, "一般": 0, "低": 0}  # no more than there are
+
+
+def test_double_random_draw_is_reproducible_and_stratified(small_city, tmp_path):
+    import json
+
+    from scoring.draw import append_log, draw_inspections
+
+    model, _, s, _, _ = city_frames(small_city)
+    roster = pd.DataFrame({"name": [f"检查员{i}" for i in range(12)],
+                           "department": ["应急管理局", "消防救援", "市场监管局"] * 4})
+    d1 = draw_inspections(s, roster, model, 40, seed=99)
+    d2 = draw_inspections(s.sample(frac=1, random_state=1), roster, model, 40, seed=99)  # order must not matter
+    pd.testing.assert_frame_equal(d1.targets, d2.targets)
+    assert d1.size == 40 and d1.targets["uscc"].is_unique
+    by_tier = d1.targets["tier"].value_counts().to_dict()
+    assert {k: v for k, v in d1.allocation.items() if v} == by_tier
+    assert all(len(set(x.split("、"))) == 2 for x in d1.targets["inspectors"])
+    assert not draw_inspections(s, roster, model, 40, seed=100).targets.equals(d1.targets)
+    log = tmp_path / "draws.jsonl"
+    append_log(d1, log)
+    record = json.loads(log.read_text(encoding="utf-8"))
+    assert record["seed"] == 99 and record["targets"] == d1.targets["uscc"].tolist()
