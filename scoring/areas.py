@@ -55,29 +55,32 @@ def area_metrics(frame: pd.DataFrame, incidents: pd.DataFrame, key: str, config:
     area_km2 : Series, optional
         Area of each key in km², for densities.
     """
-    f = frame[frame[key].notna()]
+    f = frame[frame[key].notna()].assign(
+        open_hazards=lambda d: d["open_general"] + d["open_serious"] + d["open_major"],
+        inspected_12m=lambda d: d["days_since_inspection"] <= 365,
+    )
     g = f.groupby(key, sort=True)
-    out = pd.DataFrame({
-        "enterprises": g.size(),
-        "mean_score": g["score"].mean(),
-        "max_score": g["score"].max(),
-        "top5_mean_score": g["score"].apply(lambda s: s.nlargest(5).mean()),
-        "open_hazards": g[["open_general", "open_serious", "open_major"]].sum().sum(axis=1),
-        "overdue": g["overdue"].sum(),
-        "overdue_major": g["overdue_major"].sum(),
-        "found_12m": g["found_12m"].sum(),
-        "rectified_12m": g["rectified_12m"].sum(),
-        "inspection_coverage": g["days_since_inspection"].apply(lambda d: float((d <= 365).mean())),
-    })
+    out = g.agg(enterprises=("score", "size"), mean_score=("score", "mean"), max_score=("score", "max"),
+                open_hazards=("open_hazards", "sum"), overdue=("overdue", "sum"),
+                overdue_major=("overdue_major", "sum"), found_12m=("found_12m", "sum"),
+                rectified_12m=("rectified_12m", "sum"), inspection_coverage=("inspected_12m", "mean"))
+    top5 = f.sort_values("score", ascending=False).groupby(key, sort=True).head(5)
+    out["top5_mean_score"] = top5.groupby(key, sort=True)["score"].mean()
+    tiers = f.groupby([key, "tier"]).size().unstack(fill_value=0)
     for tier, col in TIER_COLUMNS.items():
-        out[col] = g["tier"].apply(lambda t, tier=tier: int((t == tier).sum()))
+        out[col] = tiers[tier].reindex(out.index).fillna(0).astype(int) if tier in tiers else 0
     if all_keys is not None:
         out = out.reindex(pd.Index(all_keys, name=key))
         out["enterprises"] = out["enterprises"].fillna(0).astype(int)
         for col in ("open_hazards", "overdue", "overdue_major", "found_12m", "rectified_12m",
                     *TIER_COLUMNS.values()):
             out[col] = out[col].fillna(0).astype(int)
-    out["incidents_12m"] = incidents[incidents[key].notna()].groupby(key).size().reindex(out.index).fillna(0).astype(int)
+    if key in incidents.columns:
+        per_area = incidents[incidents[key].notna()].groupby(key).size()
+        out["incidents_12m"] = per_area.reindex(out.index).fillna(0).astype(int)
+    else:  # incidents are not placed at this level (parks): count those of its enterprises
+        linked = incidents.merge(f[["uscc", key]], on="uscc", how="inner")
+        out["incidents_12m"] = linked.groupby(key).size().reindex(out.index).fillna(0).astype(int)
     n = out["enterprises"].replace(0, np.nan)
     out["rectification_rate"] = out["rectified_12m"] / out["found_12m"].replace(0, np.nan)
     out["high_tier_share"] = (out["n_major"] + out["n_serious"]) / n

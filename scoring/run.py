@@ -1,13 +1,34 @@
-"""Write model outputs into the database: tables stamped with the model version and as-of date."""
+"""Write model outputs into the database: tables stamped with the model version and as-of date.
+
+``enterprise_score``  one row per enterprise: every factor's points, score, tier, reasons
+``area_<level>``      metrics, indicators, index and rank for township, grid, park, h3_r7-r9
+``listing_township``  townships listed for rectification, with level, reasons, deadline
+``listing_enterprise`` enterprises listed (重大隐患挂牌督办), with level, reasons, deadline
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import duckdb
+import numpy as np
+import pandas as pd
 
-from scoring.measures import measures_as_of
+from geo.measure import area_km2
+from scoring.areas import area_metrics
+from scoring.listing import apply_listing
+from scoring.measures import incidents_in_window, measures_as_of
 from scoring.model import Model, load_model, score
+
+#: Area levels: name → (enterprise column, table of the areas' keys or None for hexagons).
+AREA_LEVELS = {
+    "township": ("township_code", "SELECT code AS key, ST_AsWKB(geom) AS wkb FROM township"),
+    "grid": ("grid_id", "SELECT grid_id AS key, ST_AsWKB(geom) AS wkb FROM grid"),
+    "park": ("park_id", "SELECT park_id AS key, ST_AsWKB(geom) AS wkb FROM park"),
+    "h3_r7": ("h3_r7", None),
+    "h3_r8": ("h3_r8", None),
+    "h3_r9": ("h3_r9", None),
+}
 
 
 def default_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
@@ -21,19 +42,55 @@ def default_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
     return latest[0] if latest and latest[0] else dt.date.today()
 
 
+def _areas_of(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[pd.Series, pd.Series]:
+    import shapely
+
+    rows = con.execute(sql).fetchall()
+    keys = pd.Series([k for k, _ in rows], dtype=object)
+    geoms = shapely.from_wkb([bytes(w) for _, w in rows]) if rows else np.array([])
+    return keys, pd.Series(area_km2(geoms), index=keys.to_numpy())
+
+
+def model_outputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model) -> dict[str, pd.DataFrame]:
+    """Every output table of the model for one as-of date, as DataFrames."""
+    import h3
+
+    measures = measures_as_of(con, as_of)
+    scored = score(measures, model)
+    frame = measures.merge(scored[["uscc", "score", "tier"]], on="uscc")
+    incidents = incidents_in_window(con, as_of)
+    out: dict[str, pd.DataFrame] = {"enterprise_score": scored}
+    assert model.area_index is not None
+    for level, (column, sql) in AREA_LEVELS.items():
+        if sql:
+            keys, km2 = _areas_of(con, sql)
+            table = area_metrics(frame, incidents, column, model.area_index, all_keys=keys, area_km2=km2)
+        else:
+            table = area_metrics(frame, incidents, column, model.area_index)
+            cells = table[column].astype(np.uint64)
+            table["area_km2"] = [h3.cell_area(format(int(c), "x"), unit="km^2") for c in cells]
+            table["density_per_km2"] = table["enterprises"] / table["area_km2"]
+        out[f"area_{level}"] = table.rename(columns={column: "key"})
+    if model.township_listing:
+        tw = apply_listing(out["area_township"], model.township_listing, as_of)
+        out["listing_township"] = tw[tw["listed"]].drop(columns=["listed"])
+    if model.enterprise_listing:
+        ent = apply_listing(frame[["uscc", "name", "township_code", "grid_id", "open_major", "overdue_major",
+                                   "score", "tier"]], model.enterprise_listing, as_of)
+        out["listing_enterprise"] = ent[ent["listed"]].drop(columns=["listed"])
+    return out
+
+
 def write_scores(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
                  model: Model | None = None) -> int:
-    """(Re)write ``enterprise_score`` for one as-of date; return the number of rows.
-
-    One row per enterprise: ``as_of``, ``model_version``, one ``c_<factor>`` column per
-    factor, ``score``, ``points_tier``, ``direct_rules``, ``tier``, ``inspect_every_days``.
-    """
+    """(Re)write every model output table for one as-of date; return the enterprises scored."""
     model = model or load_model()
     as_of = as_of or default_as_of(con)
-    scored = score(measures_as_of(con, as_of), model)
-    scored.insert(0, "as_of", as_of)
-    scored.insert(1, "model_version", model.version)
-    con.register("_scored", scored)
-    con.execute("CREATE OR REPLACE TABLE enterprise_score AS SELECT * FROM _scored")
-    con.unregister("_scored")
-    return len(scored)
+    for name, df in model_outputs(con, as_of, model).items():
+        df = df.copy()
+        df.insert(0, "as_of", as_of)
+        df.insert(1, "model_version", model.version)
+        con.register("_out", df)
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _out")
+        con.unregister("_out")
+    return int(con.execute("SELECT count(*) FROM enterprise_score").fetchone()[0])

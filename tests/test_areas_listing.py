@@ -162,3 +162,35 @@ def test_double_random_draw_is_reproducible_and_stratified(small_city, tmp_path)
     append_log(d1, log)
     record = json.loads(log.read_text(encoding="utf-8"))
     assert record["seed"] == 99 and record["targets"] == d1.targets["uscc"].tolist()
+
+
+def test_enterprise_listing_levels_by_hand():
+    from scoring.model import load_model
+
+    listing = load_model().enterprise_listing
+    table = pd.DataFrame({"uscc": ["A", "B", "C", "D"], "open_major": [2, 1, 1, 0], "overdue_major": [0, 1, 0, 0]})
+    out = apply_listing(table, listing, dt.date(2026, 11, 20)).set_index("uscc")
+    assert out["level"].tolist()[:3] == ["市级", "县级", "镇级"] and pd.isna(out.loc["D", "level"])
+    assert out.loc["B", "reasons"] == ("重大隐患逾期未整改：逾期未整改重大隐患 1 项（1 项及以上挂牌）；"
+                                       "存在未整改重大隐患：未整改重大隐患 1 项（1 项及以上挂牌）")
+    assert out.loc["A", "deadline"] == dt.date(2027, 1, 19)
+
+
+def test_stored_area_tables_add_up(small_city):
+    from data.build import connect
+
+    con = connect(small_city.db, read_only=True)
+    n = con.execute("SELECT count(*) FROM enterprise").fetchone()[0]
+    placed = con.execute("SELECT count(*) FROM enterprise WHERE lon IS NOT NULL").fetchone()[0]
+    in_tw = con.execute("SELECT count(township_code) FROM enterprise").fetchone()[0]
+    assert con.execute("SELECT sum(enterprises) FROM area_township").fetchone()[0] == in_tw
+    for level in ("h3_r7", "h3_r8", "h3_r9"):
+        assert con.execute(f"SELECT sum(enterprises) FROM area_{level}").fetchone()[0] == placed
+    assert con.execute("SELECT count(*) FROM area_township").fetchone()[0] == 24  # empty ones too
+    tiers = con.execute("SELECT sum(n_major + n_serious + n_general + n_low) FROM area_township").fetchone()[0]
+    assert tiers == in_tw <= n
+    # Every listed township's reasons quote its own numbers.
+    for reasons, overdue_major in con.execute(
+            "SELECT l.reasons, a.overdue_major FROM listing_township l JOIN area_township a USING (key)").fetchall():
+        if "逾期未整改重大隐患" in reasons:
+            assert f"逾期未整改重大隐患 {overdue_major} 项" in reasons
