@@ -681,6 +681,12 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
         "deaths": rng.poisson(0.03, m).astype(str), "injuries": rng.poisson(0.4, m).astype(str),
         "loss_10k_cny": np.round(rng.lognormal(np.log(5), 1.0, m), 2).astype(str),
     }, T.INCIDENT)
+    # A fictitious roster of inspectors for the 双随机 draw: three per department.
+    roster_dep = np.repeat(np.array(deps, dtype=object), 3)
+    with open(out / "roster.csv", "w", encoding="utf-8-sig", newline="") as fh:
+        fh.write("姓名,部门\n")
+        for name, dep in zip(_person_names(rng, len(roster_dep)), roster_dep):
+            fh.write(f"{name},{dep}\n")
     truth = pa.table({"uscc": codes, "hidden_risk": np.round(z, 4), "management": np.round(mgmt, 4),
                       "lon_wgs84": np.round(lonlat[:, 0], 6), "lat_wgs84": np.round(lonlat[:, 1], 6)})
     import pyarrow.csv as pacsv

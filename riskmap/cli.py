@@ -7,6 +7,10 @@ build    (re)build the database from a folder of import files
 report   print the import report (files, accepted/rejected rows, issues) of the database
 score    score every enterprise as of a date: tiers and the top of the list, part by part
 backtest score as of T and compare with the incidents of the following year
+listing  townships and enterprises listed for rectification, with reasons; --compare a date
+robustness  Monte Carlo over the weights: rank intervals and listing frequency per township
+draw     a reproducible 双随机 draw stratified by tier, with inspectors; seed logged
+model    the methodology document, generated from the model config
 info     print what the database holds
 """
 
@@ -130,6 +134,106 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scoring_inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from data.build import connect
+    from scoring.model import load_model
+    from scoring.run import default_as_of
+
+    db = Path(args.db) if args.db else paths.db_path()
+    con = connect(db, read_only=True)
+    as_of = dt.date.fromisoformat(args.as_of) if getattr(args, "as_of", None) else default_as_of(con)
+    return con, load_model(), as_of
+
+
+def cmd_listing(args: argparse.Namespace) -> int:
+    from scoring.listing import compare_listings
+    from scoring.run import model_outputs
+
+    con, model, as_of = _scoring_inputs(args)
+    now = model_outputs(con, as_of, model)
+    tw = now["listing_township"]
+    names = dict(con.execute("SELECT code, name FROM township").fetchall())
+    print(f"乡镇挂牌督办（评估日 {as_of}，模型 {model.version}）：{len(tw)} 个")
+    from scoring.model import LEVEL_ORDER
+
+    tw = tw.assign(_lv=tw["level"].map(LEVEL_ORDER.index)).sort_values(["_lv", "index_rank"])
+    for _, r in tw.iterrows():
+        print(f"  [{r['level']}] {names.get(r['key'], r['key'])}（{r['key']}），期限 {r['deadline']}")
+        for sentence in r["reasons"].split("；"):
+            print(f"      · {sentence}")
+    ent = now["listing_enterprise"]
+    print(f"企业重大隐患挂牌督办：{len(ent)} 家（" + "，".join(
+        f"{lv} {n}" for lv, n in ent["level"].value_counts().items()) + "）")
+    if args.compare:
+        before_date = dt.date.fromisoformat(args.compare)
+        before = model_outputs(con, before_date, model)["area_township"]
+        from scoring.listing import apply_listing
+
+        b = apply_listing(before, model.township_listing, before_date)
+        a = apply_listing(now["area_township"], model.township_listing, as_of)
+        diff = compare_listings(b, a, "key")
+        print(f"与 {before_date} 相比：")
+        for status in ("新挂牌", "继续挂牌", "摘牌"):
+            keys = diff.loc[diff["status"] == status, "key"]
+            print(f"  {status} {len(keys)} 个：" + "、".join(names.get(k, k) for k in keys))
+    return 0
+
+
+def cmd_robustness(args: argparse.Namespace) -> int:
+    from scoring.measures import measures_as_of
+    from scoring.run import model_outputs
+    from scoring.uncertainty import township_robustness
+
+    con, model, as_of = _scoring_inputs(args)
+    areas = model_outputs(con, as_of, model)["area_township"].rename(columns={"key": "township_code"})
+    t0 = time.perf_counter()
+    r = township_robustness(measures_as_of(con, as_of), areas, model, args.draws, args.spread, args.seed)
+    names = dict(con.execute("SELECT code, name FROM township").fetchall())
+    print(f"权重扰动 ±{args.spread:.0%}，{args.draws} 次（种子 {args.seed}，用时 {time.perf_counter() - t0:.1f} 秒）")
+    shown = r.table[r.table["p_listed"] > 0].sort_values("p_listed", ascending=False)
+    for _, row in shown.iterrows():
+        print(f"  {names.get(row['township_code'], row['township_code'])}：挂牌概率 {row['p_listed']:.0%}，"
+              f"排名 {row['rank_p05']}–{row['rank_p95']}（中位 {row['rank_median']:g}），{row['robustness']}")
+    return 0
+
+
+def cmd_draw(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from scoring.draw import append_log, draw_inspections
+    from scoring.measures import measures_as_of
+    from scoring.model import score
+
+    con, model, as_of = _scoring_inputs(args)
+    roster_path = Path(args.roster) if args.roster else paths.demo_source_dir() / "roster.csv"
+    if not roster_path.exists():
+        print(f"没有检查人员名单：{roster_path}（CSV，列：姓名,部门）", file=sys.stderr)
+        return 2
+    roster = pd.read_csv(roster_path, dtype=str, encoding="utf-8-sig").rename(columns={"姓名": "name", "部门": "department"})
+    seed = args.seed if args.seed is not None else int(time.time())
+    d = draw_inspections(score(measures_as_of(con, as_of), model), roster, model, args.size, seed)
+    log = paths.data_dir() / "draw_log.jsonl"
+    append_log(d, log)
+    print(f"双随机抽查：随机种子 {d.seed}（已记录于 {log}），抽取 {d.size} 家，分层：" +
+          "，".join(f"{k} {v}" for k, v in d.allocation.items()))
+    for _, r in d.targets.iterrows():
+        print(f"  {r['uscc']} {r['tier']} {r['score']:.1f} 分  检查人员：{r['inspectors']}")
+    return 0
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from scoring.docs import model_markdown
+    from scoring.model import load_model
+
+    text = model_markdown(load_model())
+    if args.write:
+        Path(args.write).write_text(text, encoding="utf-8")
+        print(f"已写入 {args.write}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from data.build import connect
     from data.tables import TABLES
@@ -178,8 +282,35 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--horizon", type=int, default=365, help="向后看的天数")
     p.set_defaults(func=cmd_backtest)
 
+    p = sub.add_parser("listing", help="乡镇与企业挂牌督办名单及理由")
+    p.add_argument("--as-of", help="评估日（默认为数据截止日）")
+    p.add_argument("--compare", help="与另一评估日比较：新挂牌、继续挂牌、摘牌")
+    p.set_defaults(func=cmd_listing)
+
+    p = sub.add_parser("robustness", help="权重扰动下乡镇排名区间与挂牌概率")
+    p.add_argument("--as-of")
+    p.add_argument("--draws", type=int, default=1000)
+    p.add_argument("--spread", type=float, default=0.25)
+    p.add_argument("--seed", type=int, default=20261123)
+    p.set_defaults(func=cmd_robustness)
+
+    p = sub.add_parser("draw", help="双随机抽查（按风险等级分层）")
+    p.add_argument("--size", type=int, default=50)
+    p.add_argument("--seed", type=int, help="随机种子（默认取当前时间，并记录）")
+    p.add_argument("--roster", help="检查人员名单 CSV（姓名,部门）")
+    p.add_argument("--as-of")
+    p.set_defaults(func=cmd_draw)
+
+    p = sub.add_parser("model", help="输出模型说明（由配置生成）")
+    p.add_argument("--write", help="写入文件，如 docs/MODEL.md")
+    p.set_defaults(func=cmd_model)
+
     p = sub.add_parser("info", help="查看数据库概况")
     p.set_defaults(func=cmd_info)
 
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # output piped into head and closed: not an error
+        sys.stderr.close()
+        return 0

@@ -93,4 +93,5 @@ def write_scores(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
         con.register("_out", df)
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _out")
         con.unregister("_out")
-    return int(con.execute("SELECT count(*) FROM enterprise_score").fetchone()[0])
+    row = con.execute("SELECT count(*) FROM enterprise_score").fetchone()
+    return int(row[0]) if row else 0

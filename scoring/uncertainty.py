@@ -59,7 +59,10 @@ def township_robustness(measures: pd.DataFrame, areas: pd.DataFrame, model: Mode
 
     fixed = {i.id: areas[i.id].to_numpy(dtype=float) for i in cfg.indicators
              if i.id not in ("mean_score", "high_tier_share")}
-    fixed_norm = sum(i.weight * normalise(fixed[i.id], cfg.winsorise) for i in cfg.indicators if i.id in fixed)
+    fixed_norm = np.zeros(n_area)
+    for i in cfg.indicators:
+        if i.id in fixed:
+            fixed_norm += i.weight * normalise(fixed[i.id], cfg.winsorise)
     total_w = sum(i.weight for i in cfg.indicators)
     w_of = {i.id: i.weight for i in cfg.indicators}
     weight_free_rules = [r for r in listing.rules if r.indicator != "index_rank"]

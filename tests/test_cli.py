@@ -1,0 +1,47 @@
+"""The command line gives the same numbers as the functions, on the small city."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from riskmap.cli import main
+from scoring.docs import model_markdown
+from scoring.model import load_model
+
+from .conftest import City
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_methodology_document_is_generated_from_the_config():
+    assert (REPO / "docs" / "MODEL.md").read_text(encoding="utf-8") == model_markdown(load_model()), (
+        "docs/MODEL.md is stale: python -m riskmap model --write docs/MODEL.md")
+
+
+def test_score_listing_backtest_and_draw_commands(city_env: City, capsys):
+    db = str(city_env.db)
+    assert main(["--db", db, "score", "--top", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "评估日 2026-11-20，企业 3000 家" in out and "重大（红）" in out
+
+    assert main(["--db", db, "listing", "--compare", "2026-05-20"]) == 0
+    out = capsys.readouterr().out
+    assert "乡镇挂牌督办" in out and "与 2026-05-20 相比" in out
+
+    assert main(["--db", db, "backtest", "--horizon", "365"]) == 0
+    assert "AUC" in capsys.readouterr().out
+
+    assert main(["--db", db, "draw", "--size", "5", "--seed", "7",
+                 "--roster", str(city_env.source / "roster.csv")]) == 0
+    first = capsys.readouterr().out
+    assert "随机种子 7" in first
+    main(["--db", db, "draw", "--size", "5", "--seed", "7", "--roster", str(city_env.source / "roster.csv")])
+    again = capsys.readouterr().out
+    assert first.split("\n", 1)[1] == again.split("\n", 1)[1]  # same seed, same draw
+    assert (city_env.data_dir / "draw_log.jsonl").read_text(encoding="utf-8").count('"seed": 7') == 2
+
+
+def test_build_failure_is_reported_and_exits_nonzero(tmp_path, capsys):
+    (tmp_path / "src").mkdir()
+    assert main(["--db", str(tmp_path / "x.duckdb"), "build", str(tmp_path / "src")]) == 2
+    assert "数据库未改动" in capsys.readouterr().err
