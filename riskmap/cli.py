@@ -10,6 +10,7 @@ backtest score as of T and compare with the incidents of the following year
 listing  townships and enterprises listed for rectification, with reasons; --compare a date
 robustness  Monte Carlo over the weights: rank intervals and listing frequency per township
 draw     a reproducible 双随机 draw stratified by tier, with inspectors; seed logged
+due      enterprises due for inspection by their tier's interval
 model    the methodology document, generated from the model config
 info     print what the database holds
 """
@@ -221,6 +222,23 @@ def cmd_draw(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_due(args: argparse.Namespace) -> int:
+    from scoring.backtest import due_for_inspection
+    from scoring.measures import measures_as_of
+    from scoring.model import score
+
+    con, model, as_of = _scoring_inputs(args)
+    measures = measures_as_of(con, as_of)
+    due = due_for_inspection(score(measures, model), measures, as_of)
+    print(f"到期应检（评估日 {as_of}，按等级检查间隔）：{len(due)} 家，其中从未检查 {int(due['never_inspected'].sum())} 家")
+    for tier, n in due["tier"].value_counts().reindex([t.name for t in model.tiers]).fillna(0).items():
+        print(f"  {tier}：{int(n)} 家")
+    for _, r in due.head(args.top).iterrows():
+        late = "从未检查" if r["never_inspected"] else f"逾期 {int(r['days_overdue'])} 天（应于 {r['next_due']} 检查）"
+        print(f"  {r['uscc']} {r['tier']} {r['score']:.1f} 分，{late}")
+    return 0
+
+
 def cmd_model(args: argparse.Namespace) -> int:
     from scoring.docs import model_markdown
     from scoring.model import load_model
@@ -300,6 +318,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--roster", help="检查人员名单 CSV（姓名,部门）")
     p.add_argument("--as-of")
     p.set_defaults(func=cmd_draw)
+
+    p = sub.add_parser("due", help="按等级检查间隔到期应检的企业")
+    p.add_argument("--as-of")
+    p.add_argument("--top", type=int, default=20)
+    p.set_defaults(func=cmd_due)
 
     p = sub.add_parser("model", help="输出模型说明（由配置生成）")
     p.add_argument("--write", help="写入文件，如 docs/MODEL.md")

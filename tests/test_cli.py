@@ -28,6 +28,9 @@ def test_score_listing_backtest_and_draw_commands(city_env: City, capsys):
     out = capsys.readouterr().out
     assert "乡镇挂牌督办" in out and "与 2026-05-20 相比" in out
 
+    assert main(["--db", db, "due", "--top", "3"]) == 0
+    assert "到期应检" in capsys.readouterr().out
+
     assert main(["--db", db, "backtest", "--horizon", "365"]) == 0
     assert "AUC" in capsys.readouterr().out
 
