@@ -8,7 +8,7 @@ from these declarations, so adding a column is one line here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from data import vocab
 
@@ -89,6 +89,8 @@ PROVENANCE = (
     Column("source_file", "来源文件", derived=True),
     Column("source_row", "来源行号", "int", derived=True),
 )
+#: The unified social credit code: the enterprise key, and the reference from every ledger.
+USCC = Column("uscc", "统一社会信用代码", "uscc", required=True, aliases=("社会信用代码", "信用代码"))
 PLACEMENT = (
     Column("township_code", "所属乡镇代码", "code", derived=True),
     Column("grid_id", "所属网格编号", "code", derived=True),
@@ -157,7 +159,7 @@ ENTERPRISE = Table(
     "企业",
     "uscc",
     (
-        Column("uscc", "统一社会信用代码", "uscc", required=True, aliases=("社会信用代码", "信用代码")),
+        USCC,
         Column("name", "企业名称", required=True, aliases=("单位名称", "名称")),
         Column("address", "地址", aliases=("经营地址", "生产经营地址")),
         Column("lon", "经度", "lon", aliases=("X", "x", "横坐标")),
@@ -188,7 +190,7 @@ INSPECTION = Table(
     "id",
     (
         Column("id", "检查编号", "code", required=True),
-        Column("uscc", "统一社会信用代码", "uscc", required=True, aliases=("社会信用代码", "信用代码")),
+        USCC,
         Column("date", "检查日期", "date", required=True),
         Column("department", "检查部门", "enum", required=True, choices=vocab.DEPARTMENTS),
         Column("result", "检查结果", "enum", choices=vocab.INSPECTION_RESULTS),
@@ -203,7 +205,7 @@ HAZARD = Table(
     "id",
     (
         Column("id", "隐患编号", "code", required=True),
-        Column("uscc", "统一社会信用代码", "uscc", required=True, aliases=("社会信用代码", "信用代码")),
+        USCC,
         Column("found_on", "发现日期", "date", required=True, aliases=("检查日期",)),
         Column("category", "隐患类别", aliases=("隐患类型",)),
         Column("description", "隐患描述", aliases=("隐患内容", "问题描述")),
@@ -223,7 +225,7 @@ ENFORCEMENT = Table(
     "id",
     (
         Column("id", "执法编号", "code", required=True),
-        Column("uscc", "统一社会信用代码", "uscc", required=True, aliases=("社会信用代码", "信用代码")),
+        USCC,
         Column("date", "执法日期", "date", required=True),
         Column("action", "执法措施", "enum", required=True, choices=vocab.ENFORCEMENT_ACTIONS),
         Column("fine_10k_cny", "罚款（万元）", "float", aliases=("罚款金额（万元）",)),
@@ -242,7 +244,7 @@ INCIDENT = Table(
         Column("date", "发生日期", "date", required=True),
         Column("lon", "经度", "lon", required=True, aliases=("X", "x")),
         Column("lat", "纬度", "lat", required=True, aliases=("Y", "y")),
-        Column("uscc", "统一社会信用代码", "uscc", aliases=("社会信用代码", "信用代码")),
+        replace(USCC, required=False),  # fires with no enterprise are recorded too
         Column("kind", "类型", "enum", required=True, choices=vocab.INCIDENT_KINDS, aliases=("事故类型",)),
         Column("deaths", "死亡人数", "int"),
         Column("injuries", "受伤人数", "int"),

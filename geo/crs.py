@@ -155,6 +155,25 @@ def _transformer(src: str, dst: str):  # type: ignore[no-untyped-def]
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
+#: The formula-based systems: name -> (to WGS-84, from WGS-84).
+_FORMULAS = {
+    "gcj02": (gcj02_to_wgs84, wgs84_to_gcj02),
+    "bd09": (bd09_to_wgs84, wgs84_to_bd09),
+}
+
+
+def _convert(x: ArrayLike, y: ArrayLike, crs: str | int, to_wgs: bool) -> tuple[Floats, Floats]:
+    name = normalise_crs_name(crs)
+    if name in _FORMULAS:
+        return _FORMULAS[name][0 if to_wgs else 1](x, y)
+    x_a, y_a = _as_arrays(x, y)
+    if name == "EPSG:4326":
+        return x_a.copy(), y_a.copy()
+    src, dst = (name, "EPSG:4326") if to_wgs else ("EPSG:4326", name)
+    u, v = _transformer(src, dst).transform(x_a, y_a)
+    return np.asarray(u, dtype=np.float64), np.asarray(v, dtype=np.float64)
+
+
 def to_wgs84(x: ArrayLike, y: ArrayLike, crs: str | int) -> tuple[Floats, Floats]:
     """Convert coordinates in ``crs`` to WGS-84 longitude/latitude in degrees.
 
@@ -172,30 +191,12 @@ def to_wgs84(x: ArrayLike, y: ArrayLike, crs: str | int) -> tuple[Floats, Floats
     (lon, lat) : tuple of float64 arrays, degrees
         NaN inputs stay NaN.
     """
-    name = normalise_crs_name(crs)
-    if name == "gcj02":
-        return gcj02_to_wgs84(x, y)
-    if name == "bd09":
-        return bd09_to_wgs84(x, y)
-    x_a, y_a = _as_arrays(x, y)
-    if name == "EPSG:4326":
-        return x_a.copy(), y_a.copy()
-    lon, lat = _transformer(name, "EPSG:4326").transform(x_a, y_a)
-    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    return _convert(x, y, crs, to_wgs=True)
 
 
 def from_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str | int) -> tuple[Floats, Floats]:
     """Convert WGS-84 degrees to ``crs`` (the inverse of :func:`to_wgs84`)."""
-    name = normalise_crs_name(crs)
-    if name == "gcj02":
-        return wgs84_to_gcj02(lon, lat)
-    if name == "bd09":
-        return wgs84_to_bd09(lon, lat)
-    lon_a, lat_a = _as_arrays(lon, lat)
-    if name == "EPSG:4326":
-        return lon_a.copy(), lat_a.copy()
-    x, y = _transformer("EPSG:4326", name).transform(lon_a, lat_a)
-    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return _convert(lon, lat, crs, to_wgs=False)
 
 
 def geometries_to_wgs84(geoms: ArrayLike, crs: str | int) -> NDArray[np.object_]:
