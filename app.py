@@ -13,6 +13,9 @@ st.sidebar.markdown(f"### {t('app_title', lang)}")
 
 nav = st.navigation([
     st.Page("pages/overview.py", title=t("page_overview", lang), default=True),
+    st.Page("pages/listing.py", title=t("page_listing", lang)),
+    st.Page("pages/targets.py", title=t("page_targets", lang)),
+    st.Page("pages/model_info.py", title=t("page_model", lang)),
     st.Page("pages/data_status.py", title=t("page_data", lang)),
 ])
 nav.run()

@@ -55,3 +55,36 @@ def import_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def import_issues(con: duckdb.DuckDBPyConnection, limit: int = 1000) -> pd.DataFrame:
     return con.execute("SELECT file, row, column_name, value, severity, reason FROM import_issue "
                        "ORDER BY severity, file, row LIMIT ?", [limit]).df()
+
+
+def score_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Stored enterprise scores with the attributes the lists filter and show."""
+    return con.execute(
+        """SELECT s.*, e.name, e.industry, e.address, e.employees, e.township_code, e.grid_id, e.park_id,
+                  t.name AS township_name, t.county_code, c.name AS county_name, p.name AS park_name,
+                  e.hazchem, e.dust, e.ammonia, e.confined_space, e.spraying, e.gas, e.special_equipment,
+                  e.mixed_use, e.rented, e.high_fire_risk
+           FROM enterprise_score s JOIN enterprise e USING (uscc)
+           LEFT JOIN township t ON t.code = e.township_code
+           LEFT JOIN county c ON c.code = t.county_code
+           LEFT JOIN park p ON p.park_id = e.park_id
+           ORDER BY s.score DESC, s.uscc"""
+    ).df()
+
+
+def township_areas(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The stored township area table with names."""
+    return con.execute(
+        """SELECT a.*, t.name, c.name AS county_name FROM area_township a
+           JOIN township t ON t.code = a.key LEFT JOIN county c ON c.code = t.county_code
+           ORDER BY a.index_rank, a.key"""
+    ).df()
+
+
+def township_listing(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Listed townships with names, most urgent level first."""
+    return con.execute(
+        """SELECT l.*, t.name, c.name AS county_name FROM listing_township l
+           JOIN township t ON t.code = l.key LEFT JOIN county c ON c.code = t.county_code
+           ORDER BY CASE l.level WHEN '市级' THEN 0 WHEN '县级' THEN 1 ELSE 2 END, l.index_rank"""
+    ).df()

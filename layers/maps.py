@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 
 from geo.h3cells import cells_to_str
-from layers.colors import Bins, nice_count_bins
+from layers.colors import YL_OR_RD, Bins, nice_count_bins
 from layers.spec import Legend, LegendEntry, LayerSpec
 
 
@@ -74,4 +74,38 @@ def overview_map(hexes: pd.DataFrame, townships: pd.DataFrame, labels: dict[str,
                     labels.get("legend_note", ""))
     return MapBundle(specs, {"hexes": hex_rows, "township_polygons": poly_rows,
                              "township_labels": text_rows}, legend, bins,
+                     (xy[:, 0].tolist(), xy[:, 1].tolist()))
+
+
+#: Fixed classes for a 0-100 index, so colours mean the same thing on every date.
+INDEX_BINS = Bins((0.0, 20.0, 40.0, 60.0, 80.0, 100.01), YL_OR_RD[1:])
+LISTED_OUTLINE = [200, 0, 0]
+
+
+def township_index_map(townships: pd.DataFrame, labels: dict[str, str]) -> MapBundle:
+    """Townships filled by area index, listed ones outlined in red.
+
+    Parameters
+    ----------
+    townships : DataFrame with ``geom``, ``name``, ``index``, ``index_rank`` and ``listed``
+    labels : ``legend_title`` and ``tip`` (format string with ``name``, ``index``, ``rank``)
+    """
+    colors = INDEX_BINS.colors_for(townships["index"].fillna(0).to_numpy())
+    props = pd.DataFrame({
+        "name": townships["name"].astype(str),
+        "color": [c + [190] for c in colors],
+        "line": [LISTED_OUTLINE if listed else [90, 90, 90] for listed in townships["listed"]],
+        "width": [3 if listed else 1 for listed in townships["listed"]],
+        "tip": [labels["tip"].format(name=n, index=float(i), rank=int(r))
+                for n, i, r in zip(townships["name"], townships["index"], townships["index_rank"])],
+    })
+    rows = polygon_records(townships["geom"], props)
+    listed_first = sorted(rows, key=lambda r: r["width"])  # red outlines drawn last, on top
+    specs = [LayerSpec("township_index", "polygon", "townships", pickable=True,
+                       vis={"filled": True, "get_fill_color": "color", "get_line_color": "line",
+                            "get_line_width": "width", "line_width_units": '"pixels"'})]
+    legend = Legend(labels["legend_title"], tuple(
+        LegendEntry(c, lab) for c, lab in zip(INDEX_BINS.colors, ["0–20", "20–40", "40–60", "60–80", "80–100"])))
+    xy = shapely.get_coordinates(shapely.point_on_surface(np.asarray(townships["geom"], dtype=object)))
+    return MapBundle(specs, {"townships": listed_first}, legend, INDEX_BINS,
                      (xy[:, 0].tolist(), xy[:, 1].tolist()))

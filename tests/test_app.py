@@ -15,7 +15,8 @@ from .conftest import City
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
-PAGES = ["pages/overview.py", "pages/data_status.py"]
+PAGES = ["pages/overview.py", "pages/listing.py", "pages/targets.py", "pages/model_info.py",
+         "pages/data_status.py"]
 
 
 def run_app(page: str | None = None) -> AppTest:
@@ -113,3 +114,45 @@ def test_without_a_database_the_page_says_how_to_build_one(tmp_path, monkeypatch
     assert not at.exception
     assert "python -m riskmap demo" in at.code[0].value
     assert at.button[0].label == "生成示意城市并建库"
+
+
+def test_targets_filter_matches_an_independent_query(city_env: City):
+    from data.build import connect
+
+    at = run_app("pages/targets.py")
+    at = at.multiselect(key="f_tier").set_value(["重大"]).run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    con = connect(city_env.db, read_only=True)
+    expected = [u for (u,) in con.execute(
+        "SELECT uscc FROM enterprise_score WHERE tier = '重大' ORDER BY score DESC, uscc").fetchall()]
+    assert shown["统一社会信用代码"].tolist() == expected
+    # Every row carries its reasons, and the breakdown of the first adds up to its score.
+    assert all(shown["主要因子"].str.len() > 0)
+    parts = at.dataframe[1].value
+    assert round(parts["得分"].sum(), 1) == shown["得分"].iloc[0]
+
+
+def test_targets_draw_is_reproducible_in_the_app(city_env: City):
+    at = run_app("pages/targets.py")
+    at.number_input(key="draw_size").set_value(5)
+    at.number_input(key="draw_seed").set_value(123)
+    at = at.button(key="draw_button").click().run()
+    assert not at.exception
+    first = at.dataframe[-1].value
+    at = at.button(key="draw_button").click().run()
+    assert at.dataframe[-1].value.equals(first) and len(first) == 5
+    assert any("随机种子 123" in s.value for s in at.success)
+
+
+def test_listing_page_shows_every_listed_township_with_reasons(city_env: City):
+    from data.build import connect
+
+    at = run_app("pages/listing.py")
+    assert not at.exception
+    table = at.dataframe[0].value
+    con = connect(city_env.db, read_only=True)
+    expected = {n for (n,) in con.execute(
+        "SELECT t.name FROM listing_township l JOIN township t ON t.code = l.key").fetchall()}
+    assert set(table["乡镇（街道）"]) == expected
+    assert all(table["挂牌理由"].str.contains("挂牌"))

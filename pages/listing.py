@@ -1,0 +1,75 @@
+"""乡镇挂牌: listed townships with their reasons, level and deadline, how robust each listing
+is to the choice of weights, and the index map."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from data import queries
+from layers.maps import township_index_map
+from layers.render import legend_html, to_pydeck, view_for
+from pages.common import data_note_badge, db_version, lang, require_db, tr
+from scoring.measures import measures_as_of
+from scoring.model import load_model
+from scoring.run import default_as_of
+from scoring.uncertainty import township_robustness
+
+
+@st.cache_data(show_spinner=False)
+def _load(version: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    con = require_db()
+    return queries.township_areas(con), queries.township_listing(con), queries.township_geometries(con)
+
+
+@st.cache_data(show_spinner=False)
+def _robustness(version: float) -> pd.DataFrame:
+    con = require_db()
+    model = load_model()
+    areas = queries.township_areas(con).rename(columns={"key": "township_code"})
+    return township_robustness(measures_as_of(con, default_as_of(con)), areas, model).table
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _deck(version: float, language: str):  # type: ignore[no-untyped-def]
+    areas, listing, shapes = _load(version)
+    frame = shapes.merge(areas[["key", "index", "index_rank"]], left_on="code", right_on="key")
+    frame["listed"] = frame["code"].isin(listing["key"])
+    bundle = township_index_map(frame, {"legend_title": tr("legend_index"), "tip": tr("tip_township_index")})
+    return to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points)), legend_html(bundle.legend)
+
+
+con = require_db()
+version = db_version()
+meta = queries.meta(con)
+areas, listing, _ = _load(version)
+st.title(tr("page_listing"))
+data_note_badge(meta)
+st.caption(f"{tr('as_of')} {meta.get('as_of', '')}")
+st.subheader(tr("listing_count", n=len(listing)))
+
+robust = _robustness(version)
+shown = listing.merge(robust, left_on="key", right_on="township_code", how="left")
+table = pd.DataFrame({
+    tr("col_name"): shown["name"], tr("col_county"): shown["county_name"], tr("col_level"): shown["level"],
+    tr("col_index"): shown["index"].round(1), tr("col_rank"): shown["index_rank"],
+    tr("col_reasons"): shown["reasons"], tr("col_deadline"): pd.to_datetime(shown["deadline"]).dt.date,
+    tr("col_p_listed"): shown["p_listed"], tr("col_robustness"): shown["robustness"],
+})
+st.dataframe(table, hide_index=True, column_config={
+    tr("col_p_listed"): st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent")})
+if len(listing):
+    st.caption(f"{tr('delisting')}：{listing['delisting'].iloc[0]}")
+
+deck, legend = _deck(version, lang())
+st.pydeck_chart(deck, height=600, key="listing_map")
+st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
+
+st.subheader(tr("robustness_title"))
+borderline = robust.merge(areas[["key", "name"]], left_on="township_code", right_on="key")
+borderline = borderline[borderline["p_listed"] > 0].sort_values("p_listed", ascending=False)
+st.dataframe(pd.DataFrame({
+    tr("col_name"): borderline["name"], tr("col_p_listed"): borderline["p_listed"],
+    tr("col_rank_range"): borderline["rank_p05"].astype(str) + "–" + borderline["rank_p95"].astype(str),
+    tr("col_robustness"): borderline["robustness"],
+}), hide_index=True)

@@ -1,0 +1,39 @@
+"""模型说明: the factor table generated from the config, and the backtest on this database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from data import queries
+from pages.common import data_note_badge, db_version, require_db, tr
+from scoring.backtest import backtest
+from scoring.docs import model_markdown
+from scoring.model import load_model
+from scoring.run import default_as_of
+
+
+@st.cache_data(show_spinner=False)
+def _backtest(version: float) -> dict:
+    con = require_db()
+    as_of = default_as_of(con) - dt.timedelta(days=365)
+    r = backtest(con, load_model(), as_of)
+    return {"as_of": r.as_of, "auc": r.auc, "base": r.base_rate, "top": r.share_of_incidents_in_top,
+            "n": r.enterprises_with_incident}
+
+
+con = require_db()
+st.title(tr("page_model"))
+data_note_badge(queries.meta(con))
+st.caption(tr("model_intro"))
+st.markdown(model_markdown(load_model()))  # generated from our own config file, not user input
+
+st.subheader(tr("backtest_title"))
+bt = _backtest(db_version())
+cols = st.columns(5)
+cols[0].metric(tr("backtest_auc"), f"{bt['auc']:.3f}")
+cols[1].metric(tr("backtest_base"), f"{bt['base']:.2%}")
+for col, (share, value) in zip(cols[2:], bt["top"].items()):
+    col.metric(tr("backtest_top", p=share), f"{value:.0%}")
+st.caption(f"{bt['as_of']} · {tr('backtest_note')}")

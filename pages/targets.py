@@ -1,0 +1,118 @@
+"""检查目标: the ranked list with each row's reasons, filters, the due list and the 双随机 draw."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from data import paths, queries
+from layers.export import to_xlsx
+from pages.common import data_note_badge, db_version, require_db, tr
+from scoring.backtest import due_for_inspection
+from scoring.draw import append_log, draw_inspections
+from scoring.measures import measures_as_of
+from scoring.model import load_model
+from scoring.run import default_as_of
+from scoring.targets import FLAG_COLUMNS, filter_targets, main_factors
+
+
+@st.cache_data(show_spinner=False)
+def _scores(version: float) -> pd.DataFrame:
+    df = queries.score_table(require_db())
+    model = load_model()
+    df["main_factors"] = main_factors(df, model)
+    df["rank"] = range(1, len(df) + 1)
+    return df
+
+
+@st.cache_data(show_spinner=False)
+def _measures(version: float) -> pd.DataFrame:
+    con = require_db()
+    return measures_as_of(con, default_as_of(con))
+
+
+con = require_db()
+version = db_version()
+model = load_model()
+meta = queries.meta(con)
+scores = _scores(version)
+st.title(tr("page_targets"))
+data_note_badge(meta)
+
+flag_names = {f.measure: f.name for f in model.factors if f.measure in FLAG_COLUMNS}
+county_names = dict(zip(scores["county_code"], scores["county_name"]))
+township_names = dict(zip(scores["township_code"], scores["township_name"]))
+park_names = dict(zip(scores["park_id"], scores["park_name"]))
+
+
+def pick(col, label: str, options, names=None):  # type: ignore[no-untyped-def]
+    return col.multiselect(tr(label), options=options, key=label, placeholder=tr("choose"),
+                           format_func=(names.get if names else str))
+
+
+c1, c2, c3 = st.columns(3)
+counties = pick(c1, "f_county", sorted(scores["county_code"].dropna().unique()), county_names)
+tw_pool = scores if not counties else scores[scores["county_code"].isin(counties)]
+townships = pick(c2, "f_township", sorted(tw_pool["township_code"].dropna().unique()), township_names)
+tiers = pick(c3, "f_tier", [t.name for t in model.tiers])
+c4, c5, c6 = st.columns(3)
+industries = pick(c4, "f_industry", sorted(scores["industry"].dropna().unique()))
+parks = pick(c5, "f_park", sorted(scores["park_id"].dropna().unique()), park_names)
+flags = pick(c6, "f_flags", list(flag_names), flag_names)
+text = st.text_input(tr("f_text"), key="f_text")
+chosen = filter_targets(scores, counties, townships, industries, tiers, parks, flags, text)
+st.caption(tr("n_targets", n=len(chosen)))
+
+ranked, due_tab, draw_tab = st.tabs([tr("tab_ranked"), tr("tab_due"), tr("tab_draw")])
+with ranked:
+    view = pd.DataFrame({
+        tr("col_rank"): chosen["rank"], tr("col_uscc"): chosen["uscc"], tr("col_ent_name"): chosen["name"],
+        tr("col_name"): chosen["township_name"], tr("col_industry"): chosen["industry"],
+        tr("col_tier"): chosen["tier"], tr("col_score"): chosen["score"].round(1),
+        tr("col_main"): chosen["main_factors"],
+    })
+    st.dataframe(view, hide_index=True, key="ranked_table")
+    st.download_button(tr("download_list"), to_xlsx(view, "检查清单"), file_name=f"检查清单_{meta.get('as_of', '')}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    if len(chosen):
+        pick = st.selectbox(tr("breakdown_pick"), chosen["uscc"].head(300), key="pick",
+                            format_func=lambda u: f"{u} {chosen.loc[chosen['uscc'] == u, 'name'].iloc[0]}")
+        row = chosen[chosen["uscc"] == pick].iloc[0]
+        parts = pd.DataFrame([(f.group, f.name, float(row[f.column])) for f in model.factors if row[f.column] > 0],
+                             columns=[tr("col_group"), tr("col_factor"), tr("col_points")])
+        st.dataframe(parts, hide_index=True, key="breakdown")
+        st.caption(f"{tr('col_score')} {row['score']:.1f} = " + " + ".join(f"{p:g}" for p in parts[tr("col_points")]))
+        if row["direct_rules"]:
+            names = {r.id: r.name for r in model.direct_rules}
+            st.warning(tr("direct_rule", rules="、".join(names[r] for r in row["direct_rules"].split(";"))))
+
+with due_tab:
+    as_of = default_as_of(con)
+    due = due_for_inspection(chosen, _measures(version), as_of)
+    st.dataframe(pd.DataFrame({
+        tr("col_uscc"): due["uscc"], tr("col_ent_name"): due["name"], tr("col_tier"): due["tier"],
+        tr("col_score"): due["score"].round(1), tr("col_next_due"): due["next_due"],
+        tr("col_overdue_days"): due["days_overdue"].astype("Int64"),
+        tr("never"): due["never_inspected"],
+    }), hide_index=True, key="due_table")
+
+with draw_tab:
+    roster_path = paths.demo_source_dir() / "roster.csv"
+    d1, d2 = st.columns(2)
+    size = d1.number_input(tr("draw_size"), min_value=1, max_value=max(1, len(chosen)), value=min(20, max(1, len(chosen))),
+                           key="draw_size")
+    seed = d2.number_input(tr("draw_seed"), min_value=0, value=int(dt.date.today().strftime("%Y%m%d")), key="draw_seed")
+    if st.button(tr("draw_button"), key="draw_button", disabled=not len(chosen)):
+        if not roster_path.exists():
+            st.error(tr("no_roster", path=roster_path))
+        else:
+            roster = pd.read_csv(roster_path, dtype=str, encoding="utf-8-sig").rename(
+                columns={"姓名": "name", "部门": "department"})
+            d = draw_inspections(chosen, roster, model, int(size), int(seed))
+            append_log(d, paths.data_dir() / "draw_log.jsonl")
+            st.success(tr("draw_done", n=d.size, seed=d.seed, alloc="，".join(f"{k} {v}" for k, v in d.allocation.items())))
+            st.dataframe(d.targets.merge(chosen[["uscc", "name"]], on="uscc").rename(columns={
+                "uscc": tr("col_uscc"), "name": tr("col_ent_name"), "tier": tr("col_tier"),
+                "score": tr("col_score"), "inspectors": tr("col_inspectors")}), hide_index=True, key="draw_table")

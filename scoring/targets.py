@@ -1,0 +1,53 @@
+"""Inspection target lists: filters and the short "why" of each rank."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from scoring.model import Model
+
+#: Enterprise flags the office filters by, as columns of the score table.
+FLAG_COLUMNS = ("hazchem", "dust", "ammonia", "confined_space", "spraying", "gas", "special_equipment",
+                "mixed_use", "rented", "high_fire_risk")
+
+
+def filter_targets(df: pd.DataFrame, counties: Iterable[str] = (), townships: Iterable[str] = (),
+                   industries: Iterable[str] = (), tiers: Iterable[str] = (), parks: Iterable[str] = (),
+                   flags: Iterable[str] = (), text: str = "") -> pd.DataFrame:
+    """Rows matching every given filter (an empty filter matches all).
+
+    ``flags`` must all hold; ``text`` matches the name or credit code literally (no patterns).
+    """
+    mask = pd.Series(True, index=df.index)
+    for column, wanted in (("county_code", counties), ("township_code", townships), ("industry", industries),
+                           ("tier", tiers), ("park_id", parks)):
+        wanted = list(wanted)
+        if wanted:
+            mask &= df[column].isin(wanted)
+    for flag in flags:
+        if flag not in FLAG_COLUMNS:
+            raise ValueError(f"unknown flag {flag!r}")
+        mask &= df[flag].fillna(False).astype(bool)
+    if text.strip():
+        t = text.strip()
+        mask &= df["name"].fillna("").str.contains(t, regex=False) | df["uscc"].str.contains(t.upper(), regex=False)
+    return df[mask]
+
+
+def _points(p: float) -> str:
+    return f"{p:.1f}".removesuffix(".0")
+
+
+def main_factors(scores: pd.DataFrame, model: Model, top: int = 3) -> list[str]:
+    """For each row, its largest contributions, e.g. "三合一场所 12 + 逾期未整改隐患 10 + 涉及危化品 10".
+
+    Ties keep the order of the factors in the model file.
+    """
+    points = scores[[f.column for f in model.factors]].to_numpy(dtype=float)
+    order = np.argsort(-points, axis=1, kind="stable")[:, :top]
+    names = [f.name for f in model.factors]
+    return [" + ".join(f"{names[j]} {_points(row[j])}" for j in idx if row[j] > 0)
+            for row, idx in zip(points, order)]
