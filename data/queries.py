@@ -88,3 +88,10 @@ def township_listing(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
            JOIN township t ON t.code = l.key LEFT JOIN county c ON c.code = t.county_code
            ORDER BY CASE l.level WHEN '市级' THEN 0 WHEN '县级' THEN 1 ELSE 2 END, l.index_rank"""
     ).df()
+
+
+def hex_index(con: duckdb.DuckDBPyConnection, res: int) -> pd.DataFrame:
+    """Area index per H3 cell at a resolution (cells as uint64), from the stored model outputs."""
+    df = con.execute(f"SELECT key AS cell, index, enterprises FROM area_h3_r{int(res)} ORDER BY key").df()
+    df["cell"] = df["cell"].astype(np.uint64)
+    return df

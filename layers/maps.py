@@ -23,6 +23,11 @@ class MapBundle:
     view_points: tuple[list[float], list[float]]
 
 
+#: Fixed classes for a 0-100 index, so colours mean the same thing on every date.
+INDEX_BINS = Bins((0.0, 20.0, 40.0, 60.0, 80.0, 100.01), YL_OR_RD[1:])
+INDEX_LABELS = ("0–20", "20–40", "40–60", "60–80", "80–100")
+
+
 def polygon_records(geoms: Any, props: pd.DataFrame) -> list[dict[str, Any]]:
     """One record per polygon part: exterior ring as [[lon, lat], ...] plus properties."""
     out = []
@@ -36,22 +41,22 @@ def polygon_records(geoms: Any, props: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def overview_map(hexes: pd.DataFrame, townships: pd.DataFrame, labels: dict[str, str],
-                 show_names: bool = True) -> MapBundle:
-    """City overview: H3 hexes coloured by enterprise count under township boundaries.
+                 show_names: bool = True, value: str = "enterprises", bins: Bins | None = None) -> MapBundle:
+    """City overview: H3 hexes coloured by a value under township boundaries.
 
     Parameters
     ----------
-    hexes : DataFrame with ``cell`` (uint64) and ``enterprises``
+    hexes : DataFrame with ``cell`` (uint64) and the ``value`` column
     townships : DataFrame with ``code``, ``name``, ``geom`` and ``enterprises``
     labels : translated strings: ``legend_title``, ``tip_hex`` and ``tip_township``
         (format strings with ``{n}`` and ``{name}``), ``legend_note``.
+    value : column to colour by; counts get quantile bins unless ``bins`` is given.
     """
-    bins = nice_count_bins(hexes["enterprises"].to_numpy())
+    values = hexes[value].to_numpy()
+    bins = bins or nice_count_bins(values)
     hex_rows = [
-        {"hex": h, "color": c, "tip": labels["tip_hex"].format(n=int(n))}
-        for h, c, n in zip(cells_to_str(hexes["cell"].to_numpy()),
-                           bins.colors_for(hexes["enterprises"].to_numpy()),
-                           hexes["enterprises"].to_numpy())
+        {"hex": h, "color": c, "tip": labels["tip_hex"].format(n=n)}
+        for h, c, n in zip(cells_to_str(hexes["cell"].to_numpy()), bins.colors_for(values), values)
     ]
     props = pd.DataFrame({
         "name": townships["name"].astype(str),
@@ -69,16 +74,15 @@ def overview_map(hexes: pd.DataFrame, townships: pd.DataFrame, labels: dict[str,
                   vis={"filled": True, "get_fill_color": [0, 0, 0, 0]}),
         LayerSpec("township_names", "text", "township_labels", visible=show_names),
     ]
+    bin_labels = bins.labels() if bins is not INDEX_BINS else list(INDEX_LABELS)
     legend = Legend(labels["legend_title"],
-                    tuple(LegendEntry(c, lab) for c, lab in zip(bins.colors, bins.labels())),
+                    tuple(LegendEntry(c, lab) for c, lab in zip(bins.colors, bin_labels)),
                     labels.get("legend_note", ""))
     return MapBundle(specs, {"hexes": hex_rows, "township_polygons": poly_rows,
                              "township_labels": text_rows}, legend, bins,
                      (xy[:, 0].tolist(), xy[:, 1].tolist()))
 
 
-#: Fixed classes for a 0-100 index, so colours mean the same thing on every date.
-INDEX_BINS = Bins((0.0, 20.0, 40.0, 60.0, 80.0, 100.01), YL_OR_RD[1:])
 LISTED_OUTLINE = [200, 0, 0]
 
 
@@ -105,7 +109,7 @@ def township_index_map(townships: pd.DataFrame, labels: dict[str, str]) -> MapBu
                        vis={"filled": True, "get_fill_color": "color", "get_line_color": "line",
                             "get_line_width": "width", "line_width_units": '"pixels"'})]
     legend = Legend(labels["legend_title"], tuple(
-        LegendEntry(c, lab) for c, lab in zip(INDEX_BINS.colors, ["0–20", "20–40", "40–60", "60–80", "80–100"])))
+        LegendEntry(c, lab) for c, lab in zip(INDEX_BINS.colors, INDEX_LABELS)))
     xy = shapely.get_coordinates(shapely.point_on_surface(np.asarray(townships["geom"], dtype=object)))
     return MapBundle(specs, {"townships": listed_first}, legend, INDEX_BINS,
                      (xy[:, 0].tolist(), xy[:, 1].tolist()))

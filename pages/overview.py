@@ -1,15 +1,22 @@
-"""城市总览: the city heat map of enterprises on H3 hexes under township boundaries."""
+"""城市总览: the weekly-report figures with change against the previous period, the city map
+(H3 hexes by enterprise count or area index, township outlines) and the listed townships."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pandas as pd
 import streamlit as st
 
 from data import queries
 from geo.h3cells import RESOLUTIONS, cell_area_km2
-from layers.maps import overview_map
+from layers.maps import INDEX_BINS, overview_map
 from layers.render import legend_html, to_pydeck, view_for
 from pages.common import data_note_badge, db_version, lang, require_db, tr
+from scoring.report import WEEKLY_COLUMNS, previous_period, weekly_figures
+from scoring.run import default_as_of
+
+PERIODS = (7, 30, 90, 365)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -19,16 +26,32 @@ def _load(version: float, res: int) -> tuple[dict, dict, pd.DataFrame, pd.DataFr
             queries.township_geometries(con), queries.township_summary(con))
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _figures(version: float, days: int) -> tuple[dt.date, dt.date, dict, dict]:
+    con = require_db()
+    end = default_as_of(con)
+    start = end - dt.timedelta(days=days - 1)
+    return start, end, weekly_figures(con, start, end), weekly_figures(con, *previous_period(start, end))
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _deck(version: float, res: int, language: str, show_names: bool):  # type: ignore[no-untyped-def]
+def _deck(version: float, res: int, language: str, show_names: bool, by_index: bool):  # type: ignore[no-untyped-def]
     meta, counts, hexes, shapes, summary = _load(version, res)
     tw = shapes.merge(summary[["code", "enterprises"]], on="code", how="left").fillna({"enterprises": 0})
-    labels = {k: tr(k) for k in ("tip_hex", "tip_township")}
-    labels["legend_title"] = tr("legend_hex")
-    labels["legend_note"] = tr("legend_note")
-    bundle = overview_map(hexes, tw, labels, show_names=show_names)
-    deck = to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points))
-    return deck, legend_html(bundle.legend)
+    labels = {"tip_township": tr("tip_township"), "legend_note": tr("legend_note")}
+    if by_index:
+        labels |= {"tip_hex": tr("tip_hex_index"), "legend_title": tr("legend_hex_index")}
+        bundle = overview_map(queries.hex_index(require_db(), res), tw, labels, show_names, "index", INDEX_BINS)
+    else:
+        labels |= {"tip_hex": tr("tip_hex"), "legend_title": tr("legend_hex")}
+        bundle = overview_map(hexes, tw, labels, show_names=show_names)
+    return to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points)), legend_html(bundle.legend)
+
+
+def _fmt(key: str, value: float) -> str:
+    if value != value:
+        return "—"
+    return f"{value:.1%}" if key == "rectification_rate" else f"{value:,.2f}" if key == "fines_10k" else f"{value:,.0f}"
 
 
 con = require_db()
@@ -37,15 +60,17 @@ meta, counts, *_ = _load(version, 8)
 
 st.title(f"{meta.get('city_name') or ''}{tr('page_overview')}")
 data_note_badge(meta)
-if meta.get("as_of"):
-    st.caption(f"{tr('as_of')} {meta['as_of']}")
 
-cols = st.columns(6)
-for col, key, value in zip(cols, ("kpi_enterprises", "kpi_townships", "kpi_grids", "kpi_parks",
-                                  "kpi_hazards", "kpi_incidents"),
-                           (counts["enterprises"], counts["townships"], counts["grids"],
-                            counts["parks"], counts["hazards"], counts["incidents"])):
-    col.metric(tr(key), f"{value:,}")
+days = st.radio(tr("period"), PERIODS, index=1, horizontal=True, key="period",
+                format_func=lambda d: tr(f"period_{d}"))
+start, end, now, before = _figures(version, days)
+st.caption(tr("weekly_title", start=start, end=end))
+keys = [k for k, _, _ in WEEKLY_COLUMNS]
+for row in (keys[:6], keys[6:]):
+    for col, key in zip(st.columns(6), row):
+        delta = None if key == "enterprises" or now[key] != now[key] else now[key] - before[key]
+        shown_delta = None if delta is None else (f"{delta:+.1%}" if key == "rectification_rate" else f"{delta:+,.4g}")
+        col.metric(tr(f"w_{key}"), _fmt(key, now[key]), shown_delta, delta_color="off")
 if counts["unplaced"] or counts["no_coordinates"]:
     st.caption(tr("unplaced", n=counts["unplaced"], m=counts["no_coordinates"]))
 
@@ -53,10 +78,16 @@ left, right = st.columns([3, 1])
 with right:
     res = st.radio(tr("hex_res"), RESOLUTIONS, index=1, key="hex_res",
                    format_func=lambda r: tr("hex_res_opt", r=r, a=cell_area_km2(r)))
+    by_index = st.radio(tr("color_by"), (False, True), key="color_by", horizontal=True,
+                        format_func=lambda b: tr("color_index" if b else "color_count"))
     show_names = st.toggle(tr("show_names"), value=False, key="show_names")
+    listed = queries.township_listing(con)
+    st.markdown(f"**{tr('listed_now')}（{len(listed)}）**")
+    st.dataframe(pd.DataFrame({tr("col_name"): listed["name"], tr("col_level"): listed["level"]}),
+                 hide_index=True, height=260)
 with left:
     st.subheader(tr("map_title"))
-    deck, legend = _deck(version, res, lang(), show_names)
+    deck, legend = _deck(version, res, lang(), show_names, by_index)
     st.pydeck_chart(deck, height=640, key="overview_map")
     st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
 

@@ -85,13 +85,14 @@ def test_english_setting(city_env: City):
     assert not at.exception
     assert "City overview" in at.title[0].value
     assert [m.label for m in at.metric][0] == "Enterprises"
+    assert at.radio(key="period").options[1] == "Last 30 days"
 
 
 def test_top_townships_table_matches_the_database(city_env: City):
     from data.build import connect
 
     at = run_app()
-    table = at.dataframe[0].value
+    table = at.dataframe[-1].value
     con = connect(city_env.db, read_only=True)
     expected = con.execute("SELECT township_code, count(*) FROM enterprise WHERE township_code IS NOT NULL "
                            "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 15").fetchall()
@@ -156,3 +157,31 @@ def test_listing_page_shows_every_listed_township_with_reasons(city_env: City):
         "SELECT t.name FROM listing_township l JOIN township t ON t.code = l.key").fetchall()}
     assert set(table["乡镇（街道）"]) == expected
     assert all(table["挂牌理由"].str.contains("挂牌"))
+
+
+@pytest.mark.parametrize("days", [7, 90])
+def test_report_figures_match_independent_counts(city_env: City, days: int):
+    from data.build import connect
+
+    at = run_app()
+    at = at.radio(key="period").set_value(days).run()
+    metrics = {m.label: m.value for m in at.metric}
+    con = connect(city_env.db, read_only=True)
+    found, major, insp = con.execute(
+        "SELECT count(*), count(*) FILTER (level = '重大'), "
+        "(SELECT count(*) FROM inspection WHERE date > DATE '2026-11-20' - ?::INT) "
+        "FROM hazard WHERE found_on > DATE '2026-11-20' - ?::INT", [days, days]).fetchone()
+    assert metrics["发现隐患数（项）"] == f"{found:,}"
+    assert metrics["其中重大隐患数（项）"] == f"{major:,}"
+    assert metrics["检查企业（家次）"] == f"{insp:,}"
+
+
+def test_hexes_coloured_by_area_index(city_env: City):
+    at = run_app()
+    at = at.radio(key="color_by").set_value(True).run()
+    hexes = layer(deck(at), "H3HexagonLayer")["data"]
+    from data.build import connect
+
+    con = connect(city_env.db, read_only=True)
+    assert len(hexes) == con.execute("SELECT count(*) FROM area_h3_r8").fetchone()[0]
+    assert all(h["tip"].startswith("区域风险指数 ") for h in hexes)
