@@ -69,7 +69,8 @@ keys = [k for k, _, _ in WEEKLY_COLUMNS]
 for row in (keys[:6], keys[6:]):
     for col, key in zip(st.columns(6), row):
         delta = None if key == "enterprises" or now[key] != now[key] else now[key] - before[key]
-        shown_delta = None if delta is None else (f"{delta:+.1%}" if key == "rectification_rate" else f"{delta:+,.4g}")
+        shown_delta = None if delta is None else (
+            tr("pp", v=delta * 100) if key == "rectification_rate" else f"{delta:+,.4g}")
         col.metric(tr(f"w_{key}"), _fmt(key, now[key]), shown_delta, delta_color="off")
 if counts["unplaced"] or counts["no_coordinates"]:
     st.caption(tr("unplaced", n=counts["unplaced"], m=counts["no_coordinates"]))

@@ -84,6 +84,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "delisting": ("摘牌条件", "Delisting condition"),
     "legend_index": ("乡镇区域风险指数（0–100），红框为挂牌乡镇", "Township area index (0–100); red outline = listed"),
     "tip_township_index": ("{name}\n区域风险指数 {index:.1f}（第 {rank} 位）", "{name}\nindex {index:.1f} (rank {rank})"),
+    "pp": ("{v:+.1f} 个百分点", "{v:+.1f} pp"),
     "period": ("统计期", "Period"),
     "period_7": ("近 7 天", "Last 7 days"),
     "period_30": ("近 30 天", "Last 30 days"),
