@@ -95,3 +95,70 @@ def hex_index(con: duckdb.DuckDBPyConnection, res: int) -> pd.DataFrame:
     df = con.execute(f"SELECT key AS cell, index, enterprises FROM area_h3_r{int(res)} ORDER BY key").df()
     df["cell"] = df["cell"].astype(np.uint64)
     return df
+
+
+#: Hazard status as of a date, derived from its dates (never stored): 已销号 / 已整改 / 逾期 / 整改中.
+HAZARD_STATUS_SQL = """CASE WHEN closed_on <= $t THEN '已销号' WHEN rectified_on <= $t THEN '已整改'
+    WHEN deadline < $t THEN '逾期' ELSE '整改中' END"""
+
+
+def grid_list(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Grids with their township and manager, for pickers."""
+    return con.execute(
+        """SELECT g.grid_id, g.name, g.manager, g.phone, g.township_code, t.name AS township_name
+           FROM grid g LEFT JOIN township t ON t.code = g.township_code ORDER BY g.grid_id"""
+    ).df()
+
+
+def grid_geometry(con: duckdb.DuckDBPyConnection, grid_id: str) -> pd.DataFrame:
+    import shapely
+
+    df = con.execute("SELECT grid_id AS code, name, ST_AsWKB(geom) AS wkb FROM grid WHERE grid_id = ?",
+                     [grid_id]).df()
+    df["geom"] = shapely.from_wkb([bytes(b) for b in df.pop("wkb")])
+    return df
+
+
+def grid_enterprises(con: duckdb.DuckDBPyConnection, grid_id: str) -> pd.DataFrame:
+    """Enterprises of one grid with their stored score and tier."""
+    return con.execute(
+        """SELECT e.uscc, e.name, e.address, e.industry, e.employees, e.lon, e.lat,
+                  s.score, s.tier, s.direct_rules
+           FROM enterprise e LEFT JOIN enterprise_score s USING (uscc)
+           WHERE e.grid_id = ? ORDER BY s.score DESC NULLS LAST, e.uscc""", [grid_id]).df()
+
+
+def grid_hazards(con: duckdb.DuckDBPyConnection, grid_id: str, as_of) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Hazards of a grid's enterprises that are not yet rectified as of ``as_of``."""
+    return con.execute(
+        f"""SELECT h.id, h.uscc, e.name, h.found_on, h.level, h.category, h.description, h.department,
+                   h.deadline, {HAZARD_STATUS_SQL} AS status
+            FROM hazard h JOIN enterprise e USING (uscc)
+            WHERE e.grid_id = $g AND h.found_on <= $t AND (h.rectified_on IS NULL OR h.rectified_on > $t)
+            ORDER BY h.deadline, h.id""", {"g": grid_id, "t": as_of}).df()
+
+
+def enterprise_profile(con: duckdb.DuckDBPyConnection, uscc: str, as_of) -> dict[str, pd.DataFrame]:  # type: ignore[no-untyped-def]
+    """一企一档: attributes, score parts, hazards (with status), inspections, enforcement, incidents."""
+    p = {"u": uscc, "t": as_of}
+    return {
+        "enterprise": con.execute(
+            """SELECT e.*, t.name AS township_name, g.name AS grid_name, g.manager, pk.name AS park_name
+               FROM enterprise e LEFT JOIN township t ON t.code = e.township_code
+               LEFT JOIN grid g ON g.grid_id = e.grid_id LEFT JOIN park pk ON pk.park_id = e.park_id
+               WHERE e.uscc = $u""", {"u": uscc}).df(),
+        "score": con.execute("SELECT * FROM enterprise_score WHERE uscc = $u", {"u": uscc}).df(),
+        "hazards": con.execute(
+            f"""SELECT id, found_on, level, category, description, department, deadline, rectified_on,
+                       closed_on, {HAZARD_STATUS_SQL} AS status
+                FROM hazard WHERE uscc = $u AND found_on <= $t ORDER BY found_on DESC, id""", p).df(),
+        "inspections": con.execute(
+            "SELECT id, date, department, result FROM inspection WHERE uscc = $u AND date <= $t "
+            "ORDER BY date DESC", p).df(),
+        "enforcement": con.execute(
+            "SELECT id, date, action, fine_10k_cny, department FROM enforcement WHERE uscc = $u AND date <= $t "
+            "ORDER BY date DESC", p).df(),
+        "incidents": con.execute(
+            "SELECT id, date, kind, deaths, injuries, loss_10k_cny FROM incident WHERE uscc = $u AND date <= $t "
+            "ORDER BY date DESC", p).df(),
+    }

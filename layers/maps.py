@@ -113,3 +113,31 @@ def township_index_map(townships: pd.DataFrame, labels: dict[str, str]) -> MapBu
     xy = shapely.get_coordinates(shapely.point_on_surface(np.asarray(townships["geom"], dtype=object)))
     return MapBundle(specs, {"townships": listed_first}, legend, INDEX_BINS,
                      (xy[:, 0].tolist(), xy[:, 1].tolist()))
+
+
+def grid_map(grid: pd.DataFrame, enterprises: pd.DataFrame, tier_colors: dict[str, tuple[int, int, int]],
+             labels: dict[str, str]) -> MapBundle:
+    """One grid cell outlined, its enterprises as dots coloured by tier.
+
+    Parameters
+    ----------
+    grid : DataFrame with ``geom`` and ``name`` (one row)
+    enterprises : DataFrame with ``lon``, ``lat``, ``name``, ``tier``, ``score``
+    labels : ``legend_title`` and ``tip`` (format string with ``name``, ``tier``, ``score``)
+    """
+    placed = enterprises.dropna(subset=["lon", "lat"])
+    dots = [{"position": [round(x, 6), round(y, 6)], "color": list(tier_colors.get(t, (128, 128, 128))),
+             "tip": labels["tip"].format(name=n, tier=t, score=float(s) if s == s else 0.0)}
+            for x, y, n, t, s in zip(placed["lon"], placed["lat"], placed["name"], placed["tier"], placed["score"])]
+    outline = polygon_records(grid["geom"], pd.DataFrame({"name": grid["name"].astype(str),
+                                                         "tip": grid["name"].astype(str)}))
+    specs = [
+        LayerSpec("grid", "polygon", "grid", vis={"get_line_color": [30, 30, 160], "line_width_min_pixels": 2}),
+        LayerSpec("enterprises", "scatter", "enterprises", pickable=True,
+                  vis={"get_radius": 12, "radius_min_pixels": 4, "stroked": True, "get_line_color": [40, 40, 40],
+                       "line_width_min_pixels": 1}),
+    ]
+    legend = Legend(labels["legend_title"], tuple(LegendEntry(c, t) for t, c in tier_colors.items()))
+    xs = [p[0] for r in outline for p in r["polygon"]] or placed["lon"].tolist()
+    ys = [p[1] for r in outline for p in r["polygon"]] or placed["lat"].tolist()
+    return MapBundle(specs, {"grid": outline, "enterprises": dots}, legend, INDEX_BINS, (xs, ys))

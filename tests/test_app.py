@@ -15,7 +15,7 @@ from .conftest import City
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
-PAGES = ["pages/overview.py", "pages/listing.py", "pages/targets.py", "pages/model_info.py",
+PAGES = ["pages/overview.py", "pages/listing.py", "pages/targets.py", "pages/grid.py", "pages/model_info.py",
          "pages/data_status.py"]
 
 
@@ -185,3 +185,24 @@ def test_hexes_coloured_by_area_index(city_env: City):
     con = connect(city_env.db, read_only=True)
     assert len(hexes) == con.execute("SELECT count(*) FROM area_h3_r8").fetchone()[0]
     assert all(h["tip"].startswith("区域风险指数 ") for h in hexes)
+
+
+def test_grid_page_shows_that_grid_only(city_env: City):
+    from data.build import connect
+
+    con = connect(city_env.db, read_only=True)
+    grid_id = con.execute("SELECT grid_id FROM enterprise WHERE grid_id IS NOT NULL "
+                          "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]
+    at = run_app("pages/grid.py")
+    at = at.selectbox(key="grid").set_value(grid_id).run()
+    assert not at.exception
+    listed = at.dataframe[0].value["统一社会信用代码"].tolist()
+    expected = [u for (u,) in con.execute("SELECT uscc FROM enterprise WHERE grid_id = ?", [grid_id]).fetchall()]
+    assert sorted(listed) == sorted(expected)
+    open_ = con.execute(
+        "SELECT count(*) FROM hazard h JOIN enterprise e USING (uscc) WHERE e.grid_id = ? "
+        "AND (rectified_on IS NULL OR rectified_on > DATE '2026-11-20')", [grid_id]).fetchone()[0]
+    assert len(at.dataframe[1].value) == open_
+    dots = layer(deck(at), "ScatterplotLayer")["data"]
+    assert len(dots) == sum(1 for (x,) in con.execute(
+        "SELECT lon FROM enterprise WHERE grid_id = ?", [grid_id]).fetchall() if x is not None)

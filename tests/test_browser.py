@@ -15,7 +15,8 @@ from .browser import CHROMIUM_ARGS, REPO, chromium_path, streamlit_server, wait_
 from .conftest import City
 
 ARTIFACTS = Path(os.environ.get("RISKMAP_ARTIFACTS", REPO / "test-artifacts")) / "browser"
-PAGES = [("overview", ""), ("listing", "listing"), ("targets", "targets"), ("model_info", "model_info"),
+PAGES = [("overview", ""), ("listing", "listing"), ("targets", "targets"), ("grid", "grid"),
+         ("model_info", "model_info"),
          ("data_status", "data_status")]
 
 
@@ -59,7 +60,7 @@ def test_pages_render_offline_in_headless_chromium(small_city: City):
                 body = page.inner_text("body")
                 assert "Traceback" not in body and "Error" not in body.split("示意数据")[0], name
                 assert "示意数据" in body, name
-                if name in ("overview", "listing"):
+                if name in ("overview", "listing", "grid"):
                     canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
                     canvas.wait_for(state="visible", timeout=30_000)
                     page.wait_for_timeout(2000)

@@ -1,0 +1,82 @@
+"""我的网格: one grid cell — its map, enterprises, open and overdue hazards, and the 一企一档
+file of any of its enterprises. (With accounts, the grid will come from the login.)"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from data import queries
+from layers.colors import TIER_COLORS
+from layers.maps import grid_map
+from layers.render import legend_html, to_pydeck, view_for
+from pages.common import data_note_badge, db_version, require_db, tr
+from scoring.model import load_model
+from scoring.run import default_as_of
+
+
+@st.cache_data(show_spinner=False)
+def _grids(version: float) -> pd.DataFrame:
+    return queries.grid_list(require_db())
+
+
+con = require_db()
+version = db_version()
+as_of = default_as_of(con)
+model = load_model()
+st.title(tr("page_grid"))
+data_note_badge(queries.meta(con))
+
+grids = _grids(version)
+labels = {r.grid_id: tr("grid_option", name=r.name, manager=r.manager or "—") for r in grids.itertuples()}
+grid_id = st.selectbox(tr("grid_pick"), grids["grid_id"], key="grid", format_func=labels.get)
+enterprises = queries.grid_enterprises(con, grid_id)
+hazards = queries.grid_hazards(con, grid_id, as_of)
+
+c = st.columns(4)
+c[0].metric(tr("grid_kpi_enterprises"), len(enterprises))
+c[1].metric(tr("grid_kpi_open"), len(hazards))
+c[2].metric(tr("grid_kpi_overdue"), int((hazards["status"] == "逾期").sum()))
+c[3].metric(tr("grid_kpi_high"), int(enterprises["tier"].isin(["重大", "较大"]).sum()))
+
+bundle = grid_map(queries.grid_geometry(con, grid_id), enterprises, TIER_COLORS,
+                  {"legend_title": tr("grid_legend"), "tip": tr("tip_enterprise")})
+st.pydeck_chart(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points)), height=420, key="grid_map")
+st.markdown(legend_html(bundle.legend), unsafe_allow_html=True)  # our own labels, escaped
+
+st.subheader(tr("grid_enterprises"))
+st.dataframe(pd.DataFrame({
+    tr("col_uscc"): enterprises["uscc"], tr("col_ent_name"): enterprises["name"],
+    tr("col_industry"): enterprises["industry"], tr("col_tier"): enterprises["tier"],
+    tr("col_score"): enterprises["score"].round(1), tr("col_address"): enterprises["address"],
+}), hide_index=True, key="grid_enterprises")
+
+st.subheader(tr("grid_hazards"))
+overdue_first = hazards.assign(_o=hazards["status"] != "逾期").sort_values(["_o", "deadline"])
+st.dataframe(pd.DataFrame({
+    tr("col_ent_name"): overdue_first["name"], tr("col_found"): overdue_first["found_on"],
+    tr("col_hz_level"): overdue_first["level"], tr("col_category"): overdue_first["category"],
+    tr("col_department"): overdue_first["department"], tr("col_deadline"): overdue_first["deadline"],
+    tr("col_status"): overdue_first["status"],
+}), hide_index=True, key="grid_hazards")
+
+if len(enterprises):
+    st.subheader(tr("profile"))
+    names = dict(zip(enterprises["uscc"], enterprises["name"]))
+    uscc = st.selectbox(tr("profile_pick"), enterprises["uscc"], key="profile",
+                        format_func=lambda u: f"{names[u]}（{u}）")
+    p = queries.enterprise_profile(con, uscc, as_of)
+    e, s = p["enterprise"].iloc[0], p["score"]
+    a, b = st.columns([1, 1])
+    with a:
+        st.markdown(f"**{e['name']}**  \n{e['address'] or ''}")
+        flags = [f.name for f in model.factors if f.kind == "flag" and f.measure in e and bool(e[f.measure])]
+        st.caption(f"{e['industry'] or ''} · {tr('col_employees')} {e['employees']} · " + "、".join(flags))
+    with b:
+        if len(s):
+            row = s.iloc[0]
+            parts = [(f.name, float(row[f.column])) for f in model.factors if row[f.column] > 0]
+            st.markdown(f"**{row['tier']} · {row['score']:.1f}** = " + " + ".join(f"{n} {v:g}" for n, v in parts))
+    for key in ("hazards", "inspections", "enforcement", "incidents"):
+        with st.expander(f"{tr('profile_' + key)}（{len(p[key])}）", expanded=key == "hazards"):
+            st.dataframe(p[key], hide_index=True)
