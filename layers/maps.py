@@ -132,7 +132,8 @@ def grid_map(grid: pd.DataFrame, enterprises: pd.DataFrame, tier_colors: dict[st
     outline = polygon_records(grid["geom"], pd.DataFrame({"name": grid["name"].astype(str),
                                                          "tip": grid["name"].astype(str)}))
     specs = [
-        LayerSpec("grid", "polygon", "grid", vis={"get_line_color": [30, 30, 160], "line_width_min_pixels": 2}),
+        LayerSpec("grid", "polygon", "grid", vis={"filled": True, "get_fill_color": [60, 90, 200, 40],
+                                                 "get_line_color": [30, 30, 160], "line_width_min_pixels": 2}),
         LayerSpec("enterprises", "scatter", "enterprises", pickable=True,
                   vis={"get_radius": 12, "radius_min_pixels": 4, "stroked": True, "get_line_color": [40, 40, 40],
                        "line_width_min_pixels": 1}),
