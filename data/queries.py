@@ -97,7 +97,9 @@ def hex_index(con: duckdb.DuckDBPyConnection, res: int) -> pd.DataFrame:
     return df
 
 
-#: Hazard status as of a date, derived from its dates (never stored): 已销号 / 已整改 / 逾期 / 整改中.
+#: Hazard statuses in the order a closed loop moves through them.
+HAZARD_STATUSES = ("整改中", "逾期", "已整改", "已销号")
+#: Hazard status as of a date, derived from its dates (never stored).
 HAZARD_STATUS_SQL = """CASE WHEN closed_on <= $t THEN '已销号' WHEN rectified_on <= $t THEN '已整改'
     WHEN deadline < $t THEN '逾期' ELSE '整改中' END"""
 
@@ -162,3 +164,41 @@ def enterprise_profile(con: duckdb.DuckDBPyConnection, uscc: str, as_of) -> dict
             "SELECT id, date, kind, deaths, injuries, loss_10k_cny FROM incident WHERE uscc = $u AND date <= $t "
             "ORDER BY date DESC", p).df(),
     }
+
+
+def hazards_between(con: duckdb.DuckDBPyConnection, start, end, as_of) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Hazards found in [start, end] with their status as of ``as_of`` and the enterprise's place."""
+    return con.execute(
+        f"""SELECT h.id, h.uscc, e.name, t.name AS township_name, h.found_on, h.level, h.category,
+                   h.description, h.department, h.deadline, h.rectified_on, h.closed_on,
+                   {HAZARD_STATUS_SQL} AS status
+            FROM hazard h JOIN enterprise e USING (uscc) LEFT JOIN township t ON t.code = e.township_code
+            WHERE h.found_on BETWEEN $s AND $e ORDER BY h.found_on, h.id""",
+        {"s": start, "e": end, "t": as_of}).df()
+
+
+def overdue_hazards(con: duckdb.DuckDBPyConnection, as_of) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Every hazard past its deadline and not rectified as of ``as_of``, longest overdue first."""
+    return con.execute(
+        """SELECT h.id, h.uscc, e.name, t.name AS township_name, g.name AS grid_name, g.manager,
+                  h.found_on, h.level, h.category, h.department, h.deadline,
+                  date_diff('day', h.deadline, $t) AS days_overdue
+           FROM hazard h JOIN enterprise e USING (uscc) LEFT JOIN township t ON t.code = e.township_code
+           LEFT JOIN grid g ON g.grid_id = e.grid_id
+           WHERE h.found_on <= $t AND h.deadline < $t AND (h.rectified_on IS NULL OR h.rectified_on > $t)
+           ORDER BY days_overdue DESC, h.id""", {"t": as_of}).df()
+
+
+def inspections_between(con: duckdb.DuckDBPyConnection, start, end) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    return con.execute(
+        """SELECT i.id, i.uscc, e.name, t.name AS township_name, i.date, i.department, i.result
+           FROM inspection i JOIN enterprise e USING (uscc) LEFT JOIN township t ON t.code = e.township_code
+           WHERE i.date BETWEEN $s AND $e ORDER BY i.date, i.id""", {"s": start, "e": end}).df()
+
+
+def enterprise_listing(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Enterprises listed for rectification (重大隐患挂牌督办) with their township."""
+    return con.execute(
+        """SELECT l.uscc, l.name, t.name AS township_name, l.level, l.reasons, l.deadline, l.delisting
+           FROM listing_enterprise l LEFT JOIN township t ON t.code = l.township_code
+           ORDER BY CASE l.level WHEN '市级' THEN 0 WHEN '县级' THEN 1 ELSE 2 END, l.uscc""").df()

@@ -71,3 +71,17 @@ def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     """The period of the same length just before [start, end]."""
     days = (end - start).days + 1
     return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
+
+
+def monthly_rectification(con: duckdb.DuckDBPyConnection, as_of: dt.date, months: int = 24) -> "pd.DataFrame":
+    """Per month of discovery: hazards found, the share rectified by their deadline, and the
+    share rectified by ``as_of`` (recent months are still closing, so the two differ)."""
+    import pandas as pd  # noqa: F401  (return type)
+
+    return con.execute(
+        """SELECT date_trunc('month', found_on)::DATE AS month, count(*) AS found,
+                  count(*) FILTER (rectified_on <= deadline AND rectified_on <= $t) / count(*) AS on_time_rate,
+                  count(*) FILTER (rectified_on <= $t) / count(*) AS rectified_rate
+           FROM hazard
+           WHERE found_on <= $t AND found_on > date_trunc('month', $t::DATE) - to_months($m)
+           GROUP BY 1 ORDER BY 1""", {"t": as_of, "m": months - 1}).df()

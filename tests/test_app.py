@@ -15,7 +15,8 @@ from .conftest import City
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
-PAGES = ["pages/overview.py", "pages/listing.py", "pages/targets.py", "pages/grid.py", "pages/model_info.py",
+PAGES = ["pages/overview.py", "pages/listing.py", "pages/targets.py", "pages/grid.py", "pages/hazards.py",
+         "pages/model_info.py",
          "pages/data_status.py"]
 
 
@@ -206,3 +207,24 @@ def test_grid_page_shows_that_grid_only(city_env: City):
     dots = layer(deck(at), "ScatterplotLayer")["data"]
     assert len(dots) == sum(1 for (x,) in con.execute(
         "SELECT lon FROM enterprise WHERE grid_id = ?", [grid_id]).fetchall() if x is not None)
+
+
+def test_hazard_page_counts_match_independent_queries(city_env: City):
+    from data.build import connect
+
+    at = run_app("pages/hazards.py")
+    at = at.multiselect(key="hz_department").set_value(["消防救援"]).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    con = connect(city_env.db, read_only=True)
+    found, done = con.execute(
+        "SELECT count(*), count(*) FILTER (rectified_on <= DATE '2026-11-20') FROM hazard "
+        "WHERE department = '消防救援' AND found_on > DATE '2026-11-20' - 90").fetchone()
+    overdue = con.execute(
+        "SELECT count(*) FROM hazard WHERE department = '消防救援' AND deadline < DATE '2026-11-20' "
+        "AND (rectified_on IS NULL OR rectified_on > DATE '2026-11-20')").fetchone()[0]
+    assert metrics["发现隐患"] == f"{found:,}"
+    assert metrics["已整改（含销号）"] == f"{done:,}"
+    assert metrics["当前逾期未整改"] == f"{overdue:,}"
+    pivot = at.dataframe[0].value
+    assert list(pivot.index) == ["消防救援"] and int(pivot.iloc[0][["整改中", "逾期", "已整改", "已销号"]].sum()) == found

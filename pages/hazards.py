@@ -1,0 +1,99 @@
+"""隐患闭环: hazards by department, level and status; the overdue list; rectification month by
+month; and the 五张清单 (inspection, hazard, assigned, rectified, supervised lists) to hand out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from data import queries
+from layers.export import to_xlsx
+from pages.common import data_note_badge, db_version, require_db, tr
+from scoring.report import monthly_rectification
+from scoring.run import default_as_of
+
+
+@st.cache_data(show_spinner=False)
+def _data(version: float, days: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    con = require_db()
+    t = default_as_of(con)
+    start = t - dt.timedelta(days=days - 1)
+    return (queries.hazards_between(con, start, t, t), queries.overdue_hazards(con, t),
+            queries.inspections_between(con, start, t), monthly_rectification(con, t),
+            queries.enterprise_listing(con))
+
+
+con = require_db()
+version = db_version()
+as_of = default_as_of(con)
+st.title(tr("page_hazards"))
+data_note_badge(queries.meta(con))
+
+days = st.radio(tr("period"), (30, 90, 365), index=1, horizontal=True, key="hz_period",
+                format_func=lambda d: tr(f"period_{d}"))
+hazards, overdue, inspections, monthly, supervised = _data(version, days)
+c1, c2 = st.columns(2)
+departments = c1.multiselect(tr("col_department"), sorted(hazards["department"].dropna().unique()),
+                             key="hz_department", placeholder=tr("choose"))
+levels = c2.multiselect(tr("col_hz_level"), ["一般", "较大", "重大"], key="hz_level", placeholder=tr("choose"))
+
+
+def keep(df: pd.DataFrame) -> pd.DataFrame:
+    mask = pd.Series(True, index=df.index)
+    if departments:
+        mask &= df["department"].isin(departments)
+    if levels:
+        mask &= df["level"].isin(levels)
+    return df[mask]
+
+
+hz, od = keep(hazards), keep(overdue)
+done = hz["status"].isin(["已整改", "已销号"])
+m = st.columns(4)
+m[0].metric(tr("hz_found"), f"{len(hz):,}")
+m[1].metric(tr("hz_rectified"), f"{int(done.sum()):,}")
+m[2].metric(tr("hz_rate"), f"{done.mean():.1%}" if len(hz) else "—")
+m[3].metric(tr("hz_overdue_now"), f"{len(od):,}")
+
+st.subheader(tr("hz_by_department"))
+pivot = pd.crosstab(hz["department"], hz["status"]).reindex(columns=list(queries.HAZARD_STATUSES), fill_value=0)
+pivot[tr("hz_rate")] = (pivot["已整改"] + pivot["已销号"]) / pivot.sum(axis=1)
+st.dataframe(pivot.rename_axis(tr("col_department")), key="hz_pivot",
+             column_config={tr("hz_rate"): st.column_config.NumberColumn(format="percent")})
+
+st.subheader(tr("hz_monthly"))
+st.line_chart(monthly.set_index("month")[["on_time_rate", "rectified_rate"]].rename(
+    columns={"on_time_rate": tr("hz_on_time"), "rectified_rate": tr("hz_by_now")}))
+
+st.subheader(tr("hz_overdue_list"))
+st.dataframe(od.rename(columns={
+    "uscc": tr("col_uscc"), "name": tr("col_ent_name"), "township_name": tr("col_name"), "grid_name": tr("col_grid"),
+    "manager": tr("col_manager"), "found_on": tr("col_found"), "level": tr("col_hz_level"),
+    "category": tr("col_category"), "department": tr("col_department"), "deadline": tr("col_deadline"),
+    "days_overdue": tr("col_overdue_days")}).drop(columns=["id"]), hide_index=True, key="hz_overdue")
+
+st.subheader(tr("five_lists"))
+headers = {"uscc": tr("col_uscc"), "name": tr("col_ent_name"), "township_name": tr("col_name"),
+           "date": tr("col_date"), "department": tr("col_department"), "result": tr("col_result"),
+           "found_on": tr("col_found"), "level": tr("col_hz_level"), "category": tr("col_category"),
+           "description": tr("col_description"), "deadline": tr("col_deadline"), "status": tr("col_status"),
+           "rectified_on": tr("col_rectified_on"), "reasons": tr("col_reasons"), "id": "编号"}
+lists = {
+    "list_inspection": inspections[inspections["department"].isin(departments)] if departments else inspections,
+    "list_hazard": hz[["id", "uscc", "name", "township_name", "found_on", "level", "category", "description",
+                       "department", "deadline", "status"]],
+    "list_assigned": hz.loc[~done, ["id", "uscc", "name", "township_name", "level", "category", "department",
+                                    "deadline", "status"]],
+    "list_rectified": hz.loc[done, ["id", "uscc", "name", "township_name", "level", "category", "department",
+                                    "rectified_on", "status"]],
+    "list_supervised": supervised.rename(columns={"level": "督办级别"}),
+}
+for tab, (key, frame) in zip(st.tabs([tr(k) for k in lists]), lists.items()):
+    with tab:
+        shown = frame.rename(columns=headers)
+        st.dataframe(shown, hide_index=True, key=f"tbl_{key}")
+        st.download_button(tr("download", name=tr(key)), to_xlsx(shown, tr(key)), key=f"dl_{key}",
+                           file_name=f"{tr(key)}_{as_of}.xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
