@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import pandas as pd
 
 #: (key, 中文 label as on the form, unit) in the form's order.
 WEEKLY_COLUMNS = (
@@ -73,11 +74,9 @@ def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
 
 
-def monthly_rectification(con: duckdb.DuckDBPyConnection, as_of: dt.date, months: int = 24) -> "pd.DataFrame":
+def monthly_rectification(con: duckdb.DuckDBPyConnection, as_of: dt.date, months: int = 24) -> pd.DataFrame:
     """Per month of discovery: hazards found, the share rectified by their deadline, and the
     share rectified by ``as_of`` (recent months are still closing, so the two differ)."""
-    import pandas as pd  # noqa: F401  (return type)
-
     return con.execute(
         """SELECT date_trunc('month', found_on)::DATE AS month, count(*) AS found,
                   count(*) FILTER (rectified_on <= deadline AND rectified_on <= $t) / count(*) AS on_time_rate,

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import duckdb
+import pandas as pd
 import pytest
 
 from scoring.report import WEEKLY_COLUMNS, previous_period, weekly_figures
@@ -47,3 +48,20 @@ def test_weekly_figures_for_one_township(con):
 
 def test_previous_period():
     assert previous_period(dt.date(2026, 11, 2), dt.date(2026, 11, 8)) == (dt.date(2026, 10, 26), dt.date(2026, 11, 1))
+
+
+def test_monthly_rectification_by_hand():
+    from scoring.report import monthly_rectification
+
+    c = duckdb.connect()
+    c.execute("""CREATE TABLE hazard AS SELECT * FROM (VALUES
+        (DATE '2026-10-03', DATE '2026-10-10', DATE '2026-10-08'),  -- on time
+        (DATE '2026-10-20', DATE '2026-10-27', DATE '2026-11-02'),  -- late, done by now
+        (DATE '2026-11-01', DATE '2026-11-08', NULL::DATE),        -- open
+        (DATE '2026-11-10', DATE '2026-11-17', DATE '2026-11-15')  -- on time
+        ) t(found_on, deadline, rectified_on)""")
+    got = monthly_rectification(c, dt.date(2026, 11, 20), months=2)
+    assert [m.date() for m in pd.to_datetime(got["month"])] == [dt.date(2026, 10, 1), dt.date(2026, 11, 1)]
+    assert got["found"].tolist() == [2, 2]
+    assert got["on_time_rate"].tolist() == [0.5, 0.5]
+    assert got["rectified_rate"].tolist() == [1.0, 0.5]
