@@ -17,6 +17,7 @@ nav = st.navigation([
     st.Page("pages/targets.py", title=t("page_targets", lang)),
     st.Page("pages/grid.py", title=t("page_grid", lang)),
     st.Page("pages/hazards.py", title=t("page_hazards", lang)),
+    st.Page("pages/parks.py", title=t("page_parks", lang)),
     st.Page("pages/model_info.py", title=t("page_model", lang)),
     st.Page("pages/data_status.py", title=t("page_data", lang)),
 ])

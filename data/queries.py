@@ -202,3 +202,35 @@ def enterprise_listing(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """SELECT l.uscc, l.name, t.name AS township_name, l.level, l.reasons, l.deadline, l.delisting
            FROM listing_enterprise l LEFT JOIN township t ON t.code = l.township_code
            ORDER BY CASE l.level WHEN '市级' THEN 0 WHEN '县级' THEN 1 ELSE 2 END, l.uscc""").df()
+
+
+#: The park hazard list form (小微园安全隐患整治清单), in the form's column order.
+PARK_HAZARD_COLUMNS = ("序号", "园区名称", "发生位置（企业名称）", "安全隐患问题描述", "安全隐患类型", "整治责任单位",
+                       "计划完成整治时间", "整治进度", "问题上报日期", "存在困难")
+
+
+def park_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Parks with their stored area metrics and geometry."""
+    import shapely
+
+    df = con.execute(
+        """SELECT p.park_id AS code, p.name, p.kind, p.operator, ST_AsWKB(p.geom) AS wkb, a.enterprises,
+                  a.open_hazards, a.overdue, a.overdue_major, a.rectification_rate, a.index, a.index_rank
+           FROM park p LEFT JOIN area_park a ON a.key = p.park_id ORDER BY a.index_rank, p.park_id"""
+    ).df()
+    df["geom"] = shapely.from_wkb([bytes(b) for b in df.pop("wkb")])
+    return df
+
+
+def park_hazard_list(con: duckdb.DuckDBPyConnection, park_id: str, since, as_of) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """A park's hazards found since ``since`` or still open, in the columns of the park form."""
+    df = con.execute(
+        f"""SELECT p.name AS "园区名称", e.name AS "发生位置（企业名称）", h.description AS "安全隐患问题描述",
+                   h.category AS "安全隐患类型", h.department AS "整治责任单位", h.deadline AS "计划完成整治时间",
+                   {HAZARD_STATUS_SQL} AS "整治进度", h.found_on AS "问题上报日期", NULL::VARCHAR AS "存在困难"
+            FROM hazard h JOIN enterprise e USING (uscc) JOIN park p ON p.park_id = e.park_id
+            WHERE e.park_id = $p AND h.found_on <= $t
+              AND (h.found_on >= $since OR h.rectified_on IS NULL OR h.rectified_on > $t)
+            ORDER BY h.found_on, h.id""", {"p": park_id, "since": since, "t": as_of}).df()
+    df.insert(0, "序号", range(1, len(df) + 1))
+    return df

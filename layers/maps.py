@@ -86,13 +86,17 @@ def overview_map(hexes: pd.DataFrame, townships: pd.DataFrame, labels: dict[str,
 LISTED_OUTLINE = [200, 0, 0]
 
 
-def township_index_map(townships: pd.DataFrame, labels: dict[str, str]) -> MapBundle:
-    """Townships filled by area index, listed ones outlined in red.
+def area_index_map(townships: pd.DataFrame, labels: dict[str, str],
+                   context: pd.DataFrame | None = None) -> MapBundle:
+    """Areas (townships, parks) filled by area index, listed ones outlined in red.
 
     Parameters
     ----------
     townships : DataFrame with ``geom``, ``name``, ``index``, ``index_rank`` and ``listed``
+        (one row per area)
     labels : ``legend_title`` and ``tip`` (format string with ``name``, ``index``, ``rank``)
+    context : DataFrame with ``geom`` and ``name``, optional
+        Outlines drawn underneath for orientation.
     """
     colors = INDEX_BINS.colors_for(townships["index"].fillna(0).to_numpy())
     props = pd.DataFrame({
@@ -105,13 +109,19 @@ def township_index_map(townships: pd.DataFrame, labels: dict[str, str]) -> MapBu
     })
     rows = polygon_records(townships["geom"], props)
     listed_first = sorted(rows, key=lambda r: r["width"])  # red outlines drawn last, on top
-    specs = [LayerSpec("township_index", "polygon", "townships", pickable=True,
+    specs = [LayerSpec("area_index", "polygon", "areas", pickable=True,
                        vis={"filled": True, "get_fill_color": "color", "get_line_color": "line",
                             "get_line_width": "width", "line_width_units": '"pixels"'})]
+    datasets: dict[str, list[dict[str, Any]]] = {"areas": []}
+    if context is not None:  # e.g. township outlines under small areas such as parks
+        datasets["context"] = polygon_records(context["geom"], pd.DataFrame({"name": context["name"].astype(str)}))
+        specs.insert(0, LayerSpec("context", "polygon", "context",
+                                  vis={"get_line_color": [150, 150, 150], "line_width_min_pixels": 1}))
     legend = Legend(labels["legend_title"], tuple(
         LegendEntry(c, lab) for c, lab in zip(INDEX_BINS.colors, INDEX_LABELS)))
     xy = shapely.get_coordinates(shapely.point_on_surface(np.asarray(townships["geom"], dtype=object)))
-    return MapBundle(specs, {"townships": listed_first}, legend, INDEX_BINS,
+    datasets["areas"] = listed_first
+    return MapBundle(specs, datasets, legend, INDEX_BINS,
                      (xy[:, 0].tolist(), xy[:, 1].tolist()))
 
 

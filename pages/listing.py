@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from data import queries
-from layers.maps import township_index_map
+from layers.maps import area_index_map
 from layers.render import legend_html, to_pydeck, view_for
 from pages.common import data_note_badge, db_version, lang, require_db, tr
 from scoring.measures import measures_as_of
@@ -35,7 +35,7 @@ def _deck(version: float, language: str):  # type: ignore[no-untyped-def]
     areas, listing, shapes = _load(version)
     frame = shapes.merge(areas[["key", "index", "index_rank"]], left_on="code", right_on="key")
     frame["listed"] = frame["code"].isin(listing["key"])
-    bundle = township_index_map(frame, {"legend_title": tr("legend_index"), "tip": tr("tip_township_index")})
+    bundle = area_index_map(frame, {"legend_title": tr("legend_index"), "tip": tr("tip_township_index")})
     return to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points)), legend_html(bundle.legend)
 
 

@@ -15,7 +15,7 @@ from .conftest import City
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
-PAGES = ["pages/overview.py", "pages/listing.py", "pages/targets.py", "pages/grid.py", "pages/hazards.py",
+PAGES = ["pages/overview.py", "pages/listing.py", "pages/targets.py", "pages/grid.py", "pages/hazards.py", "pages/parks.py",
          "pages/model_info.py",
          "pages/data_status.py"]
 
@@ -228,3 +228,22 @@ def test_hazard_page_counts_match_independent_queries(city_env: City):
     assert metrics["当前逾期未整改"] == f"{overdue:,}"
     pivot = at.dataframe[0].value
     assert list(pivot.index) == ["消防救援"] and int(pivot.iloc[0][["整改中", "逾期", "已整改", "已销号"]].sum()) == found
+
+
+def test_park_hazard_list_has_the_form_columns(city_env: City):
+    from data.build import connect
+    from data.queries import PARK_HAZARD_COLUMNS
+
+    con = connect(city_env.db, read_only=True)
+    park = con.execute("SELECT park_id FROM enterprise WHERE park_id IS NOT NULL GROUP BY 1 "
+                       "ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]
+    at = run_app("pages/parks.py")
+    at = at.selectbox(key="park").set_value(park).run()
+    assert not at.exception
+    listed = at.dataframe[1].value
+    assert tuple(listed.columns) == PARK_HAZARD_COLUMNS
+    expected = con.execute(
+        "SELECT count(*) FROM hazard h JOIN enterprise e USING (uscc) WHERE e.park_id = ? "
+        "AND h.found_on <= DATE '2026-11-20' AND (h.found_on >= DATE '2026-11-20' - 89 "
+        "OR h.rectified_on IS NULL OR h.rectified_on > DATE '2026-11-20')", [park]).fetchone()[0]
+    assert len(listed) == expected and listed["序号"].tolist() == list(range(1, expected + 1))

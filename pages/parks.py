@@ -1,0 +1,56 @@
+"""园区: parks on the index map, their metrics, and each park's hazard list in the columns of the
+park form (小微园安全隐患整治清单)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from data import queries
+from layers.export import to_xlsx
+from layers.maps import area_index_map
+from layers.render import legend_html, to_pydeck, view_for
+from pages.common import data_note_badge, db_version, require_db, tr
+from scoring.run import default_as_of
+
+DAYS = 90
+
+
+@st.cache_data(show_spinner=False)
+def _parks(version: float) -> pd.DataFrame:
+    return queries.park_table(require_db())
+
+
+con = require_db()
+version = db_version()
+as_of = default_as_of(con)
+st.title(tr("page_parks"))
+data_note_badge(queries.meta(con))
+parks = _parks(version)
+
+# Parks over township outlines, so small rectangles can be placed at a glance.
+shown = parks.assign(listed=False, index=parks["index"].fillna(0), index_rank=parks["index_rank"].fillna(0))
+bundle = area_index_map(shown, {"legend_title": tr("park_legend"), "tip": tr("tip_township_index")},
+                        context=queries.township_geometries(con))
+st.pydeck_chart(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points)), height=520, key="park_map")
+st.markdown(legend_html(bundle.legend), unsafe_allow_html=True)  # our own labels, escaped
+
+st.dataframe(pd.DataFrame({
+    tr("col_park"): parks["name"], tr("col_kind_park"): parks["kind"], tr("col_operator"): parks["operator"],
+    tr("col_enterprises"): parks["enterprises"], tr("col_open"): parks["open_hazards"],
+    tr("col_overdue"): parks["overdue"], tr("col_rate"): parks["rectification_rate"],
+    tr("col_index"): parks["index"].round(1), tr("col_rank"): parks["index_rank"],
+}), hide_index=True, key="park_table",
+    column_config={tr("col_rate"): st.column_config.NumberColumn(format="percent")})
+
+names = dict(zip(parks["code"], parks["name"]))
+park_id = st.selectbox(tr("park_pick"), parks["code"], key="park", format_func=names.get)
+hazards = queries.park_hazard_list(con, park_id, as_of - dt.timedelta(days=DAYS - 1), as_of)
+st.subheader(tr("park_list_title", name=names[park_id], days=DAYS))
+st.dataframe(hazards, hide_index=True, key="park_hazards")
+st.caption(tr("difficulty_note"))
+st.download_button(tr("download", name=f"{names[park_id]}隐患整治清单"), to_xlsx(hazards, "隐患整治清单"),
+                   file_name=f"{names[park_id]}_隐患整治清单_{as_of}.xlsx", key="park_download",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
