@@ -10,6 +10,17 @@ st.set_page_config(page_title="风险一张图", layout="wide")
 
 lang = st.sidebar.selectbox(t("language"), list(LANGS), format_func=LANGS.get, key="lang")
 st.sidebar.markdown(f"### {t('app_title', lang)}")
+with st.sidebar.expander(t("basemap", lang)):
+    kind = st.radio(t("basemap", lang), ("none", "tianditu", "xyz"), key="basemap_kind", label_visibility="collapsed",
+                    format_func=lambda k: t(f"basemap_{k}", lang))
+    if kind == "tianditu":
+        st.text_input(t("basemap_tk", lang), key="basemap_tk", type="password")
+    elif kind == "xyz":
+        st.text_input(t("basemap_url", lang), key="basemap_url")
+        st.radio(t("basemap_crs", lang), ("wgs84", "gcj02"), key="basemap_crs", horizontal=True,
+                 format_func={"wgs84": "WGS-84 / CGCS2000", "gcj02": "GCJ-02"}.get)
+    if kind != "none":
+        st.caption(t("basemap_note", lang))
 
 nav = st.navigation([
     st.Page("pages/overview.py", title=t("page_overview", lang), default=True),

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from layers.basemap import Basemap, raster_style, to_gcj02
 from layers.spec import LAYER_TYPES, Legend, LayerSpec
 
 # Unquoted family names: pydeck passes a string literal only when it is wrapped in quotes.
@@ -29,9 +30,10 @@ OFFLINE_STYLE: dict[str, Any] = {
 
 
 
-def offline_style_url() -> str:
-    """:data:`OFFLINE_STYLE` as a ``data:`` URL, the form Streamlit's deck component accepts."""
-    return "data:application/json," + quote(json.dumps(OFFLINE_STYLE, separators=(",", ":")))
+def offline_style_url(style: dict[str, Any] | None = None) -> str:
+    """A map style (default :data:`OFFLINE_STYLE`) as a ``data:`` URL, the form Streamlit's
+    deck component accepts; the style itself is never downloaded."""
+    return "data:application/json," + quote(json.dumps(style or OFFLINE_STYLE, separators=(",", ":")))
 
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
@@ -77,21 +79,21 @@ def view_for(lon: Sequence[float], lat: Sequence[float]) -> dict[str, float]:
 
 
 def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mapping]],
-              view: Mapping[str, float], basemap_url: str | None = None, height: int = 640):  # type: ignore[no-untyped-def]
+              view: Mapping[str, float], basemap: Basemap | None = None, height: int = 640):  # type: ignore[no-untyped-def]
     """Build a ``pydeck.Deck`` from specs.
 
     Parameters
     ----------
-    basemap_url : str, optional
-        An XYZ tile URL template. None (the default) draws no basemap: fully offline.
+    basemap : Basemap, optional
+        Raster tiles under the overlays. None (the default) draws no basemap: fully offline.
+        For GCJ-02 tiles the overlays are shifted into GCJ-02 (see ``layers.basemap``).
     """
     import pydeck as pdk
 
     check_datasets(specs, datasets)
+    if basemap and basemap.crs == "gcj02":
+        specs, datasets = to_gcj02(list(specs), {k: [dict(r) for r in v] for k, v in datasets.items()})
     layers = []
-    if basemap_url:
-        layers.append(pdk.Layer("TileLayer", data=basemap_url, id="basemap", min_zoom=0, max_zoom=18,
-                                tile_size=256))
     for spec in specs:
         if not spec.visible:
             continue
@@ -104,7 +106,7 @@ def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mappin
         # Streamlit substitutes a remote Carto style when none is given and accepts only a
         # string, so the offline style travels inline as a data: URL (nothing is downloaded).
         map_provider=None,
-        map_style=offline_style_url(),
+        map_style=offline_style_url(raster_style(basemap) if basemap else OFFLINE_STYLE),
         tooltip={"text": "{tip}"},
         height=height,
     )

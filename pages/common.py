@@ -73,3 +73,18 @@ def data_note_badge(meta: dict[str, str]) -> None:
     """Mark illustrative data wherever it is shown."""
     if meta.get("illustrative") == "1":
         st.warning(f"**{tr('illustrative')}** · {meta.get('data_note', '')}", icon="⚠️")
+
+
+def basemap():  # type: ignore[no-untyped-def]
+    """The basemap chosen in the sidebar, or None (offline). A bad setting is shown, not raised."""
+    from layers.basemap import BasemapError, tianditu, xyz
+
+    kind = st.session_state.get("basemap_kind", "none")
+    try:
+        if kind == "tianditu" and st.session_state.get("basemap_tk"):
+            return tianditu(st.session_state["basemap_tk"])
+        if kind == "xyz" and st.session_state.get("basemap_url"):
+            return xyz(st.session_state["basemap_url"], st.session_state.get("basemap_crs", "wgs84"))
+    except BasemapError as exc:
+        st.sidebar.error(str(exc))
+    return None

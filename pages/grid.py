@@ -10,7 +10,7 @@ from data import queries
 from layers.colors import TIER_COLORS
 from layers.maps import grid_map
 from layers.render import legend_html, to_pydeck, view_for
-from pages.common import data_note_badge, db_version, require_db, tr
+from pages.common import basemap, data_note_badge, db_version, require_db, tr
 from scoring.model import load_model
 from scoring.run import default_as_of
 
@@ -41,7 +41,7 @@ c[3].metric(tr("grid_kpi_high"), int(enterprises["tier"].isin(["重大", "较大
 
 bundle = grid_map(queries.grid_geometry(con, grid_id), enterprises, TIER_COLORS,
                   {"legend_title": tr("grid_legend"), "tip": tr("tip_enterprise")})
-st.pydeck_chart(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points)), height=420, key="grid_map")
+st.pydeck_chart(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), basemap()), height=420, key="grid_map")
 st.markdown(legend_html(bundle.legend), unsafe_allow_html=True)  # our own labels, escaped
 
 st.subheader(tr("grid_enterprises"))

@@ -9,7 +9,7 @@ import streamlit as st
 from data import queries
 from layers.maps import area_index_map
 from layers.render import legend_html, to_pydeck, view_for
-from pages.common import data_note_badge, db_version, lang, require_db, tr
+from pages.common import basemap, data_note_badge, db_version, lang, require_db, tr
 from scoring.measures import measures_as_of
 from scoring.model import load_model
 from scoring.run import default_as_of
@@ -31,12 +31,12 @@ def _robustness(version: float) -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _deck(version: float, language: str):  # type: ignore[no-untyped-def]
+def _deck(version: float, language: str, base):  # type: ignore[no-untyped-def]
     areas, listing, shapes = _load(version)
     frame = shapes.merge(areas[["key", "index", "index_rank"]], left_on="code", right_on="key")
     frame["listed"] = frame["code"].isin(listing["key"])
     bundle = area_index_map(frame, {"legend_title": tr("legend_index"), "tip": tr("tip_township_index")})
-    return to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points)), legend_html(bundle.legend)
+    return to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), base), legend_html(bundle.legend)
 
 
 con = require_db()
@@ -61,7 +61,7 @@ st.dataframe(table, hide_index=True, column_config={
 if len(listing):
     st.caption(f"{tr('delisting')}：{listing['delisting'].iloc[0]}")
 
-deck, legend = _deck(version, lang())
+deck, legend = _deck(version, lang(), basemap())
 st.pydeck_chart(deck, height=600, key="listing_map")
 st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
 

@@ -12,7 +12,7 @@ from data import queries
 from geo.h3cells import RESOLUTIONS, cell_area_km2
 from layers.maps import INDEX_BINS, overview_map
 from layers.render import legend_html, to_pydeck, view_for
-from pages.common import data_note_badge, db_version, lang, require_db, tr
+from pages.common import basemap, data_note_badge, db_version, lang, require_db, tr
 from scoring.report import WEEKLY_COLUMNS, previous_period, weekly_figures
 from scoring.run import default_as_of
 
@@ -35,7 +35,7 @@ def _figures(version: float, days: int) -> tuple[dt.date, dt.date, dict, dict]:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _deck(version: float, res: int, language: str, show_names: bool, by_index: bool):  # type: ignore[no-untyped-def]
+def _deck(version: float, res: int, language: str, show_names: bool, by_index: bool, base):  # type: ignore[no-untyped-def]
     meta, counts, hexes, shapes, summary = _load(version, res)
     tw = shapes.merge(summary[["code", "enterprises"]], on="code", how="left").fillna({"enterprises": 0})
     labels = {"tip_township": tr("tip_township"), "legend_note": tr("legend_note")}
@@ -45,7 +45,7 @@ def _deck(version: float, res: int, language: str, show_names: bool, by_index: b
     else:
         labels |= {"tip_hex": tr("tip_hex"), "legend_title": tr("legend_hex")}
         bundle = overview_map(hexes, tw, labels, show_names=show_names)
-    return to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points)), legend_html(bundle.legend)
+    return to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), base), legend_html(bundle.legend)
 
 
 def _fmt(key: str, value: float) -> str:
@@ -88,7 +88,7 @@ with right:
                  hide_index=True, height=260)
 with left:
     st.subheader(tr("map_title"))
-    deck, legend = _deck(version, res, lang(), show_names, by_index)
+    deck, legend = _deck(version, res, lang(), show_names, by_index, basemap())
     st.pydeck_chart(deck, height=640, key="overview_map")
     st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
 

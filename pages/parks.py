@@ -12,7 +12,7 @@ from data import queries
 from layers.export import to_xlsx
 from layers.maps import area_index_map
 from layers.render import legend_html, to_pydeck, view_for
-from pages.common import data_note_badge, db_version, require_db, tr
+from pages.common import basemap, data_note_badge, db_version, require_db, tr
 from scoring.run import default_as_of
 
 DAYS = 90
@@ -34,7 +34,7 @@ parks = _parks(version)
 shown = parks.assign(listed=False, index=parks["index"].fillna(0), index_rank=parks["index_rank"].fillna(0))
 bundle = area_index_map(shown, {"legend_title": tr("park_legend"), "tip": tr("tip_township_index")},
                         context=queries.township_geometries(con))
-st.pydeck_chart(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points)), height=520, key="park_map")
+st.pydeck_chart(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), basemap()), height=520, key="park_map")
 st.markdown(legend_html(bundle.legend), unsafe_allow_html=True)  # our own labels, escaped
 
 st.dataframe(pd.DataFrame({

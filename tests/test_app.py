@@ -247,3 +247,27 @@ def test_park_hazard_list_has_the_form_columns(city_env: City):
         "AND h.found_on <= DATE '2026-11-20' AND (h.found_on >= DATE '2026-11-20' - 89 "
         "OR h.rectified_on IS NULL OR h.rectified_on > DATE '2026-11-20')", [park]).fetchone()[0]
     assert len(listed) == expected and listed["序号"].tolist() == list(range(1, expected + 1))
+
+
+def test_gcj02_basemap_shifts_the_overview(city_env: City):
+    # The sidebar setting is put in session state before the first run: AppTest (1.67) drops
+    # the entry script's sidebar on reruns, which the real server does not.
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["basemap_kind"] = "xyz"
+    at.session_state["basemap_url"] = "https://tiles.example/{z}/{x}/{y}.png"
+    at.session_state["basemap_crs"] = "gcj02"
+    at = at.run()
+    assert not at.exception
+    d = deck(at)
+    assert [l["@@type"] for l in d["layers"]][0] == "PolygonLayer"  # hexagons drawn as shifted outlines
+    assert "tiles.example" in d["mapStyle"]
+
+
+def test_a_bad_basemap_setting_is_explained_and_the_map_stays_offline(city_env: City):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["basemap_kind"] = "xyz"
+    at.session_state["basemap_url"] = "javascript:alert(1)"
+    at = at.run()
+    assert not at.exception
+    assert any("http" in e.value for e in at.error)
+    assert "javascript" not in deck(at)["mapStyle"]
