@@ -5,6 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from riskmap.i18n import LANGS, t
+from riskmap.serve import disable_pages_folder_mode
+
+disable_pages_folder_mode()  # `python -m riskmap.serve` does this before the first session too
 
 st.set_page_config(page_title="风险一张图", layout="wide")
 
@@ -23,13 +26,13 @@ with st.sidebar.expander(t("basemap", lang)):
         st.caption(t("basemap_note", lang))
 
 nav = st.navigation([
-    st.Page("pages/overview.py", title=t("page_overview", lang), default=True),
-    st.Page("pages/listing.py", title=t("page_listing", lang)),
-    st.Page("pages/targets.py", title=t("page_targets", lang)),
-    st.Page("pages/grid.py", title=t("page_grid", lang)),
-    st.Page("pages/hazards.py", title=t("page_hazards", lang)),
-    st.Page("pages/parks.py", title=t("page_parks", lang)),
-    st.Page("pages/model_info.py", title=t("page_model", lang)),
-    st.Page("pages/data_status.py", title=t("page_data", lang)),
+    st.Page("pages/screens/overview.py", title=t("page_overview", lang), default=True),
+    st.Page("pages/screens/listing.py", title=t("page_listing", lang)),
+    st.Page("pages/screens/targets.py", title=t("page_targets", lang)),
+    st.Page("pages/screens/grid.py", title=t("page_grid", lang)),
+    st.Page("pages/screens/hazards.py", title=t("page_hazards", lang)),
+    st.Page("pages/screens/parks.py", title=t("page_parks", lang)),
+    st.Page("pages/screens/model_info.py", title=t("page_model", lang)),
+    st.Page("pages/screens/data_status.py", title=t("page_data", lang)),
 ])
 nav.run()

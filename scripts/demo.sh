@@ -6,4 +6,4 @@ bash scripts/install.sh
 if [ ! -f "${RISKMAP_DATA_DIR:-var}/riskmap.duckdb" ]; then
   .venv/bin/python -m riskmap demo
 fi
-exec .venv/bin/python -m streamlit run app.py "$@"
+exec .venv/bin/python -m riskmap.serve "$@"

@@ -15,9 +15,9 @@ from .conftest import City
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
-PAGES = ["pages/overview.py", "pages/listing.py", "pages/targets.py", "pages/grid.py", "pages/hazards.py", "pages/parks.py",
-         "pages/model_info.py",
-         "pages/data_status.py"]
+PAGES = ["pages/screens/overview.py", "pages/screens/listing.py", "pages/screens/targets.py", "pages/screens/grid.py", "pages/screens/hazards.py", "pages/screens/parks.py",
+         "pages/screens/model_info.py",
+         "pages/screens/data_status.py"]
 
 
 def run_app(page: str | None = None) -> AppTest:
@@ -101,7 +101,7 @@ def test_top_townships_table_matches_the_database(city_env: City):
 
 
 def test_data_page_lists_the_rejected_rows(city_env: City):
-    at = run_app("pages/data_status.py")
+    at = run_app("pages/screens/data_status.py")
     files, issues = at.dataframe[0].value, at.dataframe[1].value
     hazard = files[files["文件"] == "hazard.csv"].iloc[0]
     assert hazard["接受"] + hazard["拒绝"] == hazard["读取行数"] and hazard["拒绝"] == 3
@@ -121,7 +121,7 @@ def test_without_a_database_the_page_says_how_to_build_one(tmp_path, monkeypatch
 def test_targets_filter_matches_an_independent_query(city_env: City):
     from data.build import connect
 
-    at = run_app("pages/targets.py")
+    at = run_app("pages/screens/targets.py")
     at = at.multiselect(key="f_tier").set_value(["重大"]).run()
     assert not at.exception
     shown = at.dataframe[0].value
@@ -136,7 +136,7 @@ def test_targets_filter_matches_an_independent_query(city_env: City):
 
 
 def test_targets_draw_is_reproducible_in_the_app(city_env: City):
-    at = run_app("pages/targets.py")
+    at = run_app("pages/screens/targets.py")
     at.number_input(key="draw_size").set_value(5)
     at.number_input(key="draw_seed").set_value(123)
     at = at.button(key="draw_button").click().run()
@@ -150,7 +150,7 @@ def test_targets_draw_is_reproducible_in_the_app(city_env: City):
 def test_listing_page_shows_every_listed_township_with_reasons(city_env: City):
     from data.build import connect
 
-    at = run_app("pages/listing.py")
+    at = run_app("pages/screens/listing.py")
     assert not at.exception
     table = at.dataframe[0].value
     con = connect(city_env.db, read_only=True)
@@ -194,7 +194,7 @@ def test_grid_page_shows_that_grid_only(city_env: City):
     con = connect(city_env.db, read_only=True)
     grid_id = con.execute("SELECT grid_id FROM enterprise WHERE grid_id IS NOT NULL "
                           "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]
-    at = run_app("pages/grid.py")
+    at = run_app("pages/screens/grid.py")
     at = at.selectbox(key="grid").set_value(grid_id).run()
     assert not at.exception
     listed = at.dataframe[0].value["统一社会信用代码"].tolist()
@@ -212,7 +212,7 @@ def test_grid_page_shows_that_grid_only(city_env: City):
 def test_hazard_page_counts_match_independent_queries(city_env: City):
     from data.build import connect
 
-    at = run_app("pages/hazards.py")
+    at = run_app("pages/screens/hazards.py")
     at = at.multiselect(key="hz_department").set_value(["消防救援"]).run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
@@ -237,7 +237,7 @@ def test_park_hazard_list_has_the_form_columns(city_env: City):
     con = connect(city_env.db, read_only=True)
     park = con.execute("SELECT park_id FROM enterprise WHERE park_id IS NOT NULL GROUP BY 1 "
                        "ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]
-    at = run_app("pages/parks.py")
+    at = run_app("pages/screens/parks.py")
     at = at.selectbox(key="park").set_value(park).run()
     assert not at.exception
     listed = at.dataframe[1].value

@@ -74,3 +74,47 @@ def test_pages_render_offline_in_headless_chromium(small_city: City):
         finally:
             browser.close()
     assert external == [], f"the page tried to reach the network: {external}"
+
+
+EVIL = "<img src=x onerror=alert(1)>[点我](javascript:alert(2))"
+
+
+@pytest.mark.browser
+def test_hostile_names_show_as_text(small_city: City, tmp_path):
+    """An enterprise named like an attack is shown literally and runs nothing."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from data.build import connect
+
+    data_dir = tmp_path / "evil"
+    data_dir.mkdir()
+    shutil.copy(small_city.db, data_dir / "riskmap.duckdb")
+    con = connect(data_dir / "riskmap.duckdb")
+    grid = con.execute("SELECT min(grid_id) FROM grid").fetchone()[0]  # the page's default grid
+    # The enterprise the page's 一企一档 opens by default: the grid's highest score.
+    uscc = con.execute("SELECT e.uscc FROM enterprise e JOIN enterprise_score s USING (uscc) WHERE e.grid_id = ? "
+                       "ORDER BY s.score DESC, e.uscc LIMIT 1", [grid]).fetchone()[0]
+    con.execute("UPDATE enterprise SET name = ?, address = ? WHERE uscc = ?", [EVIL, EVIL, uscc])
+    con.close()
+    dialogs: list[str] = []
+    with streamlit_server(data_dir) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(f"{url}/grid")
+            wait_until_idle(page)
+            page.screenshot(path=str(ARTIFACTS / "hostile_name.png"), full_page=True)
+            body = page.inner_text("body")
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.locator("img[src='x']").count() == 0
+            assert page.locator("a[href^='javascript']").count() == 0
+            assert "<img src=x onerror=alert(1)>" in body  # shown as text
+            # A direct link to a page still goes through app.py: its navigation and settings.
+            assert "语言 / Language" in body and "我的网格" in body and "common" not in body.split("风险一张图")[0]
+            assert "Page not found" not in body
+        finally:
+            browser.close()
+    assert dialogs == []

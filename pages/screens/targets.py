@@ -9,7 +9,7 @@ import streamlit as st
 
 from data import paths, queries
 from layers.export import to_xlsx
-from pages.common import data_note_badge, db_version, require_db, tr
+from pages.screens.common import data_note_badge, db_version, require_db, tr
 from scoring.backtest import due_for_inspection
 from scoring.draw import append_log, draw_inspections
 from scoring.measures import measures_as_of

@@ -7,7 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from data import queries
-from pages.common import data_note_badge, db_version, require_db, tr
+from pages.screens.common import data_note_badge, db_version, require_db, tr
 from scoring.backtest import backtest
 from scoring.docs import model_markdown
 from scoring.model import load_model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data import queries
-from pages.common import build_demo_with_progress, data_note_badge, require_db, tr
+from pages.screens.common import build_demo_with_progress, data_note_badge, require_db, tr
 
 con = require_db()
 meta = queries.meta(con)

@@ -12,7 +12,7 @@ from data import queries
 from geo.h3cells import RESOLUTIONS, cell_area_km2
 from layers.maps import INDEX_BINS, overview_map
 from layers.render import legend_html, to_pydeck, view_for
-from pages.common import basemap, data_note_badge, db_version, lang, require_db, tr
+from pages.screens.common import basemap, data_note_badge, db_version, lang, require_db, tr
 from scoring.report import WEEKLY_COLUMNS, previous_period, weekly_figures
 from scoring.run import default_as_of
 

@@ -9,7 +9,7 @@ import streamlit as st
 from data import queries
 from layers.maps import area_index_map
 from layers.render import legend_html, to_pydeck, view_for
-from pages.common import basemap, data_note_badge, db_version, lang, require_db, tr
+from pages.screens.common import basemap, data_note_badge, db_version, lang, require_db, tr
 from scoring.measures import measures_as_of
 from scoring.model import load_model
 from scoring.run import default_as_of

@@ -12,7 +12,7 @@ from data import queries
 from layers.export import to_xlsx
 from layers.maps import area_index_map
 from layers.render import legend_html, to_pydeck, view_for
-from pages.common import basemap, data_note_badge, db_version, require_db, tr
+from pages.screens.common import basemap, data_note_badge, db_version, require_db, tr
 from scoring.run import default_as_of
 
 DAYS = 90

@@ -10,7 +10,7 @@ from data import queries
 from layers.colors import TIER_COLORS
 from layers.maps import grid_map
 from layers.render import legend_html, to_pydeck, view_for
-from pages.common import basemap, data_note_badge, db_version, require_db, tr
+from pages.screens.common import basemap, data_note_badge, db_version, md, require_db, tr
 from scoring.model import load_model
 from scoring.run import default_as_of
 
@@ -69,9 +69,9 @@ if len(enterprises):
     e, s = p["enterprise"].iloc[0], p["score"]
     a, b = st.columns([1, 1])
     with a:
-        st.markdown(f"**{e['name']}**  \n{e['address'] or ''}")
+        st.markdown(f"**{md(e['name'])}**  \n{md(e['address'])}")
         flags = [f.name for f in model.factors if f.kind == "flag" and f.measure in e and bool(e[f.measure])]
-        st.caption(f"{e['industry'] or ''} · {tr('col_employees')} {e['employees']} · " + "、".join(flags))
+        st.caption(f"{md(e['industry'])} · {tr('col_employees')} {e['employees']} · " + "、".join(flags))
     with b:
         if len(s):
             row = s.iloc[0]

@@ -10,7 +10,7 @@ import streamlit as st
 
 from data import queries
 from layers.export import to_xlsx
-from pages.common import data_note_badge, db_version, require_db, tr
+from pages.screens.common import data_note_badge, db_version, require_db, tr
 from scoring.report import monthly_rectification
 from scoring.run import default_as_of
 

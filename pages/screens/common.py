@@ -11,6 +11,15 @@ from data import paths
 from riskmap.i18n import t
 
 
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$"})
+
+
+def md(text: object) -> str:
+    """User text made inert inside Markdown: every Markdown metacharacter is escaped, so an
+    imported name cannot become a link, an image or a formula."""
+    return str(text if text is not None else "").translate(_MD_SPECIAL)
+
+
 def lang() -> str:
     return st.session_state.get("lang", "zh")
 
@@ -72,7 +81,7 @@ def build_demo_with_progress() -> None:
 def data_note_badge(meta: dict[str, str]) -> None:
     """Mark illustrative data wherever it is shown."""
     if meta.get("illustrative") == "1":
-        st.warning(f"**{tr('illustrative')}** · {meta.get('data_note', '')}", icon="⚠️")
+        st.warning(f"**{tr('illustrative')}** · {md(meta.get('data_note', ''))}", icon="⚠️")
 
 
 def basemap():  # type: ignore[no-untyped-def]
