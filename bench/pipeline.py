@@ -221,6 +221,11 @@ def write_report(out: Path, rows: list, repeats: int) -> None:
         summary_lines.append(f"- {n:,} enterprises: ours {ours:.2f} s vs baseline {base:.2f} s — "
                              f"**{base / ours:.1f}×** faster; peak memory {max(r['peak_mb'] for r in runs['ours']):,.0f} MB.")
     lines += ["", "## Ratios", "", *summary_lines, ""]
+    # Keep the page-speed section that bench/pages.py maintains.
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    start, end = "<!-- pages:start -->", "<!-- pages:end -->"
+    if start in old:
+        lines += [old[old.index(start): old.index(end) + len(end)], ""]
     out.write_text("\n".join(lines), encoding="utf-8")
 
 

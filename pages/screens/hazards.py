@@ -94,6 +94,7 @@ for tab, (key, frame) in zip(st.tabs([tr(k) for k in lists]), lists.items()):
     with tab:
         shown = frame.rename(columns=headers)
         st.dataframe(shown, hide_index=True, key=f"tbl_{key}")
-        st.download_button(tr("download", name=tr(key)), to_xlsx(shown, tr(key)), key=f"dl_{key}",
+        st.download_button(tr("download", name=tr(key)), lambda shown=shown, key=key: to_xlsx(shown, tr(key)),
+                           key=f"dl_{key}",
                            file_name=f"{tr(key)}_{as_of}.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -51,6 +51,6 @@ hazards = queries.park_hazard_list(con, park_id, as_of - dt.timedelta(days=DAYS 
 st.subheader(tr("park_list_title", name=names[park_id], days=DAYS))
 st.dataframe(hazards, hide_index=True, key="park_hazards")
 st.caption(tr("difficulty_note"))
-st.download_button(tr("download", name=f"{names[park_id]}隐患整治清单"), to_xlsx(hazards, "隐患整治清单"),
+st.download_button(tr("download", name=f"{names[park_id]}隐患整治清单"), lambda: to_xlsx(hazards, "隐患整治清单"),
                    file_name=f"{names[park_id]}_隐患整治清单_{as_of}.xlsx", key="park_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
