@@ -30,6 +30,12 @@ OFFLINE_STYLE: dict[str, Any] = {
 
 
 
+def plain_style(background: str) -> dict[str, Any]:
+    """:data:`OFFLINE_STYLE` with another background colour (e.g. dark for the big screen)."""
+    return {**OFFLINE_STYLE, "layers": [{"id": "background", "type": "background",
+                                         "paint": {"background-color": background}}]}
+
+
 def offline_style_url(style: dict[str, Any] | None = None) -> str:
     """A map style (default :data:`OFFLINE_STYLE`) as a ``data:`` URL, the form Streamlit's
     deck component accepts; the style itself is never downloaded."""
@@ -79,7 +85,8 @@ def view_for(lon: Sequence[float], lat: Sequence[float]) -> dict[str, float]:
 
 
 def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mapping]],
-              view: Mapping[str, float], basemap: Basemap | None = None, height: int = 640):  # type: ignore[no-untyped-def]
+              view: Mapping[str, float], basemap: Basemap | None = None, height: int = 640,
+              background: str = "#f7f5f0"):  # type: ignore[no-untyped-def]
     """Build a ``pydeck.Deck`` from specs.
 
     Parameters
@@ -106,7 +113,7 @@ def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mappin
         # Streamlit substitutes a remote Carto style when none is given and accepts only a
         # string, so the offline style travels inline as a data: URL (nothing is downloaded).
         map_provider=None,
-        map_style=offline_style_url(raster_style(basemap) if basemap else OFFLINE_STYLE),
+        map_style=offline_style_url(raster_style(basemap) if basemap else plain_style(background)),
         tooltip={"text": "{tip}"},
         height=height,
     )

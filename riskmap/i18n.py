@@ -150,6 +150,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_category": ("隐患类别", "Category"),
     "col_department": ("部门", "Department"),
     "col_status": ("状态", "Status"),
+    "big_screen": ("大屏模式", "Big screen"),
     "pp": ("{v:+.1f} 个百分点", "{v:+.1f} pp"),
     "period": ("统计期", "Period"),
     "period_7": ("近 7 天", "Last 7 days"),

@@ -271,3 +271,15 @@ def test_a_bad_basemap_setting_is_explained_and_the_map_stays_offline(city_env: 
     assert not at.exception
     assert any("http" in e.value for e in at.error)
     assert "javascript" not in deck(at)["mapStyle"]
+
+
+def test_big_screen_mode_has_no_controls(city_env: City):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["screen"] = "1"
+    at = at.run()
+    assert not at.exception
+    assert len(at.radio) == 0 or all(r.key.startswith("basemap") for r in at.radio)
+    assert len(at.metric) == 12 and len(at.get("deck_gl_json_chart")) == 1
+    style = deck(at)["mapStyle"]
+    assert "%230e1117" in style  # dark background, still inline
+    assert layer(deck(at), "H3HexagonLayer")["data"][0]["tip"].startswith("区域风险指数")
