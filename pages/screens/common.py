@@ -97,3 +97,16 @@ def basemap():  # type: ignore[no-untyped-def]
     except BasemapError as exc:
         st.sidebar.error(str(exc))
     return None
+
+
+def start_page(title_key: str):  # type: ignore[no-untyped-def]
+    """Open a page: the database (or how to build it), its title and the data note.
+
+    Returns the connection and the database version (the cache key of the page's loaders).
+    """
+    con = require_db()
+    st.title(tr(title_key))
+    from data import queries
+
+    data_note_badge(queries.meta(con))
+    return con, db_version()

@@ -10,7 +10,7 @@ from data import queries
 from layers.colors import TIER_COLORS
 from layers.maps import grid_map
 from layers.render import legend_html, to_pydeck, view_for
-from pages.screens.common import basemap, data_note_badge, db_version, md, require_db, tr
+from pages.screens.common import basemap, md, require_db, start_page, tr
 from scoring.model import load_model
 from scoring.run import default_as_of
 
@@ -20,12 +20,9 @@ def _grids(version: float) -> pd.DataFrame:
     return queries.grid_list(require_db())
 
 
-con = require_db()
-version = db_version()
+con, version = start_page("page_grid")
 as_of = default_as_of(con)
 model = load_model()
-st.title(tr("page_grid"))
-data_note_badge(queries.meta(con))
 
 grids = _grids(version)
 labels = {r.grid_id: tr("grid_option", name=r.name, manager=r.manager or "—") for r in grids.itertuples()}

@@ -10,7 +10,7 @@ import streamlit as st
 
 from data import queries
 from layers.export import to_xlsx
-from pages.screens.common import data_note_badge, db_version, require_db, tr
+from pages.screens.common import require_db, start_page, tr
 from scoring.report import monthly_rectification
 from scoring.run import default_as_of
 
@@ -25,11 +25,8 @@ def _data(version: float, days: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
             queries.enterprise_listing(con))
 
 
-con = require_db()
-version = db_version()
+con, version = start_page("page_hazards")
 as_of = default_as_of(con)
-st.title(tr("page_hazards"))
-data_note_badge(queries.meta(con))
 
 days = st.radio(tr("period"), (30, 90, 365), index=1, horizontal=True, key="hz_period",
                 format_func=lambda d: tr(f"period_{d}"))

@@ -12,7 +12,7 @@ from data import queries
 from layers.export import to_xlsx
 from layers.maps import area_index_map
 from layers.render import legend_html, to_pydeck, view_for
-from pages.screens.common import basemap, data_note_badge, db_version, require_db, tr
+from pages.screens.common import basemap, require_db, start_page, tr
 from scoring.run import default_as_of
 
 DAYS = 90
@@ -23,11 +23,8 @@ def _parks(version: float) -> pd.DataFrame:
     return queries.park_table(require_db())
 
 
-con = require_db()
-version = db_version()
+con, version = start_page("page_parks")
 as_of = default_as_of(con)
-st.title(tr("page_parks"))
-data_note_badge(queries.meta(con))
 parks = _parks(version)
 
 # Parks over township outlines, so small rectangles can be placed at a glance.
