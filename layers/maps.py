@@ -132,13 +132,14 @@ def grid_map(grid: pd.DataFrame, enterprises: pd.DataFrame, tier_colors: dict[st
     Parameters
     ----------
     grid : DataFrame with ``geom`` and ``name`` (one row)
-    enterprises : DataFrame with ``lon``, ``lat``, ``name``, ``tier``, ``score``
+    enterprises : DataFrame with ``uscc``, ``lon``, ``lat``, ``name``, ``tier``, ``score``
     labels : ``legend_title`` and ``tip`` (format string with ``name``, ``tier``, ``score``)
     """
     placed = enterprises.dropna(subset=["lon", "lat"])
     dots = [{"position": [round(x, 6), round(y, 6)], "color": list(tier_colors.get(t, (128, 128, 128))),
-             "tip": labels["tip"].format(name=n, tier=t, score=float(s) if s == s else 0.0)}
-            for x, y, n, t, s in zip(placed["lon"], placed["lat"], placed["name"], placed["tier"], placed["score"])]
+             "uscc": u, "tip": labels["tip"].format(name=n, tier=t, score=float(s) if s == s else 0.0)}
+            for x, y, u, n, t, s in zip(placed["lon"], placed["lat"], placed["uscc"], placed["name"],
+                                        placed["tier"], placed["score"])]
     outline = polygon_records(grid["geom"], pd.DataFrame({"name": grid["name"].astype(str),
                                                          "tip": grid["name"].astype(str)}))
     specs = [

@@ -131,3 +131,12 @@ def legend_html(legend: Legend) -> str:
     note = f'<div style="color:#666;font-size:0.8em">{html.escape(legend.note)}</div>' if legend.note else ""
     return (f'<div style="font-size:0.9em;line-height:1.8"><b>{html.escape(legend.title)}</b>'
             f"&nbsp;&nbsp;{items}{note}</div>")
+
+
+def selected_values(selection: Mapping[str, Any] | None, layer_id: str, field: str) -> list[Any]:
+    """Values of ``field`` in the objects picked on layer ``layer_id`` of a map selection
+    (Streamlit's ``{"indices": {...}, "objects": {layer: [record, ...]}}``)."""
+    if not selection:
+        return []
+    objects = (selection.get("objects") or {}).get(layer_id) or []
+    return [o[field] for o in objects if isinstance(o, Mapping) and field in o]

@@ -118,3 +118,39 @@ def test_hostile_names_show_as_text(small_city: City, tmp_path):
         finally:
             browser.close()
     assert dialogs == []
+
+
+@pytest.mark.browser
+def test_clicking_an_enterprise_on_the_grid_map_opens_its_file(small_city: City):
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    from layers.colors import TIER_COLORS
+
+    with streamlit_server(small_city.data_dir) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(f"{url}/grid")
+            wait_until_idle(page)
+            def profile_text() -> str:  # what the 一企一档 section shows: name, address, score
+                return page.inner_text("body").split("一企一档", 1)[-1][:400]
+
+            before = profile_text()
+            canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
+            canvas.wait_for(state="visible", timeout=30_000)
+            page.wait_for_timeout(1500)
+            img = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")).astype(int)
+            # Dots of the 低 tier: the exact fill colour, away from the dot's dark outline.
+            target = np.array(TIER_COLORS["低"])
+            ys, xs = np.nonzero(np.abs(img - target).sum(axis=2) < 12)
+            assert len(xs), "no 低-tier dot found on the grid map"
+            box = canvas.bounding_box()
+            page.mouse.click(box["x"] + float(np.median(xs)), box["y"] + float(np.median(ys)))
+            page.wait_for_timeout(500)
+            wait_until_idle(page)
+            after = profile_text()
+            page.screenshot(path=str(ARTIFACTS / "grid_click.png"), full_page=True)
+        finally:
+            browser.close()
+    assert after != before, "clicking a dot did not open that enterprise's file"

@@ -67,3 +67,16 @@ def test_user_text_is_escaped_in_legends_and_tooltips():
     bundle = overview_map(hexes, towns, {"tip_hex": "{n}", "tip_township": "{name}", "legend_title": "t"})
     deck = to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points))
     assert deck._tooltip == {"text": "{tip}"}  # deck.gl puts text tooltips in innerText
+
+
+@pytest.mark.parametrize("selection, expected", [
+    ({"indices": {"enterprises": [2]}, "objects": {"enterprises": [{"uscc": "A1", "tip": "x"}]}}, ["A1"]),
+    ({"indices": {}, "objects": {}}, []),
+    ({"objects": {"grid": [{"name": "g"}]}}, []),                # another layer was clicked
+    ({"objects": {"enterprises": [{"tip": "no code"}]}}, []),  # nothing to open
+    (None, []),
+])
+def test_selected_values(selection, expected):
+    from layers.render import selected_values
+
+    assert selected_values(selection, "enterprises", "uscc") == expected

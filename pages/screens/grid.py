@@ -9,7 +9,7 @@ import streamlit as st
 from data import queries
 from layers.colors import TIER_COLORS
 from layers.maps import grid_map
-from layers.render import legend_html, to_pydeck, view_for
+from layers.render import legend_html, selected_values, to_pydeck, view_for
 from pages.screens.common import basemap, md, require_db, start_page, tr
 from scoring.model import load_model
 from scoring.run import default_as_of
@@ -38,7 +38,13 @@ c[3].metric(tr("grid_kpi_high"), int(enterprises["tier"].isin(["重大", "较大
 
 bundle = grid_map(queries.grid_geometry(con, grid_id), enterprises, TIER_COLORS,
                   {"legend_title": tr("grid_legend"), "tip": tr("tip_enterprise")})
-st.pydeck_chart(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), basemap()), height=420, key="grid_map")
+event = st.pydeck_chart(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), basemap()),
+                        height=420, key="grid_map", on_select="rerun", selection_mode="single-object")
+# A clicked enterprise opens its 一企一档 below (once per click, so the picker still works).
+clicked = selected_values(event.selection if event else None, "enterprises", "uscc")
+if clicked and clicked[0] in set(enterprises["uscc"]) and st.session_state.get("_grid_click") != clicked[0]:
+    st.session_state["_grid_click"] = clicked[0]
+    st.session_state["profile"] = clicked[0]
 st.markdown(legend_html(bundle.legend), unsafe_allow_html=True)  # our own labels, escaped
 
 st.subheader(tr("grid_enterprises"))
