@@ -100,6 +100,7 @@ def area_index_map(townships: pd.DataFrame, labels: dict[str, str],
     """
     colors = INDEX_BINS.colors_for(townships["index"].fillna(0).to_numpy())
     props = pd.DataFrame({
+        "code": townships["code"].astype(str) if "code" in townships else townships["name"].astype(str),
         "name": townships["name"].astype(str),
         "color": [c + [190] for c in colors],
         "line": [LISTED_OUTLINE if listed else [90, 90, 90] for listed in townships["listed"]],

@@ -210,6 +210,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "draw_done": ("已抽取 {n} 家，随机种子 {seed}；分层：{alloc}", "Drew {n}; seed {seed}; by tier: {alloc}"),
     "col_inspectors": ("检查人员", "Inspectors"),
     "no_roster": ("没有检查人员名单（{path}）", "No inspector roster ({path})"),
+    "map_click_hint": ("点击地图上的乡镇，下列表格只显示该乡镇。", "Click a township on the map to show only it below."),
+    "selected_township": ("已选：{name}（区域风险指数 {index:.1f}，第 {rank} 位）", "Selected: {name} (index {index:.1f}, rank {rank})"),
     "robustness_title": ("权重扰动 ±25%、1000 次模拟下的稳健性", "Robustness under ±25 % weights, 1,000 draws"),
 }
 

@@ -154,3 +154,28 @@ def test_clicking_an_enterprise_on_the_grid_map_opens_its_file(small_city: City)
         finally:
             browser.close()
     assert after != before, "clicking a dot did not open that enterprise's file"
+
+
+@pytest.mark.browser
+def test_clicking_a_township_filters_the_listing_page(small_city: City):
+    from playwright.sync_api import sync_playwright
+
+    with streamlit_server(small_city.data_dir) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(f"{url}/listing")
+            wait_until_idle(page)
+            assert "已选：" not in page.inner_text("body")
+            canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
+            canvas.wait_for(state="visible", timeout=30_000)
+            page.wait_for_timeout(1500)
+            box = canvas.bounding_box()
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # inside the city
+            page.wait_for_timeout(500)
+            wait_until_idle(page)
+            body = page.inner_text("body")
+            page.screenshot(path=str(ARTIFACTS / "listing_click.png"), full_page=True)
+        finally:
+            browser.close()
+    assert "已选：" in body and "区域风险指数" in body.split("已选：", 1)[1][:80]

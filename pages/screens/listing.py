@@ -8,8 +8,8 @@ import streamlit as st
 
 from data import queries
 from layers.maps import area_index_map
-from layers.render import legend_html, to_pydeck, view_for
-from pages.screens.common import basemap, data_note_badge, db_version, lang, require_db, tr
+from layers.render import legend_html, selected_values, to_pydeck, view_for
+from pages.screens.common import basemap, data_note_badge, db_version, lang, md, require_db, tr
 from scoring.measures import measures_as_of
 from scoring.model import load_model
 from scoring.run import default_as_of
@@ -49,6 +49,17 @@ st.caption(f"{tr('as_of')} {meta.get('as_of', '')}")
 st.subheader(tr("listing_count", n=len(listing)))
 
 robust = _robustness(version)
+st.caption(tr("map_click_hint"))
+deck, legend = _deck(version, lang(), basemap())
+event = st.pydeck_chart(deck, height=600, key="listing_map", on_select="rerun", selection_mode="single-object")
+st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
+picked = [c for c in selected_values(event.selection if event else None, "area_index", "code") if c in set(areas["key"])]
+if picked:
+    row = areas[areas["key"] == picked[0]].iloc[0]
+    st.info(tr("selected_township", name=md(row["name"]), index=float(row["index"]), rank=int(row["index_rank"])))
+    listing = listing[listing["key"] == picked[0]]
+    robust = robust[robust["township_code"] == picked[0]]
+
 shown = listing.merge(robust, left_on="key", right_on="township_code", how="left")
 table = pd.DataFrame({
     tr("col_name"): shown["name"], tr("col_county"): shown["county_name"], tr("col_level"): shown["level"],
@@ -60,10 +71,6 @@ st.dataframe(table, hide_index=True, column_config={
     tr("col_p_listed"): st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent")})
 if len(listing):
     st.caption(f"{tr('delisting')}：{listing['delisting'].iloc[0]}")
-
-deck, legend = _deck(version, lang(), basemap())
-st.pydeck_chart(deck, height=600, key="listing_map")
-st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
 
 st.subheader(tr("robustness_title"))
 borderline = robust.merge(areas[["key", "name"]], left_on="township_code", right_on="key")
