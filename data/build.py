@@ -398,10 +398,7 @@ def _import_boundaries(con, source_dir: Path, spec: T.Table, entry: dict,  # typ
     ok = validate_staged(con, stg, spec, file, "EPSG:4326", unknown)
     imported = [c.name for c in spec.imported]
     derived = ", kind" if spec is T.TOWNSHIP else ""
-    kind_sql = (", CASE WHEN substr(o.code, 7, 3)::INT BETWEEN 1 AND 99 THEN '街道' "
-                "WHEN substr(o.code, 7, 3)::INT BETWEEN 100 AND 199 THEN '镇' "
-                "WHEN substr(o.code, 7, 3)::INT BETWEEN 200 AND 399 THEN '乡' ELSE '其他' END"
-                if spec is T.TOWNSHIP else "")
+    kind_sql = ", " + vocab.township_kind_sql("o.code") if spec is T.TOWNSHIP else ""
     con.execute(
         f"""INSERT INTO {spec.name} ({", ".join(q(c) for c in imported)}{derived}, geom)
         SELECT {", ".join("o." + q(c) for c in imported)}{kind_sql}, ST_GeomFromWKB(g.wkb)

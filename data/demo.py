@@ -359,7 +359,7 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
         members = np.flatnonzero((county_of == c) & (kind == "镇"))
         if len(members) > 1:
             kind[members[np.argsort(dist_seat[members])[0]]] = "其他"
-    start = {"街道": 1, "镇": 100, "乡": 200, "其他": 400}
+    start = {kind: first for kind, first, _ in vocab.TOWNSHIP_KIND_RANGES}
     suffix = {"街道": "街道", "镇": "镇", "乡": "乡", "其他": "经济开发区"}
     tw_code = np.empty(n_tw, dtype=object)
     order = np.lexsort((dist_seat, county_of))

@@ -191,16 +191,6 @@ def issue_rows(con: duckdb.DuckDBPyConnection, file: str, rows: np.ndarray, colu
     con.unregister("_issue_batch")
 
 
-def _insert_issues(con: duckdb.DuckDBPyConnection, file: str, spec: Table, where: str, column: str,
-                   value_sql: str, code: str, reason: str, severity: str = "error") -> None:
-    con.execute(
-        f"""INSERT INTO import_issue
-        SELECT {lit(file)}, {lit(spec.name)}, {ROW}, {lit(column)}, CAST({value_sql} AS VARCHAR),
-               {lit(severity)}, {lit(code)}, {lit(reason)}
-        FROM _checked WHERE {where}"""
-    )
-
-
 @dataclass(frozen=True)
 class Extra:
     """Columns a direct insert takes from a join rather than from the file."""

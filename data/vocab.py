@@ -71,14 +71,13 @@ OTHER_INDUSTRIES = (
 
 INDUSTRIES = HIGH_FIRE_RISK_INDUSTRIES + OTHER_INDUSTRIES
 
-#: Township kind from the 3 digits after the county code in a 9-digit township code.
-def township_kind(code: str) -> str:
-    """Kind of a township-level unit from its 9-digit code (街道 / 镇 / 乡 / 其他)."""
-    n = int(code[6:9])
-    if 1 <= n <= 99:
-        return "街道"
-    if 100 <= n <= 199:
-        return "镇"
-    if 200 <= n <= 399:
-        return "乡"
-    return "其他"
+#: Township kinds by the 3 digits after the county code in a 9-digit township code
+#: (统计用区划代码): (kind, first, last), in code order.
+TOWNSHIP_KIND_RANGES = (("街道", 1, 99), ("镇", 100, 199), ("乡", 200, 399), ("其他", 400, 999))
+
+
+def township_kind_sql(code_sql: str) -> str:
+    """SQL giving the kind (街道 / 镇 / 乡 / 其他) of the 9-digit township code in ``code_sql``."""
+    n = f"TRY_CAST(substr({code_sql}, 7, 3) AS INTEGER)"
+    whens = " ".join(f"WHEN {n} BETWEEN {lo} AND {hi} THEN '{kind}'" for kind, lo, hi in TOWNSHIP_KIND_RANGES)
+    return f"CASE {whens} ELSE '其他' END"
