@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from scoring.model import LEVEL_ORDER, Listing, ListingRule
@@ -30,22 +31,31 @@ def apply_listing(table: pd.DataFrame, listing: Listing, as_of: dt.date) -> pd.D
     """Evaluate the listing rules on every row of ``table`` (one row per township/enterprise).
 
     Adds ``listed``, ``level`` (the highest level among the rules that hold), ``rules``
-    (ids), ``reasons`` (sentences joined by "；"), ``deadline`` and ``delisting``.
+    (ids), ``reasons`` (sentences joined by "；"), ``deadline`` and ``delisting``. Rules are
+    evaluated as column masks; sentences are written only for the rows they concern.
     """
     out = table.copy()
-    levels, ids, reasons = [], [], []
-    for _, row in out.iterrows():
-        hit = [r for r in listing.rules if r.holds(float(row[r.indicator]))]
-        levels.append(min((r.level for r in hit), key=LEVEL_ORDER.index) if hit else None)
-        ids.append(";".join(r.id for r in hit))
-        reasons.append("；".join(reason(r, row) for r in hit))
-    out["listed"] = [lv is not None for lv in levels]
-    out["level"] = levels
-    out["rules"] = ids
-    out["reasons"] = reasons
+    n = len(out)
+    ids: list[list[str]] = [[] for _ in range(n)]
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    rank = np.full(n, len(LEVEL_ORDER))  # lower is higher; len = not listed
+    for rule in listing.rules:
+        v = pd.to_numeric(out[rule.indicator], errors="coerce").to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            hit = v >= rule.min if rule.min is not None else v <= float(rule.max)  # type: ignore[arg-type]
+        hit &= ~np.isnan(v)  # no data, no listing
+        rank = np.where(hit, np.minimum(rank, LEVEL_ORDER.index(rule.level)), rank)
+        for i in np.flatnonzero(hit):
+            ids[i].append(rule.id)
+            reasons[i].append(reason(rule, out.iloc[i]))
+    listed = rank < len(LEVEL_ORDER)
     deadline = as_of + dt.timedelta(days=listing.deadline_days)
-    out["deadline"] = [deadline if lv else None for lv in levels]
-    out["delisting"] = [listing.delisting if lv else "" for lv in levels]
+    out["listed"] = listed
+    out["level"] = [LEVEL_ORDER[r] if ok else None for r, ok in zip(rank, listed)]
+    out["rules"] = [";".join(x) for x in ids]
+    out["reasons"] = ["；".join(x) for x in reasons]
+    out["deadline"] = [deadline if ok else None for ok in listed]
+    out["delisting"] = [listing.delisting if ok else "" for ok in listed]
     return out
 
 
