@@ -188,7 +188,7 @@ def write_report(out: Path, rows: list, repeats: int) -> None:
         f"Machine: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, "
         f"{platform.machine()}. Each figure is the median of {repeats} runs, each run a fresh process.",
         "",
-        "**ours** = `data.build.build_database`: read + validate every row (required fields, types, "
+        "**ours** = `riskmap.pipeline.rebuild` without risk scores: read + validate every row (required fields, types, "
         "enumerations, credit-code checksum, duplicates, references; every issue recorded), "
         "coordinates to WGS-84, H3 r7-r9 with h3ronpy, township/grid/park by DuckDB spatial join, "
         "write all tables with primary keys, aggregates; into a new DuckDB file swapped in atomically.",

@@ -89,3 +89,29 @@ def wait_until_idle(page, timeout_ms: int = 90_000) -> None:  # type: ignore[no-
         if page.evaluate(idle) and page.evaluate(count) == before:
             return
     raise TimeoutError("the app did not become idle")
+
+
+@contextmanager
+def app_page(data_dir: Path, width: int = 1600, height: int = 1000):
+    """Serve the app on ``data_dir`` and open a fresh page in Debian's headless Chromium.
+
+    Yields ``(page, url)``. Fails, never skips, when Chromium is missing.
+    """
+    from playwright.sync_api import sync_playwright
+
+    exe = chromium_path()
+    assert exe, "Debian chromium is missing: run bash scripts/install.sh --test"
+    with streamlit_server(data_dir) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height}), url
+        finally:
+            browser.close()
+
+
+def map_canvas(page, settle_ms: int = 1500):  # type: ignore[no-untyped-def]
+    """The page's first map canvas, once visible and given time to draw."""
+    canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
+    canvas.wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(settle_ms)
+    return canvas

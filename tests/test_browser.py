@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
-from .browser import CHROMIUM_ARGS, REPO, chromium_path, streamlit_server, wait_until_idle
+from .browser import REPO, app_page, map_canvas, wait_until_idle
 from .conftest import City
 
 ARTIFACTS = Path(os.environ.get("RISKMAP_ARTIFACTS", REPO / "test-artifacts")) / "browser"
@@ -34,10 +34,6 @@ def drawn_fraction(png: bytes) -> tuple[float, int]:
 
 @pytest.mark.browser
 def test_pages_render_offline_in_headless_chromium(small_city: City):
-    exe = chromium_path()
-    assert exe, "Debian chromium is missing: run bash scripts/install.sh --test"
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     external: list[str] = []
 
@@ -49,30 +45,22 @@ def test_pages_render_offline_in_headless_chromium(small_city: City):
             external.append(route.request.url)
             route.abort()
 
-    with streamlit_server(small_city.data_dir) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.route("**/*", only_loopback)
-            for name, path in PAGES:
-                page.goto(f"{url}/{path}")
-                wait_until_idle(page)
-                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-                assert page.locator('[data-testid="stException"]').count() == 0, name
-                body = page.inner_text("body")
-                assert "Traceback" not in body and "Error" not in body.split("示意数据")[0], name
-                assert "示意数据" in body, name
-                if name in MAP_DRAWN:
-                    canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
-                    canvas.wait_for(state="visible", timeout=30_000)
-                    page.wait_for_timeout(2000)
-                    shot = canvas.screenshot()
-                    (ARTIFACTS / f"{name}_map.png").write_bytes(shot)
-                    fraction, colours = drawn_fraction(shot)
-                    assert fraction > MAP_DRAWN[name], f"{name}: map canvas nearly empty ({fraction:.1%} drawn)"
-                    assert colours > 5
-        finally:
-            browser.close()
+    with app_page(small_city.data_dir) as (page, url):
+        page.route("**/*", only_loopback)
+        for name, path in PAGES:
+            page.goto(f"{url}/{path}")
+            wait_until_idle(page)
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            assert page.locator('[data-testid="stException"]').count() == 0, name
+            body = page.inner_text("body")
+            assert "Traceback" not in body and "Error" not in body.split("示意数据")[0], name
+            assert "示意数据" in body, name
+            if name in MAP_DRAWN:
+                shot = map_canvas(page, settle_ms=2000).screenshot()
+                (ARTIFACTS / f"{name}_map.png").write_bytes(shot)
+                fraction, colours = drawn_fraction(shot)
+                assert fraction > MAP_DRAWN[name], f"{name}: map canvas nearly empty ({fraction:.1%} drawn)"
+                assert colours > 5
     assert external == [], f"the page tried to reach the network: {external}"
 
 
@@ -83,8 +71,6 @@ EVIL = "<img src=x onerror=alert(1)>[点我](javascript:alert(2))"
 def test_hostile_names_show_as_text(small_city: City, tmp_path):
     """An enterprise named like an attack is shown literally and runs nothing."""
     import shutil
-
-    from playwright.sync_api import sync_playwright
 
     from data.build import connect
 
@@ -99,83 +85,61 @@ def test_hostile_names_show_as_text(small_city: City, tmp_path):
     con.execute("UPDATE enterprise SET name = ?, address = ? WHERE uscc = ?", [EVIL, EVIL, uscc])
     con.close()
     dialogs: list[str] = []
-    with streamlit_server(data_dir) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(f"{url}/grid")
-            wait_until_idle(page)
-            page.screenshot(path=str(ARTIFACTS / "hostile_name.png"), full_page=True)
-            body = page.inner_text("body")
-            assert page.locator('[data-testid="stException"]').count() == 0
-            assert page.locator("img[src='x']").count() == 0
-            assert page.locator("a[href^='javascript']").count() == 0
-            assert "<img src=x onerror=alert(1)>" in body  # shown as text
-            # A direct link to a page still goes through app.py: its navigation and settings.
-            assert "语言 / Language" in body and "我的网格" in body and "common" not in body.split("风险一张图")[0]
-            assert "Page not found" not in body
-        finally:
-            browser.close()
+    with app_page(data_dir) as (page, url):
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"{url}/grid")
+        wait_until_idle(page)
+        page.screenshot(path=str(ARTIFACTS / "hostile_name.png"), full_page=True)
+        body = page.inner_text("body")
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.locator("img[src='x']").count() == 0
+        assert page.locator("a[href^='javascript']").count() == 0
+        assert "<img src=x onerror=alert(1)>" in body  # shown as text
+        # A direct link to a page still goes through app.py: its navigation and settings.
+        assert "语言 / Language" in body and "我的网格" in body and "common" not in body.split("风险一张图")[0]
+        assert "Page not found" not in body
     assert dialogs == []
 
 
 @pytest.mark.browser
 def test_clicking_an_enterprise_on_the_grid_map_opens_its_file(small_city: City):
     from PIL import Image
-    from playwright.sync_api import sync_playwright
 
     from layers.colors import TIER_COLORS
 
-    with streamlit_server(small_city.data_dir) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(f"{url}/grid")
-            wait_until_idle(page)
-            def profile_text() -> str:  # what the 一企一档 section shows: name, address, score
-                return page.inner_text("body").split("一企一档", 1)[-1][:400]
+    with app_page(small_city.data_dir) as (page, url):
+        page.goto(f"{url}/grid")
+        wait_until_idle(page)
 
-            before = profile_text()
-            canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
-            canvas.wait_for(state="visible", timeout=30_000)
-            page.wait_for_timeout(1500)
-            img = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")).astype(int)
-            # Dots of the 低 tier: the exact fill colour, away from the dot's dark outline.
-            target = np.array(TIER_COLORS["低"])
-            ys, xs = np.nonzero(np.abs(img - target).sum(axis=2) < 12)
-            assert len(xs), "no 低-tier dot found on the grid map"
-            box = canvas.bounding_box()
-            page.mouse.click(box["x"] + float(np.median(xs)), box["y"] + float(np.median(ys)))
-            page.wait_for_timeout(500)
-            wait_until_idle(page)
-            after = profile_text()
-            page.screenshot(path=str(ARTIFACTS / "grid_click.png"), full_page=True)
-        finally:
-            browser.close()
+        def profile_text() -> str:  # what the 一企一档 section shows: name, address, score
+            return page.inner_text("body").split("一企一档", 1)[-1][:400]
+
+        before = profile_text()
+        canvas = map_canvas(page)
+        img = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")).astype(int)
+        # Dots of the 低 tier: the exact fill colour, away from the dot's dark outline.
+        target = np.array(TIER_COLORS["低"])
+        ys, xs = np.nonzero(np.abs(img - target).sum(axis=2) < 12)
+        assert len(xs), "no 低-tier dot found on the grid map"
+        box = canvas.bounding_box()
+        page.mouse.click(box["x"] + float(np.median(xs)), box["y"] + float(np.median(ys)))
+        page.wait_for_timeout(500)
+        wait_until_idle(page)
+        after = profile_text()
+        page.screenshot(path=str(ARTIFACTS / "grid_click.png"), full_page=True)
     assert after != before, "clicking a dot did not open that enterprise's file"
 
 
 @pytest.mark.browser
 def test_clicking_a_township_filters_the_listing_page(small_city: City):
-    from playwright.sync_api import sync_playwright
-
-    with streamlit_server(small_city.data_dir) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(f"{url}/listing")
-            wait_until_idle(page)
-            assert "已选：" not in page.inner_text("body")
-            canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
-            canvas.wait_for(state="visible", timeout=30_000)
-            page.wait_for_timeout(1500)
-            box = canvas.bounding_box()
-            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # inside the city
-            page.wait_for_timeout(500)
-            wait_until_idle(page)
-            body = page.inner_text("body")
-            page.screenshot(path=str(ARTIFACTS / "listing_click.png"), full_page=True)
-        finally:
-            browser.close()
+    with app_page(small_city.data_dir) as (page, url):
+        page.goto(f"{url}/listing")
+        wait_until_idle(page)
+        assert "已选：" not in page.inner_text("body")
+        box = map_canvas(page).bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # inside the city
+        page.wait_for_timeout(500)
+        wait_until_idle(page)
+        body = page.inner_text("body")
+        page.screenshot(path=str(ARTIFACTS / "listing_click.png"), full_page=True)
     assert "已选：" in body and "区域风险指数" in body.split("已选：", 1)[1][:80]
