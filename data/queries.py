@@ -234,3 +234,68 @@ def park_hazard_list(con: duckdb.DuckDBPyConnection, park_id: str, since, as_of)
             ORDER BY h.found_on, h.id""", {"p": park_id, "since": since, "t": as_of}).df()
     df.insert(0, "序号", range(1, len(df) + 1))
     return df
+
+
+def _with_geom(df: pd.DataFrame) -> pd.DataFrame:
+    import shapely
+
+    df["geom"] = shapely.from_wkb([bytes(b) for b in df.pop("wkb")])
+    return df
+
+
+def grid_geometries(con: duckdb.DuckDBPyConnection, simplify_deg: float = 0.0004) -> pd.DataFrame:
+    """Every grid's id, name, manager and simplified geometry (the city map's grid layer)."""
+    return _with_geom(con.execute(
+        "SELECT grid_id AS code, name, manager, ST_AsWKB(ST_SimplifyPreserveTopology(geom, ?)) AS wkb "
+        "FROM grid ORDER BY grid_id", [simplify_deg]).df())
+
+
+def park_geometries(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _with_geom(con.execute(
+        "SELECT park_id AS code, name, ST_AsWKB(geom) AS wkb FROM park ORDER BY park_id").df())
+
+
+def enterprise_points(con: duckdb.DuckDBPyConnection, tiers: list[str]) -> pd.DataFrame:
+    """Placed enterprises of the given tiers with their H3 r9 cell (uint64), for the map."""
+    df = con.execute(
+        """SELECT e.uscc, e.name, e.lon, e.lat, e.h3_r9, s.tier, s.score
+           FROM enterprise e JOIN enterprise_score s USING (uscc)
+           WHERE e.lon IS NOT NULL AND list_contains($tiers, s.tier)
+           ORDER BY s.score DESC, e.uscc""", {"tiers": list(tiers)}).df()
+    df["h3_r9"] = df["h3_r9"].astype(np.uint64)
+    return df
+
+
+def open_hazards_by_enterprise(con: duckdb.DuckDBPyConnection, as_of) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Per placed enterprise: hazards found by ``as_of`` and not rectified, of them 重大, and overdue."""
+    return con.execute(
+        """SELECT e.uscc, e.name, e.lon, e.lat, count(*) AS open,
+                  count(*) FILTER (h.level = '重大') AS major,
+                  count(*) FILTER (h.deadline < $t) AS overdue
+           FROM hazard h JOIN enterprise e USING (uscc)
+           WHERE e.lon IS NOT NULL AND h.found_on <= $t AND (h.rectified_on IS NULL OR h.rectified_on > $t)
+           GROUP BY ALL ORDER BY major DESC, open DESC, e.uscc""", {"t": as_of}).df()
+
+
+def incidents_between(con: duckdb.DuckDBPyConnection, start, end) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Incidents dated in [start, end] (coordinates as stored: WGS-84) with the enterprise name."""
+    return con.execute(
+        """SELECT i.id, i.date, i.lon, i.lat, i.kind, coalesce(i.deaths, 0) AS deaths,
+                  coalesce(i.injuries, 0) AS injuries, e.name
+           FROM incident i LEFT JOIN enterprise e USING (uscc)
+           WHERE i.date BETWEEN $s AND $e ORDER BY i.date, i.id""", {"s": start, "e": end}).df()
+
+
+#: Columns an area selection may filter enterprises by (never user text in SQL identifiers).
+AREA_COLUMNS = ("township_code", "grid_id", "park_id", "h3_r7", "h3_r8", "h3_r9")
+
+
+def enterprises_in(con: duckdb.DuckDBPyConnection, column: str, key: str | int) -> pd.DataFrame:
+    """Scored enterprises of one area (a township, grid, park or H3 cell), highest score first."""
+    if column not in AREA_COLUMNS:
+        raise ValueError(f"unknown area column {column!r}")
+    return con.execute(
+        f"""SELECT e.uscc, e.name, t.name AS township_name, e.township_code, e.industry, s.tier, s.score
+            FROM enterprise e JOIN enterprise_score s USING (uscc)
+            LEFT JOIN township t ON t.code = e.township_code
+            WHERE e.{column} = $k ORDER BY s.score DESC, e.uscc""", {"k": key}).df()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -11,7 +11,21 @@ import shapely
 
 from geo.h3cells import cells_to_str
 from layers.colors import YL_OR_RD, Bins, nice_count_bins
+from layers.render import selected_values
 from layers.spec import Legend, LegendEntry, LayerSpec
+
+#: Most raw points one map layer sends to the browser; beyond it points are aggregated.
+MAX_POINTS = 10_000
+
+
+@dataclass
+class Overlay:
+    """Extra layers drawn over a map's base layers, with their own legend."""
+
+    specs: list[LayerSpec]
+    datasets: dict[str, list[dict[str, Any]]]
+    legend: Legend | None = None
+    aggregated: bool = False
 
 
 @dataclass
@@ -21,6 +35,19 @@ class MapBundle:
     legend: Legend
     bins: Bins
     view_points: tuple[list[float], list[float]]
+    more_legends: list[Legend] = field(default_factory=list)
+
+    def add(self, overlay: Overlay) -> "MapBundle":
+        """Draw ``overlay`` above the base layers but under any text labels."""
+        clash = set(overlay.datasets) & set(self.datasets)
+        if clash:
+            raise ValueError(f"dataset names already used: {sorted(clash)}")
+        first_text = next((i for i, s in enumerate(self.specs) if s.type == "text"), len(self.specs))
+        self.specs[first_text:first_text] = overlay.specs
+        self.datasets.update(overlay.datasets)
+        if overlay.legend:
+            self.more_legends.append(overlay.legend)
+        return self
 
 
 #: Fixed classes for a 0-100 index, so colours mean the same thing on every date.
@@ -59,6 +86,7 @@ def overview_map(hexes: pd.DataFrame, townships: pd.DataFrame, labels: dict[str,
         for h, c, n in zip(cells_to_str(hexes["cell"].to_numpy()), bins.colors_for(values), values)
     ]
     props = pd.DataFrame({
+        "code": townships["code"].astype(str),
         "name": townships["name"].astype(str),
         "tip": [labels["tip_township"].format(name=nm, n=int(n))
                 for nm, n in zip(townships["name"], townships["enterprises"])],
@@ -68,10 +96,13 @@ def overview_map(hexes: pd.DataFrame, townships: pd.DataFrame, labels: dict[str,
     xy = shapely.get_coordinates(centres)
     text_rows = [{"position": [round(x, 5), round(y, 5)], "text": str(nm)}
                  for (x, y), nm in zip(xy, townships["name"])]
+    # Picking takes the topmost layer, so the townships' invisible fill lies under the hexes
+    # (a click on a hex picks the hex, elsewhere the township) and their outlines on top.
     specs = [
-        LayerSpec("hex", "h3", "hexes", pickable=True),
         LayerSpec("townships", "polygon", "township_polygons", pickable=True,
-                  vis={"filled": True, "get_fill_color": [0, 0, 0, 0]}),
+                  vis={"filled": True, "stroked": False, "get_fill_color": [0, 0, 0, 0]}),
+        LayerSpec("hex", "h3", "hexes", pickable=True),
+        LayerSpec("township_lines", "polygon", "township_polygons"),
         LayerSpec("township_names", "text", "township_labels", visible=show_names),
     ]
     bin_labels = bins.labels() if bins is not INDEX_BINS else list(INDEX_LABELS)
@@ -154,3 +185,151 @@ def grid_map(grid: pd.DataFrame, enterprises: pd.DataFrame, tier_colors: dict[st
     xs = [p[0] for r in outline for p in r["polygon"]] or placed["lon"].tolist()
     ys = [p[1] for r in outline for p in r["polygon"]] or placed["lat"].tolist()
     return MapBundle(specs, {"grid": outline, "enterprises": dots}, legend, INDEX_BINS, (xs, ys))
+
+
+def boundaries_overlay(layer_id: str, areas: pd.DataFrame, color: tuple[int, int, int], width: float,
+                       tip: str | None = None) -> Overlay:
+    """Outlines of areas (grids, parks) with an optional tooltip (format string with ``name``).
+
+    Parameters
+    ----------
+    areas : DataFrame with ``code``, ``name`` and ``geom``
+    """
+    props = pd.DataFrame({"code": areas["code"].astype(str), "name": areas["name"].astype(str)})
+    if tip:
+        props["tip"] = [tip.format(name=n) for n in props["name"]]
+    spec = LayerSpec(layer_id, "polygon", layer_id, pickable=bool(tip),
+                     # Outlines only: a filled overlay would take every click meant for the hexes.
+                     vis={"get_line_color": list(color), "line_width_min_pixels": width, "filled": False})
+    return Overlay([spec], {layer_id: polygon_records(areas["geom"], props)})
+
+
+def _positions(lon: Any, lat: Any) -> list[list[float]]:
+    return np.round(np.column_stack([np.asarray(lon, float), np.asarray(lat, float)]), 6).tolist()
+
+
+def enterprises_overlay(points: pd.DataFrame, tier_colors: dict[str, tuple[int, int, int]],
+                        labels: dict[str, str], cap: int = MAX_POINTS) -> Overlay:
+    """Enterprises as dots coloured by tier; beyond ``cap`` they are aggregated to H3 r9 cells.
+
+    Parameters
+    ----------
+    points : DataFrame with ``uscc``, ``name``, ``lon``, ``lat``, ``h3_r9`` (uint64), ``tier``, ``score``
+    labels : ``legend_title``; ``tip`` (format string with ``name``, ``tier``, ``score``) and
+        ``tip_cluster`` (with ``n`` and ``tier``, the worst tier in the cell)
+    """
+    order = {t: i for i, t in enumerate(tier_colors)}  # tiers listed worst first
+    legend = Legend(labels["legend_title"], tuple(LegendEntry(c, t) for t, c in tier_colors.items()))
+    grey = (128, 128, 128)
+    if len(points) <= cap:
+        rows = [{"position": pos, "color": list(tier_colors.get(t, grey)), "uscc": u,
+                 "tip": labels["tip"].format(name=n, tier=t, score=float(s))}
+                for pos, u, n, t, s in zip(_positions(points["lon"], points["lat"]), points["uscc"],
+                                           points["name"], points["tier"], points["score"])]
+        spec = LayerSpec("enterprises", "scatter", "enterprise_points", pickable=True,
+                         vis={"get_radius": 40, "radius_min_pixels": 3, "radius_max_pixels": 8,
+                              "stroked": True, "get_line_color": [40, 40, 40], "line_width_min_pixels": 0.5})
+        return Overlay([spec], {"enterprise_points": rows}, legend)
+    import h3
+
+    rank = points["tier"].map(order).fillna(len(order))
+    cells = (points.assign(_rank=rank).groupby("h3_r9", sort=True)
+             .agg(n=("uscc", "size"), worst=("_rank", "min")).reset_index())
+    names = list(tier_colors)
+    rows = []
+    for cell, n, worst in zip(cells_to_str(cells["h3_r9"].to_numpy()), cells["n"], cells["worst"]):
+        lat, lng = h3.cell_to_latlng(cell)
+        tier = names[int(worst)] if worst < len(names) else ""
+        rows.append({"position": [round(lng, 6), round(lat, 6)], "color": list(tier_colors.get(tier, grey)),
+                     "n": int(n), "r": round(40 * float(np.sqrt(n)), 1), "hex": cell, "tip": labels["tip_cluster"].format(n=int(n), tier=tier)})
+    spec = LayerSpec("enterprises", "scatter", "enterprise_points", pickable=True,
+                     vis={"get_radius": "r", "radius_min_pixels": 3, "radius_max_pixels": 30,
+                          "stroked": True, "get_line_color": [40, 40, 40], "line_width_min_pixels": 0.5})
+    return Overlay([spec], {"enterprise_points": rows}, legend, aggregated=True)
+
+
+HAZARD_MAJOR = (200, 0, 0)
+HAZARD_OTHER = (255, 140, 0)
+OVERDUE_RING = (40, 0, 60)
+
+
+def hazards_overlay(open_hazards: pd.DataFrame, labels: dict[str, str]) -> Overlay:
+    """Enterprises with open hazards: red if any is 重大, orange otherwise; a dark ring if any is
+    overdue; radius grows with the number open.
+
+    Parameters
+    ----------
+    open_hazards : DataFrame with ``name``, ``lon``, ``lat``, ``open``, ``major``, ``overdue``
+        (one row per enterprise, as :func:`data.queries.open_hazards_by_enterprise` gives)
+    labels : ``legend_title``, ``major``, ``other``, ``overdue``; ``tip`` (format string with
+        ``name``, ``open``, ``major`` and ``overdue``)
+    """
+    h = open_hazards
+    rows = [{"position": pos, "n": int(o), "r": round(30 * float(np.sqrt(o)), 1), "color": list(HAZARD_MAJOR if m else HAZARD_OTHER),
+             "line": list(OVERDUE_RING) + [255 if d else 0],
+             "tip": labels["tip"].format(name=nm, open=int(o), major=int(m), overdue=int(d))}
+            for pos, nm, o, m, d in zip(_positions(h["lon"], h["lat"]), h["name"], h["open"], h["major"],
+                                        h["overdue"])]
+    spec = LayerSpec("hazards", "scatter", "hazard_points", pickable=True,
+                     vis={"get_radius": "r", "radius_min_pixels": 3, "radius_max_pixels": 14,
+                          "stroked": True, "get_line_color": "line", "line_width_min_pixels": 1.5,
+                          "opacity": 0.85})
+    legend = Legend(labels["legend_title"], (LegendEntry(HAZARD_MAJOR, labels["major"]),
+                                             LegendEntry(HAZARD_OTHER, labels["other"]),
+                                             LegendEntry(OVERDUE_RING, labels["overdue"])))
+    return Overlay([spec], {"hazard_points": rows}, legend)
+
+
+INCIDENT_FATAL = (110, 0, 130)
+INCIDENT_OTHER = (60, 60, 60)
+
+
+def incidents_overlay(incidents: pd.DataFrame, labels: dict[str, str]) -> Overlay:
+    """Incidents at their (WGS-84) location: purple with deaths, dark grey otherwise.
+
+    Parameters
+    ----------
+    incidents : DataFrame with ``date``, ``lon``, ``lat``, ``kind``, ``deaths``, ``injuries``, ``name``
+    labels : ``legend_title``, ``fatal``, ``other``; ``tip`` (format string with ``date``, ``kind``,
+        ``name``, ``deaths``, ``injuries``)
+    """
+    d = incidents
+    rows = [{"position": pos, "color": list(INCIDENT_FATAL if k > 0 else INCIDENT_OTHER),
+             "tip": labels["tip"].format(date=str(dt)[:10], kind=kind, name=nm if isinstance(nm, str) else "—",
+                                         deaths=int(k), injuries=int(j))}
+            for pos, dt, kind, nm, k, j in zip(_positions(d["lon"], d["lat"]), d["date"], d["kind"], d["name"],
+                                               d["deaths"], d["injuries"])]
+    spec = LayerSpec("incidents", "scatter", "incident_points", pickable=True,
+                     vis={"get_radius": 80, "radius_min_pixels": 5, "radius_max_pixels": 12, "stroked": True,
+                          "get_line_color": [255, 255, 255], "line_width_min_pixels": 1.5})
+    legend = Legend(labels["legend_title"], (LegendEntry(INCIDENT_FATAL, labels["fatal"]),
+                                             LegendEntry(INCIDENT_OTHER, labels["other"])))
+    return Overlay([spec], {"incident_points": rows}, legend)
+
+
+#: Map layers a click can select an area on: (layer id, field, area column or "h3" for a cell).
+PICKABLE_AREAS = (("hex", "hex", "h3"), ("enterprises", "hex", "h3"), ("townships", "code", "township_code"),
+                  ("grids", "code", "grid_id"), ("parks", "code", "park_id"))
+
+
+def overview_pick(selection: Any) -> tuple[str, str | int, str] | None:
+    """What a click on the city map selected, as (area column, key, label), or None.
+
+    A hexagon (or an aggregated enterprise circle, which stands for one H3 r9 cell) gives
+    ``("h3_r<res>", cell as int, cell as hex string)``; a township, grid or park gives its
+    column, code and name.
+    """
+    import h3
+
+    for layer, field_name, column in PICKABLE_AREAS:
+        picked = selected_values(selection, layer, field_name)
+        if not picked:
+            continue
+        key = str(picked[0])
+        if column == "h3":
+            if not h3.is_valid_cell(key):
+                continue
+            return f"h3_r{h3.get_resolution(key)}", int(key, 16), key
+        names = selected_values(selection, layer, "name")
+        return column, key, str(names[0]) if names else key
+    return None

@@ -283,3 +283,68 @@ def test_big_screen_mode_has_no_controls(city_env: City):
     style = deck(at)["mapStyle"]
     assert "%230e1117" in style  # dark background, still inline
     assert layer(deck(at), "H3HexagonLayer")["data"][0]["tip"].startswith("区域风险指数")
+
+
+def layer_by_id(d: dict, layer_id: str) -> dict:
+    return next(l for l in d["layers"] if l["id"] == layer_id)
+
+
+def test_overview_layers_match_independent_counts(city_env: City):
+    """Every optional layer on the city map, each checked against plain Python over the base rows."""
+    import datetime as dt
+
+    from data.build import connect
+
+    at = run_app()
+    assert [l["id"] for l in deck(at)["layers"]] == ["townships", "hex", "township_lines", "parks", "incidents"]
+    at = at.multiselect(key="layers").set_value(["grids", "parks", "enterprises", "hazards", "incidents"]).run()
+    at = at.multiselect(key="ent_tiers").set_value(["重大", "较大", "一般", "低"]).run()
+    assert not at.exception
+    d = deck(at)
+    con = connect(city_env.db, read_only=True)
+    as_of = dt.date(2026, 11, 20)
+
+    placed = {u for u, lon in con.execute("SELECT uscc, lon FROM enterprise").fetchall() if lon is not None}
+    points = layer_by_id(d, "enterprises")["data"]
+    assert len(points) == len(placed) and {p["uscc"] for p in points} == placed  # 3,000 < cap: raw points
+
+    open_by: dict[str, list[int]] = {}
+    for uscc, found, fixed, level, deadline in con.execute(
+            "SELECT uscc, found_on, rectified_on, level, deadline FROM hazard").fetchall():
+        if uscc in placed and found <= as_of and (fixed is None or fixed > as_of):
+            c = open_by.setdefault(uscc, [0, 0, 0])
+            c[0] += 1
+            c[1] += level == "重大"
+            c[2] += deadline is not None and deadline < as_of
+    hz = layer_by_id(d, "hazards")["data"]
+    assert len(hz) == len(open_by)
+    assert sum(p["n"] for p in hz) == sum(c[0] for c in open_by.values())
+    assert sum(p["color"] == [200, 0, 0] for p in hz) == sum(c[1] > 0 for c in open_by.values())
+    assert sum(p["line"][3] == 255 for p in hz) == sum(c[2] > 0 for c in open_by.values())
+
+    grids = {g for (g,) in con.execute("SELECT grid_id FROM grid").fetchall()}
+    assert {p["code"] for p in layer_by_id(d, "grids")["data"]} == grids
+    parks = {p for (p,) in con.execute("SELECT park_id FROM park").fetchall()}
+    assert {p["code"] for p in layer_by_id(d, "parks")["data"]} == parks
+
+    incident_dates = [r[0] for r in con.execute("SELECT date FROM incident").fetchall()]
+    for days in (30, 365):
+        at = at.radio(key="period").set_value(days).run()
+        shown = layer_by_id(deck(at), "incidents")["data"]
+        start = as_of - dt.timedelta(days=days - 1)
+        assert len(shown) == sum(start <= x <= as_of for x in incident_dates)
+    assert len(shown) > 0
+
+
+def test_enterprise_layer_shows_only_the_chosen_tiers(city_env: City):
+    from data.build import connect
+
+    at = run_app()
+    at = at.multiselect(key="layers").set_value(["enterprises"]).run()  # default tiers: 重大, 较大
+    points = layer_by_id(deck(at), "enterprises")["data"]
+    con = connect(city_env.db, read_only=True)
+    tiers = dict(con.execute("SELECT uscc, tier FROM enterprise_score").fetchall())
+    placed = {u for u, lon in con.execute("SELECT uscc, lon FROM enterprise").fetchall() if lon is not None}
+    assert {p["uscc"] for p in points} == {u for u in placed if tiers[u] in ("重大", "较大")}
+    legend = next(m.value for m in at.markdown if "企业（按监管等级着色）" in m.value)
+    assert "重大" in legend and "低" in legend

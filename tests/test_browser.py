@@ -143,3 +143,54 @@ def test_clicking_a_township_filters_the_listing_page(small_city: City):
         body = page.inner_text("body")
         page.screenshot(path=str(ARTIFACTS / "listing_click.png"), full_page=True)
     assert "已选：" in body and "区域风险指数" in body.split("已选：", 1)[1][:80]
+
+
+def interior_pixel(png: bytes, pad: int = 4) -> tuple[float, float]:
+    """A pixel of a saturated colour whose (2*pad+1)² neighbourhood is all that colour (the
+    inside of a filled hexagon, away from outlines and labels), nearest the image centre."""
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    saturated = (img.max(axis=2) - img.min(axis=2)) > 40
+    same = saturated.copy()
+    for dy in range(-pad, pad + 1):
+        for dx in range(-pad, pad + 1):
+            shifted = np.roll(np.roll(img, dy, axis=0), dx, axis=1)
+            same &= (np.abs(shifted - img).sum(axis=2) == 0)
+    ys, xs = np.nonzero(same[pad:-pad, pad:-pad])
+    assert len(xs), "no filled hexagon found on the map"
+    ys, xs = ys + pad, xs + pad
+    h, w = saturated.shape
+    i = int(np.argmin((ys - h / 2) ** 2 + (xs - w / 2) ** 2))
+    return float(xs[i]), float(ys[i])
+
+
+@pytest.mark.browser
+def test_clicking_a_hexagon_lists_its_enterprises(small_city: City):
+    import re
+
+    import h3
+
+    from data.build import connect
+
+    with app_page(small_city.data_dir) as (page, url):
+        page.goto(url)
+        wait_until_idle(page)
+        assert "已选六边形" not in page.inner_text("body")
+        canvas = map_canvas(page, settle_ms=2000)
+        x, y = interior_pixel(canvas.screenshot())
+        box = canvas.bounding_box()
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        page.wait_for_timeout(500)
+        wait_until_idle(page)
+        body = page.inner_text("body")
+        page.screenshot(path=str(ARTIFACTS / "overview_click.png"), full_page=True)
+    found = re.search(r"已选六边形 ([0-9a-f]{15})：企业 (\d+) 家", body)
+    assert found, body[:2000]
+    cell, n = found.group(1), int(found.group(2))
+    # Independently: h3-py on the stored coordinates of every scored enterprise.
+    con = connect(str(small_city.db), read_only=True)
+    rows = con.execute("SELECT e.lon, e.lat FROM enterprise e JOIN enterprise_score USING (uscc) "
+                       "WHERE e.lon IS NOT NULL").fetchall()
+    res = h3.get_resolution(cell)
+    assert n == sum(h3.latlng_to_cell(lat, lon, res) == cell for lon, lat in rows) > 0

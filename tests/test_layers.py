@@ -80,3 +80,82 @@ def test_selected_values(selection, expected):
     from layers.render import selected_values
 
     assert selected_values(selection, "enterprises", "uscc") == expected
+
+
+@pytest.mark.parametrize("selection, expected", [
+    ({"objects": {"hex": [{"hex": "88411c8b2bfffff", "tip": "3"}]}}, ("h3_r8", 0x88411C8B2BFFFFF, "88411c8b2bfffff")),
+    ({"objects": {"enterprises": [{"hex": "89411c8b2b3ffff", "n": 4}]}}, ("h3_r9", 0x89411C8B2B3FFFF, "89411c8b2b3ffff")),
+    ({"objects": {"enterprises": [{"uscc": "A1"}]}}, None),           # a single enterprise is no area
+    ({"objects": {"townships": [{"code": "339902001", "name": "甲街道"}]}}, ("township_code", "339902001", "甲街道")),
+    ({"objects": {"parks": [{"code": "P01", "name": "乙园"}]}}, ("park_id", "P01", "乙园")),
+    ({"objects": {"hex": [{"hex": "not-a-cell"}]}}, None),
+    (None, None),
+])
+def test_overview_pick(selection, expected):
+    from layers.maps import overview_pick
+
+    assert overview_pick(selection) == expected
+
+
+TIERS = {"重大": (215, 25, 28), "较大": (253, 141, 60), "一般": (255, 221, 51), "低": (44, 123, 182)}
+LABELS = {"legend_title": "企业", "tip": "{name} {tier} {score:.1f}", "tip_cluster": "{n} 家 最高 {tier}"}
+
+
+def _points() -> tuple[pd.DataFrame, str, str]:
+    import h3
+
+    # Two enterprises in one r9 cell (一般 and 重大), three in another (all 低), by hand.
+    a = h3.latlng_to_cell(27.85, 120.65, 9)
+    b = h3.latlng_to_cell(27.95, 120.75, 9)
+    lat_a, lng_a = h3.cell_to_latlng(a)
+    lat_b, lng_b = h3.cell_to_latlng(b)
+    return pd.DataFrame({
+        "uscc": ["U1", "U2", "U3", "U4", "U5"], "name": ["甲", "乙", "丙", "丁", "戊"],
+        "lon": [lng_a, lng_a + 1e-5, lng_b, lng_b, lng_b + 1e-5], "lat": [lat_a, lat_a, lat_b, lat_b + 1e-5, lat_b],
+        "h3_r9": np.array([int(a, 16)] * 2 + [int(b, 16)] * 3, dtype=np.uint64),
+        "tier": ["一般", "重大", "低", "低", "低"], "score": [20.0, 50.0, 1.0, 2.0, 3.0],
+    }), a, b
+
+
+def test_enterprises_are_points_up_to_the_cap_then_cells():
+    from layers.maps import enterprises_overlay
+
+    points, a, b = _points()
+    raw = enterprises_overlay(points, TIERS, LABELS, cap=5)
+    assert not raw.aggregated and len(raw.datasets["enterprise_points"]) == 5
+    assert raw.datasets["enterprise_points"][1]["color"] == [215, 25, 28]
+    assert raw.datasets["enterprise_points"][1]["tip"] == "乙 重大 50.0"
+    cells = enterprises_overlay(points, TIERS, LABELS, cap=4)
+    assert cells.aggregated
+    rows = {r["hex"]: r for r in cells.datasets["enterprise_points"]}
+    assert set(rows) == {a, b}
+    assert (rows[a]["n"], rows[a]["color"], rows[a]["tip"]) == (2, [215, 25, 28], "2 家 最高 重大")
+    assert (rows[b]["n"], rows[b]["color"], rows[b]["tip"]) == (3, [44, 123, 182], "3 家 最高 低")
+    assert sum(r["n"] for r in rows.values()) == len(points)  # nobody lost in aggregation
+
+
+def test_overlays_go_under_labels_and_keep_their_legends():
+    from layers.maps import boundaries_overlay, hazards_overlay, incidents_overlay
+
+    hexes = pd.DataFrame({"cell": np.array([0x88411C8B2BFFFFF], dtype=np.uint64), "enterprises": [1]})
+    towns = pd.DataFrame({"code": ["1"], "name": ["甲"], "enterprises": [1], "geom": [shapely.box(0, 0, 1, 1)]})
+    bundle = overview_map(hexes, towns, {"tip_hex": "{n}", "tip_township": "{name}", "legend_title": "t"})
+    hz = pd.DataFrame({"name": ["甲厂", "乙厂"], "lon": [0.5, 0.6], "lat": [0.5, 0.6], "open": [4, 1],
+                       "major": [1, 0], "overdue": [0, 1]})
+    bundle.add(hazards_overlay(hz, {"legend_title": "隐患", "major": "重大", "other": "一般", "overdue": "逾期",
+                                    "tip": "{name} {open}/{major}/{overdue}"}))
+    inc = pd.DataFrame({"date": pd.to_datetime(["2026-01-02"]), "lon": [0.2], "lat": [0.3], "kind": ["火灾"],
+                        "deaths": [1], "injuries": [0], "name": [None]})
+    bundle.add(incidents_overlay(inc, {"legend_title": "事故", "fatal": "死亡", "other": "无", "tip":
+                                       "{date} {kind} {name} {deaths}/{injuries}"}))
+    bundle.add(boundaries_overlay("parks", towns.assign(code="P1"), (0, 140, 70), 2, "园区：{name}"))
+    ids = [s.id for s in bundle.specs]
+    assert ids == ["townships", "hex", "township_lines", "hazards", "incidents", "parks", "township_names"]
+    h = bundle.datasets["hazard_points"]
+    assert [r["color"] for r in h] == [[200, 0, 0], [255, 140, 0]]       # 重大 red, otherwise orange
+    assert [r["line"][3] for r in h] == [0, 255]                          # ring only when overdue
+    assert h[0]["tip"] == "甲厂 4/1/0" and h[0]["r"] == 60.0              # 30·√4
+    assert bundle.datasets["incident_points"][0]["tip"] == "2026-01-02 火灾 — 1/0"
+    assert [leg.title for leg in bundle.more_legends] == ["隐患", "事故"]
+    with pytest.raises(ValueError, match="already used"):
+        bundle.add(incidents_overlay(inc, {"legend_title": "", "fatal": "", "other": "", "tip": ""}))

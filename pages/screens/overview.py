@@ -10,9 +10,11 @@ import streamlit as st
 
 from data import queries
 from geo.h3cells import RESOLUTIONS, cell_area_km2
-from layers.maps import INDEX_BINS, overview_map
+from layers.colors import TIER_COLORS
+from layers.maps import (INDEX_BINS, MAX_POINTS, Overlay, boundaries_overlay, enterprises_overlay, hazards_overlay,
+                         incidents_overlay, overview_map, overview_pick)
 from layers.render import legend_html, to_pydeck, view_for
-from pages.screens.common import basemap, data_note_badge, db_version, lang, require_db, tr
+from pages.screens.common import basemap, data_note_badge, db_version, lang, md, require_db, tr
 from scoring.report import WEEKLY_COLUMNS, previous_period, weekly_figures
 from scoring.run import default_as_of
 
@@ -34,9 +36,45 @@ def _figures(version: float, days: int) -> tuple[dt.date, dt.date, dict, dict]:
     return start, end, weekly_figures(con, start, end), weekly_figures(con, *previous_period(start, end))
 
 
+#: Optional layers of the city map, in the order they are drawn.
+OVERLAYS = ("grids", "parks", "enterprises", "hazards", "incidents")
+DEFAULT_OVERLAYS = ("parks", "incidents")
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _overlay_data(version: float, name: str, tiers: tuple[str, ...], days: int) -> pd.DataFrame:
+    con = require_db()
+    end = default_as_of(con)
+    if name == "grids":
+        return queries.grid_geometries(con)
+    if name == "parks":
+        return queries.park_geometries(con)
+    if name == "enterprises":
+        return queries.enterprise_points(con, list(tiers))
+    if name == "hazards":
+        return queries.open_hazards_by_enterprise(con, end)
+    return queries.incidents_between(con, end - dt.timedelta(days=days - 1), end)
+
+
+def _overlay(version: float, name: str, tiers: tuple[str, ...], days: int) -> Overlay:
+    frame = _overlay_data(version, name, tiers if name == "enterprises" else (), days if name == "incidents" else 0)
+    if name == "grids":
+        return boundaries_overlay("grids", frame, (70, 110, 200), 0.5, tr("tip_grid"))
+    if name == "parks":
+        return boundaries_overlay("parks", frame, (0, 140, 70), 2, tr("tip_park"))
+    if name == "enterprises":
+        return enterprises_overlay(frame, TIER_COLORS, {
+            "legend_title": tr("legend_enterprises"), "tip": tr("tip_enterprise"), "tip_cluster": tr("tip_cluster")})
+    if name == "hazards":
+        return hazards_overlay(frame, {"legend_title": tr("legend_hazards"), "major": tr("hz_major"),
+                                       "other": tr("hz_other"), "overdue": tr("hz_overdue"), "tip": tr("tip_hazards")})
+    return incidents_overlay(frame, {"legend_title": tr("legend_incidents"), "fatal": tr("inc_fatal"),
+                                     "other": tr("inc_other"), "tip": tr("tip_incident")})
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _deck(version: float, res: int, language: str, show_names: bool, by_index: bool, base,  # type: ignore[no-untyped-def]
-          dark: bool = False):
+          dark: bool = False, overlays: tuple[str, ...] = (), tiers: tuple[str, ...] = (), days: int = 30):
     meta, counts, hexes, shapes, summary = _load(version, res)
     tw = shapes.merge(summary[["code", "enterprises"]], on="code", how="left").fillna({"enterprises": 0})
     labels = {"tip_township": tr("tip_township"), "legend_note": tr("legend_note")}
@@ -46,9 +84,16 @@ def _deck(version: float, res: int, language: str, show_names: bool, by_index: b
     else:
         labels |= {"tip_hex": tr("tip_hex"), "legend_title": tr("legend_hex")}
         bundle = overview_map(hexes, tw, labels, show_names=show_names)
+    aggregated = False
+    for name in OVERLAYS:
+        if name in overlays:
+            layer = _overlay(version, name, tiers, days)
+            aggregated |= layer.aggregated
+            bundle.add(layer)
     view = view_for(*bundle.view_points)
+    legends = "".join(legend_html(leg) for leg in [bundle.legend, *bundle.more_legends])
     return (to_pydeck(bundle.specs, bundle.datasets, view, base, background="#0e1117" if dark else "#f7f5f0"),
-            legend_html(bundle.legend))
+            legends, aggregated)
 
 
 def _fmt(key: str, value: float) -> str:
@@ -101,29 +146,59 @@ if counts["unplaced"] or counts["no_coordinates"]:
 left, right = st.columns([3, 1])
 with right:
     if big:
-        res, by_index, show_names = 8, True, False
+        res, by_index, show_names, overlays, tiers = 8, True, False, ("incidents",), ()
     else:
         res = st.radio(tr("hex_res"), RESOLUTIONS, index=1, key="hex_res",
                        format_func=lambda r: tr("hex_res_opt", r=r, a=cell_area_km2(r)))
         by_index = st.radio(tr("color_by"), (False, True), key="color_by", horizontal=True,
                             format_func=lambda b: tr("color_index" if b else "color_count"))
         show_names = st.toggle(tr("show_names"), value=False, key="show_names")
+        overlays = tuple(st.multiselect(tr("layers"), OVERLAYS, default=list(DEFAULT_OVERLAYS), key="layers",
+                                        format_func=lambda k: tr(f"layer_{k}")))
+        tiers = tuple(st.multiselect(tr("ent_tiers"), list(TIER_COLORS), default=["重大", "较大"], key="ent_tiers")
+                      if "enterprises" in overlays else ())
     listed = queries.township_listing(con)
     st.markdown(f"**{tr('listed_now')}（{len(listed)}）**")
     st.dataframe(pd.DataFrame({tr("col_name"): listed["name"], tr("col_level"): listed["level"]}),
                  hide_index=True, height=560 if big else 260)
 with left:
     st.subheader(tr("map_title"))
-    deck, legend = _deck(version, res, lang(), show_names, by_index, basemap(), big)
-    st.pydeck_chart(deck, height=720 if big else 640, key="overview_map")
+    deck, legend, aggregated = _deck(version, res, lang(), show_names, by_index, basemap(), big,
+                                     overlays, tiers, days)
+    if big:
+        st.pydeck_chart(deck, height=720, key="overview_map")
+        event = None
+    else:
+        st.caption(tr("overview_click_hint"))
+        event = st.pydeck_chart(deck, height=640, key="overview_map", on_select="rerun",
+                                selection_mode="single-object")
+    if aggregated:
+        st.caption(tr("clustered", cap=MAX_POINTS))
     st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
 
 if not big:
     summary = _load(version, res)[4]
+    picked = overview_pick(event.selection if event else None)
+    if picked:
+        column, key, label = picked
+        inside = queries.enterprises_in(con, column, key)
+        if column.startswith("h3_"):
+            st.info(tr("selected_hex", cell=label, n=len(inside), t=inside["township_code"].nunique()))
+        else:
+            st.info(tr("selected_area", name=md(label), n=len(inside)))
+        st.caption(tr("clear_selection"))
+        summary = summary[summary["code"].isin(inside["township_code"])
+                          | ((column == "township_code") & (summary["code"] == key))]
+        st.subheader(tr("selected_enterprises"))
+        st.dataframe(pd.DataFrame({
+            tr("col_uscc"): inside["uscc"], tr("col_ent_name"): inside["name"],
+            tr("col_name"): inside["township_name"], tr("col_industry"): inside["industry"],
+            tr("col_tier"): inside["tier"], tr("col_score"): inside["score"].round(1),
+        }), hide_index=True, key="selected_enterprises")
     st.subheader(tr("top_townships"))
     table = summary.head(15)[["code", "name", "county_name", "kind", "enterprises", "high_fire_risk",
                               "in_park", "grids", "area_km2", "density_per_km2"]]
     table.columns = [tr(k) for k in ("col_code", "col_name", "col_county", "col_kind", "col_enterprises",
                                      "col_high_fire", "col_in_park", "col_grids", "col_area",
                                      "col_density")]
-    st.dataframe(table.round(1), hide_index=True)
+    st.dataframe(table.round(1), hide_index=True, key="top_townships")
