@@ -299,3 +299,15 @@ def enterprises_in(con: duckdb.DuckDBPyConnection, column: str, key: str | int) 
             FROM enterprise e JOIN enterprise_score s USING (uscc)
             LEFT JOIN township t ON t.code = e.township_code
             WHERE e.{column} = $k ORDER BY s.score DESC, e.uscc""", {"k": key}).df()
+
+
+def enterprise_departments(con: duckdb.DuckDBPyConnection, as_of, days: int = 365) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """For each enterprise, the departments that have it in hand as of ``as_of``: those that
+    inspected it in the last ``days`` days or own one of its hazards not yet rectified."""
+    return con.execute(
+        """SELECT uscc, list(DISTINCT department ORDER BY department) AS departments FROM (
+               SELECT uscc, department FROM inspection WHERE date <= $t AND date > $t - $d::INT
+               UNION ALL
+               SELECT uscc, department FROM hazard
+               WHERE found_on <= $t AND (rectified_on IS NULL OR rectified_on > $t) AND department IS NOT NULL)
+           GROUP BY uscc ORDER BY uscc""", {"t": as_of, "d": days}).df()

@@ -16,12 +16,17 @@ FLAG_COLUMNS = ("hazchem", "dust", "ammonia", "confined_space", "spraying", "gas
 
 def filter_targets(df: pd.DataFrame, counties: Iterable[str] = (), townships: Iterable[str] = (),
                    industries: Iterable[str] = (), tiers: Iterable[str] = (), parks: Iterable[str] = (),
-                   flags: Iterable[str] = (), text: str = "") -> pd.DataFrame:
+                   flags: Iterable[str] = (), text: str = "", departments: Iterable[str] = ()) -> pd.DataFrame:
     """Rows matching every given filter (an empty filter matches all).
 
-    ``flags`` must all hold; ``text`` matches the name or credit code literally (no patterns).
+    ``flags`` must all hold; ``text`` matches the name or credit code literally (no patterns);
+    ``departments`` matches rows whose ``departments`` list (the departments that have the
+    enterprise in hand, see :func:`data.queries.enterprise_departments`) shares one with it.
     """
     mask = pd.Series(True, index=df.index)
+    wanted_departments = set(departments)
+    if wanted_departments:
+        mask &= df["departments"].map(lambda ds: bool(wanted_departments.intersection(ds)))
     for column, wanted in (("county_code", counties), ("township_code", townships), ("industry", industries),
                            ("tier", tiers), ("park_id", parks)):
         wanted = list(wanted)

@@ -348,3 +348,47 @@ def test_enterprise_layer_shows_only_the_chosen_tiers(city_env: City):
     assert {p["uscc"] for p in points} == {u for u in placed if tiers[u] in ("重大", "较大")}
     legend = next(m.value for m in at.markdown if "企业（按监管等级着色）" in m.value)
     assert "重大" in legend and "低" in legend
+
+
+def test_targets_department_filter_matches_plain_python(city_env: City):
+    import datetime as dt
+
+    from data.build import connect
+
+    at = run_app("pages/screens/targets.py")
+    at = at.multiselect(key="f_department").set_value(["消防救援"]).run()
+    assert not at.exception
+    shown = set(at.dataframe[0].value["统一社会信用代码"])
+    con = connect(city_env.db, read_only=True)
+    as_of = dt.date(2026, 11, 20)
+    expected = {u for u, d, dept in con.execute("SELECT uscc, date, department FROM inspection").fetchall()
+                if dept == "消防救援" and as_of - dt.timedelta(days=365) < d <= as_of}
+    expected |= {u for u, f, r, dept in con.execute(
+        "SELECT uscc, found_on, rectified_on, department FROM hazard").fetchall()
+        if dept == "消防救援" and f <= as_of and (r is None or r > as_of)}
+    scored = {u for (u,) in con.execute("SELECT uscc FROM enterprise_score").fetchall()}
+    assert shown == expected & scored and len(shown) > 10
+
+
+def test_draw_gives_an_assignment_list_that_stays(city_env: City):
+    import datetime as dt
+    import io
+
+    import openpyxl
+
+    at = run_app("pages/screens/targets.py")
+    at.number_input(key="draw_size").set_value(4)
+    at.number_input(key="draw_seed").set_value(7)
+    at = at.button(key="draw_button").click().run()
+    table = at.dataframe[-1].value
+    assert list(table.columns) == ["序号", "统一社会信用代码", "企业名称", "乡镇（街道）", "风险等级", "得分",
+                                   "主要因子", "检查人员", "交办日期", "完成时限"]
+    assert (table["完成时限"] - table["交办日期"]).eq(dt.timedelta(days=30)).all() and len(table) == 4
+    at = at.text_input(key="f_text").set_value("x").run()  # another rerun: the draw is still shown
+    assert at.dataframe[-1].value.equals(table)
+    # The download is built from the same rows.
+    from layers.export import to_xlsx
+
+    wb = openpyxl.load_workbook(io.BytesIO(to_xlsx(table, "交办清单")))
+    rows = list(wb["交办清单"].values)
+    assert rows[0][:3] == ("序号", "统一社会信用代码", "企业名称") and len(rows) == 5

@@ -19,6 +19,7 @@ ROWS = pd.DataFrame({
     "park_id": ["P001", None, None, "P002"],
     "hazchem": [True, False, True, None],
     "mixed_use": [True, True, False, False],
+    "departments": [["应急管理局", "消防救援"], ["消防救援"], [], ["市场监管局"]],
 })
 
 
@@ -33,6 +34,9 @@ ROWS = pd.DataFrame({
     ({"text": "（分厂"}, ["C3"]),                              # literal, not a pattern
     ({"text": "b2"}, ["B2"]),                                # codes match case-insensitively
     ({"text": "'; DROP TABLE enterprise; --"}, []),
+    ({"departments": ["消防救援"]}, ["A1", "B2"]),
+    ({"departments": ["市场监管局", "应急管理局"]}, ["A1", "D4"]),   # any of them
+    ({"departments": ["消防救援"], "tiers": ["一般"]}, ["B2"]),
 ])
 def test_filters(kwargs, expected):
     assert filter_targets(ROWS, **kwargs)["uscc"].tolist() == expected
@@ -57,3 +61,25 @@ def test_spreadsheet_export_keeps_formulas_as_text():
     data = to_xlsx(ROWS[["uscc", "name"]], "检查清单")
     back = pd.read_excel(io.BytesIO(data), sheet_name="检查清单", dtype=str)
     assert back["name"].tolist() == ["甲鞋业", "乙阀门", "丙鞋业（分厂）", "'=HYPERLINK(x)"]
+
+
+def test_enterprise_departments_by_hand_rules(small_city):
+    """Departments in hand = inspected in the last 365 days or owning an unrectified hazard."""
+    import datetime as dt
+
+    from data.build import connect
+    from data.queries import enterprise_departments
+
+    con = connect(small_city.db, read_only=True)
+    as_of = dt.date(2026, 11, 20)
+    expected: dict[str, set[str]] = {}
+    for uscc, date, dept in con.execute("SELECT uscc, date, department FROM inspection").fetchall():
+        if as_of - dt.timedelta(days=365) < date <= as_of:
+            expected.setdefault(uscc, set()).add(dept)
+    for uscc, found, fixed, dept in con.execute(
+            "SELECT uscc, found_on, rectified_on, department FROM hazard").fetchall():
+        if dept and found <= as_of and (fixed is None or fixed > as_of):
+            expected.setdefault(uscc, set()).add(dept)
+    got = enterprise_departments(con, as_of)
+    assert {u: set(d) for u, d in zip(got["uscc"], got["departments"])} == expected
+    assert len(expected) > 100

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from data import paths, queries
+from data.vocab import DEPARTMENTS
 from layers.export import to_xlsx
 from pages.screens.common import data_note_badge, db_version, require_db, tr
 from scoring.backtest import due_for_inspection
@@ -20,10 +22,14 @@ from scoring.targets import FLAG_COLUMNS, filter_targets, main_factors
 
 @st.cache_data(show_spinner=False)
 def _scores(version: float) -> pd.DataFrame:
-    df = queries.score_table(require_db())
+    con = require_db()
+    df = queries.score_table(con)
     model = load_model()
     df["main_factors"] = main_factors(df, model)
     df["rank"] = range(1, len(df) + 1)
+    depts = queries.enterprise_departments(con, default_as_of(con))
+    df = df.merge(depts, on="uscc", how="left")
+    df["departments"] = df["departments"].map(lambda d: list(d) if isinstance(d, (list, np.ndarray)) else [])
     return df
 
 
@@ -32,6 +38,11 @@ def _measures(version: float) -> pd.DataFrame:
     con = require_db()
     return measures_as_of(con, default_as_of(con))
 
+
+#: Days an inspection drawn today has to be done in (a local default).
+ASSIGN_DAYS = 30
+#: Header names of the inspector roster file.
+ROSTER_COLUMNS = {"姓名": "name", "部门": "department"}
 
 con = require_db()
 version = db_version()
@@ -61,8 +72,10 @@ c4, c5, c6 = st.columns(3)
 industries = pick(c4, "f_industry", sorted(scores["industry"].dropna().unique()))
 parks = pick(c5, "f_park", sorted(scores["park_id"].dropna().unique()), park_names)
 flags = pick(c6, "f_flags", list(flag_names), flag_names)
-text = st.text_input(tr("f_text"), key="f_text")
-chosen = filter_targets(scores, counties, townships, industries, tiers, parks, flags, text)
+c7, c8 = st.columns([1, 2])
+departments = pick(c7, "f_department", list(DEPARTMENTS))
+text = c8.text_input(tr("f_text"), key="f_text")
+chosen = filter_targets(scores, counties, townships, industries, tiers, parks, flags, text, departments)
 st.caption(tr("n_targets", n=len(chosen)))
 
 ranked, due_tab, draw_tab = st.tabs([tr("tab_ranked"), tr("tab_due"), tr("tab_draw")])
@@ -75,7 +88,8 @@ with ranked:
     })
     st.dataframe(view, hide_index=True, key="ranked_table")
     # Built when clicked (a 20,000-row workbook takes seconds), not on every rerun.
-    st.download_button(tr("download_list"), lambda: to_xlsx(view, "检查清单"), file_name=f"检查清单_{meta.get('as_of', '')}.xlsx",
+    st.download_button(tr("download", name=tr("list_targets")), lambda: to_xlsx(view, tr("list_targets")),
+                       file_name=f"{tr('list_targets')}_{meta.get('as_of', '')}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     if len(chosen):
         pick = st.selectbox(tr("breakdown_pick"), chosen["uscc"].head(300), key="pick",
@@ -109,11 +123,23 @@ with draw_tab:
         if not roster_path.exists():
             st.error(tr("no_roster", path=roster_path))
         else:
-            roster = pd.read_csv(roster_path, dtype=str, encoding="utf-8-sig").rename(
-                columns={"姓名": "name", "部门": "department"})
+            roster = pd.read_csv(roster_path, dtype=str, encoding="utf-8-sig").rename(columns=ROSTER_COLUMNS)
             d = draw_inspections(chosen, roster, model, int(size), int(seed))
             append_log(d, paths.data_dir() / "draw_log.jsonl")
-            st.success(tr("draw_done", n=d.size, seed=d.seed, alloc="，".join(f"{k} {v}" for k, v in d.allocation.items())))
-            st.dataframe(d.targets.merge(chosen[["uscc", "name"]], on="uscc").rename(columns={
-                "uscc": tr("col_uscc"), "name": tr("col_ent_name"), "tier": tr("col_tier"),
-                "score": tr("col_score"), "inspectors": tr("col_inspectors")}), hide_index=True, key="draw_table")
+            st.session_state["last_draw"] = (d, dt.date.today())
+    if "last_draw" in st.session_state:
+        d, drawn_on = st.session_state["last_draw"]
+        st.success(tr("draw_done", n=d.size, seed=d.seed, alloc="，".join(f"{k} {v}" for k, v in d.allocation.items())))
+        info = scores.set_index("uscc")
+        task = d.targets.join(info[["name", "township_name", "main_factors"]], on="uscc")
+        assigned = pd.DataFrame({
+            tr("col_no"): range(1, len(task) + 1), tr("col_uscc"): task["uscc"], tr("col_ent_name"): task["name"],
+            tr("col_name"): task["township_name"], tr("col_tier"): task["tier"], tr("col_score"): task["score"].round(1),
+            tr("col_main"): task["main_factors"], tr("col_inspectors"): task["inspectors"],
+            tr("col_assigned_on"): drawn_on, tr("col_due_by"): drawn_on + dt.timedelta(days=ASSIGN_DAYS),
+        })
+        st.dataframe(assigned, hide_index=True, key="draw_table")
+        st.download_button(tr("download", name=tr("list_assigned")), lambda: to_xlsx(assigned, tr("list_assigned")),
+                           file_name=f"{tr('list_assigned')}_{drawn_on}_{d.seed}.xlsx", key="dl_assigned",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        st.caption(tr("assign_note", days=ASSIGN_DAYS))
