@@ -81,6 +81,36 @@ def model_outputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model) 
     return out
 
 
+def township_listing_at(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model) -> pd.DataFrame:
+    """The township table with its listing decision (``listed``, ``level``, ``reasons``) as it
+    would have been on ``as_of``: only the township level of :func:`model_outputs`."""
+    assert model.area_index is not None and model.township_listing is not None
+    measures = measures_as_of(con, as_of)
+    frame = measures.merge(score(measures, model)[["uscc", "score", "tier"]], on="uscc")
+    column, sql = AREA_LEVELS["township"]
+    keys, km2 = _areas_of(con, sql)
+    table = area_metrics(frame, incidents_in_window(con, as_of), column, model.area_index, all_keys=keys,
+                         area_km2=km2).rename(columns={column: "key"})
+    return apply_listing(table, model.township_listing, as_of)
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months earlier (clipped to the month's last day)."""
+    import calendar
+
+    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
+
+
+def listing_history(con: duckdb.DuckDBPyConnection, dates: list[dt.date], model: Model) -> pd.DataFrame:
+    """Listed townships on each of ``dates``: one row per (date, township) listed, with level."""
+    rows = []
+    for d in dates:
+        tw = township_listing_at(con, d, model)
+        rows.append(tw.loc[tw["listed"], ["key", "level", "index_rank"]].assign(as_of=d))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["key", "level", "index_rank", "as_of"])
+
+
 def write_scores(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
                  model: Model | None = None) -> int:
     """(Re)write every model output table for one as-of date; return the enterprises scored."""

@@ -392,3 +392,26 @@ def test_draw_gives_an_assignment_list_that_stays(city_env: City):
     wb = openpyxl.load_workbook(io.BytesIO(to_xlsx(table, "交办清单")))
     rows = list(wb["交办清单"].values)
     assert rows[0][:3] == ("序号", "统一社会信用代码", "企业名称") and len(rows) == 5
+
+
+def test_listing_history_recomputes_each_quarter(city_env: City):
+    import datetime as dt
+
+    from data.build import connect
+    from scoring.model import load_model
+    from scoring.run import model_outputs
+
+    at = run_app("pages/screens/listing.py")
+    assert not at.exception
+    hist = at.dataframe[-1].value
+    dates = ["2025-11-20", "2026-02-20", "2026-05-20", "2026-08-20", "2026-11-20"]
+    assert list(hist.columns) == ["乡镇（街道）", "挂牌次数", *dates]
+    con = connect(city_env.db, read_only=True)
+    names = dict(con.execute("SELECT code, name FROM township").fetchall())
+    for d in (dates[0], dates[-1]):
+        # Independently: the full model run for that date (as the nightly job would store it).
+        out = model_outputs(con, dt.date.fromisoformat(d), load_model())["listing_township"]
+        expected = dict(zip((names[k] for k in out["key"]), out["level"]))
+        shown = dict(zip(hist["乡镇（街道）"], hist[d]))
+        assert {n: lv for n, lv in shown.items() if lv != "—"} == expected
+    assert (hist["挂牌次数"] == (hist[dates] != "—").sum(axis=1)).all()

@@ -194,3 +194,15 @@ def test_stored_area_tables_add_up(small_city):
             "SELECT l.reasons, a.overdue_major FROM listing_township l JOIN area_township a USING (key)").fetchall():
         if "逾期未整改重大隐患" in reasons:
             assert f"逾期未整改重大隐患 {overdue_major} 项" in reasons
+
+
+@pytest.mark.parametrize("day, months, expected", [
+    ("2026-11-20", 3, "2026-08-20"), ("2026-01-15", 3, "2025-10-15"), ("2026-05-31", 3, "2026-02-28"),
+    ("2024-05-31", 3, "2024-02-29"), ("2026-11-20", 12, "2025-11-20"), ("2026-11-20", 0, "2026-11-20"),
+])
+def test_months_before(day, months, expected):
+    import datetime as dt
+
+    from scoring.run import months_before
+
+    assert months_before(dt.date.fromisoformat(day), months) == dt.date.fromisoformat(expected)

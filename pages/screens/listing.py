@@ -12,7 +12,7 @@ from layers.render import legend_html, selected_values, to_pydeck, view_for
 from pages.screens.common import basemap, data_note_badge, db_version, lang, md, require_db, tr
 from scoring.measures import measures_as_of
 from scoring.model import load_model
-from scoring.run import default_as_of
+from scoring.run import default_as_of, listing_history, months_before
 from scoring.uncertainty import township_robustness
 
 
@@ -28,6 +28,18 @@ def _robustness(version: float) -> pd.DataFrame:
     model = load_model()
     areas = queries.township_areas(con).rename(columns={"key": "township_code"})
     return township_robustness(measures_as_of(con, default_as_of(con)), areas, model).table
+
+
+#: Quarters of listing history shown (this one and the four before).
+HISTORY_QUARTERS = 4
+
+
+@st.cache_data(show_spinner=False)
+def _history(version: float) -> pd.DataFrame:
+    con = require_db()
+    as_of = default_as_of(con)
+    dates = [months_before(as_of, 3 * k) for k in range(HISTORY_QUARTERS, -1, -1)]
+    return listing_history(con, dates, load_model())
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -59,6 +71,9 @@ if picked:
     st.info(tr("selected_township", name=md(row["name"]), index=float(row["index"]), rank=int(row["index_rank"])))
     listing = listing[listing["key"] == picked[0]]
     robust = robust[robust["township_code"] == picked[0]]
+history = _history(version)
+if picked:
+    history = history[history["key"] == picked[0]]
 
 shown = listing.merge(robust, left_on="key", right_on="township_code", how="left")
 table = pd.DataFrame({
@@ -80,3 +95,16 @@ st.dataframe(pd.DataFrame({
     tr("col_rank_range"): borderline["rank_p05"].astype(str) + "–" + borderline["rank_p95"].astype(str),
     tr("col_robustness"): borderline["robustness"],
 }), hide_index=True)
+
+st.subheader(tr("history_title"))
+st.caption(tr("history_note", n=HISTORY_QUARTERS))
+if len(history):
+    names = dict(zip(areas["key"], areas["name"]))
+    wide = history.pivot(index="key", columns="as_of", values="level")
+    wide = wide.loc[wide.notna().sum(axis=1).sort_values(ascending=False, kind="mergesort").index]
+    wide.columns = [str(c) for c in wide.columns]
+    wide.insert(0, tr("col_times_listed"), wide.notna().sum(axis=1))
+    wide.insert(0, tr("col_name"), [names.get(k, k) for k in wide.index])
+    st.dataframe(wide.fillna("—"), hide_index=True, key="history_table")
+else:
+    st.caption(tr("history_none"))
