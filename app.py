@@ -9,7 +9,7 @@ from riskmap.serve import disable_pages_folder_mode
 
 disable_pages_folder_mode()  # `python -m riskmap.serve` does this before the first session too
 
-st.set_page_config(page_title="风险一张图", layout="wide")
+st.set_page_config(page_title=t("app_title", st.session_state.get("lang", "zh")), layout="wide")
 
 lang = st.sidebar.selectbox(t("language"), list(LANGS), format_func=LANGS.get, key="lang")
 st.sidebar.markdown(f"### {t('app_title', lang)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,7 +159,7 @@ def area_index_map(townships: pd.DataFrame, labels: dict[str, str],
 
 
 def grid_map(grid: pd.DataFrame, enterprises: pd.DataFrame, tier_colors: dict[str, tuple[int, int, int]],
-             labels: dict[str, str]) -> MapBundle:
+             labels: dict[str, str], tier_names: Mapping[str, str] | None = None) -> MapBundle:
     """One grid cell outlined, its enterprises as dots coloured by tier.
 
     Parameters
@@ -168,8 +169,9 @@ def grid_map(grid: pd.DataFrame, enterprises: pd.DataFrame, tier_colors: dict[st
     labels : ``legend_title`` and ``tip`` (format string with ``name``, ``tier``, ``score``)
     """
     placed = enterprises.dropna(subset=["lon", "lat"])
+    shown = dict(tier_names or {})
     dots = [{"position": [round(x, 6), round(y, 6)], "color": list(tier_colors.get(t, (128, 128, 128))),
-             "uscc": u, "tip": labels["tip"].format(name=n, tier=t, score=float(s) if s == s else 0.0)}
+             "uscc": u, "tip": labels["tip"].format(name=n, tier=shown.get(t, t), score=float(s) if s == s else 0.0)}
             for x, y, u, n, t, s in zip(placed["lon"], placed["lat"], placed["uscc"], placed["name"],
                                         placed["tier"], placed["score"])]
     outline = polygon_records(grid["geom"], pd.DataFrame({"name": grid["name"].astype(str),
@@ -181,7 +183,7 @@ def grid_map(grid: pd.DataFrame, enterprises: pd.DataFrame, tier_colors: dict[st
                   vis={"get_radius": 12, "radius_min_pixels": 4, "stroked": True, "get_line_color": [40, 40, 40],
                        "line_width_min_pixels": 1}),
     ]
-    legend = Legend(labels["legend_title"], tuple(LegendEntry(c, t) for t, c in tier_colors.items()))
+    legend = Legend(labels["legend_title"], tuple(LegendEntry(c, shown.get(t, t)) for t, c in tier_colors.items()))
     xs = [p[0] for r in outline for p in r["polygon"]] or placed["lon"].tolist()
     ys = [p[1] for r in outline for p in r["polygon"]] or placed["lat"].tolist()
     return MapBundle(specs, {"grid": outline, "enterprises": dots}, legend, INDEX_BINS, (xs, ys))
@@ -209,7 +211,8 @@ def _positions(lon: Any, lat: Any) -> list[list[float]]:
 
 
 def enterprises_overlay(points: pd.DataFrame, tier_colors: dict[str, tuple[int, int, int]],
-                        labels: dict[str, str], cap: int = MAX_POINTS) -> Overlay:
+                        labels: dict[str, str], cap: int = MAX_POINTS,
+                        tier_names: Mapping[str, str] | None = None) -> Overlay:
     """Enterprises as dots coloured by tier; beyond ``cap`` they are aggregated to H3 r9 cells.
 
     Parameters
@@ -217,13 +220,15 @@ def enterprises_overlay(points: pd.DataFrame, tier_colors: dict[str, tuple[int, 
     points : DataFrame with ``uscc``, ``name``, ``lon``, ``lat``, ``h3_r9`` (uint64), ``tier``, ``score``
     labels : ``legend_title``; ``tip`` (format string with ``name``, ``tier``, ``score``) and
         ``tip_cluster`` (with ``n`` and ``tier``, the worst tier in the cell)
+    tier_names : tier names as shown (e.g. in English), default the tiers themselves
     """
     order = {t: i for i, t in enumerate(tier_colors)}  # tiers listed worst first
-    legend = Legend(labels["legend_title"], tuple(LegendEntry(c, t) for t, c in tier_colors.items()))
+    shown = dict(tier_names or {})
+    legend = Legend(labels["legend_title"], tuple(LegendEntry(c, shown.get(t, t)) for t, c in tier_colors.items()))
     grey = (128, 128, 128)
     if len(points) <= cap:
         rows = [{"position": pos, "color": list(tier_colors.get(t, grey)), "uscc": u,
-                 "tip": labels["tip"].format(name=n, tier=t, score=float(s))}
+                 "tip": labels["tip"].format(name=n, tier=shown.get(t, t), score=float(s))}
                 for pos, u, n, t, s in zip(_positions(points["lon"], points["lat"]), points["uscc"],
                                            points["name"], points["tier"], points["score"])]
         spec = LayerSpec("enterprises", "scatter", "enterprise_points", pickable=True,
@@ -241,7 +246,7 @@ def enterprises_overlay(points: pd.DataFrame, tier_colors: dict[str, tuple[int, 
         lat, lng = h3.cell_to_latlng(cell)
         tier = names[int(worst)] if worst < len(names) else ""
         rows.append({"position": [round(lng, 6), round(lat, 6)], "color": list(tier_colors.get(tier, grey)),
-                     "n": int(n), "r": round(40 * float(np.sqrt(n)), 1), "hex": cell, "tip": labels["tip_cluster"].format(n=int(n), tier=tier)})
+                     "n": int(n), "r": round(40 * float(np.sqrt(n)), 1), "hex": cell, "tip": labels["tip_cluster"].format(n=int(n), tier=shown.get(tier, tier))})
     spec = LayerSpec("enterprises", "scatter", "enterprise_points", pickable=True,
                      vis={"get_radius": "r", "radius_min_pixels": 3, "radius_max_pixels": 30,
                           "stroked": True, "get_line_color": [40, 40, 40], "line_width_min_pixels": 0.5})

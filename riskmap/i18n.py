@@ -251,6 +251,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                      "Listings recomputed with the current model and rules for this quarter and the {n} before (— = not listed)."),
     "history_none": ("所选期间内未挂牌。", "Not listed in the period."),
     "col_times_listed": ("挂牌次数", "Times listed"),
+    "col_id": ("编号", "ID"),
+    "col_supervision_level": ("督办级别", "Supervision level"),
+    "park_list": ("隐患整治清单", "hazard list"),
     "map_click_hint": ("点击地图上的乡镇，下列表格只显示该乡镇。", "Click a township on the map to show only it below."),
     "selected_township": ("已选：{name}（区域风险指数 {index:.1f}，第 {rank} 位）", "Selected: {name} (index {index:.1f}, rank {rank})"),
     "robustness_title": ("权重扰动 ±25%、1000 次模拟下的稳健性", "Robustness under ±25 % weights, 1,000 draws"),
@@ -262,3 +265,49 @@ def t(key: str, lang: str = "zh", **fmt: object) -> str:
     zh, en = STRINGS[key]
     text = en if lang == "en" else zh
     return text.format(**fmt) if fmt else text
+
+
+#: English for the controlled vocabularies that appear as values in tables and filters
+#: (tiers, levels, statuses, departments, kinds...). Free text and names are never translated.
+VALUES_EN: dict[str, str] = {
+    # supervision tiers and hazard levels
+    "重大": "Major", "较大": "Significant", "一般": "General", "低": "Low",
+    # hazard status
+    "整改中": "Being fixed", "逾期": "Overdue", "已整改": "Rectified", "已销号": "Closed",
+    # listing levels, changes and robustness
+    "市级": "City", "县级": "County", "镇级": "Township",
+    "新挂牌": "Newly listed", "继续挂牌": "Still listed", "摘牌": "Delisted",
+    "稳定挂牌": "Robustly listed", "临界": "Borderline", "稳定不挂牌": "Robustly not listed",
+    # departments
+    "应急管理局": "Emergency Management", "经信局": "Economy & IT", "公安局": "Public Security",
+    "生态环境局": "Ecology & Environment", "建设局": "Housing & Construction", "交通运输局": "Transport",
+    "市场监管局": "Market Regulation", "综合执法局": "Urban Management", "消防救援": "Fire & Rescue",
+    # enforcement actions, incident kinds, inspection results
+    "立案查处": "Case filed", "行政处罚": "Penalty", "限期整改": "Order to fix", "停产停业": "Suspension",
+    "查封": "Sealed", "依法关闭/取缔": "Closed down", "移送公安": "Referred to police",
+    "行政拘留": "Administrative detention", "刑事拘留": "Criminal detention",
+    "火灾": "Fire", "事故": "Accident",
+    "未发现问题": "No problem found", "发现隐患": "Hazards found", "责令整改": "Ordered to fix",
+    # township and park kinds
+    "街道": "Subdistrict", "镇": "Town", "乡": "Township", "其他": "Other",
+    "小微企业园": "SME park", "工业园区": "Industrial park", "集聚点": "Cluster",
+    # weekly-report departments line
+    "合计": "Total",
+}
+
+
+#: English for the headers of the seed forms that tables keep in the form's own words.
+FORM_HEADERS_EN: dict[str, str] = {
+    # park hazard list (小微园安全隐患整治清单)
+    "序号": "No.", "园区名称": "Park", "发生位置（企业名称）": "Location (enterprise)",
+    "安全隐患问题描述": "Hazard description", "安全隐患类型": "Hazard type", "整治责任单位": "Responsible unit",
+    "计划完成整治时间": "Planned completion", "整治进度": "Progress", "问题上报日期": "Reported on",
+    "存在困难": "Difficulties",
+}
+
+
+def value(text: object, lang: str = "zh") -> object:
+    """A vocabulary value or form header in the chosen language; anything else unchanged."""
+    if lang == "en" and isinstance(text, str):
+        return VALUES_EN.get(text) or FORM_HEADERS_EN.get(text, text)
+    return text

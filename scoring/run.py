@@ -88,6 +88,7 @@ def township_listing_at(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: M
     measures = measures_as_of(con, as_of)
     frame = measures.merge(score(measures, model)[["uscc", "score", "tier"]], on="uscc")
     column, sql = AREA_LEVELS["township"]
+    assert sql is not None
     keys, km2 = _areas_of(con, sql)
     table = area_metrics(frame, incidents_in_window(con, as_of), column, model.area_index, all_keys=keys,
                          area_km2=km2).rename(columns={column: "key"})

@@ -34,6 +34,8 @@ def test_score_listing_backtest_and_draw_commands(city_env: City, capsys):
     assert main(["--db", db, "backtest", "--horizon", "365"]) == 0
     assert "AUC" in capsys.readouterr().out
 
+    log = city_env.data_dir / "draw_log.jsonl"
+    logged = log.read_text(encoding="utf-8").count('"seed": 7') if log.exists() else 0  # other tests draw too
     assert main(["--db", db, "draw", "--size", "5", "--seed", "7",
                  "--roster", str(city_env.source / "roster.csv")]) == 0
     first = capsys.readouterr().out
@@ -41,7 +43,7 @@ def test_score_listing_backtest_and_draw_commands(city_env: City, capsys):
     main(["--db", db, "draw", "--size", "5", "--seed", "7", "--roster", str(city_env.source / "roster.csv")])
     again = capsys.readouterr().out
     assert first.split("\n", 1)[1] == again.split("\n", 1)[1]  # same seed, same draw
-    assert (city_env.data_dir / "draw_log.jsonl").read_text(encoding="utf-8").count('"seed": 7') == 2
+    assert log.read_text(encoding="utf-8").count('"seed": 7') == logged + 2
 
 
 def test_build_failure_is_reported_and_exits_nonzero(tmp_path, capsys):

@@ -8,7 +8,7 @@ import time
 import streamlit as st
 
 from data import paths
-from riskmap.i18n import t
+from riskmap.i18n import t, value
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$"})
@@ -26,6 +26,32 @@ def lang() -> str:
 
 def tr(key: str, **fmt: object) -> str:
     return t(key, lang(), **fmt)
+
+
+def tv(text: object) -> object:
+    """A vocabulary value (tier, status, department…) in the chosen language."""
+    return value(text, lang())
+
+
+def localise(df):  # type: ignore[no-untyped-def]
+    """``df`` with vocabulary values, index and column labels in the chosen language (a no-op
+    in Chinese). Names, addresses and other free text are left as they are."""
+    if lang() == "zh":
+        return df
+    import pandas as pd
+
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(tv)
+    out.index = out.index.map(tv)
+    out.columns = out.columns.map(tv)
+    return out
+
+
+def show(df, **kwargs):  # type: ignore[no-untyped-def]
+    """``st.dataframe`` of :func:`localise` (df): every table goes through here."""
+    return st.dataframe(localise(df), **kwargs)
 
 
 @st.cache_resource(max_entries=2)

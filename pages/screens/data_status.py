@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data import queries
-from pages.screens.common import build_demo_with_progress, data_note_badge, require_db, tr
+from pages.screens.common import build_demo_with_progress, data_note_badge, require_db, show, tr
 
 con = require_db()
 meta = queries.meta(con)
@@ -17,14 +17,14 @@ files = queries.import_files(con)[["file", "table_name", "crs", "rows_read", "ac
                                    "warnings"]]
 files.columns = [tr(k) for k in ("col_file", "col_table", "col_crs", "col_read", "col_accepted",
                                  "col_rejected", "col_warnings")]
-st.dataframe(files, hide_index=True)
+show(files, hide_index=True)
 
 st.subheader(tr("data_issues"))
 issues = queries.import_issues(con)
 issues["severity"] = issues["severity"].map({"error": tr("sev_error"), "warning": tr("sev_warning")})
 issues.columns = [tr(k) for k in ("col_file", "col_row", "col_column", "col_value", "col_severity",
                                   "col_reason")]
-st.dataframe(issues, hide_index=True)
+show(issues, hide_index=True)
 
 with st.expander(tr("db_meta")):
     st.json({k: v for k, v in meta.items()})

@@ -10,7 +10,7 @@ from data import queries
 from layers.colors import TIER_COLORS
 from layers.maps import grid_map
 from layers.render import legend_html, selected_values, to_pydeck, view_for
-from pages.screens.common import basemap, md, require_db, start_page, tr
+from pages.screens.common import basemap, md, require_db, show, start_page, tr, tv
 from scoring.model import load_model
 from scoring.run import default_as_of
 
@@ -37,7 +37,8 @@ c[2].metric(tr("grid_kpi_overdue"), int((hazards["status"] == "逾期").sum()))
 c[3].metric(tr("grid_kpi_high"), int(enterprises["tier"].isin(["重大", "较大"]).sum()))
 
 bundle = grid_map(queries.grid_geometry(con, grid_id), enterprises, TIER_COLORS,
-                  {"legend_title": tr("grid_legend"), "tip": tr("tip_enterprise")})
+                  {"legend_title": tr("grid_legend"), "tip": tr("tip_enterprise")},
+                  {t: str(tv(t)) for t in TIER_COLORS})
 event = st.pydeck_chart(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), basemap()),
                         height=420, key="grid_map", on_select="rerun", selection_mode="single-object")
 # A clicked enterprise opens its 一企一档 below (once per click, so the picker still works).
@@ -48,7 +49,7 @@ if clicked and clicked[0] in set(enterprises["uscc"]) and st.session_state.get("
 st.markdown(legend_html(bundle.legend), unsafe_allow_html=True)  # our own labels, escaped
 
 st.subheader(tr("grid_enterprises"))
-st.dataframe(pd.DataFrame({
+show(pd.DataFrame({
     tr("col_uscc"): enterprises["uscc"], tr("col_ent_name"): enterprises["name"],
     tr("col_industry"): enterprises["industry"], tr("col_tier"): enterprises["tier"],
     tr("col_score"): enterprises["score"].round(1), tr("col_address"): enterprises["address"],
@@ -56,7 +57,7 @@ st.dataframe(pd.DataFrame({
 
 st.subheader(tr("grid_hazards"))
 overdue_first = hazards.assign(_o=hazards["status"] != "逾期").sort_values(["_o", "deadline"])
-st.dataframe(pd.DataFrame({
+show(pd.DataFrame({
     tr("col_ent_name"): overdue_first["name"], tr("col_found"): overdue_first["found_on"],
     tr("col_hz_level"): overdue_first["level"], tr("col_category"): overdue_first["category"],
     tr("col_department"): overdue_first["department"], tr("col_deadline"): overdue_first["deadline"],
@@ -82,4 +83,4 @@ if len(enterprises):
             st.markdown(f"**{row['tier']} · {row['score']:.1f}** = " + " + ".join(f"{n} {v:g}" for n, v in parts))
     for key in ("hazards", "inspections", "enforcement", "incidents"):
         with st.expander(f"{tr('profile_' + key)}（{len(p[key])}）", expanded=key == "hazards"):
-            st.dataframe(p[key], hide_index=True)
+            show(p[key], hide_index=True)

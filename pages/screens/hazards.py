@@ -9,8 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from data import queries
+from data.vocab import HAZARD_LEVELS
 from layers.export import to_xlsx
-from pages.screens.common import require_db, start_page, tr
+from pages.screens.common import localise, require_db, show, start_page, tr, tv
 from scoring.report import monthly_rectification
 from scoring.run import default_as_of
 
@@ -33,8 +34,9 @@ days = st.radio(tr("period"), (30, 90, 365), index=1, horizontal=True, key="hz_p
 hazards, overdue, inspections, monthly, supervised = _data(version, days)
 c1, c2 = st.columns(2)
 departments = c1.multiselect(tr("col_department"), sorted(hazards["department"].dropna().unique()),
-                             key="hz_department", placeholder=tr("choose"))
-levels = c2.multiselect(tr("col_hz_level"), ["一般", "较大", "重大"], key="hz_level", placeholder=tr("choose"))
+                             key="hz_department", placeholder=tr("choose"), format_func=tv)
+levels = c2.multiselect(tr("col_hz_level"), list(HAZARD_LEVELS), key="hz_level", placeholder=tr("choose"),
+                        format_func=tv)
 
 
 def keep(df: pd.DataFrame) -> pd.DataFrame:
@@ -57,7 +59,7 @@ m[3].metric(tr("hz_overdue_now"), f"{len(od):,}")
 st.subheader(tr("hz_by_department"))
 pivot = pd.crosstab(hz["department"], hz["status"]).reindex(columns=list(queries.HAZARD_STATUSES), fill_value=0)
 pivot[tr("hz_rate")] = (pivot["已整改"] + pivot["已销号"]) / pivot.sum(axis=1)
-st.dataframe(pivot.rename_axis(tr("col_department")), key="hz_pivot",
+show(pivot.rename_axis(tr("col_department")), key="hz_pivot",
              column_config={tr("hz_rate"): st.column_config.NumberColumn(format="percent")})
 
 st.subheader(tr("hz_monthly"))
@@ -65,7 +67,7 @@ st.line_chart(monthly.set_index("month")[["on_time_rate", "rectified_rate"]].ren
     columns={"on_time_rate": tr("hz_on_time"), "rectified_rate": tr("hz_by_now")}))
 
 st.subheader(tr("hz_overdue_list"))
-st.dataframe(od.rename(columns={
+show(od.rename(columns={
     "uscc": tr("col_uscc"), "name": tr("col_ent_name"), "township_name": tr("col_name"), "grid_name": tr("col_grid"),
     "manager": tr("col_manager"), "found_on": tr("col_found"), "level": tr("col_hz_level"),
     "category": tr("col_category"), "department": tr("col_department"), "deadline": tr("col_deadline"),
@@ -76,7 +78,8 @@ headers = {"uscc": tr("col_uscc"), "name": tr("col_ent_name"), "township_name": 
            "date": tr("col_date"), "department": tr("col_department"), "result": tr("col_result"),
            "found_on": tr("col_found"), "level": tr("col_hz_level"), "category": tr("col_category"),
            "description": tr("col_description"), "deadline": tr("col_deadline"), "status": tr("col_status"),
-           "rectified_on": tr("col_rectified_on"), "reasons": tr("col_reasons"), "id": "编号"}
+           "rectified_on": tr("col_rectified_on"), "reasons": tr("col_reasons"), "id": tr("col_id"),
+           "supervision_level": tr("col_supervision_level")}
 lists = {
     "list_inspection": inspections[inspections["department"].isin(departments)] if departments else inspections,
     "list_hazard": hz[["id", "uscc", "name", "township_name", "found_on", "level", "category", "description",
@@ -85,13 +88,13 @@ lists = {
                                     "deadline", "status"]],
     "list_rectified": hz.loc[done, ["id", "uscc", "name", "township_name", "level", "category", "department",
                                     "rectified_on", "status"]],
-    "list_supervised": supervised.rename(columns={"level": "督办级别"}),
+    "list_supervised": supervised.rename(columns={"level": "supervision_level"}),
 }
 for tab, (key, frame) in zip(st.tabs([tr(k) for k in lists]), lists.items()):
     with tab:
         shown = frame.rename(columns=headers)
-        st.dataframe(shown, hide_index=True, key=f"tbl_{key}")
-        st.download_button(tr("download", name=tr(key)), lambda shown=shown, key=key: to_xlsx(shown, tr(key)),
+        show(shown, hide_index=True, key=f"tbl_{key}")
+        st.download_button(tr("download", name=tr(key)), lambda shown=shown, key=key: to_xlsx(localise(shown), tr(key)),
                            key=f"dl_{key}",
                            file_name=f"{tr(key)}_{as_of}.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

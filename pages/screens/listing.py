@@ -9,7 +9,7 @@ import streamlit as st
 from data import queries
 from layers.maps import area_index_map
 from layers.render import legend_html, selected_values, to_pydeck, view_for
-from pages.screens.common import basemap, data_note_badge, db_version, lang, md, require_db, tr
+from pages.screens.common import basemap, data_note_badge, db_version, lang, md, require_db, show, tr
 from scoring.measures import measures_as_of
 from scoring.model import load_model
 from scoring.run import default_as_of, listing_history, months_before
@@ -82,7 +82,7 @@ table = pd.DataFrame({
     tr("col_reasons"): shown["reasons"], tr("col_deadline"): pd.to_datetime(shown["deadline"]).dt.date,
     tr("col_p_listed"): shown["p_listed"], tr("col_robustness"): shown["robustness"],
 })
-st.dataframe(table, hide_index=True, column_config={
+show(table, hide_index=True, column_config={
     tr("col_p_listed"): st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent")})
 if len(listing):
     st.caption(f"{tr('delisting')}：{listing['delisting'].iloc[0]}")
@@ -90,7 +90,7 @@ if len(listing):
 st.subheader(tr("robustness_title"))
 borderline = robust.merge(areas[["key", "name"]], left_on="township_code", right_on="key")
 borderline = borderline[borderline["p_listed"] > 0].sort_values("p_listed", ascending=False)
-st.dataframe(pd.DataFrame({
+show(pd.DataFrame({
     tr("col_name"): borderline["name"], tr("col_p_listed"): borderline["p_listed"],
     tr("col_rank_range"): borderline["rank_p05"].astype(str) + "–" + borderline["rank_p95"].astype(str),
     tr("col_robustness"): borderline["robustness"],
@@ -105,6 +105,6 @@ if len(history):
     wide.columns = [str(c) for c in wide.columns]
     wide.insert(0, tr("col_times_listed"), wide.notna().sum(axis=1))
     wide.insert(0, tr("col_name"), [names.get(k, k) for k in wide.index])
-    st.dataframe(wide.fillna("—"), hide_index=True, key="history_table")
+    show(wide.fillna("—"), hide_index=True, key="history_table")
 else:
     st.caption(tr("history_none"))

@@ -14,7 +14,7 @@ from layers.colors import TIER_COLORS
 from layers.maps import (INDEX_BINS, MAX_POINTS, Overlay, boundaries_overlay, enterprises_overlay, hazards_overlay,
                          incidents_overlay, overview_map, overview_pick)
 from layers.render import legend_html, to_pydeck, view_for
-from pages.screens.common import basemap, data_note_badge, db_version, lang, md, require_db, tr
+from pages.screens.common import basemap, data_note_badge, db_version, lang, md, require_db, show, tr, tv
 from scoring.report import WEEKLY_COLUMNS, previous_period, weekly_figures
 from scoring.run import default_as_of
 
@@ -64,7 +64,8 @@ def _overlay(version: float, name: str, tiers: tuple[str, ...], days: int) -> Ov
         return boundaries_overlay("parks", frame, (0, 140, 70), 2, tr("tip_park"))
     if name == "enterprises":
         return enterprises_overlay(frame, TIER_COLORS, {
-            "legend_title": tr("legend_enterprises"), "tip": tr("tip_enterprise"), "tip_cluster": tr("tip_cluster")})
+            "legend_title": tr("legend_enterprises"), "tip": tr("tip_enterprise"), "tip_cluster": tr("tip_cluster")},
+            tier_names={t: str(tv(t)) for t in TIER_COLORS})
     if name == "hazards":
         return hazards_overlay(frame, {"legend_title": tr("legend_hazards"), "major": tr("hz_major"),
                                        "other": tr("hz_other"), "overdue": tr("hz_overdue"), "tip": tr("tip_hazards")})
@@ -155,11 +156,12 @@ with right:
         show_names = st.toggle(tr("show_names"), value=False, key="show_names")
         overlays = tuple(st.multiselect(tr("layers"), OVERLAYS, default=list(DEFAULT_OVERLAYS), key="layers",
                                         format_func=lambda k: tr(f"layer_{k}")))
-        tiers = tuple(st.multiselect(tr("ent_tiers"), list(TIER_COLORS), default=["重大", "较大"], key="ent_tiers")
+        tiers = tuple(st.multiselect(tr("ent_tiers"), list(TIER_COLORS), default=["重大", "较大"], key="ent_tiers",
+                                     format_func=tv)
                       if "enterprises" in overlays else ())
     listed = queries.township_listing(con)
     st.markdown(f"**{tr('listed_now')}（{len(listed)}）**")
-    st.dataframe(pd.DataFrame({tr("col_name"): listed["name"], tr("col_level"): listed["level"]}),
+    show(pd.DataFrame({tr("col_name"): listed["name"], tr("col_level"): listed["level"]}),
                  hide_index=True, height=560 if big else 260)
 with left:
     st.subheader(tr("map_title"))
@@ -190,7 +192,7 @@ if not big:
         summary = summary[summary["code"].isin(inside["township_code"])
                           | ((column == "township_code") & (summary["code"] == key))]
         st.subheader(tr("selected_enterprises"))
-        st.dataframe(pd.DataFrame({
+        show(pd.DataFrame({
             tr("col_uscc"): inside["uscc"], tr("col_ent_name"): inside["name"],
             tr("col_name"): inside["township_name"], tr("col_industry"): inside["industry"],
             tr("col_tier"): inside["tier"], tr("col_score"): inside["score"].round(1),
@@ -201,4 +203,4 @@ if not big:
     table.columns = [tr(k) for k in ("col_code", "col_name", "col_county", "col_kind", "col_enterprises",
                                      "col_high_fire", "col_in_park", "col_grids", "col_area",
                                      "col_density")]
-    st.dataframe(table.round(1), hide_index=True, key="top_townships")
+    show(table.round(1), hide_index=True, key="top_townships")

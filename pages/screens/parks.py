@@ -12,7 +12,7 @@ from data import queries
 from layers.export import to_xlsx
 from layers.maps import area_index_map
 from layers.render import legend_html, to_pydeck, view_for
-from pages.screens.common import basemap, require_db, start_page, tr
+from pages.screens.common import basemap, localise, require_db, show, start_page, tr
 from scoring.run import default_as_of
 
 DAYS = 90
@@ -34,7 +34,7 @@ bundle = area_index_map(shown, {"legend_title": tr("park_legend"), "tip": tr("ti
 st.pydeck_chart(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), basemap()), height=520, key="park_map")
 st.markdown(legend_html(bundle.legend), unsafe_allow_html=True)  # our own labels, escaped
 
-st.dataframe(pd.DataFrame({
+show(pd.DataFrame({
     tr("col_park"): parks["name"], tr("col_kind_park"): parks["kind"], tr("col_operator"): parks["operator"],
     tr("col_enterprises"): parks["enterprises"], tr("col_open"): parks["open_hazards"],
     tr("col_overdue"): parks["overdue"], tr("col_rate"): parks["rectification_rate"],
@@ -46,8 +46,9 @@ names = dict(zip(parks["code"], parks["name"]))
 park_id = st.selectbox(tr("park_pick"), parks["code"], key="park", format_func=names.get)
 hazards = queries.park_hazard_list(con, park_id, as_of - dt.timedelta(days=DAYS - 1), as_of)
 st.subheader(tr("park_list_title", name=names[park_id], days=DAYS))
-st.dataframe(hazards, hide_index=True, key="park_hazards")
+show(hazards, hide_index=True, key="park_hazards")
 st.caption(tr("difficulty_note"))
-st.download_button(tr("download", name=f"{names[park_id]}隐患整治清单"), lambda: to_xlsx(hazards, "隐患整治清单"),
-                   file_name=f"{names[park_id]}_隐患整治清单_{as_of}.xlsx", key="park_download",
+st.download_button(tr("download", name=names[park_id] + tr("park_list")),
+                   lambda: to_xlsx(localise(hazards), tr("park_list")),
+                   file_name=f"{names[park_id]}_{tr('park_list')}_{as_of}.xlsx", key="park_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -11,7 +11,7 @@ import streamlit as st
 from data import paths, queries
 from data.vocab import DEPARTMENTS
 from layers.export import to_xlsx
-from pages.screens.common import data_note_badge, db_version, require_db, tr
+from pages.screens.common import data_note_badge, db_version, localise, require_db, show, tr, tv
 from scoring.backtest import due_for_inspection
 from scoring.draw import append_log, draw_inspections
 from scoring.measures import measures_as_of
@@ -60,7 +60,7 @@ park_names = dict(zip(scores["park_id"], scores["park_name"]))
 
 def pick(col, label: str, options, names=None):  # type: ignore[no-untyped-def]
     return col.multiselect(tr(label), options=options, key=label, placeholder=tr("choose"),
-                           format_func=(names.get if names else str))
+                           format_func=(names.get if names else tv))
 
 
 c1, c2, c3 = st.columns(3)
@@ -86,9 +86,9 @@ with ranked:
         tr("col_tier"): chosen["tier"], tr("col_score"): chosen["score"].round(1),
         tr("col_main"): chosen["main_factors"],
     })
-    st.dataframe(view, hide_index=True, key="ranked_table")
+    show(view, hide_index=True, key="ranked_table")
     # Built when clicked (a 20,000-row workbook takes seconds), not on every rerun.
-    st.download_button(tr("download", name=tr("list_targets")), lambda: to_xlsx(view, tr("list_targets")),
+    st.download_button(tr("download", name=tr("list_targets")), lambda: to_xlsx(localise(view), tr("list_targets")),
                        file_name=f"{tr('list_targets')}_{meta.get('as_of', '')}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     if len(chosen):
@@ -97,7 +97,7 @@ with ranked:
         row = chosen[chosen["uscc"] == pick].iloc[0]
         parts = pd.DataFrame([(f.group, f.name, float(row[f.column])) for f in model.factors if row[f.column] > 0],
                              columns=[tr("col_group"), tr("col_factor"), tr("col_points")])
-        st.dataframe(parts, hide_index=True, key="breakdown")
+        show(parts, hide_index=True, key="breakdown")
         st.caption(f"{tr('col_score')} {row['score']:.1f} = " + " + ".join(f"{p:g}" for p in parts[tr("col_points")]))
         if row["direct_rules"]:
             names = {r.id: r.name for r in model.direct_rules}
@@ -106,7 +106,7 @@ with ranked:
 with due_tab:
     as_of = default_as_of(con)
     due = due_for_inspection(chosen, _measures(version), as_of)
-    st.dataframe(pd.DataFrame({
+    show(pd.DataFrame({
         tr("col_uscc"): due["uscc"], tr("col_ent_name"): due["name"], tr("col_tier"): due["tier"],
         tr("col_score"): due["score"].round(1), tr("col_next_due"): due["next_due"],
         tr("col_overdue_days"): due["days_overdue"].astype("Int64"),
@@ -138,8 +138,8 @@ with draw_tab:
             tr("col_main"): task["main_factors"], tr("col_inspectors"): task["inspectors"],
             tr("col_assigned_on"): drawn_on, tr("col_due_by"): drawn_on + dt.timedelta(days=ASSIGN_DAYS),
         })
-        st.dataframe(assigned, hide_index=True, key="draw_table")
-        st.download_button(tr("download", name=tr("list_assigned")), lambda: to_xlsx(assigned, tr("list_assigned")),
+        show(assigned, hide_index=True, key="draw_table")
+        st.download_button(tr("download", name=tr("list_assigned")), lambda: to_xlsx(localise(assigned), tr("list_assigned")),
                            file_name=f"{tr('list_assigned')}_{drawn_on}_{d.seed}.xlsx", key="dl_assigned",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         st.caption(tr("assign_note", days=ASSIGN_DAYS))
