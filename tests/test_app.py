@@ -95,9 +95,15 @@ def test_top_townships_table_matches_the_database(city_env: City):
     at = run_app()
     table = at.dataframe[-1].value
     con = connect(city_env.db, read_only=True)
-    expected = con.execute("SELECT township_code, count(*) FROM enterprise WHERE township_code IS NOT NULL "
-                           "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 15").fetchall()
-    assert list(zip(table["乡镇代码"], table["企业数"])) == expected
+    names = dict(con.execute("SELECT code, name FROM township").fetchall())
+    index = dict(con.execute("SELECT key, index FROM area_township").fetchall())
+    top = sorted(index, key=lambda k: (-index[k], k))[:15]  # highest index first
+    assert table["乡镇（街道）"].tolist() == [names[k] for k in top]
+    assert table["排名"].tolist() == list(range(1, 16))
+    counts = dict(con.execute("SELECT township_code, count(*) FROM enterprise GROUP BY 1").fetchall())
+    assert table["企业数"].tolist() == [counts.get(k, 0) for k in top]
+    listed = dict(con.execute("SELECT key, level FROM listing_township").fetchall())
+    assert table["挂牌级别"].tolist() == [listed.get(k, "—") for k in top]
 
 
 def test_data_page_lists_the_rejected_rows(city_env: City):

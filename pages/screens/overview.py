@@ -19,6 +19,15 @@ from scoring.report import WEEKLY_COLUMNS, previous_period, weekly_figures
 from scoring.run import default_as_of
 
 PERIODS = (7, 30, 90, 365)
+TOP_TOWNSHIPS = 15
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _top_townships(version: float) -> pd.DataFrame:
+    """Townships by area index (most at risk first) with their listing level, if listed."""
+    con = require_db()
+    listed = queries.township_listing(con)[["key", "level"]]
+    return queries.township_areas(con).merge(listed, on="key", how="left")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -179,7 +188,7 @@ with left:
     st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
 
 if not big:
-    summary = _load(version, res)[4]
+    summary = _top_townships(version)
     picked = overview_pick(event.selection if event else None)
     if picked:
         column, key, label = picked
@@ -189,8 +198,8 @@ if not big:
         else:
             st.info(tr("selected_area", name=md(label), n=len(inside)))
         st.caption(tr("clear_selection"))
-        summary = summary[summary["code"].isin(inside["township_code"])
-                          | ((column == "township_code") & (summary["code"] == key))]
+        summary = summary[summary["key"].isin(inside["township_code"])
+                          | ((column == "township_code") & (summary["key"] == key))]
         st.subheader(tr("selected_enterprises"))
         show(pd.DataFrame({
             tr("col_uscc"): inside["uscc"], tr("col_ent_name"): inside["name"],
@@ -198,9 +207,12 @@ if not big:
             tr("col_tier"): inside["tier"], tr("col_score"): inside["score"].round(1),
         }), hide_index=True, key="selected_enterprises")
     st.subheader(tr("top_townships"))
-    table = summary.head(15)[["code", "name", "county_name", "kind", "enterprises", "high_fire_risk",
-                              "in_park", "grids", "area_km2", "density_per_km2"]]
-    table.columns = [tr(k) for k in ("col_code", "col_name", "col_county", "col_kind", "col_enterprises",
-                                     "col_high_fire", "col_in_park", "col_grids", "col_area",
-                                     "col_density")]
-    show(table.round(1), hide_index=True, key="top_townships")
+    top = summary.head(TOP_TOWNSHIPS)
+    show(pd.DataFrame({
+        tr("col_rank"): top["index_rank"], tr("col_name"): top["name"], tr("col_county"): top["county_name"],
+        tr("col_index"): top["index"].round(1), tr("col_enterprises"): top["enterprises"],
+        tr("col_n_major"): top["n_major"], tr("col_n_serious"): top["n_serious"],
+        tr("col_overdue"): top["overdue"], tr("col_rate"): top["rectification_rate"],
+        tr("col_incidents_12m"): top["incidents_12m"], tr("col_level"): top["level"].fillna("—"),
+    }), hide_index=True, key="top_townships",
+        column_config={tr("col_rate"): st.column_config.NumberColumn(format="percent")})
