@@ -46,6 +46,9 @@ def measure() -> list[tuple[str, float, float]]:
     interactions = {
         "overview: period 7 days": ("overview", lambda at: at.radio(key="period").set_value(7)),
         "overview: hexagons r9": ("overview", lambda at: at.radio(key="hex_res").set_value(9)),
+        "overview: all five layers": ("overview", lambda at: at.multiselect(key="layers").set_value(
+            ["grids", "parks", "enterprises", "hazards", "incidents"])),
+        "targets: department = 消防救援": ("targets", lambda at: at.multiselect(key="f_department").set_value(["消防救援"])),
         "targets: tier = 重大": ("targets", lambda at: at.multiselect(key="f_tier").set_value(["重大"])),
         "targets: industry = 制鞋": ("targets", lambda at: at.multiselect(key="f_industry").set_value(["制鞋"])),
         "hazards: department = 消防救援": ("hazards", lambda at: at.multiselect(key="hz_department").set_value(["消防救援"])),
