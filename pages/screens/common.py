@@ -107,7 +107,8 @@ def build_demo_with_progress() -> None:
 def data_note_badge(meta: dict[str, str]) -> None:
     """Mark illustrative data wherever it is shown."""
     if meta.get("illustrative") == "1":
-        st.warning(f"**{tr('illustrative')}** · {md(meta.get('data_note', ''))}", icon="⚠️")
+        note = str(meta.get("data_note", "")).removeprefix(t("illustrative", "zh")).lstrip("：: ")  # said once
+        st.warning(f"**{tr('illustrative')}** · {md(note)}", icon="⚠️")
 
 
 def basemap():  # type: ignore[no-untyped-def]
