@@ -30,7 +30,7 @@ def township_geometries(con: duckdb.DuckDBPyConnection, simplify_deg: float = 0.
     """Township code, name and shapely geometry (simplified for display)."""
     import shapely
 
-    df = con.execute("SELECT code, name, ST_AsWKB(ST_SimplifyPreserveTopology(geom, ?)) AS wkb "
+    df = con.execute("SELECT code, name, county_code, ST_AsWKB(ST_SimplifyPreserveTopology(geom, ?)) AS wkb "
                      "FROM township ORDER BY code", [simplify_deg]).df()
     df["geom"] = shapely.from_wkb([bytes(b) for b in df.pop("wkb")])
     return df
@@ -246,8 +246,8 @@ def _with_geom(df: pd.DataFrame) -> pd.DataFrame:
 def grid_geometries(con: duckdb.DuckDBPyConnection, simplify_deg: float = 0.0004) -> pd.DataFrame:
     """Every grid's id, name, manager and simplified geometry (the city map's grid layer)."""
     return _with_geom(con.execute(
-        "SELECT grid_id AS code, name, manager, ST_AsWKB(ST_SimplifyPreserveTopology(geom, ?)) AS wkb "
-        "FROM grid ORDER BY grid_id", [simplify_deg]).df())
+        "SELECT grid_id AS code, name, manager, township_code, "
+        "ST_AsWKB(ST_SimplifyPreserveTopology(geom, ?)) AS wkb FROM grid ORDER BY grid_id", [simplify_deg]).df())
 
 
 def park_geometries(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -255,13 +255,21 @@ def park_geometries(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "SELECT park_id AS code, name, ST_AsWKB(geom) AS wkb FROM park ORDER BY park_id").df())
 
 
-def enterprise_points(con: duckdb.DuckDBPyConnection, tiers: list[str]) -> pd.DataFrame:
-    """Placed enterprises of the given tiers with their H3 r9 cell (uint64), for the map."""
+def enterprise_points(con: duckdb.DuckDBPyConnection, tiers: list[str], column: str | None = None,
+                      keys: list[str] | None = None) -> pd.DataFrame:
+    """Placed enterprises of the given tiers with their H3 r9 cell (uint64), for the map;
+    optionally only those whose ``column`` (see :data:`AREA_COLUMNS`, or ``uscc``) is in ``keys``."""
+    where = ""
+    if column is not None:
+        if column not in (*AREA_COLUMNS, "uscc"):
+            raise ValueError(f"unknown area column {column!r}")
+        where = f"AND list_contains($keys, e.{column})"
     df = con.execute(
-        """SELECT e.uscc, e.name, e.lon, e.lat, e.h3_r9, s.tier, s.score
-           FROM enterprise e JOIN enterprise_score s USING (uscc)
-           WHERE e.lon IS NOT NULL AND list_contains($tiers, s.tier)
-           ORDER BY s.score DESC, e.uscc""", {"tiers": list(tiers)}).df()
+        f"""SELECT e.uscc, e.name, e.lon, e.lat, e.h3_r9, s.tier, s.score
+            FROM enterprise e JOIN enterprise_score s USING (uscc)
+            WHERE e.lon IS NOT NULL AND list_contains($tiers, s.tier) {where}
+            ORDER BY s.score DESC, e.uscc""",
+        {"tiers": list(tiers), **({"keys": list(keys or [])} if column else {})}).df()
     df["h3_r9"] = df["h3_r9"].astype(np.uint64)
     return df
 
@@ -311,3 +319,14 @@ def enterprise_departments(con: duckdb.DuckDBPyConnection, as_of, days: int = 36
                SELECT uscc, department FROM hazard
                WHERE found_on <= $t AND (rectified_on IS NULL OR rectified_on > $t) AND department IS NOT NULL)
            GROUP BY uscc ORDER BY uscc""", {"t": as_of, "d": days}).df()
+
+
+def hex_counts_in(con: duckdb.DuckDBPyConnection, res: int, column: str, keys: list[str]) -> pd.DataFrame:
+    """Enterprises per H3 cell at a resolution, counting only those whose ``column`` is in ``keys``."""
+    if column not in AREA_COLUMNS or int(res) not in (7, 8, 9):
+        raise ValueError(f"unknown area column {column!r} or resolution {res!r}")
+    df = con.execute(f"""SELECT h3_r{int(res)} AS cell, count(*) AS enterprises FROM enterprise
+                         WHERE h3_r{int(res)} IS NOT NULL AND list_contains($k, {column})
+                         GROUP BY 1 ORDER BY 1""", {"k": list(keys)}).df()
+    df["cell"] = df["cell"].astype(np.uint64)
+    return df

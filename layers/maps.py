@@ -190,7 +190,7 @@ def grid_map(grid: pd.DataFrame, enterprises: pd.DataFrame, tier_colors: dict[st
 
 
 def boundaries_overlay(layer_id: str, areas: pd.DataFrame, color: tuple[int, int, int], width: float,
-                       tip: str | None = None) -> Overlay:
+                       tip: str | None = None, legend: str | None = None) -> Overlay:
     """Outlines of areas (grids, parks) with an optional tooltip (format string with ``name``).
 
     Parameters
@@ -203,7 +203,8 @@ def boundaries_overlay(layer_id: str, areas: pd.DataFrame, color: tuple[int, int
     spec = LayerSpec(layer_id, "polygon", layer_id, pickable=bool(tip),
                      # Outlines only: a filled overlay would take every click meant for the hexes.
                      vis={"get_line_color": list(color), "line_width_min_pixels": width, "filled": False})
-    return Overlay([spec], {layer_id: polygon_records(areas["geom"], props)})
+    key = Legend("", (LegendEntry(color, legend),)) if legend else None
+    return Overlay([spec], {layer_id: polygon_records(areas["geom"], props)}, key)
 
 
 def _positions(lon: Any, lat: Any) -> list[list[float]]:
@@ -227,6 +228,7 @@ def enterprises_overlay(points: pd.DataFrame, tier_colors: dict[str, tuple[int, 
     legend = Legend(labels["legend_title"], tuple(LegendEntry(c, shown.get(t, t)) for t, c in tier_colors.items()))
     grey = (128, 128, 128)
     if len(points) <= cap:
+        points = points.sort_values("score", kind="mergesort")  # drawn in order: the riskiest on top
         rows = [{"position": pos, "color": list(tier_colors.get(t, grey)), "uscc": u,
                  "tip": labels["tip"].format(name=n, tier=shown.get(t, t), score=float(s))}
                 for pos, u, n, t, s in zip(_positions(points["lon"], points["lat"]), points["uscc"],

@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
 # Install what the project needs into .venv (created if missing).
-#   bash scripts/install.sh          # the app
-#   bash scripts/install.sh --test   # the app, the test tools, Debian chromium and a CJK font
+#   bash scripts/install.sh          # the app (and Debian's fonts-wqy-microhei for exports)
+#   bash scripts/install.sh --test   # the app, the test tools and Debian chromium
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
+# Debian packages: a CJK font for the PNG/PDF exports (always), Chromium for the browser tests.
+need=""
+dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need="fonts-wqy-microhei"
 if [ "${1:-}" = "--test" ]; then
-  need=""
-  command -v chromium >/dev/null 2>&1 || need="chromium"
-  dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need="$need fonts-wqy-microhei"
-  if [ -n "$need" ]; then
-    echo "Installing Debian packages:$need"
-    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
-  fi
+  command -v chromium >/dev/null 2>&1 || need="$need chromium"
+fi
+if [ -n "$need" ]; then
+  echo "Installing Debian packages: $need"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
 fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv

@@ -123,8 +123,9 @@ def test_enterprises_are_points_up_to_the_cap_then_cells():
     points, a, b = _points()
     raw = enterprises_overlay(points, TIERS, LABELS, cap=5)
     assert not raw.aggregated and len(raw.datasets["enterprise_points"]) == 5
-    assert raw.datasets["enterprise_points"][1]["color"] == [215, 25, 28]
-    assert raw.datasets["enterprise_points"][1]["tip"] == "乙 重大 50.0"
+    assert [r["uscc"] for r in raw.datasets["enterprise_points"]] == ["U3", "U4", "U5", "U1", "U2"]  # riskiest last
+    assert raw.datasets["enterprise_points"][-1]["color"] == [215, 25, 28]
+    assert raw.datasets["enterprise_points"][-1]["tip"] == "乙 重大 50.0"
     cells = enterprises_overlay(points, TIERS, LABELS, cap=4)
     assert cells.aggregated
     rows = {r["hex"]: r for r in cells.datasets["enterprise_points"]}

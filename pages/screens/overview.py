@@ -68,9 +68,9 @@ def _overlay_data(version: float, name: str, tiers: tuple[str, ...], days: int) 
 def _overlay(version: float, name: str, tiers: tuple[str, ...], days: int) -> Overlay:
     frame = _overlay_data(version, name, tiers if name == "enterprises" else (), days if name == "incidents" else 0)
     if name == "grids":
-        return boundaries_overlay("grids", frame, (70, 110, 200), 0.5, tr("tip_grid"))
+        return boundaries_overlay("grids", frame, (70, 110, 200), 0.5, tr("tip_grid"), tr("layer_grids"))
     if name == "parks":
-        return boundaries_overlay("parks", frame, (0, 140, 70), 2, tr("tip_park"))
+        return boundaries_overlay("parks", frame, (0, 140, 70), 2, tr("tip_park"), tr("layer_parks"))
     if name == "enterprises":
         return enterprises_overlay(frame, TIER_COLORS, {
             "legend_title": tr("legend_enterprises"), "tip": tr("tip_enterprise"), "tip_cluster": tr("tip_cluster")},

@@ -1,0 +1,158 @@
+"""Briefing exports shared by the app's buttons and the CLI: map snapshots of a view.
+
+A *view* is a scope — the city, a county, a township, a grid, a park, or a list of
+enterprises (the current filters) — turned into map layers (``layers.maps``) and drawn
+server-side (``layers.png``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from data import queries
+from layers.colors import TIER_COLORS
+from layers.maps import (INDEX_BINS, MapBundle, boundaries_overlay, enterprises_overlay, overview_map,
+                         polygon_records)
+from layers.png import Frame, render_png
+from layers.spec import Legend, LayerSpec
+from riskmap.i18n import t, value
+from scoring.model import load_model
+from scoring.run import default_as_of
+
+SCOPES = ("city", "county", "township", "grid", "park", "enterprises")
+
+
+class ViewError(ValueError):
+    """A view that names something the database does not have."""
+
+
+@dataclass
+class View:
+    bundle: MapBundle
+    frame: Frame
+
+
+def _outline(layer_id: str, frame: pd.DataFrame, color: tuple[int, int, int], width: float) -> tuple[LayerSpec, list]:
+    rows = polygon_records(frame["geom"], pd.DataFrame({"name": frame["name"].astype(str)}))
+    return LayerSpec(layer_id, "polygon", layer_id, vis={"get_line_color": list(color),
+                                                         "line_width_min_pixels": width}), rows
+
+
+def _points_bundle(points: pd.DataFrame, outlines: list[tuple[LayerSpec, list]], lang: str) -> MapBundle:
+    ent = enterprises_overlay(points, TIER_COLORS, {"legend_title": t("legend_enterprises", lang),
+                                                    "tip": t("tip_enterprise", lang),
+                                                    "tip_cluster": t("tip_cluster", lang)},
+                              tier_names={k: str(value(k, lang)) for k in TIER_COLORS})
+    specs = [s for s, _ in outlines]
+    datasets = {s.data: rows for s, rows in outlines}
+    xs = [p[0] for _, rows in outlines for r in rows for p in r["polygon"]] or points["lon"].tolist()
+    ys = [p[1] for _, rows in outlines for r in rows for p in r["polygon"]] or points["lat"].tolist()
+    assert ent.legend is not None
+    bundle = MapBundle(specs, datasets, ent.legend, INDEX_BINS, (xs, ys))
+    bundle.specs.extend(ent.specs)
+    bundle.datasets.update(ent.datasets)
+    return bundle
+
+
+def build_view(con: duckdb.DuckDBPyConnection, scope: str = "city", key: str | None = None,
+               lang: str = "zh", res: int = 8, by_index: bool = True,
+               usccs: list[str] | None = None, label: str | None = None) -> View:
+    """The map of one scope with its frame (title, subtitle, legends, note), in ``lang``.
+
+    Parameters
+    ----------
+    scope : one of :data:`SCOPES`; every scope but ``city`` and ``enterprises`` needs ``key``
+        (county/township code, grid id, park id).
+    res, by_index : H3 resolution and colouring of the city and county maps.
+    usccs, label : for ``enterprises``: the enterprises (e.g. the current filter) and a
+        description of how they were chosen.
+    """
+    if scope not in SCOPES:
+        raise ViewError(f"unknown scope {scope!r}; one of {', '.join(SCOPES)}")
+    meta = queries.meta(con)
+    as_of = default_as_of(con)
+    city = meta.get("city_name") or ""
+    towns = queries.township_geometries(con)
+    all_tiers = list(TIER_COLORS)
+    if scope in ("city", "county"):
+        if scope == "county":
+            towns = towns[towns["county_code"] == key]
+            if towns.empty:
+                raise ViewError(f"no county with code {key!r}")
+            names = dict(con.execute("SELECT code, name FROM county").fetchall())
+            place = names.get(key, key)
+            hexes = queries.hex_counts_in(con, res, "township_code", towns["code"].tolist())
+            by_index = False  # the stored index is city-wide per cell; a county map shows counts
+        else:
+            place = city
+            hexes = queries.hex_index(con, res) if by_index else queries.hex_counts(con, res)
+        counts = dict(con.execute("SELECT township_code, count(*) FROM enterprise GROUP BY 1").fetchall())
+        tw = towns.assign(enterprises=towns["code"].map(counts).fillna(0))
+        labels = {"tip_hex": "{n}", "tip_township": "{name}", "legend_note": "",
+                  "legend_title": t("legend_hex_index" if by_index else "legend_hex", lang)}
+        bundle = overview_map(hexes, tw, labels, show_names=scope == "county",
+                              value="index" if by_index else "enterprises", bins=INDEX_BINS if by_index else None)
+        parks = queries.park_geometries(con)
+        bundle.add(boundaries_overlay("parks", parks, (0, 140, 70), 1.5, None, t("layer_parks", lang)))
+        what = t("snap_hex", lang, r=res)
+    elif scope == "township":
+        one = towns[towns["code"] == key]
+        if one.empty:
+            raise ViewError(f"no township with code {key!r}")
+        place = f"{city}{one['name'].iloc[0]}"
+        grids = queries.grid_geometries(con)
+        grids = grids[grids["township_code"] == key]
+        bundle = _points_bundle(queries.enterprise_points(con, all_tiers, "township_code", [key]),
+                                [_outline("grids", grids, (70, 110, 200), 0.8),
+                                 _outline("township", one, (30, 30, 30), 2.0)], lang)
+        what = t("snap_points", lang)
+    elif scope == "grid":
+        one = queries.grid_geometry(con, str(key))
+        if one.empty:
+            raise ViewError(f"no grid with id {key!r}")
+        place = f"{city}{one['name'].iloc[0]}"
+        bundle = _points_bundle(queries.enterprise_points(con, all_tiers, "grid_id", [str(key)]),
+                                [_outline("grid", one, (30, 30, 160), 2.0)], lang)
+        what = t("snap_points", lang)
+    elif scope == "park":
+        parks = queries.park_geometries(con)
+        one = parks[parks["code"] == key]
+        if one.empty:
+            raise ViewError(f"no park with id {key!r}")
+        place = str(one["name"].iloc[0])
+        bundle = _points_bundle(queries.enterprise_points(con, all_tiers, "park_id", [str(key)]),
+                                [_outline("park", one, (0, 140, 70), 2.0)], lang)
+        what = t("snap_points", lang)
+    else:
+        points = queries.enterprise_points(con, all_tiers, "uscc", list(usccs or []))
+        if points.empty:
+            raise ViewError("no placed enterprise in the list")
+        involved = towns[towns["code"].isin(
+            [c for (c,) in con.execute("SELECT DISTINCT township_code FROM enterprise WHERE "
+                                       "list_contains($u, uscc)", {"u": list(usccs or [])}).fetchall()])]
+        bundle = _points_bundle(points, [_outline("townships", involved, (90, 90, 90), 0.8)], lang)
+        place = city
+        what = label or t("snap_selection", lang, n=len(points))
+    legends = [bundle.legend, *bundle.more_legends]
+    note = meta.get("data_note", "") if meta.get("illustrative") == "1" else ""
+    frame = Frame(
+        title=f"{place} {t('snap_title', lang)}",
+        subtitle=f"{what} · {t('as_of', lang)} {as_of}",
+        note=note, legends=legends, north=t("north", lang), km=t("km", lang), m=t("metre", lang),
+        credit=t("snap_credit", lang, version=load_model().version, today=dt.date.today()),
+    )
+    return View(bundle, frame)
+
+
+def snapshot_png(con: duckdb.DuckDBPyConnection, size: str = "slide", **view_args: object) -> bytes:
+    """PNG of a view (see :func:`build_view`) at ``slide`` (1920×1080) or ``a4`` (300 dpi) size."""
+    view = build_view(con, **view_args)  # type: ignore[arg-type]
+    return render_png(view.bundle.specs, view.bundle.datasets, view.frame, size)
+
+
+def legends_of(view: View) -> list[Legend]:
+    return list(view.frame.legends)
