@@ -125,7 +125,7 @@ def render_figure(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Ma
     slide = size == "slide"
     pt = {"title": 30, "sub": 16, "legend": 13, "note": 11, "map": 10} if slide else \
          {"title": 18, "sub": 10, "legend": 8, "note": 7, "map": 6}
-    map_box = [0.03, 0.09, 0.68, 0.76] if slide else [0.06, 0.25, 0.88, 0.62]
+    map_box = (0.03, 0.09, 0.68, 0.76) if slide else (0.06, 0.25, 0.88, 0.62)
 
     # Projection from every coordinate drawn.
     visible = [s for s in specs if s.visible]
