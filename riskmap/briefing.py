@@ -156,3 +156,19 @@ def snapshot_png(con: duckdb.DuckDBPyConnection, size: str = "slide", **view_arg
 
 def legends_of(view: View) -> list[Legend]:
     return list(view.frame.legends)
+
+
+#: Layer ids of the views, as named in an exported map's layer switcher.
+LAYER_LABELS = {"hex": "layer_hex", "township_lines": "layer_townships", "parks": "layer_parks",
+                "grids": "layer_grids", "enterprises": "layer_enterprises", "township": "layer_townships",
+                "townships": "layer_townships", "grid": "layer_grids", "park": "layer_parks"}
+
+
+def snapshot_html(con: duckdb.DuckDBPyConnection, lang: str = "zh", **view_args: object) -> str:
+    """A view (see :func:`build_view`) as one self-contained HTML file that works offline."""
+    from layers.html import to_html
+
+    view = build_view(con, lang=lang, **view_args)  # type: ignore[arg-type]
+    names = {k: t(v, lang) for k, v in LAYER_LABELS.items()}
+    return to_html(view.bundle.specs, view.bundle.datasets, view.frame.title, view.frame.legends,
+                   f"{view.frame.subtitle} · {view.frame.note}".strip(" ·"), names)

@@ -208,6 +208,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "no_roster": ("没有检查人员名单（{path}）", "No inspector roster ({path})"),
     "layers": ("图层", "Layers"),
     "layer_grids": ("网格边界", "Grid boundaries"),
+    "layer_hex": ("风险六边形", "Risk hexagons"),
+    "layer_townships": ("乡镇边界", "Township boundaries"),
     "layer_parks": ("园区", "Parks"),
     "layer_enterprises": ("企业点位", "Enterprises"),
     "layer_hazards": ("未整改隐患", "Open hazards"),

@@ -127,3 +127,30 @@ def test_view_of_a_filtered_list_and_in_english(con):
         build_view(con, "township", "000000000")
     with pytest.raises(ViewError, match="unknown scope"):
         build_view(con, "planet")
+
+
+def test_html_export_is_one_file_with_nothing_remote(con):
+    import re
+
+    from riskmap.briefing import snapshot_html
+
+    page = snapshot_html(con, scope="city")
+    assert not re.search(r"<(script|link|img)\b[^>]*(src|href)=", page)  # everything inline
+    assert "window.L=" in page.replace(" ", "") or "window.L =" in page  # Leaflet itself is in the file
+    assert '"风险六边形"' in page and '"园区"' in page and "示意数据" in page
+    escaped = to_html_title('<img src="https://example.org/x.png">')
+    assert "&lt;img" in escaped and '<img src="https' not in escaped
+
+
+def to_html_title(title: str) -> str:
+    from layers.html import to_html
+
+    return to_html([], {}, title, [])
+
+
+def test_html_export_refuses_a_remote_reference(monkeypatch):
+    import layers.html
+
+    monkeypatch.setattr(layers.html, "leaflet_inline", lambda: '<script src="https://cdn.example/l.js"></script>')
+    with pytest.raises(RuntimeError, match="remote"):
+        to_html_title("x")

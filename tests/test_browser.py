@@ -194,3 +194,48 @@ def test_clicking_a_hexagon_lists_its_enterprises(small_city: City):
                        "WHERE e.lon IS NOT NULL").fetchall()
     res = h3.get_resolution(cell)
     assert n == sum(h3.latlng_to_cell(lat, lon, res) == cell for lon, lat in rows) > 0
+
+
+@pytest.mark.browser
+def test_exported_html_map_works_offline(small_city: City, tmp_path):
+    """The one-file HTML map opens from disk in Chromium with every request blocked, draws every
+    feature, and shows a hostile name as text."""
+    from playwright.sync_api import sync_playwright
+
+    from data.build import connect
+    from layers.html import to_html
+    from riskmap.briefing import build_view
+
+    from .browser import CHROMIUM_ARGS, chromium_path
+
+    con = connect(small_city.db, read_only=True)
+    view = build_view(con, "city")
+    hexes = view.bundle.datasets["hexes"]
+    hexes[0] = {**hexes[0], "tip": EVIL}
+    page_html = to_html(view.bundle.specs, view.bundle.datasets, view.frame.title, view.frame.legends,
+                        view.frame.note)
+    path = tmp_path / "map.html"
+    path.write_text(page_html, encoding="utf-8")
+    # Hexes, township outlines and parks (the invisible township picking layer is left out).
+    expected = sum(len(view.bundle.datasets[d]) for d in ("hexes", "township_polygons", "parks"))
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.route("**/*", lambda route: (requests.append(route.request.url), route.abort())
+                   if not route.request.url.startswith("file://") else route.continue_())
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(path.as_uri())
+        page.wait_for_function("() => window.L && document.querySelectorAll('path.leaflet-interactive').length > 0",
+                               timeout=30_000)
+        drawn = page.evaluate("() => document.querySelectorAll('path.leaflet-interactive').length")
+        page.screenshot(path=str(ARTIFACTS / "export_map.png"))
+        # Hover the first hexagon: its tooltip shows the name literally.
+        page.evaluate("() => Object.values(overlays)[0].getLayers()[0].openTooltip()")
+        tip = page.inner_text(".leaflet-tooltip")
+        imgs = page.evaluate("() => document.querySelectorAll('.leaflet-tooltip img').length")
+        browser.close()
+    assert requests == [] and dialogs == []
+    assert drawn == expected
+    assert tip == EVIL and imgs == 0
