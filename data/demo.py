@@ -475,6 +475,8 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
     flags["rented"] = rng.random(n) < np.where(in_park_gen, 0.15, 0.30)
     rural = np.isin(kind[home], ["镇", "乡"])
     flags["mixed_use"] = rng.random(n) < np.where(in_park_gen, 0.01, np.where(rural, 0.12, 0.04))
+    # 小散乱污 from a generator of its own, so adding it left every other draw of the city as it was.
+    flags["small_scattered"] = np.random.default_rng([cfg.seed, 404]).random(n) < np.where(in_park_gen, 0.01, 0.08)
     illegal = np.where(rng.random(n) < np.where(in_park_gen, 0.05, 0.16),
                        np.round(rng.lognormal(np.log(200), 0.8, n)), 0.0)
     # 小微: fewer than 300 staff; park tenants run a little larger.
@@ -549,7 +551,7 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
         "uscc": codes_out, "name": names, "address": address, "lon": lon_out, "lat": lat_out,
         "industry": industry, "employees": employees.astype(str), "revenue_10k_cny": revenue.astype(str),
         **{f: yes_no(flags[f]) for f in ("hazchem", "special_equipment", "dust", "spraying", "ammonia",
-                                         "confined_space", "gas", "rented", "mixed_use")},
+                                         "confined_space", "gas", "rented", "mixed_use", "small_scattered")},
         "illegal_building_m2": illegal.astype(str),
     }
     _write_csv(out / "enterprise.csv", ent_cols, T.ENTERPRISE)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from data import vocab
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: enterprise.small_scattered (小散乱污)
 
 #: Column kinds and the DuckDB type each is stored as.
 KIND_SQL = {
@@ -176,6 +176,7 @@ ENTERPRISE = Table(
         _flag("gas", "使用燃气", "燃气"),
         _flag("rented", "出租分租", "出租厂房"),
         _flag("mixed_use", "三合一场所", "合用场所", "三合一"),
+        _flag("small_scattered", "小散乱污场所", "小散乱污", "“小散乱污”场所"),
         Column("illegal_building_m2", "违法建筑面积（平方米）", "float", aliases=("违法建筑面积",)),
         Column("high_fire_risk", "高火灾风险行业", "bool", derived=True),
         Column("park_id", "所属园区编号", "code", derived=True),

@@ -130,7 +130,7 @@ def to_html(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mapping[
     # No CDN: no jQuery, Bootstrap or Font Awesome, and Leaflet itself inline.
     fmap.default_js = []
     fmap.default_css = []
-    root = fmap.get_root()
+    root: Any = fmap.get_root()  # a branca Figure (header, html, script)
     root.header.add_child(folium.Element(leaflet_inline()), name="leaflet_inline")
     root.header.add_child(folium.Element(
         "<style>html,body{margin:0;height:100%;font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei',"

@@ -268,6 +268,30 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def schema_of(db: Path) -> str | None:
+    """The schema version a database file was built with (None: no file, or not readable)."""
+    from data.build import connect
+
+    if not db.exists():
+        return None
+    try:
+        row = connect(db, read_only=True).execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except Exception:  # noqa: BLE001 — any unreadable file counts as "needs a rebuild"
+        return None
+    return row[0] if row else None
+
+
+def cmd_check_schema(args: argparse.Namespace) -> int:
+    from data.tables import SCHEMA_VERSION
+
+    db = Path(args.db) if args.db else paths.db_path()
+    found = schema_of(db)
+    if found == str(SCHEMA_VERSION):
+        return 0
+    print(f"数据库 {db} 需要重建：结构版本 {found or '无'}，当前 {SCHEMA_VERSION}", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m riskmap", description="风险一张图 命令行")
     parser.add_argument("--db", help=f"数据库文件（默认 {paths.db_path()}，可用 RISKMAP_DATA_DIR 改）")
@@ -330,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("info", help="查看数据库概况")
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("check-schema", help="数据库是否为当前结构版本（否则退出码 1）")
+    p.set_defaults(func=cmd_check_schema)
 
     args = parser.parse_args(argv)
     try:

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
-if [ ! -f "${RISKMAP_DATA_DIR:-var}/riskmap.duckdb" ]; then
+# Build the demo on first run, and rebuild it when it was built by an older schema.
+if ! .venv/bin/python -m riskmap check-schema; then
   .venv/bin/python -m riskmap demo
 fi
 exec .venv/bin/python -m riskmap.serve "$@"

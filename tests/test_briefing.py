@@ -154,3 +154,90 @@ def test_html_export_refuses_a_remote_reference(monkeypatch):
     monkeypatch.setattr(layers.html, "leaflet_inline", lambda: '<script src="https://cdn.example/l.js"></script>')
     with pytest.raises(RuntimeError, match="remote"):
         to_html_title("x")
+
+
+def _sheet_rows(ws) -> list[tuple]:  # type: ignore[no-untyped-def]
+    return list(ws.iter_rows(values_only=True))
+
+
+def test_weekly_report_workbook_matches_independent_queries(con):
+    import datetime as dt
+
+    import openpyxl
+
+    from riskmap.briefing import weekly_report_xlsx
+
+    end, days = dt.date(2026, 11, 20), 30
+    start = end - dt.timedelta(days=days - 1)
+    wb = openpyxl.load_workbook(io.BytesIO(weekly_report_xlsx(con, end, days)))
+    assert wb.sheetnames == ["周报表", "部门报送", "每日统计表"]
+
+    # 周报表: the form's eleven columns, one row per county, then the total.
+    rows = _sheet_rows(wb["周报表"])
+    assert rows[2] == ("地区", "小微企业总数（家）", "检查企业（家次）", "发现隐患数（项）", "其中重大隐患数（项）",
+                       "已整改隐患数（项）", "其中已整改重大隐患数（项）", "立案查处数（家次）", "行政处罚（万元）",
+                       "停产停业整改（家）", "依法关闭（家）", "移送公安机关追究刑事责任（人）")
+    counties = [n for (n,) in con.execute("SELECT name FROM county ORDER BY code").fetchall()]
+    assert [r[0] for r in rows[3:3 + len(counties)]] == counties
+    total = rows[3 + len(counties)]
+    q = lambda sql, *a: con.execute(sql, list(a)).fetchone()[0]  # noqa: E731
+    assert total[0] == "合计"
+    assert total[1] == q("SELECT count(*) FROM enterprise")
+    assert total[2] == q("SELECT count(*) FROM inspection WHERE date BETWEEN ? AND ?", start, end)
+    assert total[3] == q("SELECT count(*) FROM hazard WHERE found_on BETWEEN ? AND ?", start, end)
+    assert total[4] == q("SELECT count(*) FROM hazard WHERE found_on BETWEEN ? AND ? AND level = '重大'", start, end)
+    assert total[5] == q("SELECT count(*) FROM hazard WHERE rectified_on BETWEEN ? AND ?", start, end)
+    assert total[8] == pytest.approx(q("SELECT sum(fine_10k_cny) FROM enforcement WHERE date BETWEEN ? AND ? "
+                                       "AND action IN ('立案查处', '行政处罚')", start, end))
+    # Counts add up over the counties (enterprises in no township are counted in the total only).
+    placed = q("SELECT count(*) FROM enterprise WHERE township_code IS NOT NULL")
+    assert sum(r[1] for r in rows[3:3 + len(counties)]) == placed
+
+    # 部门报送: nine departments, a total, and one sentence per department.
+    rows = _sheet_rows(wb["部门报送"])
+    assert [r[0] for r in rows[3:13]] == ["应急管理局", "经信局", "公安局", "生态环境局", "建设局", "交通运输局",
+                                         "市场监管局", "综合执法局", "消防救援", "合计"]
+    fire = rows[11]
+    assert fire[1] == q("SELECT count(DISTINCT uscc) FROM inspection WHERE department = '消防救援' "
+                        "AND date BETWEEN ? AND ?", start, end)
+    assert fire[2] == q("SELECT count(*) FROM hazard WHERE department = '消防救援' AND found_on BETWEEN ? AND ?",
+                        start, end)
+    assert rows[12][2] == sum(r[2] for r in rows[3:12])
+    assert rows[13][0].startswith("应急管理局：检查小微企业 ") and len([r for r in rows if str(r[0]).endswith("家。")]) == 9
+
+    # 每日统计表 (seed 004 附件1): three header rows with the form's merged groups.
+    ws = wb["每日统计表"]
+    merged = {str(m) for m in ws.merged_cells.ranges}
+    assert {"A3:A5", "B3:E3", "C4:E4", "F3:G3", "H3:I3", "J3:J5", "K3:Q3", "L4:M4"} <= merged
+    rows = _sheet_rows(ws)
+    assert rows[2][1] == "排查场所（家）" and rows[2][10] == "执法检查情况" and rows[3][11] == "查封"
+    assert rows[4][2:5] == ("出租分租（家）", "“小、散、乱、污”场所（家）", "“三合一”场所（家）")
+    total = next(r for r in rows if r[0] == "合计")
+    assert total[2] == q("SELECT count(*) FROM enterprise WHERE rented")
+    assert total[3] == q("SELECT count(*) FROM enterprise WHERE small_scattered")
+    assert total[4] == q("SELECT count(*) FROM enterprise WHERE mixed_use")
+    found = q("SELECT count(*) FROM hazard WHERE found_on BETWEEN ? AND ?", start, end)
+    fixed = q("SELECT count(*) FROM hazard WHERE found_on BETWEEN ? AND ? AND rectified_on <= ?", start, end, end)
+    assert total[9] == pytest.approx(100 * fixed / found)
+    assert total[10] == q("SELECT count(DISTINCT uscc) FROM enforcement WHERE action = '限期整改' "
+                          "AND date BETWEEN ? AND ?", start, end)
+    assert total[14] is None  # 清理两违面积: not in the ledgers, left for the reporter (and said so)
+    assert any("清理两违面积" in str(r[0]) and "补填" in str(r[0]) for r in rows[-2:])
+
+
+def test_weekly_report_for_one_county_lists_its_townships(con):
+    import openpyxl
+
+    from riskmap.briefing import ViewError, weekly_report_xlsx
+
+    county = con.execute("SELECT code FROM county ORDER BY code LIMIT 1").fetchone()[0]
+    wb = openpyxl.load_workbook(io.BytesIO(weekly_report_xlsx(con, area=county)))
+    rows = _sheet_rows(wb["周报表"])
+    towns = [n for (n,) in con.execute("SELECT name FROM township WHERE county_code = ? ORDER BY code",
+                                       [county]).fetchall()]
+    assert [r[0] for r in rows[3:3 + len(towns)]] == towns and rows[3 + len(towns)][0] == "合计"
+    assert rows[3 + len(towns)][1] == con.execute(
+        "SELECT count(*) FROM enterprise e JOIN township t ON t.code = e.township_code WHERE t.county_code = ?",
+        [county]).fetchone()[0]
+    with pytest.raises(ViewError, match="no county or township"):
+        weekly_report_xlsx(con, area="999999")

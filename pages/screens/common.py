@@ -80,8 +80,18 @@ def require_db():  # type: ignore[no-untyped-def]
     """Return a connection, or explain how to build the demo and stop the page."""
     con = connection()
     if con is not None:
-        return con
-    st.info(tr("no_db"))
+        from data.tables import SCHEMA_VERSION
+
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row and row[0] == str(SCHEMA_VERSION):
+            return con
+        st.warning(tr("old_schema", found=row[0] if row else "—", current=SCHEMA_VERSION))
+        demo = con.execute("SELECT value FROM meta WHERE key = 'illustrative'").fetchone()
+        if not (demo and demo[0] == "1"):  # real data: rebuild from its own files, never from the demo
+            st.code(f"python -m riskmap build <{tr('import_folder')}>", language="bash")
+            st.stop()
+    else:
+        st.info(tr("no_db"))
     st.code("python -m riskmap demo", language="bash")
     if st.button(tr("build_demo"), type="primary"):
         build_demo_with_progress()
