@@ -241,3 +241,53 @@ def test_weekly_report_for_one_county_lists_its_townships(con):
         [county]).fetchone()[0]
     with pytest.raises(ViewError, match="no county or township"):
         weekly_report_xlsx(con, area="999999")
+
+
+def test_ledger_workbooks_have_the_lists_and_the_counts(con):
+    import datetime as dt
+
+    import openpyxl
+
+    from data.queries import PARK_HAZARD_COLUMNS
+    from riskmap.ledgers import five_lists, park_lists, six_lists, workbook
+
+    end = dt.date(2026, 11, 20)
+    start = end - dt.timedelta(days=29)
+    hz = con.execute("SELECT found_on, rectified_on, closed_on FROM hazard").fetchall()
+    open_now = sum(f <= end and (r is None or r > end) for f, r, _ in hz)
+    found = sum(start <= f <= end for f, _, _ in hz)
+    fixed = sum(r is not None and start <= r <= end for _, r, _ in hz)
+    accepted = sum((r is not None and start <= r <= end) or (c is not None and start <= c <= end) for _, r, c in hz)
+    enf = sum(start <= d <= end for (d,) in con.execute("SELECT date FROM enforcement").fetchall())
+    ins = sum(start <= d <= end for (d,) in con.execute("SELECT date FROM inspection").fetchall())
+
+    def sheets(lists: dict) -> dict[str, list[tuple]]:
+        wb = openpyxl.load_workbook(io.BytesIO(workbook(lists, "示意市", f"{start} 至 {end}")))
+        return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb}
+
+    five = sheets(five_lists(con, start, end))
+    assert list(five) == ["检查清单", "隐患清单", "交办清单", "整改清单", "督办清单"]
+    assert [len(rows) - 3 for rows in five.values()][:4] == [ins, found, open_now, fixed]
+    assert five["督办清单"][2][:4] == ("序号", "统一社会信用代码", "企业名称", "乡镇（街道）")
+    assert len(five["督办清单"]) - 3 == con.execute("SELECT count(*) FROM listing_enterprise").fetchone()[0]
+
+    six = sheets(six_lists(con, start, end))
+    assert list(six) == ["监督清单", "风险隐患清单", "整改清单", "验收销号清单", "执法清单", "责任清单"]
+    scored = con.execute("SELECT count(*) FROM enterprise_score").fetchone()[0]
+    everyone = con.execute("SELECT count(*) FROM enterprise").fetchone()[0]
+    assert [len(rows) - 3 for rows in six.values()] == [scored, found, open_now, accepted, enf, everyone]
+    header = six["整改清单"][2]
+    first = dict(zip(header, six["整改清单"][3]))
+    assert first["剩余天数"] == (first["整改期限"].date() - end).days and first["状态"] in ("整改中", "逾期")
+
+    parks = sheets(park_lists(con, start, end))
+    assert len(parks) == con.execute("SELECT count(*) FROM park").fetchone()[0]
+    assert all(rows[2] == PARK_HAZARD_COLUMNS for rows in parks.values())
+
+
+def test_sheet_names_are_valid_and_unique():
+    from riskmap.ledgers import _sheet_name
+
+    used: set[str] = set()
+    names = [_sheet_name(n, used) for n in ["a/b:c*", "a/b:c*", "x" * 40, "x" * 40, ""]]
+    assert names == ["a_b_c_", "a_b_c_(2)", "x" * 31, "x" * 28 + "(2)", "表"]

@@ -1,0 +1,164 @@
+"""The ledgers officials hand out, as tables with the Chinese headers of the forms:
+
+- 五张清单 (seed 000): 检查 / 隐患 / 交办 / 整改 / 督办;
+- 六个清单 (seed 004): 监督 / 风险隐患 / 整改 / 验收销号 / 执法 / 责任;
+- the park hazard list (seed 001 附件4), one sheet per park.
+
+Each list covers a period [start, end] and is read as of ``end``. Shared by the app's
+download buttons and ``python -m riskmap export``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import duckdb
+import pandas as pd
+
+from data import queries
+from data.queries import HAZARD_STATUS_SQL
+
+FIVE_LISTS = ("检查清单", "隐患清单", "交办清单", "整改清单", "督办清单")
+SIX_LISTS = ("监督清单", "风险隐患清单", "整改清单", "验收销号清单", "执法清单", "责任清单")
+
+
+def _numbered(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.reset_index(drop=True)
+    df.insert(0, "序号", range(1, len(df) + 1))
+    return df
+
+
+def _hazards(con: duckdb.DuckDBPyConnection, where: str, params: dict) -> pd.DataFrame:
+    sql = f"""SELECT h.id AS "隐患编号", e.name AS "企业名称", h.uscc AS "统一社会信用代码",
+                   t.name AS "乡镇（街道）", g.name AS "网格", h.found_on AS "发现日期", h.level AS "隐患等级",
+                   h.category AS "隐患类别", h.description AS "隐患描述", h.department AS "责任部门",
+                   h.deadline AS "整改期限", h.rectified_on AS "整改完成日期", h.closed_on AS "验收销号日期",
+                   {HAZARD_STATUS_SQL} AS "状态"
+            FROM hazard h JOIN enterprise e USING (uscc)
+            LEFT JOIN township t ON t.code = e.township_code LEFT JOIN grid g ON g.grid_id = e.grid_id
+            WHERE {where} ORDER BY h.found_on, h.id"""
+    return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).df()  # DuckDB wants exactly these
+
+
+def five_lists(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[str, pd.DataFrame]:
+    """The 五张清单 for [start, end], as of ``end``."""
+    p = {"s": start, "e": end, "t": end}
+    inspections = con.execute(
+        """SELECT i.id AS "检查编号", i.date AS "检查日期", e.name AS "企业名称", i.uscc AS "统一社会信用代码",
+                  t.name AS "乡镇（街道）", i.department AS "检查部门", i.result AS "检查结果"
+           FROM inspection i JOIN enterprise e USING (uscc) LEFT JOIN township t ON t.code = e.township_code
+           WHERE i.date BETWEEN $s AND $e ORDER BY i.date, i.id""", {"s": start, "e": end}).df()
+    found = _hazards(con, "h.found_on BETWEEN $s AND $e", p)
+    assigned = _hazards(con, "h.found_on <= $t AND (h.rectified_on IS NULL OR h.rectified_on > $t)", p)
+    rectified = _hazards(con, "h.rectified_on BETWEEN $s AND $e", p)
+    supervised = queries.enterprise_listing(con).rename(columns={
+        "uscc": "统一社会信用代码", "name": "企业名称", "township_name": "乡镇（街道）", "level": "督办级别",
+        "reasons": "挂牌理由", "deadline": "整改期限", "delisting": "摘牌条件"})
+    return {
+        "检查清单": _numbered(inspections),
+        "隐患清单": _numbered(found.drop(columns=["整改完成日期", "验收销号日期"])),
+        "交办清单": _numbered(assigned[["隐患编号", "企业名称", "统一社会信用代码", "乡镇（街道）", "网格", "隐患等级",
+                                     "隐患类别", "隐患描述", "责任部门", "发现日期", "整改期限", "状态"]]),
+        "整改清单": _numbered(rectified[["隐患编号", "企业名称", "统一社会信用代码", "乡镇（街道）", "隐患等级",
+                                      "隐患类别", "责任部门", "整改期限", "整改完成日期", "状态"]]),
+        "督办清单": _numbered(supervised),
+    }
+
+
+def six_lists(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[str, pd.DataFrame]:
+    """The 六个清单 for [start, end], as of ``end``."""
+    p = {"s": start, "e": end, "t": end}
+    supervision = con.execute(
+        """SELECT e.name AS "企业名称", e.uscc AS "统一社会信用代码", t.name AS "乡镇（街道）", g.name AS "网格",
+                  s.tier AS "监管等级", round(s.score, 1) AS "风险分", i.last AS "最近检查日期"
+           FROM enterprise e JOIN enterprise_score s USING (uscc)
+           LEFT JOIN (SELECT uscc, max(date) AS last FROM inspection WHERE date <= $t GROUP BY 1) i USING (uscc)
+           LEFT JOIN township t ON t.code = e.township_code LEFT JOIN grid g ON g.grid_id = e.grid_id
+           ORDER BY s.score DESC, e.uscc""", {"t": end}).df()
+    hazards = _hazards(con, "h.found_on BETWEEN $s AND $e", p)
+    open_ = _hazards(con, "h.found_on <= $t AND (h.rectified_on IS NULL OR h.rectified_on > $t)", p)
+    open_["剩余天数"] = [(d - end).days if pd.notna(d) else None for d in pd.to_datetime(open_["整改期限"]).dt.date]
+    accepted = _hazards(con, "h.rectified_on BETWEEN $s AND $e OR h.closed_on BETWEEN $s AND $e", p)
+    enforcement = con.execute(
+        """SELECT f.id AS "执法编号", f.date AS "执法日期", e.name AS "企业名称", f.uscc AS "统一社会信用代码",
+                  t.name AS "乡镇（街道）", f.action AS "执法措施", f.fine_10k_cny AS "罚款（万元）", f.department AS "执法部门"
+           FROM enforcement f JOIN enterprise e USING (uscc) LEFT JOIN township t ON t.code = e.township_code
+           WHERE f.date BETWEEN $s AND $e ORDER BY f.date, f.id""", {"s": start, "e": end}).df()
+    departments = queries.enterprise_departments(con, end)
+    responsibility = con.execute(
+        """SELECT e.name AS "企业名称", e.uscc AS "统一社会信用代码", t.name AS "乡镇（街道）", g.name AS "网格",
+                  g.manager AS "网格员", g.phone AS "联系电话", e.uscc AS _u
+           FROM enterprise e LEFT JOIN township t ON t.code = e.township_code LEFT JOIN grid g ON g.grid_id = e.grid_id
+           ORDER BY t.code, g.grid_id, e.uscc""").df()
+    dept = dict(zip(departments["uscc"], departments["departments"]))
+    responsibility["在管部门"] = ["、".join(dept[u]) if u in dept else "" for u in responsibility.pop("_u")]
+    return {
+        "监督清单": _numbered(supervision),
+        "风险隐患清单": _numbered(hazards.drop(columns=["整改完成日期", "验收销号日期"])),
+        "整改清单": _numbered(open_[["隐患编号", "企业名称", "统一社会信用代码", "乡镇（街道）", "网格", "隐患等级",
+                                  "隐患描述", "责任部门", "整改期限", "剩余天数", "状态"]]),
+        "验收销号清单": _numbered(accepted[["隐患编号", "企业名称", "统一社会信用代码", "乡镇（街道）", "隐患等级",
+                                       "隐患描述", "整改完成日期", "验收销号日期", "状态"]]),
+        "执法清单": _numbered(enforcement),
+        "责任清单": _numbered(responsibility),
+    }
+
+
+def park_lists(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[str, pd.DataFrame]:
+    """The park hazard list (seed 001 附件4) of every park, keyed by park name."""
+    parks = con.execute("SELECT park_id, name FROM park ORDER BY park_id").fetchall()
+    return {name: queries.park_hazard_list(con, pid, start, end) for pid, name in parks}
+
+
+def workbook(lists: dict[str, pd.DataFrame], title: str, period: str) -> bytes:
+    """One sheet per list: a title row, the period, the header row, the rows (formulas neutralised).
+
+    Written in openpyxl's streaming mode: a 20,000-row list takes about a second.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    from layers.export import neutralise_formulas
+
+    wb = Workbook(write_only=True)
+    used: set[str] = set()
+    for name, df in lists.items():
+        ws = wb.create_sheet(_sheet_name(name, used))
+        for i, col in enumerate(df.columns, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = min(40, max(8, len(str(col)) * 2 + 2))
+        head = WriteOnlyCell(ws, f"{title} · {name}")
+        head.font = Font(size=14, bold=True)
+        ws.append([head])
+        ws.append([period])
+        header = []
+        for col in df.columns:
+            cell = WriteOnlyCell(ws, str(col))
+            cell.font = Font(bold=True)
+            header.append(cell)
+        ws.append(header)
+        clean = neutralise_formulas(df)
+        columns = []
+        for col in clean.columns:
+            values = clean[col]
+            if pd.api.types.is_datetime64_any_dtype(values):
+                values = values.dt.date
+            columns.append(values.astype(object).where(values.notna(), None).tolist())
+        for row in zip(*columns):
+            ws.append(list(row))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    """A valid, unique Excel sheet name (≤ 31 characters, none of []:*?/\\)."""
+    clean = "".join("_" if c in "[]:*?/\\" else c for c in name)[:31] or "表"
+    out, k = clean, 2
+    while out in used:
+        out = f"{clean[:28]}({k})"
+        k += 1
+    used.add(out)
+    return out
