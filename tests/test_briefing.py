@@ -291,3 +291,61 @@ def test_sheet_names_are_valid_and_unique():
     used: set[str] = set()
     names = [_sheet_name(n, used) for n in ["a/b:c*", "a/b:c*", "x" * 40, "x" * 40, ""]]
     assert names == ["a_b_c_", "a_b_c_(2)", "x" * 31, "x" * 28 + "(2)", "表"]
+
+
+@pytest.fixture(scope="module")
+def briefing(con):
+    import datetime as dt
+
+    from riskmap.document import build_briefing
+
+    return build_briefing(con, dt.date(2026, 11, 20), 7)
+
+
+def test_briefing_docx_has_every_part_with_the_right_numbers(con, briefing):
+    import datetime as dt
+
+    from docx import Document
+
+    from riskmap.document import TOP_TARGETS, briefing_docx
+
+    doc = Document(io.BytesIO(briefing_docx(briefing)))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "示意市小微企业安全生产和消防安全整治工作通报" in text and "2026-11-14 至 2026-11-20" in text
+    for heading in ("一、主要数据", "二、全市安全风险图", "三、挂牌督办乡镇", "四、重点检查对象", "五、隐患整改趋势"):
+        assert heading in text
+    assert "示意数据" in text
+    kpi, listed, targets = doc.tables
+    rows = {r.cells[0].text: (r.cells[1].text, r.cells[2].text) for r in kpi.rows[1:]}
+    start, end = dt.date(2026, 11, 14), dt.date(2026, 11, 20)
+    found = con.execute("SELECT count(*) FROM hazard WHERE found_on BETWEEN ? AND ?", [start, end]).fetchone()[0]
+    before = con.execute("SELECT count(*) FROM hazard WHERE found_on BETWEEN ? AND ?",
+                         [dt.date(2026, 11, 7), dt.date(2026, 11, 13)]).fetchone()[0]
+    assert rows["发现隐患数（项）"] == (f"{found:,}", f"{found - before:+,}")
+    assert len(listed.rows) - 1 == con.execute("SELECT count(*) FROM listing_township").fetchone()[0]
+    top = [n for (n,) in con.execute(f"SELECT e.name FROM enterprise_score s JOIN enterprise e USING (uscc) "
+                                     f"ORDER BY s.score DESC, s.uscc LIMIT {TOP_TARGETS}").fetchall()]
+    assert [r.cells[1].text for r in targets.rows[1:]] == top
+    assert len(doc.inline_shapes) == 2  # the map and the trend chart
+
+
+def test_briefing_pdf_pages_and_embedded_font(briefing):
+    import re
+
+    from riskmap.document import briefing_pdf
+
+    pdf = briefing_pdf(briefing)
+    assert pdf.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
+    assert pages >= 4  # cover with figures and trend, the map, listed townships, targets
+    assert b"WenQuanYi" in pdf  # the CJK font is embedded, so the text shows on any machine
+
+
+def test_trend_chart_has_no_missing_glyphs(briefing):
+    from riskmap.document import trend_png
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = trend_png(briefing.trend)
+    assert not [w for w in caught if "Glyph" in str(w.message)]
+    assert pixels(png).shape[2] == 3
