@@ -32,6 +32,7 @@ nav = st.navigation([
     st.Page("pages/screens/grid.py", title=t("page_grid", lang)),
     st.Page("pages/screens/hazards.py", title=t("page_hazards", lang)),
     st.Page("pages/screens/parks.py", title=t("page_parks", lang)),
+    st.Page("pages/screens/briefing.py", title=t("page_briefing", lang)),
     st.Page("pages/screens/model_info.py", title=t("page_model", lang)),
     st.Page("pages/screens/data_status.py", title=t("page_data", lang)),
 ])

@@ -248,3 +248,56 @@ def weekly_report_xlsx(con: duckdb.DuckDBPyConnection, end: dt.date | None = Non
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+#: What ``export`` makes: kind -> (description, file suffix).
+EXPORTS = {
+    "png": ("地图快照（PNG）", "png"),
+    "html": ("交互地图（单个 HTML 文件，离线可用）", "html"),
+    "weekly": ("周报表、部门报送与每日统计表（Excel）", "xlsx"),
+    "five": ("五张清单（Excel）", "xlsx"),
+    "six": ("六个清单（Excel）", "xlsx"),
+    "parks": ("园区隐患整治清单（Excel）", "xlsx"),
+    "docx": ("通报（Word）", "docx"),
+    "pdf": ("通报（PDF）", "pdf"),
+}
+
+
+def export(con: duckdb.DuckDBPyConnection, kind: str, end: dt.date | None = None, days: int = 7,
+           area: str | None = None, scope: str = "city", key: str | None = None, size: str = "slide",
+           lang: str = "zh", usccs: list[str] | None = None, label: str | None = None) -> tuple[bytes, str]:
+    """One briefing file as (bytes, file name): the app's download buttons and
+    ``python -m riskmap export`` both come here, so they give the same files.
+
+    Parameters
+    ----------
+    kind : one of :data:`EXPORTS`
+    end, days : the period (default: the ``days`` ending at the data's as-of date)
+    area : county or township code for the weekly report (default: the city)
+    scope, key, size, usccs, label : the map view of ``png`` and ``html`` (see :func:`build_view`)
+    """
+    if kind not in EXPORTS:
+        raise ViewError(f"unknown export {kind!r}; one of {', '.join(EXPORTS)}")
+    end = end or default_as_of(con)
+    start = end - dt.timedelta(days=days - 1)
+    suffix = EXPORTS[kind][1]
+    stem = {"png": f"地图_{scope}{'_' + key if key else ''}_{size}", "html": f"地图_{scope}{'_' + key if key else ''}",
+            "weekly": f"周报表{'_' + area if area else ''}", "five": "五张清单", "six": "六个清单",
+            "parks": "园区隐患整治清单", "docx": "通报", "pdf": "通报"}[kind]
+    name = f"{stem}_{end}.{suffix}"
+    if kind == "png":
+        return snapshot_png(con, size, scope=scope, key=key, lang=lang, usccs=usccs, label=label), name
+    if kind == "html":
+        return snapshot_html(con, lang, scope=scope, key=key, usccs=usccs, label=label).encode("utf-8"), name
+    if kind == "weekly":
+        return weekly_report_xlsx(con, end, days, area), name
+    if kind in ("five", "six", "parks"):
+        from riskmap import ledgers
+
+        lists = {"five": ledgers.five_lists, "six": ledgers.six_lists, "parks": ledgers.park_lists}[kind](con, start, end)
+        city = queries.meta(con).get("city_name") or ""
+        return ledgers.workbook(lists, f"{city}{EXPORTS[kind][0].removesuffix('（Excel）')}", f"{start} 至 {end}"), name
+    from riskmap.document import briefing_docx, briefing_pdf, build_briefing
+
+    b = build_briefing(con, end, days, lang)
+    return (briefing_docx(b) if kind == "docx" else briefing_pdf(b)), name

@@ -13,6 +13,7 @@ draw     a reproducible 双随机 draw stratified by tier, with inspectors; seed
 due      enterprises due for inspection by their tier's interval
 model    the methodology document, generated from the model config
 info     print what the database holds
+export   briefing files: map snapshot (PNG/HTML), weekly report, ledgers, Word/PDF briefing
 """
 
 from __future__ import annotations
@@ -268,6 +269,35 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    import os
+
+    from data.build import connect
+    from riskmap.briefing import EXPORTS, ViewError, export
+
+    db = Path(args.db) if args.db else paths.db_path()
+    if not db.exists():
+        print(f"没有数据库：{db}（先运行 python -m riskmap demo）", file=sys.stderr)
+        return 1
+    con = connect(db, read_only=True)
+    end = dt.date.fromisoformat(args.end) if args.end else None
+    t0 = time.perf_counter()
+    print(f"正在生成{EXPORTS[args.kind][0]}……", flush=True)
+    try:
+        data, name = export(con, args.kind, end, args.days, args.area, args.scope, args.key, args.size, args.lang)
+    except ViewError as exc:
+        print(f"无法导出：{exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else Path(name)
+    if out.is_dir():
+        out = out / name
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, out)  # a reader never sees half a file
+    print(f"已写入 {out}（{len(data) / 1024:,.0f} KB，用时 {time.perf_counter() - t0:.1f} 秒）")
+    return 0
+
+
 def schema_of(db: Path) -> str | None:
     """The schema version a database file was built with (None: no file, or not readable)."""
     from data.build import connect
@@ -354,6 +384,20 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("info", help="查看数据库概况")
     p.set_defaults(func=cmd_info)
+
+    from riskmap.briefing import EXPORTS, SCOPES
+
+    p = sub.add_parser("export", help="导出通报材料：地图快照、周报表、清单、Word/PDF 通报")
+    p.add_argument("kind", choices=list(EXPORTS), help="；".join(f"{k} {v[0]}" for k, v in EXPORTS.items()))
+    p.add_argument("--out", help="输出文件或文件夹（默认当前文件夹，按内容命名）")
+    p.add_argument("--end", help="统计截止日期（默认数据截至日期）")
+    p.add_argument("--days", type=int, default=7, help="统计天数（默认 7，即一周）")
+    p.add_argument("--area", help="周报表的区县或乡镇代码（默认全市）")
+    p.add_argument("--scope", choices=list(SCOPES), default="city", help="地图范围")
+    p.add_argument("--key", help="地图范围的代码：区县/乡镇代码、网格编号或园区编号")
+    p.add_argument("--size", choices=["slide", "a4"], default="slide", help="PNG 尺寸：slide 1920×1080，a4 300 dpi")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("check-schema", help="数据库是否为当前结构版本（否则退出码 1）")
     p.set_defaults(func=cmd_check_schema)

@@ -16,7 +16,7 @@ from .conftest import City
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
 PAGES = ["pages/screens/overview.py", "pages/screens/listing.py", "pages/screens/targets.py", "pages/screens/grid.py", "pages/screens/hazards.py", "pages/screens/parks.py",
-         "pages/screens/model_info.py",
+         "pages/screens/briefing.py", "pages/screens/model_info.py",
          "pages/screens/data_status.py"]
 
 
@@ -469,3 +469,13 @@ def test_no_chinese_literals_in_screens_except_vocabulary():
                     and id(node) not in docstrings and node.value not in VALUES_EN and node.value not in file_headers):
                 found.append(f"{path.name}:{node.lineno} {node.value!r}")
     assert found == []
+
+
+def test_briefing_page_offers_every_export(city_env: City):
+    at = run_app("pages/screens/briefing.py")
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert sorted(labels) == sorted(["周报表（Excel）", "五张清单（Excel）", "六个清单（Excel）", "园区隐患整治清单（Excel）",
+                      "通报（Word）", "通报（PDF）", "地图快照（PNG）", "交互地图（HTML，离线可用）"])
+    at = at.selectbox(key="brief_scope").set_value("park").run()
+    assert not at.exception and at.selectbox(key="brief_key").value is not None

@@ -18,7 +18,7 @@ ARTIFACTS = Path(os.environ.get("RISKMAP_ARTIFACTS", REPO / "test-artifacts")) /
 #: Pages with a map, and the least share of its canvas that must be drawn.
 MAP_DRAWN = {"overview": 0.10, "big_screen": 0.10, "listing": 0.10, "grid": 0.05, "parks": 0.01}
 PAGES = [("overview", ""), ("big_screen", "?screen=1"), ("listing", "listing"), ("targets", "targets"), ("grid", "grid"), ("hazards", "hazards"), ("parks", "parks"),
-         ("model_info", "model_info"),
+         ("briefing", "briefing"), ("model_info", "model_info"),
          ("data_status", "data_status")]
 
 

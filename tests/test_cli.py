@@ -50,3 +50,32 @@ def test_build_failure_is_reported_and_exits_nonzero(tmp_path, capsys):
     (tmp_path / "src").mkdir()
     assert main(["--db", str(tmp_path / "x.duckdb"), "build", str(tmp_path / "src")]) == 2
     assert "数据库未改动" in capsys.readouterr().err
+
+
+def test_export_command_writes_the_same_files_as_the_buttons(city_env: City, tmp_path, capsys):
+    """The CLI and the app's buttons both call riskmap.briefing.export: same content."""
+    import io
+
+    import openpyxl
+    from PIL import Image
+
+    from data.build import connect
+    from riskmap.briefing import export
+
+    db = str(city_env.db)
+    con = connect(city_env.db, read_only=True)
+    assert main(["--db", db, "export", "weekly", "--out", str(tmp_path), "--days", "30"]) == 0
+    written = next(tmp_path.glob("周报表_*.xlsx"))
+    assert "已写入" in capsys.readouterr().out and not list(tmp_path.glob("*.part"))
+    ours = openpyxl.load_workbook(written)
+    theirs = openpyxl.load_workbook(io.BytesIO(export(con, "weekly", days=30)[0]))
+    assert ours.sheetnames == theirs.sheetnames
+    for a, b in zip(ours, theirs):
+        assert list(a.iter_rows(values_only=True)) == list(b.iter_rows(values_only=True))
+
+    out = tmp_path / "a4.png"
+    assert main(["--db", db, "export", "png", "--scope", "township", "--key",
+                 con.execute("SELECT min(code) FROM township").fetchone()[0], "--size", "a4", "--out", str(out)]) == 0
+    assert Image.open(out).size == (2480, 3508)
+    assert main(["--db", db, "export", "png", "--scope", "grid", "--key", "no-such-grid", "--out", str(out)]) == 2
+    assert "no grid" in capsys.readouterr().err

@@ -12,7 +12,8 @@ from data import queries
 from layers.export import to_xlsx
 from layers.maps import area_index_map
 from layers.render import legend_html, to_pydeck, view_for
-from pages.screens.common import basemap, localise, require_db, show, start_page, tr
+from pages.screens.common import basemap, lang, localise, require_db, show, start_page, tr
+from riskmap.briefing import export
 from scoring.run import default_as_of
 
 DAYS = 90
@@ -52,3 +53,5 @@ st.download_button(tr("download", name=names[park_id] + tr("park_list")),
                    lambda: to_xlsx(localise(hazards), tr("park_list")),
                    file_name=f"{names[park_id]}_{tr('park_list')}_{as_of}.xlsx", key="park_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+st.download_button(tr("export_png"), lambda: export(con, "png", scope="park", key=park_id, lang=lang())[0],
+                   file_name=f"{names[park_id]}_{tr('export_png')}.png", mime="image/png", key="park_png")

@@ -11,7 +11,8 @@ import streamlit as st
 from data import paths, queries
 from data.vocab import DEPARTMENTS
 from layers.export import to_xlsx
-from pages.screens.common import data_note_badge, db_version, localise, require_db, show, tr, tv
+from pages.screens.common import data_note_badge, db_version, lang, localise, require_db, show, tr, tv
+from riskmap.briefing import export
 from scoring.backtest import due_for_inspection
 from scoring.draw import append_log, draw_inspections
 from scoring.measures import measures_as_of
@@ -77,6 +78,12 @@ departments = pick(c7, "f_department", list(DEPARTMENTS))
 text = c8.text_input(tr("f_text"), key="f_text")
 chosen = filter_targets(scores, counties, townships, industries, tiers, parks, flags, text, departments)
 st.caption(tr("n_targets", n=len(chosen)))
+
+if len(chosen):
+    st.download_button(tr("snapshot_filters"), lambda: export(
+        con, "png", usccs=chosen["uscc"].tolist(), scope="enterprises", lang=lang(),
+        label=tr("snap_selection", n=len(chosen)))[0],
+        file_name=f"{tr('export_png')}_{meta.get('as_of', '')}.png", mime="image/png", key="dl_snapshot")
 
 ranked, due_tab, draw_tab = st.tabs([tr("tab_ranked"), tr("tab_due"), tr("tab_draw")])
 with ranked:

@@ -1,0 +1,67 @@
+"""通报导出: every briefing file — map snapshots, the weekly report, the ledgers and the Word/PDF
+briefing — made on the server the same way ``python -m riskmap export`` makes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from data import queries
+from pages.screens.common import lang, start_page, tr
+from riskmap.briefing import EXPORTS, export
+from scoring.run import default_as_of
+
+MIME = {"png": "image/png", "html": "text/html", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "pdf": "application/pdf"}
+
+con, version = start_page("page_briefing")
+as_of = default_as_of(con)
+st.caption(tr("briefing_intro"))
+
+c1, c2 = st.columns(2)
+end = c1.date_input(tr("brief_end"), value=as_of, max_value=as_of, key="brief_end")
+days = c2.radio(tr("period"), (7, 30, 90, 365), horizontal=True, key="brief_days",
+                format_func=lambda d: tr(f"period_{d}"))
+
+counties = dict(con.execute("SELECT code, name FROM county ORDER BY code").fetchall())
+towns = dict(con.execute("SELECT code, name FROM township ORDER BY code").fetchall())
+areas = {"": tr("whole_city"), **counties, **towns}
+
+st.subheader(tr("brief_reports"))
+area = st.selectbox(tr("brief_area"), list(areas), format_func=areas.get, key="brief_area")
+cols = st.columns(3)
+for col, kind in zip(cols * 3, ("weekly", "five", "six", "parks", "docx", "pdf")):
+    suffix = EXPORTS[kind][1]
+    col.download_button(
+        tr(f"export_{kind}"), lambda kind=kind: export(con, kind, end, days, area or None, lang=lang())[0],
+        file_name=f"{tr(f'export_{kind}')}_{end}.{suffix}",
+        mime=MIME[suffix], key=f"dl_{kind}", width="stretch")
+
+st.subheader(tr("brief_maps"))
+m1, m2, m3 = st.columns(3)
+scope = m1.selectbox(tr("brief_scope"), ("city", "county", "township", "grid", "park"), key="brief_scope",
+                     format_func=lambda s: tr(f"scope_{s}"))
+options: dict[str, str] = {}
+if scope == "county":
+    options = counties
+elif scope == "township":
+    options = towns
+elif scope == "grid":
+    grids = queries.grid_list(con)
+    options = dict(zip(grids["grid_id"], grids["township_name"].fillna("") + " " + grids["name"]))
+elif scope == "park":
+    parks = con.execute("SELECT park_id, name FROM park ORDER BY park_id").fetchall()
+    options = dict(parks)
+key = m2.selectbox(tr("brief_key"), list(options), format_func=options.get, key="brief_key") if options else None
+size = m3.radio(tr("brief_size"), ("slide", "a4"), key="brief_size", format_func=lambda s: tr(f"size_{s}"))
+d1, d2 = st.columns(2)
+d1.download_button(tr("export_png"), lambda: export(con, "png", end, days, scope=scope, key=key, size=size,
+                                                    lang=lang())[0],
+                   file_name=f"{tr('export_png')}_{scope}_{end}.png", mime=MIME["png"], key="dl_png",
+                   width="stretch")
+d2.download_button(tr("export_html"), lambda: export(con, "html", end, days, scope=scope, key=key, lang=lang())[0],
+                   file_name=f"{tr('export_html')}_{scope}_{end}.html", mime=MIME["html"], key="dl_html",
+                   width="stretch")
+st.caption(tr("brief_cli"))
+st.code("python -m riskmap export pdf --days 7", language="bash")
