@@ -97,6 +97,11 @@ def build_view(con: duckdb.DuckDBPyConnection, scope: str = "city", key: str | N
         bundle = overview_map(hexes, tw, labels, show_names=scope == "county",
                               value="index" if by_index else "enterprises", bins=INDEX_BINS if by_index else None)
         parks = queries.park_geometries(con)
+        if scope == "county":  # only the county's own parks (they also set the map's extent)
+            import shapely
+
+            area = shapely.union_all(list(towns["geom"]))
+            parks = parks[[bool(g.intersects(area)) for g in parks["geom"]]]
         bundle.add(boundaries_overlay("parks", parks, (0, 140, 70), 1.5, None, t("layer_parks", lang)))
         what = t("snap_hex", lang, r=res)
     elif scope == "township":

@@ -349,3 +349,18 @@ def test_trend_chart_has_no_missing_glyphs(briefing):
         png = trend_png(briefing.trend)
     assert not [w for w in caught if "Glyph" in str(w.message)]
     assert pixels(png).shape[2] == 3
+
+
+def test_county_map_keeps_to_the_county(con):
+    import shapely
+
+    from data import queries
+    from riskmap.briefing import build_view
+
+    county = _keys(con)["county"]
+    view = build_view(con, "county", county)
+    towns = queries.township_geometries(con)
+    area = shapely.union_all(list(towns.loc[towns["county_code"] == county, "geom"])).buffer(1e-6)
+    parks = view.bundle.datasets["parks"]
+    assert parks and all(area.intersects(shapely.Polygon(p["polygon"])) for p in parks)
+    assert len(parks) < con.execute("SELECT count(*) FROM park").fetchone()[0]
