@@ -114,6 +114,46 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     return con
 
 
+#: Snapshots younger than this are never pruned (another session may be about to open one).
+SNAPSHOT_GRACE_S = 600
+
+
+def open_snapshot(db_path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the database file as it is now.
+
+    A rebuild or an import replaces the file with ``os.replace``. DuckDB keeps one instance
+    per path in a process, so a second ``connect`` to the same path would return the old,
+    replaced file while any connection to it is open. Each version is therefore opened
+    through its own hard link (``.snapshots/<name>-<inode>-<mtime>``): new sessions see the
+    new file, sessions mid-query keep the old one until they finish, and links of older
+    versions are removed (their data stays readable to whoever still has them open).
+    """
+    db_path = Path(db_path)
+    st = os.stat(db_path)
+    folder = db_path.parent / ".snapshots"
+    folder.mkdir(exist_ok=True)
+    link = folder / f"{db_path.stem}-{st.st_ino}-{st.st_mtime_ns}{db_path.suffix}"
+    try:
+        os.link(db_path, link)
+    except FileExistsError:
+        pass
+    except OSError:  # no hard links here (some network drives): open the file itself
+        return connect(db_path, read_only=True)
+    now = time.time()
+    for old in folder.glob(f"{db_path.stem}-*{db_path.suffix}"):
+        try:
+            info = old.stat()
+            # Only this link is left (the database moved on) for a while (ctime: when it lost its name).
+            if old != link and info.st_nlink == 1 and now - info.st_ctime > SNAPSHOT_GRACE_S:
+                old.unlink()
+        except FileNotFoundError:
+            pass
+    try:
+        return connect(link, read_only=True)
+    except duckdb.IOException:  # replaced and pruned between stat and connect: take the new one
+        return connect(db_path, read_only=True)
+
+
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table of the data model and record the schema version."""
     for table in T.TABLES:
@@ -219,19 +259,10 @@ def _build(con, source_dir: Path, manifest: dict, report: BuildReport, say: Prog
         for name in ("county", "township", "grid", "park"):
             if name in files:
                 _import_boundaries(con, source_dir, T.TABLES_BY_NAME[name], files[name], report)
-    _import_located(con, source_dir, T.ENTERPRISE, files["enterprise"], report, say, 0.10)
+    load_ledger(con, source_dir, T.ENTERPRISE, files["enterprise"], report, say, 0.10)
     for i, spec in enumerate((T.INSPECTION, T.HAZARD, T.ENFORCEMENT, T.INCIDENT)):
-        if spec.name not in files:
-            continue
-        frac = 0.55 + 0.09 * i
-        if spec is T.INCIDENT:
-            _import_located(con, source_dir, spec, files[spec.name], report, say, frac)
-            continue
-        # No coordinates: typed, checked and written in one pass into the final table.
-        stg, unknown = _load_ledger(con, source_dir, spec, files[spec.name], report, say, frac)
-        with _Timer(report, say, frac + 0.04, "validate_write", f"校验并写入{spec.title}"):
-            validate_staged(con, stg, spec, files[spec.name]["path"], "—", unknown, direct=True)
-        _release(con, spec)
+        if spec.name in files:
+            load_ledger(con, source_dir, spec, files[spec.name], report, say, 0.55 + 0.09 * i)
     _finish_file_reports(con, report)
     meta = {
         "built_at": dt.datetime.now().isoformat(timespec="seconds"),
@@ -248,8 +279,55 @@ def _build(con, source_dir: Path, manifest: dict, report: BuildReport, say: Prog
             step.run(con)
 
 
+def load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,  # type: ignore[no-untyped-def]
+                say: Progress, fraction: float) -> None:
+    """Read, check and write one ledger file into ``spec``'s table (which must be there).
+
+    ``entry`` is the file's manifest entry: ``path`` (relative to ``source_dir``), ``crs``
+    for tables with coordinates, and optionally ``headers``, a saved mapping from the file's
+    own headers to columns (by column name or standard header).
+    """
+    if any(c.kind == "lon" for c in spec.columns):
+        _import_located(con, source_dir, spec, entry, report, say, fraction)
+        return
+    # No coordinates: typed, checked and written in one pass into the final table.
+    stg, unknown = _load_ledger(con, source_dir, spec, entry, report, say, fraction)
+    with _Timer(report, say, fraction + 0.04, "validate_write", f"校验并写入{spec.title}"):
+        validate_staged(con, stg, spec, entry["path"], "—", unknown, direct=True)
+    _release(con, spec)
+
+
+def apply_header_map(table: pa.Table, spec: T.Table, mapping: dict[str, str]) -> pa.Table:
+    """Rename a file's own headers to the standard ones by a saved mapping
+    (file header -> column name or standard header); unmapped headers are kept."""
+    if not mapping:
+        return table
+    by_key = {c.name: c.header for c in spec.imported} | {c.header: c.header for c in spec.imported}
+    return table.rename_columns([by_key.get(mapping.get(n, ""), n) for n in table.column_names])
+
+
 def _file_crs(entry: dict) -> str:
-    return normalise_crs_name(entry.get("crs", "EPSG:4326"))
+    crs = str(entry.get("crs", "EPSG:4326"))
+    return "auto" if crs.strip().lower() == "auto" else normalise_crs_name(crs)
+
+
+def _detect_file_crs(con, stg: str, spec: T.Table, file: str) -> str:  # type: ignore[no-untyped-def]
+    """The coordinate system of a staged file told from its values (``crs: auto``),
+    recorded in the import report as a warning that says what was assumed and why."""
+    from data.validate import clean_sql, value_expr
+    from geo.crs import CRSDetectionError, detect_crs
+
+    xv = value_expr(spec.column("lon"), clean_sql(q("lon")))
+    yv = value_expr(spec.column("lat"), clean_sql(q("lat")))
+    xy = con.execute(f"SELECT {xv} AS x, {yv} AS y FROM {stg} USING SAMPLE 5000 ROWS").fetchnumpy()
+    hint = con.execute("SELECT avg(ST_X(ST_Centroid(geom))) FROM township").fetchone()
+    try:
+        crs, why = detect_crs(xy["x"].astype(float), xy["y"].astype(float), hint[0] if hint else None)
+    except CRSDetectionError as exc:
+        raise ImportFileError(file, str(exc)) from exc
+    con.execute("INSERT INTO import_issue VALUES (?, ?, 1, ?, ?, 'warning', 'crs_detected', ?)",
+                [file, spec.name, spec.column("lon").header, crs, f"坐标系自动判断为 {crs}：{why}"])
+    return crs
 
 
 def _load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,  # type: ignore[no-untyped-def]
@@ -258,7 +336,7 @@ def _load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: Buil
         path = source_dir / entry["path"]
         if not path.exists():
             raise ImportFileError(entry["path"], "文件不存在")
-        table = read_table_file(path)
+        table = apply_header_map(read_table_file(path), spec, entry.get("headers") or {})
         table, unknown = map_headers(table, spec, entry["path"])
         # Registered, not copied: validation reads the Arrow table in place.
         stg = f"_stg_{spec.name}"
@@ -274,6 +352,9 @@ def _import_located(con, source_dir: Path, spec: T.Table, entry: dict, report: B
     """Enterprises and incidents: coordinates, H3 cells and placement, then one typed write."""
     file, crs = entry["path"], _file_crs(entry)
     stg, unknown = _load_ledger(con, source_dir, spec, entry, report, say, fraction)
+    if crs == "auto":
+        crs = _detect_file_crs(con, stg, spec, file)
+        report.files[-1].crs = crs
     with _Timer(report, say, fraction + 0.05, "coordinates", f"坐标换算为 WGS-84（{crs}）"):
         rows, lon, lat = convert_coordinates(con, stg, spec, file, crs)
     with _Timer(report, say, fraction + 0.08, "h3", "计算 H3 网格（7、8、9 级）"):

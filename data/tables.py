@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from data import vocab
 
-SCHEMA_VERSION = 2  # 2: enterprise.small_scattered (小散乱污)
+SCHEMA_VERSION = 3  # 2: enterprise.small_scattered (小散乱污); 3: imported_at on every record
 
 #: Column kinds and the DuckDB type each is stored as.
 KIND_SQL = {
@@ -28,6 +28,7 @@ KIND_SQL = {
     "lat": "DOUBLE",
     "h3": "UBIGINT",
     "geom": "GEOMETRY",
+    "timestamp": "TIMESTAMP",
 }
 
 
@@ -45,6 +46,8 @@ class Column:
     derived: bool = False
     #: For ``code`` columns: the number of digits.
     digits: int | None = None
+    #: SQL default of a derived column (e.g. the import time).
+    default: str | None = None
 
     @property
     def sql_type(self) -> str:
@@ -88,7 +91,9 @@ GEOM = Column("geom", "几何", "geom", derived=True)
 PROVENANCE = (
     Column("source_file", "来源文件", derived=True),
     Column("source_row", "来源行号", "int", derived=True),
+    Column("imported_at", "导入时间", "timestamp", derived=True, default="current_timestamp"),
 )
+PROVENANCE_NAMES = tuple(c.name for c in PROVENANCE)
 #: The unified social credit code: the enterprise key, and the reference from every ledger.
 USCC = Column("uscc", "统一社会信用代码", "uscc", required=True, aliases=("社会信用代码", "信用代码"))
 PLACEMENT = (
@@ -274,7 +279,8 @@ def table_ddl(table: Table) -> str:
     """``CREATE TABLE`` statement for a table of the data model."""
     # No PRIMARY KEY: keys are made unique by validation (duplicates are rejected and
     # reported), and an index would cost more than a third of the build at 1M rows.
-    cols = ",\n  ".join(f"{c.name} {c.sql_type}" for c in table.columns)
+    cols = ",\n  ".join(f"{c.name} {c.sql_type}" + (f" DEFAULT {c.default}" if c.default else "")
+                        for c in table.columns)
     return f"CREATE TABLE {table.name} (\n  {cols}\n)"
 
 

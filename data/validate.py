@@ -23,7 +23,12 @@ from geo import crs as geocrs
 
 TRUE_WORDS = ("是", "1", "y", "yes", "true", "有", "√")
 FALSE_WORDS = ("否", "0", "n", "no", "false", "无", "×")
-DATE_FORMATS = ("%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d", "%Y%m%d")
+DATE_FORMATS = ("%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d", "%Y%m%d", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S")
+#: Units a number may carry in a cell, by the unit in its column's header: suffix -> factor.
+UNITS = {
+    "万元": {"万元": 1.0, "万": 1.0, "元": 1e-4},
+    "平方米": {"平方米": 1.0, "㎡": 1.0, "m²": 1.0, "m2": 1.0},
+}
 #: Plausible WGS-84 extent of mainland China and its islands, degrees.
 CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
@@ -70,12 +75,19 @@ def value_expr(c: Column, x: str) -> str:
     if c.kind == "uscc":
         return f"upper({x})"
     if c.kind == "int":
-        return f"TRY_CAST(TRY_CAST(replace({x}, ',', '') AS DECIMAL(18,3)) AS INTEGER)"
-    if c.kind in ("float", "lon", "lat"):
+        n = f"regexp_replace(replace({x}, ',', ''), '\\s*[人家个]$', '')"  # "35人" is 35
+        return f"TRY_CAST(TRY_CAST({n} AS DECIMAL(18,3)) AS INTEGER)"
+    if c.kind in ("lon", "lat"):
         return f"TRY_CAST(replace({x}, ',', '') AS DOUBLE)"
+    if c.kind == "float":
+        return number_with_unit(c, x)
     if c.kind == "date":
         alts = ", ".join(f"try_strptime({x}, {lit(f)})::DATE" for f in DATE_FORMATS)
-        return f"coalesce(TRY_CAST({x} AS DATE), {alts})"
+        # A date cell typed as a plain number in Excel arrives as its serial (days since 1899-12-30).
+        serial = (f"CASE WHEN regexp_full_match({x}, '[1-9][0-9]{{4}}(\\.[0-9]+)?') "
+                  f"AND TRY_CAST({x} AS DOUBLE) BETWEEN 20000 AND 80000 "  # 1954-10-03 .. 2119-01-10
+                  f"THEN DATE '1899-12-30' + CAST(floor(TRY_CAST({x} AS DOUBLE)) AS INTEGER) END")
+        return f"coalesce(TRY_CAST({x} AS DATE), {serial}, {alts})"
     if c.kind == "bool":
         t = ", ".join(lit(w) for w in TRUE_WORDS)
         f = ", ".join(lit(w) for w in FALSE_WORDS)
@@ -83,6 +95,20 @@ def value_expr(c: Column, x: str) -> str:
         return (f"(CASE WHEN {x} = '是' THEN true WHEN {x} = '否' THEN false "
                 f"WHEN lower({x}) IN ({t}) THEN true WHEN lower({x}) IN ({f}) THEN false END)")
     return x
+
+
+def number_with_unit(c: Column, x: str) -> str:
+    """SQL for a number that may carry its column's unit ("12.5万元", "3,000元" in a 万元
+    column, "200㎡"), converted to the column's unit; thousands separators ignored."""
+    plain = f"replace({x}, ',', '')"
+    units = next((u for unit, u in UNITS.items() if f"（{unit}）" in c.header), None)
+    if not units:
+        return f"TRY_CAST({plain} AS DOUBLE)"
+    cases = " ".join(
+        f"WHEN ends_with({plain}, {lit(suffix)}) THEN TRY_CAST(trim(left({plain}, length({plain}) - {len(suffix)})) "
+        f"AS DOUBLE) * {factor!r}"
+        for suffix, factor in sorted(units.items(), key=lambda kv: -len(kv[0])))  # 万元 before 元
+    return f"(CASE {cases} ELSE TRY_CAST({plain} AS DOUBLE) END)"
 
 
 @dataclass(frozen=True)
@@ -110,13 +136,18 @@ def column_rules(c: Column) -> list[Rule]:
         "float": "不是数字",
         "lon": "经度不是数字",
         "lat": "纬度不是数字",
-        "date": "日期无法识别（可写作 2021-07-01、2021/7/1 或 2021年7月1日）",
+        "date": "日期无法识别（可写作 2021-07-01、2021/7/1、2021年7月1日或 Excel 日期）",
         "bool": "应填“是”或“否”",
     }
     if c.kind in type_reason:
         rules.append(Rule(c, "{x} IS NOT NULL AND {v} IS NULL", "type", type_reason[c.kind]))
     if c.kind == "int":
         rules.append(Rule(c, "{v} < 0", "negative", "不能为负数"))
+    if c.kind == "float":
+        rules.append(Rule(c, "{v} < 0", "negative", "不能为负数"))
+    if c.kind == "date":
+        rules.append(Rule(c, "{v} < DATE '1950-01-01' OR {v} > DATE '2100-12-31'", "date_range",
+                          "日期不合理（应在 1950 年至 2100 年之间）"))
     if c.kind == "enum" and c.choices:
         allowed = ", ".join(lit(s) for s in c.choices).replace("{", "{{").replace("}", "}}")
         rules.append(Rule(c, f"{{x}} NOT IN ({allowed})", "choice",

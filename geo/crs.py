@@ -223,3 +223,53 @@ def haversine_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLi
     dp, dl = p2 - p1, np.radians(lo2 - lo1)
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return 2 * 6_371_008.8 * np.arcsin(np.sqrt(a))
+
+
+class CRSDetectionError(ValueError):
+    """Coordinates whose system cannot be told from their values."""
+
+
+def detect_crs(x: ArrayLike, y: ArrayLike, lon_hint: float | None = None) -> tuple[str, str]:
+    """Guess the coordinate system of coordinates from their values.
+
+    Rules (on the median of the finite pairs, so a few typos do not decide):
+
+    - longitude/latitude in China's range: geographic, taken as ``EPSG:4326`` (WGS-84 and
+      CGCS2000 differ by centimetres; GCJ-02 or BD-09 cannot be told from values and must be
+      declared);
+    - an easting of 8 digits starting with a zone number: Gauss-Kruger with the zone prefix —
+      zones 25–45 are 3-degree (EPSG:4513–4533), 13–23 are 6-degree (EPSG:4491–4501);
+    - an easting of 6 digits around 500,000 m and a northing of 7 digits: 3-degree
+      Gauss-Kruger without the prefix; its central meridian is the 3-degree one nearest
+      ``lon_hint`` (e.g. the city's centre), EPSG:4534–4554.
+
+    Returns
+    -------
+    (crs, explanation) : the canonical CRS name and a sentence saying why, in Chinese.
+
+    Raises
+    ------
+    CRSDetectionError
+        When the values fit none of these, or the central meridian is needed but no hint given.
+    """
+    xs, ys = _as_arrays(x, y)
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    if not ok.any():
+        raise CRSDetectionError("没有可用的坐标值，无法判断坐标系")
+    mx, my = float(np.median(xs[ok])), float(np.median(ys[ok]))
+    if 73 <= mx <= 136 and 3 <= my <= 54:
+        return "EPSG:4326", "数值为经纬度，按 WGS-84 处理（GCJ-02、BD-09 无法从数值判断，需声明）"
+    if 1e6 <= my <= 6.1e6:
+        zone = int(mx // 1e6)
+        if 25 <= zone <= 45 and 1e5 <= mx - zone * 1e6 <= 9e5:
+            return f"EPSG:{4513 + zone - 25}", f"横坐标带 {zone} 号带前缀，按 CGCS2000 3 度带高斯-克吕格处理"
+        if 13 <= zone <= 23 and 1e5 <= mx - zone * 1e6 <= 9e5:
+            return f"EPSG:{4491 + zone - 13}", f"横坐标带 {zone} 号带前缀，按 CGCS2000 6 度带高斯-克吕格处理"
+        if 1e5 <= mx <= 9e5:
+            if lon_hint is None:
+                raise CRSDetectionError("横坐标没有带号，需要城市位置才能确定中央经线")
+            cm = int(round(lon_hint / 3.0)) * 3
+            if not 75 <= cm <= 135:
+                raise CRSDetectionError(f"中央经线 {cm}° 不在中国范围内")
+            return f"EPSG:{4534 + (cm - 75) // 3}", f"平面坐标无带号，按 CGCS2000 3 度带高斯-克吕格、中央经线 {cm}°E 处理"
+    raise CRSDetectionError(f"无法从数值判断坐标系（横坐标中位数 {mx:.6g}，纵坐标中位数 {my:.6g}），请声明坐标系")

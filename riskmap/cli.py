@@ -13,6 +13,7 @@ draw     a reproducible 双随机 draw stratified by tier, with inspectors; seed
 due      enterprises due for inspection by their tier's interval
 model    the methodology document, generated from the model config
 info     print what the database holds
+import   import one ledger (xlsx/csv) into the database: checked row by row, upsert by key
 export   briefing files: map snapshot (PNG/HTML), weekly report, ledgers, Word/PDF briefing
 """
 
@@ -298,6 +299,29 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    import json
+
+    from data.importer import ImportError_
+    from riskmap.pipeline import import_file
+
+    db = Path(args.db) if args.db else paths.db_path()
+    headers = json.loads(Path(args.headers).read_text(encoding="utf-8")) if args.headers else None
+    try:
+        r = import_file(db, Path(args.file), args.table, args.crs, headers, _progress)
+    except ImportError_ as exc:
+        print(f"导入失败，数据库未改动：{exc}", file=sys.stderr)
+        return 2
+    print(f"\n{r.file} → {r.table}：读取 {r.rows_read} 行 = 接受 {r.accepted} + 拒绝 {r.rejected}；"
+          f"新增 {r.inserted}，更新 {r.updated}，未变 {r.unchanged}；提示 {r.warnings} 条；用时 {r.seconds:.1f} 秒")
+    for row in r.issues.head(args.show).itertuples():
+        kind = "拒绝" if row.severity == "error" else "提示"
+        print(f"  [{kind}] 第 {row.row} 行 {row.column_name}“{row.value}”：{row.reason}")
+    if len(r.issues) > args.show:
+        print(f"  ……共 {len(r.issues)} 条，完整清单：python -m riskmap report")
+    return 0
+
+
 def schema_of(db: Path) -> str | None:
     """The schema version a database file was built with (None: no file, or not readable)."""
     from data.build import connect
@@ -398,6 +422,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", choices=["slide", "a4"], default="slide", help="PNG 尺寸：slide 1920×1080，a4 300 dpi")
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.set_defaults(func=cmd_export)
+
+    from data.importer import IMPORTABLE
+
+    p = sub.add_parser("import", help="导入一个台账文件（xlsx/csv）：逐行校验，按主键新增或更新")
+    p.add_argument("file", help="台账文件")
+    p.add_argument("--table", required=True, choices=list(IMPORTABLE), help="导入到哪张表")
+    p.add_argument("--crs", default="EPSG:4326",
+                   help="坐标系：EPSG:4326、cgcs2000、EPSG:4549 等高斯-克吕格、gcj02、bd09，或 auto 按数值判断")
+    p.add_argument("--headers", help="表头对应关系 JSON 文件：{文件中的表头: 列名或标准表头}")
+    p.add_argument("--show", type=int, default=20, help="显示多少条问题（默认 20）")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("check-schema", help="数据库是否为当前结构版本（否则退出码 1）")
     p.set_defaults(func=cmd_check_schema)

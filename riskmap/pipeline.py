@@ -6,14 +6,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from data.build import BuildReport, Progress, Step, build_database, print_progress
+from data.importer import ImportResult, import_ledger
 from scoring.aggregate import build_aggregates
 from scoring.run import write_scores
+
+
+def steps(with_scores: bool = True) -> list[Step]:
+    """What is derived from the tables: aggregates, then (by default) the risk scores."""
+    out = [Step("aggregate", "汇总到 H3 网格与乡镇", build_aggregates)]
+    if with_scores:
+        out.append(Step("score", "计算企业风险评分", write_scores))
+    return out
+
+
+def import_file(db_path: Path | str, file_path: Path | str, table: str, crs: str = "EPSG:4326",
+                headers: dict[str, str] | None = None, progress: Progress | None = print_progress) -> ImportResult:
+    """Import one ledger into the database (upsert by key) and refresh what is derived from it,
+    all in one atomic swap (see ``data.importer``)."""
+    return import_ledger(db_path, file_path, table, crs, headers, progress, steps())
 
 
 def rebuild(source_dir: Path | str, db_path: Path | str, progress: Progress | None = print_progress,
             with_scores: bool = True) -> BuildReport:
     """Build the database from import files, with aggregates and (by default) risk scores."""
-    steps = [Step("aggregate", "汇总到 H3 网格与乡镇", build_aggregates)]
-    if with_scores:
-        steps.append(Step("score", "计算企业风险评分", write_scores))
-    return build_database(source_dir, db_path, progress, steps=steps)
+    return build_database(source_dir, db_path, progress, steps=steps(with_scores))

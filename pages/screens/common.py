@@ -56,10 +56,11 @@ def show(df, **kwargs):  # type: ignore[no-untyped-def]
 
 @st.cache_resource(max_entries=2)
 def _connect(path: str, mtime: float):  # type: ignore[no-untyped-def]
-    from data.build import connect
+    from data.build import open_snapshot
 
-    # Read-only: a rebuild writes a new file and swaps it in; this one stays readable.
-    return connect(path, read_only=True)
+    # Read-only, on this version of the file: a rebuild or an import writes a new file and
+    # swaps it in; sessions move to it on their next run, and this one stays readable.
+    return open_snapshot(path)
 
 
 def connection():  # type: ignore[no-untyped-def]

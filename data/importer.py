@@ -1,0 +1,173 @@
+"""Import one ledger file into an existing database: check every row, then upsert by key.
+
+The database is never written in place. The import works on a copy beside it and swaps the
+copy in with ``os.replace`` only when everything has succeeded (the same atomic swap as the
+full build): an import that fails, or is killed, leaves the database byte-for-byte as it was,
+and people viewing the app keep reading the old file until the swap.
+
+Upsert, by the table's key (credit code for enterprises, record id for the ledgers):
+
+- a key not in the database is inserted;
+- a key whose values differ is replaced by the file's row (its ``source_file``,
+  ``source_row`` and ``imported_at`` say where and when it came from);
+- a key whose values are the same is left alone, provenance included — so importing the
+  same file twice changes nothing.
+
+Rows of the database that the file does not mention are kept: an import adds and updates,
+it never deletes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from data import tables as T
+from data.build import (BuildReport, FileReport, Progress, Step, _finish_file_reports, connect, load_ledger,
+                        print_progress)
+from data.readers import ImportFileError
+
+#: Tables a ledger import can target (boundaries are rebuilt with ``riskmap build``).
+IMPORTABLE = ("enterprise", "inspection", "hazard", "enforcement", "incident")
+
+
+class ImportError_(RuntimeError):
+    """An import that could not be done; the database is unchanged. The message says why."""
+
+
+@dataclass
+class ImportResult:
+    file: str
+    table: str
+    crs: str
+    rows_read: int
+    accepted: int
+    rejected: int
+    warnings: int
+    inserted: int
+    updated: int
+    unchanged: int
+    seconds: float
+    issues: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+
+    @property
+    def balanced(self) -> bool:
+        return self.accepted + self.rejected == self.rows_read
+
+
+def _data_columns(spec: T.Table) -> list[str]:
+    return [c.name for c in spec.columns if c.name not in T.PROVENANCE_NAMES]
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, spec: T.Table) -> tuple[int, int, int]:
+    """Merge the freshly loaded rows (table ``spec.name``) into the old ones (``_old``)."""
+    key = spec.key
+    cols = [c.name for c in spec.columns]
+    same = " AND ".join(f"o.{c} IS NOT DISTINCT FROM n.{c}" for c in _data_columns(spec))
+    inserted, updated, unchanged = con.execute(
+        f"""SELECT count(*) FILTER (o.{key} IS NULL), count(*) FILTER (o.{key} IS NOT NULL AND NOT ({same})),
+                   count(*) FILTER (o.{key} IS NOT NULL AND ({same}))
+            FROM {spec.name} n LEFT JOIN _old o USING ({key})""").fetchone() or (0, 0, 0)
+    select = ", ".join(cols)
+    con.execute(
+        f"""CREATE TABLE _merged AS
+        SELECT {select} FROM _old o WHERE NOT EXISTS (SELECT 1 FROM {spec.name} n WHERE n.{key} = o.{key})
+        UNION ALL
+        SELECT {", ".join('o.' + c for c in cols)} FROM _old o JOIN {spec.name} n USING ({key}) WHERE {same}
+        UNION ALL
+        SELECT {", ".join('n.' + c for c in cols)} FROM {spec.name} n LEFT JOIN _old o USING ({key})
+        WHERE o.{key} IS NULL OR NOT ({same})""")
+    con.execute(f"DROP TABLE {spec.name}")
+    con.execute("DROP TABLE _old")
+    con.execute(f"ALTER TABLE _merged RENAME TO {spec.name}")
+    return int(inserted), int(updated), int(unchanged)
+
+
+def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: str = "EPSG:4326",
+                  headers: dict[str, str] | None = None, progress: Progress | None = print_progress,
+                  steps: Sequence[Step] = ()) -> ImportResult:
+    """Import one ledger file (xlsx or csv) into ``table`` of the database at ``db_path``.
+
+    Parameters
+    ----------
+    crs : coordinate system of the file's coordinates (enterprise, incident tables)
+    headers : saved mapping from the file's own headers to columns, for headers the
+        importer does not know
+    steps : run on the new database before the swap (``riskmap.pipeline`` passes the
+        aggregates and the risk scores, so the maps and lists reflect the import)
+
+    Raises
+    ------
+    ImportError_
+        The file cannot be imported at all (unreadable, a required column missing, unknown
+        table...). Nothing was changed.
+    """
+    db_path, file_path = Path(db_path), Path(file_path)
+    if table not in IMPORTABLE:
+        raise ImportError_(f"不能导入到“{table}”：可导入的表为 " + "、".join(IMPORTABLE))
+    if not db_path.exists():
+        raise ImportError_(f"没有数据库：{db_path}（先建库）")
+    if not file_path.exists():
+        raise ImportError_(f"{file_path.name}: 文件不存在")
+    spec = T.TABLES_BY_NAME[table]
+    say = progress or (lambda stage, fraction: None)
+    t0 = time.perf_counter()
+    side = db_path.with_name(f"{db_path.name}.importing-{os.getpid()}")
+    for stale in db_path.parent.glob(f"{db_path.name}.importing-*"):
+        stale.unlink(missing_ok=True)  # left by an import that was killed: never swapped in
+    say("复制数据库（导入在副本上进行，完成后整体替换）", 0.02)
+    shutil.copyfile(db_path, side)
+    label = file_path.name  # recorded as the rows' source_file
+    con = connect(side)
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if not found or found[0] != str(T.SCHEMA_VERSION):
+            raise ImportError_(f"数据库结构版本为 {found[0] if found else '无'}，当前为 {T.SCHEMA_VERSION}：请先重建数据库")
+        con.execute(f"ALTER TABLE {table} RENAME TO _old")
+        con.execute(T.table_ddl(spec))
+        # The file's earlier issues are replaced by this import's.
+        con.execute("DELETE FROM import_issue WHERE file = ?", [label])
+        con.execute("DELETE FROM import_file WHERE file = ?", [label])
+        report = BuildReport(db_path=db_path)
+        entry = {"path": file_path.name, "crs": crs, "headers": headers or {}}
+        try:
+            load_ledger(con, file_path.parent, spec, entry, report, say, 0.10)
+        except ImportFileError as exc:
+            raise ImportError_(str(exc)) from exc
+        _finish_file_reports(con, report)  # counts the file's own rows, before they are merged
+        say("与已有数据合并（按主键新增或更新）", 0.75)
+        inserted, updated, unchanged = _upsert(con, spec)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('last_import', ?)",
+                    [dt.datetime.now().isoformat(timespec="seconds")])
+        for i, step in enumerate(steps):
+            say(step.label, 0.8 + 0.15 * i / max(1, len(steps)))
+            step.run(con)
+        issues = con.execute("SELECT file, row, column_name, value, severity, code, reason FROM import_issue "
+                             "WHERE file = ? ORDER BY row, column_name", [label]).df()
+        con.execute("CHECKPOINT")
+        con.close()
+        fr: FileReport = report.files[-1]
+        result = ImportResult(label, table, fr.crs, fr.rows_read, fr.accepted, fr.rejected, fr.warnings,
+                              inserted, updated, unchanged, time.perf_counter() - t0, issues)
+        if not result.balanced:
+            raise ImportError_(f"{label}: 读取 {fr.rows_read} 行，但接受 {fr.accepted} + 拒绝 {fr.rejected} 不相等")
+        say("替换数据库", 0.98)
+        os.replace(side, db_path)
+    finally:
+        try:
+            con.close()
+        except duckdb.Error:
+            pass
+        side.unlink(missing_ok=True)
+        Path(str(side) + ".wal").unlink(missing_ok=True)
+    say("完成", 1.0)
+    return result
