@@ -306,3 +306,81 @@ def test_numbers_no_system_can_explain_are_refused(db: Path, tmp_path):
     with pytest.raises(ImportError_, match="无法从数值判断坐标系"):
         import_file(db, path, "enterprise", crs="auto", progress=None)
     assert sha(db) == before
+
+
+@pytest.mark.parametrize("name", ["enterprise", "inspection", "hazard", "enforcement", "incident"])
+def test_a_filled_template_imports(db: Path, tmp_path, name: str):
+    """Every template has the headers the importer wants; filled with one valid row it imports."""
+    import io
+
+    import openpyxl
+
+    from data import tables as T
+    from data.templates import template_xlsx
+
+    wb = openpyxl.load_workbook(io.BytesIO(template_xlsx(name)))
+    ws = wb.worksheets[0]
+    headers = [c.value for c in ws[1]]
+    assert headers == [c.header for c in T.TABLES_BY_NAME[name].imported]
+    assert ws.max_row == 1  # no example rows that could be imported by mistake
+    assert wb.sheetnames[1] == "填写说明"
+    required = {c.header for c in T.TABLES_BY_NAME[name].imported if c.required}
+    assert {ws.cell(1, i + 1).value for i, c in enumerate(ws[1]) if c.font.color.rgb.endswith("B00000")} == required
+    con = connect(db, read_only=True)
+    (lon, lat, _), = inside_points(db, 1)
+    ent = con.execute("SELECT min(uscc) FROM enterprise").fetchone()[0]
+    con.close()
+    value = {"uscc": valid_uscc("91339901MA2TEMPL1") if name == "enterprise" else ent, "name": "模板厂",
+             "lon": lon, "lat": lat, "id": "TPL-1", "date": "2026-07-01", "found_on": "2026-07-01"}
+    for c in T.TABLES_BY_NAME[name].imported:
+        if c.required and c.name not in value:
+            value[c.name] = c.choices[0] if c.choices else "1"
+    row = [value.get(c.name) for c in T.TABLES_BY_NAME[name].imported]
+    for i, v in enumerate(row, start=1):
+        ws.cell(2, i, v)
+    path = tmp_path / f"{name}.xlsx"
+    wb.save(path)
+    r = import_file(db, path, name, progress=None)
+    assert (r.rows_read, r.accepted, r.inserted) == (1, 1, 1), r.issues.to_string()
+
+
+def test_zipped_gbk_shapefile_in_gauss_kruger_builds_the_same_townships(small_city: City, tmp_path):
+    """Township boundaries as a zipped Shapefile with GBK attributes (.cpg) in CGCS2000
+    Gauss-Kruger CM 120E: names read correctly and shapes back where they were."""
+    import json
+    import zipfile
+
+    import geopandas as gpd
+
+    from riskmap.pipeline import rebuild
+
+    src = tmp_path / "src"
+    shutil.copytree(small_city.source, src)
+    towns = gpd.read_file(src / "township.geojson")
+    shp_dir = tmp_path / "shp"
+    shp_dir.mkdir()
+    towns.set_crs(4326, allow_override=True).to_crs(4549).to_file(shp_dir / "乡镇.shp", encoding="GBK")
+    assert (shp_dir / "乡镇.cpg").read_text().strip().upper() == "GBK"
+    with zipfile.ZipFile(src / "township.zip", "w") as z:
+        for f in shp_dir.iterdir():
+            z.write(f, f.name)
+    (src / "township.geojson").unlink()
+    manifest = json.loads((src / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"]["township"] = {"path": "township.zip", "crs": "EPSG:4549"}
+    (src / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    db = tmp_path / "zip.duckdb"
+    rebuild(src, db, progress=None, with_scores=False)
+    ours = connect(db, read_only=True).execute(
+        "SELECT code, name, ST_AsText(ST_Centroid(geom)) FROM township ORDER BY code").fetchall()
+    theirs = connect(small_city.db, read_only=True).execute(
+        "SELECT code, name, ST_AsText(ST_Centroid(geom)) FROM township ORDER BY code").fetchall()
+    assert [(c, n) for c, n, _ in ours] == [(c, n) for c, n, _ in theirs]  # GBK names intact
+    import shapely
+
+    for (_, _, a), (_, _, b) in zip(ours, theirs):
+        pa_, pb = shapely.from_wkt(a), shapely.from_wkt(b)
+        assert haversine_m(pa_.x, pa_.y, pb.x, pb.y) < 0.01
+    placed = connect(db, read_only=True).execute(
+        "SELECT count(*) FILTER (township_code IS NOT NULL) FROM enterprise").fetchone()[0]
+    assert placed == connect(small_city.db, read_only=True).execute(
+        "SELECT count(*) FILTER (township_code IS NOT NULL) FROM enterprise").fetchone()[0]
