@@ -171,3 +171,37 @@ def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: s
         Path(str(side) + ".wal").unlink(missing_ok=True)
     say("完成", 1.0)
     return result
+
+
+def load_header_maps(path: Path) -> dict[str, dict[str, str]]:
+    """Saved header mappings, per table: {table: {file header: column name}}."""
+    import json
+
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {t: {str(k): str(v) for k, v in m.items()} for t, m in data.items() if isinstance(m, dict)}
+
+
+def save_header_map(path: Path, table: str, mapping: dict[str, str]) -> None:
+    """Add ``mapping`` to the saved ones of ``table`` (written atomically)."""
+    import json
+
+    spec = T.TABLES_BY_NAME[table]
+    valid = {c.name for c in spec.imported}
+    bad = [v for v in mapping.values() if v not in valid]
+    if bad:
+        raise ValueError(f"unknown columns of {table}: {bad}")
+    maps = load_header_maps(path)
+    maps[table] = {**maps.get(table, {}), **mapping}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(maps, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def safe_upload_name(name: str) -> str:
+    """A file name safe to write: no folders, no control or reserved characters, extension kept."""
+    base = Path(name.replace("\\", "/")).name
+    clean = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"/|?*').strip(" .")
+    return clean[:120] or "upload.xlsx"

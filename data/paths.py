@@ -25,3 +25,13 @@ def db_path() -> Path:
 def demo_source_dir() -> Path:
     """Where the demo generator writes its import files."""
     return data_dir() / "demo"
+
+
+def header_maps_path() -> Path:
+    """Saved mappings from the headers of a city's own ledgers to columns, per table."""
+    return data_dir() / "header_maps.json"
+
+
+def uploads_dir() -> Path:
+    """Where uploaded ledgers wait while they are imported."""
+    return data_dir() / "uploads"

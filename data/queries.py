@@ -52,9 +52,10 @@ def import_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT * FROM import_file").df()
 
 
-def import_issues(con: duckdb.DuckDBPyConnection, limit: int = 1000) -> pd.DataFrame:
+def import_issues(con: duckdb.DuckDBPyConnection, limit: int | None = 1000) -> pd.DataFrame:
+    """Import issues, errors first (``limit=None``: all of them, e.g. for a download)."""
     return con.execute("SELECT file, row, column_name, value, severity, reason FROM import_issue "
-                       "ORDER BY severity, file, row LIMIT ?", [limit]).df()
+                       "ORDER BY severity, file, row LIMIT ?", [limit if limit is not None else 2**62]).df()
 
 
 def score_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

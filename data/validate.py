@@ -162,6 +162,31 @@ def column_rules(c: Column) -> list[Rule]:
     return rules
 
 
+def match_headers(names: list[str], spec: Table) -> tuple[dict[str, str], list[str], list[str]]:
+    """How a file's headers would be read, before importing it (for the mapping screen).
+
+    Returns ``(known, unknown, missing)``: file header -> column name for the recognised
+    headers, the headers nobody recognises, and the standard headers of required columns
+    the file lacks.
+    """
+    lookup: dict[str, Column] = {}
+    for c in spec.imported:
+        for h in c.headers():
+            lookup.setdefault(h.strip().lower(), c)
+    known: dict[str, str] = {}
+    unknown: list[str] = []
+    for h in names:
+        if h == ROW:
+            continue
+        found = lookup.get(str(h).strip().lower())
+        if found is None or found.name in known.values():
+            unknown.append(h)
+        else:
+            known[h] = found.name
+    missing = [c.header for c in spec.imported if c.required and c.name not in known.values()]
+    return known, unknown, missing
+
+
 def map_headers(table: pa.Table, spec: Table, file: str) -> tuple[pa.Table, list[str]]:
     """Rename file headers to column names; return the renamed table and unknown headers.
 

@@ -239,3 +239,52 @@ def test_exported_html_map_works_offline(small_city: City, tmp_path):
     assert requests == [] and dialogs == []
     assert drawn == expected
     assert tip == EVIL and imgs == 0
+
+
+@pytest.mark.browser
+def test_import_a_ledger_through_the_data_page(small_city: City, tmp_path):
+    """Upload an enterprise ledger whose name column has a header nobody knows, map it on the
+    page, import; the page reports the counts, the database has the rows, and the mapping is saved."""
+    import json
+    import shutil
+
+    from openpyxl import Workbook
+
+    from data.build import connect
+    from data.uscc import check_char
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    shutil.copyfile(small_city.db, data_dir / "riskmap.duckdb")
+    lon, lat = connect(small_city.db, read_only=True).execute(
+        "SELECT lon, lat FROM enterprise WHERE township_code IS NOT NULL ORDER BY uscc LIMIT 1").fetchone()
+    codes = [b + check_char(b) for b in ("91339901MA2UPLD01", "91339901MA2UPLD02")]
+    wb = Workbook()
+    wb.active.append(["统一社会信用代码", "企业全称", "经度", "纬度"])
+    wb.active.append([codes[0], "上传一厂", lon, lat])
+    wb.active.append([codes[1], "上传二厂", lon, lat])
+    ledger = tmp_path / "本镇企业.xlsx"
+    wb.save(ledger)
+
+    with app_page(data_dir) as (page, url):
+        page.goto(f"{url}/data_status")
+        wait_until_idle(page)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(ledger))
+        wait_until_idle(page)
+        assert "缺少必填列：企业名称" in page.inner_text("body")
+        # Map the unknown header 企业全称 to 企业名称.
+        page.get_by_role("combobox", name="企业全称").click()
+        page.get_by_role("option", name="企业名称", exact=True).click()
+        wait_until_idle(page)
+        page.get_by_role("button", name="校验并导入").click()
+        page.wait_for_function("() => document.body.innerText.includes('新增 2')", timeout=60_000)
+        wait_until_idle(page)
+        body = page.inner_text("body")
+        page.screenshot(path=str(ARTIFACTS / "data_import.png"), full_page=True)
+    assert "读取 2 行 = 接受 2 + 拒绝 0" in body
+    got = connect(data_dir / "riskmap.duckdb", read_only=True).execute(
+        "SELECT name, source_file FROM enterprise WHERE uscc IN (?, ?) ORDER BY uscc", codes).fetchall()
+    assert got == [("上传一厂", "本镇企业.xlsx"), ("上传二厂", "本镇企业.xlsx")]
+    saved = json.loads((data_dir / "header_maps.json").read_text(encoding="utf-8"))
+    assert saved["enterprise"] == {"企业全称": "name"}
+    assert not list((data_dir / "uploads").rglob("*.xlsx"))  # the upload is not kept
