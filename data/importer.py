@@ -57,6 +57,9 @@ class ImportResult:
     unchanged: int
     seconds: float
     issues: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    #: Every accepted row: its row number in the file, its key and what the import did with it
+    #: (新增 inserted / 更新 updated / 未变 unchanged).
+    accepted_rows: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
     @property
     def balanced(self) -> bool:
@@ -72,6 +75,11 @@ def _upsert(con: duckdb.DuckDBPyConnection, spec: T.Table) -> tuple[int, int, in
     key = spec.key
     cols = [c.name for c in spec.columns]
     same = " AND ".join(f"o.{c} IS NOT DISTINCT FROM n.{c}" for c in _data_columns(spec))
+    con.execute(
+        f"""CREATE TEMP TABLE _actions AS
+        SELECT n.source_row AS row, n.{key} AS key,
+               CASE WHEN o.{key} IS NULL THEN '新增' WHEN {same} THEN '未变' ELSE '更新' END AS action
+        FROM {spec.name} n LEFT JOIN _old o USING ({key}) ORDER BY n.source_row""")
     inserted, updated, unchanged = con.execute(
         f"""SELECT count(*) FILTER (o.{key} IS NULL), count(*) FILTER (o.{key} IS NOT NULL AND NOT ({same})),
                    count(*) FILTER (o.{key} IS NOT NULL AND ({same}))
@@ -153,11 +161,12 @@ def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: s
             step.run(con)
         issues = con.execute("SELECT file, row, column_name, value, severity, code, reason FROM import_issue "
                              "WHERE file = ? ORDER BY row, column_name", [label]).df()
+        actions = con.execute("SELECT * FROM _actions ORDER BY row").df()
         con.execute("CHECKPOINT")
         con.close()
         fr: FileReport = report.files[-1]
         result = ImportResult(label, table, fr.crs, fr.rows_read, fr.accepted, fr.rejected, fr.warnings,
-                              inserted, updated, unchanged, time.perf_counter() - t0, issues)
+                              inserted, updated, unchanged, time.perf_counter() - t0, issues, actions)
         if not result.balanced:
             raise ImportError_(f"{label}: 读取 {fr.rows_read} 行，但接受 {fr.accepted} + 拒绝 {fr.rejected} 不相等")
         say("替换数据库", 0.98)

@@ -320,6 +320,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                     "{file}: {read} rows read = {ok} accepted + {bad} rejected; {new} new, {upd} updated, "
                     "{same} unchanged ({s:.1f} s)"),
     "issue_list": ("问题清单", "issue list"),
+    "accepted_list": ("已接受的行", "accepted rows"),
+    "import_result": ("导入结果", "import result"),
+    "col_key": ("主键", "Key"),
+    "col_action": ("处理", "Done"),
     "map_click_hint": ("点击地图上的乡镇，下列表格只显示该乡镇。", "Click a township on the map to show only it below."),
     "selected_township": ("已选：{name}（区域风险指数 {index:.1f}，第 {rank} 位）", "Selected: {name} (index {index:.1f}, rank {rank})"),
     "robustness_title": ("权重扰动 ±25%、1000 次模拟下的稳健性", "Robustness under ±25 % weights, 1,000 draws"),
@@ -359,6 +363,8 @@ VALUES_EN: dict[str, str] = {
     "小微企业园": "SME park", "工业园区": "Industrial park", "集聚点": "Cluster",
     # weekly-report departments line
     "合计": "Total",
+    # what an import did with a row
+    "新增": "Inserted", "更新": "Updated", "未变": "Unchanged",
 }
 
 

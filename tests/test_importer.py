@@ -114,6 +114,7 @@ def test_messy_enterprise_ledger(db: Path, tmp_path):
     r = import_file(db, path, "enterprise", crs="gcj02", headers={"职工数": "employees"}, progress=None)
     assert (r.rows_read, r.accepted, r.rejected) == (12, 5, 7) and r.balanced
     assert (r.inserted, r.updated, r.unchanged) == (5, 0, 0)
+    assert r.accepted_rows["row"].tolist() == [2, 3, 4, 5, 13] and set(r.accepted_rows["action"]) == {"新增"}
     errors = r.issues[r.issues["severity"] == "error"]
     found = {(int(row), col, code) for row, col, code in zip(errors["row"], errors["column_name"], errors["code"])}
     assert {(6, "统一社会信用代码", "duplicate"),  # the first of two keeps its place, the second is named
@@ -211,6 +212,8 @@ def test_same_file_twice_changes_nothing_and_an_update_changes_only_its_row(db: 
     write_gbk_csv(path, header, rows[:3])
     third = import_file(db, path, "hazard", progress=None)
     assert (third.inserted, third.updated, third.unchanged) == (0, 1, 2)
+    assert dict(zip(third.accepted_rows["key"], third.accepted_rows["action"])) == {
+        "NEW-1": "未变", "NEW-2": "更新", "NEW-3": "未变"}
     now = table(db, "hazard").set_index("id")
     was = after_first.set_index("id")
     assert str(now.loc["NEW-2", "rectified_on"])[:10] == "2026-07-20"

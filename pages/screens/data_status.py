@@ -16,6 +16,7 @@ from data.templates import template_xlsx
 from data.validate import match_headers
 from layers.export import to_xlsx
 from pages.screens.common import build_demo_with_progress, data_note_badge, localise, require_db, show, tr
+from riskmap.ledgers import workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Coordinate systems offered for ledgers with coordinates ("auto": told from the values).
@@ -96,6 +97,7 @@ if "last_import" in st.session_state:
     r = st.session_state["last_import"]
     st.success(tr("import_done", file=r.file, read=r.rows_read, ok=r.accepted, bad=r.rejected, new=r.inserted,
                   upd=r.updated, same=r.unchanged, s=r.seconds))
+    rows = pd.DataFrame()
     if len(r.issues):
         rows = pd.DataFrame({
             tr("col_file"): r.issues["file"], tr("col_row"): r.issues["row"], tr("col_column"): r.issues["column_name"],
@@ -103,8 +105,13 @@ if "last_import" in st.session_state:
             tr("col_severity"): r.issues["severity"].map({"error": tr("sev_error"), "warning": tr("sev_warning")}),
             tr("col_reason"): r.issues["reason"]})
         show(rows, hide_index=True, key="last_issues")
-        st.download_button(tr("download", name=tr("issue_list")), lambda: to_xlsx(localise(rows), tr("issue_list")),
-                           file_name=f"{r.file}_{tr('issue_list')}.xlsx", mime=XLSX, key="dl_last_issues")
+    accepted = pd.DataFrame({tr("col_row"): r.accepted_rows["row"], tr("col_key"): r.accepted_rows["key"],
+                             tr("col_action"): r.accepted_rows["action"]})
+    st.download_button(
+        tr("download", name=tr("import_result")),
+        lambda: workbook({**({tr("issue_list"): localise(rows)} if len(rows) else {}),
+                          tr("accepted_list"): localise(accepted)}, r.file, tr("import_result")),
+        file_name=f"{r.file}_{tr('import_result')}.xlsx", mime=XLSX, key="dl_last_result")
 
 # --- what is in the database -------------------------------------------------------------
 st.subheader(tr("data_files"))
