@@ -387,3 +387,27 @@ def test_zipped_gbk_shapefile_in_gauss_kruger_builds_the_same_townships(small_ci
         "SELECT count(*) FILTER (township_code IS NOT NULL) FROM enterprise").fetchone()[0]
     assert placed == connect(small_city.db, read_only=True).execute(
         "SELECT count(*) FILTER (township_code IS NOT NULL) FROM enterprise").fetchone()[0]
+
+
+def test_geopackage_boundaries_build_the_same_parks(small_city: City, tmp_path):
+    import json
+
+    import geopandas as gpd
+
+    from riskmap.pipeline import rebuild
+
+    src = tmp_path / "src"
+    shutil.copytree(small_city.source, src)
+    gpd.read_file(src / "park.geojson").set_crs(4326, allow_override=True).to_crs(4490).to_file(
+        src / "园区.gpkg", driver="GPKG")
+    (src / "park.geojson").unlink()
+    manifest = json.loads((src / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"]["park"] = {"path": "园区.gpkg", "crs": "cgcs2000"}
+    (src / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    db = tmp_path / "gpkg.duckdb"
+    rebuild(src, db, progress=None, with_scores=False)
+    sql = "SELECT park_id, name, count(*) FILTER (TRUE) FROM park GROUP BY ALL ORDER BY 1"
+    assert connect(db, read_only=True).execute(sql).fetchall() == connect(small_city.db, read_only=True).execute(sql).fetchall()
+    in_parks = "SELECT park_id, count(*) FROM enterprise WHERE park_id IS NOT NULL GROUP BY 1 ORDER BY 1"
+    assert connect(db, read_only=True).execute(in_parks).fetchall() == \
+        connect(small_city.db, read_only=True).execute(in_parks).fetchall()
