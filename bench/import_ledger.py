@@ -122,14 +122,9 @@ def main() -> int:
     for label, med, lo, hi, ok, bad in results:
         lines.append(f"| {label} | {med:.1f} | {lo:.1f} | {hi:.1f} | {ok:,} | {bad:,} | {'yes' if med <= 30 else 'NO'} |")
     lines += ["", END]
-    path = REPO / "BENCHMARKS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in text:
-        text = text[: text.index(START)] + "\n".join(lines) + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip() + "\n\n" + "\n".join(lines) + "\n"
-    path.write_text(text, encoding="utf-8")
-    print("\n".join(lines))
+    from bench.results import replace_section
+
+    replace_section(START, END, lines)
     return 0
 
 

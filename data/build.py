@@ -227,14 +227,20 @@ def build_database(
     except ImportFileError as exc:
         raise BuildError(str(exc)) from exc
     finally:
-        try:
-            con.close()
-        except duckdb.Error:
-            pass
-        tmp.unlink(missing_ok=True)
-        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+        discard(con, tmp)
     say("完成", 1.0)
     return report
+
+
+def discard(con: duckdb.DuckDBPyConnection, side: Path) -> None:
+    """Close ``con`` and remove the side file it wrote (and its WAL) — after a successful
+    swap there is nothing left to remove; after a failure the real database was never touched."""
+    try:
+        con.close()
+    except duckdb.Error:
+        pass
+    side.unlink(missing_ok=True)
+    Path(str(side) + ".wal").unlink(missing_ok=True)
 
 
 class _Timer:

@@ -31,8 +31,8 @@ import duckdb
 import pandas as pd
 
 from data import tables as T
-from data.build import (BuildReport, FileReport, Progress, Step, _finish_file_reports, connect, load_ledger,
-                        print_progress)
+from data.build import (BuildReport, FileReport, Progress, Step, _finish_file_reports, connect, discard,
+                        load_ledger, print_progress)
 from data.readers import ImportFileError
 
 #: Tables a ledger import can target (boundaries are rebuilt with ``riskmap build``).
@@ -44,14 +44,9 @@ class ImportError_(RuntimeError):
 
 
 @dataclass
-class ImportResult:
-    file: str
-    table: str
-    crs: str
-    rows_read: int
-    accepted: int
-    rejected: int
-    warnings: int
+class ImportResult(FileReport):
+    """The file's counts (as in a build's report) and what the upsert did."""
+
     inserted: int
     updated: int
     unchanged: int
@@ -172,12 +167,7 @@ def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: s
         say("替换数据库", 0.98)
         os.replace(side, db_path)
     finally:
-        try:
-            con.close()
-        except duckdb.Error:
-            pass
-        side.unlink(missing_ok=True)
-        Path(str(side) + ".wal").unlink(missing_ok=True)
+        discard(con, side)
     say("完成", 1.0)
     return result
 

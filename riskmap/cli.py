@@ -254,15 +254,23 @@ def cmd_model(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_info(args: argparse.Namespace) -> int:
+def _open_existing(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """A read-only connection to the database, or None after saying how to build one."""
     from data.build import connect
-    from data.tables import TABLES
 
     db = Path(args.db) if args.db else paths.db_path()
     if not db.exists():
         print(f"没有数据库：{db}（先运行 python -m riskmap demo）", file=sys.stderr)
+        return None
+    return connect(db, read_only=True)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from data.tables import TABLES
+
+    con = _open_existing(args)
+    if con is None:
         return 1
-    con = connect(db, read_only=True)
     for k, v in con.execute("SELECT key, value FROM meta ORDER BY key").fetchall():
         print(f"{k}: {v}")
     for t in TABLES:
@@ -273,14 +281,11 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import os
 
-    from data.build import connect
     from riskmap.briefing import EXPORTS, ViewError, export
 
-    db = Path(args.db) if args.db else paths.db_path()
-    if not db.exists():
-        print(f"没有数据库：{db}（先运行 python -m riskmap demo）", file=sys.stderr)
+    con = _open_existing(args)
+    if con is None:
         return 1
-    con = connect(db, read_only=True)
     end = dt.date.fromisoformat(args.end) if args.end else None
     t0 = time.perf_counter()
     print(f"正在生成{EXPORTS[args.kind][0]}……", flush=True)

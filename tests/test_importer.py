@@ -347,15 +347,26 @@ def test_a_filled_template_imports(db: Path, tmp_path, name: str):
     assert (r.rows_read, r.accepted, r.inserted) == (1, 1, 1), r.issues.to_string()
 
 
+def rebuild_with(src: Path, table: str, path: str, crs: str, db: Path) -> Path:
+    """Build ``src`` with ``table`` read from ``path`` in ``crs`` instead of its GeoJSON."""
+    import json
+
+    from riskmap.pipeline import rebuild
+
+    (src / f"{table}.geojson").unlink()
+    manifest = json.loads((src / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"][table] = {"path": path, "crs": crs}
+    (src / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    rebuild(src, db, progress=None, with_scores=False)
+    return db
+
+
 def test_zipped_gbk_shapefile_in_gauss_kruger_builds_the_same_townships(small_city: City, tmp_path):
     """Township boundaries as a zipped Shapefile with GBK attributes (.cpg) in CGCS2000
     Gauss-Kruger CM 120E: names read correctly and shapes back where they were."""
-    import json
     import zipfile
 
     import geopandas as gpd
-
-    from riskmap.pipeline import rebuild
 
     src = tmp_path / "src"
     shutil.copytree(small_city.source, src)
@@ -367,12 +378,7 @@ def test_zipped_gbk_shapefile_in_gauss_kruger_builds_the_same_townships(small_ci
     with zipfile.ZipFile(src / "township.zip", "w") as z:
         for f in shp_dir.iterdir():
             z.write(f, f.name)
-    (src / "township.geojson").unlink()
-    manifest = json.loads((src / "manifest.json").read_text(encoding="utf-8"))
-    manifest["files"]["township"] = {"path": "township.zip", "crs": "EPSG:4549"}
-    (src / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    db = tmp_path / "zip.duckdb"
-    rebuild(src, db, progress=None, with_scores=False)
+    db = rebuild_with(src, "township", "township.zip", "EPSG:4549", tmp_path / "zip.duckdb")
     ours = connect(db, read_only=True).execute(
         "SELECT code, name, ST_AsText(ST_Centroid(geom)) FROM township ORDER BY code").fetchall()
     theirs = connect(small_city.db, read_only=True).execute(
@@ -390,22 +396,13 @@ def test_zipped_gbk_shapefile_in_gauss_kruger_builds_the_same_townships(small_ci
 
 
 def test_geopackage_boundaries_build_the_same_parks(small_city: City, tmp_path):
-    import json
-
     import geopandas as gpd
-
-    from riskmap.pipeline import rebuild
 
     src = tmp_path / "src"
     shutil.copytree(small_city.source, src)
     gpd.read_file(src / "park.geojson").set_crs(4326, allow_override=True).to_crs(4490).to_file(
         src / "园区.gpkg", driver="GPKG")
-    (src / "park.geojson").unlink()
-    manifest = json.loads((src / "manifest.json").read_text(encoding="utf-8"))
-    manifest["files"]["park"] = {"path": "园区.gpkg", "crs": "cgcs2000"}
-    (src / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    db = tmp_path / "gpkg.duckdb"
-    rebuild(src, db, progress=None, with_scores=False)
+    db = rebuild_with(src, "park", "园区.gpkg", "cgcs2000", tmp_path / "gpkg.duckdb")
     sql = "SELECT park_id, name, count(*) FILTER (TRUE) FROM park GROUP BY ALL ORDER BY 1"
     assert connect(db, read_only=True).execute(sql).fetchall() == connect(small_city.db, read_only=True).execute(sql).fetchall()
     in_parks = "SELECT park_id, count(*) FROM enterprise WHERE park_id IS NOT NULL GROUP BY 1 ORDER BY 1"
