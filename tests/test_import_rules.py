@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -180,3 +181,16 @@ def test_a_failed_build_leaves_the_database_as_it_was(tmp_path: Path, built: Pat
         build_database(src, built, progress=None)
     assert built.read_bytes() == before
     assert sorted(p.name for p in built.parent.iterdir() if p.name.startswith(built.name)) == [built.name]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_every_csv_encoding_reads_the_same_strings(tmp_path: Path, encoding: str):
+    from data.readers import read_csv_strings
+
+    rows = [["统一社会信用代码", "企业名称", "地址"], ["91330100716105852F", "瓯江鞋业（温州）有限公司", "鹿城区 1 号"]]
+    path = tmp_path / f"e_{encoding}.csv"
+    with open(path, "w", encoding=encoding, newline="") as f:
+        csv.writer(f).writerows(rows)
+    table = read_csv_strings(path)
+    assert table.column_names == [*rows[0], "_row"]
+    assert [table.column(i)[0].as_py() for i in range(3)] == rows[1] and table.column("_row")[0].as_py() == 2
