@@ -1,9 +1,11 @@
-"""风险一张图 — Streamlit entry point: page config, navigation, shared sidebar."""
+"""风险一张图 — Streamlit entry point: page config, login, navigation by role, shared sidebar."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from data import paths
+from riskmap.accounts import ROLE_NAMES, AccountError, Accounts
 from riskmap.i18n import LANGS, t
 from riskmap.serve import disable_pages_folder_mode
 
@@ -13,6 +15,42 @@ st.set_page_config(page_title=t("app_title", st.session_state.get("lang", "zh"))
 
 lang = st.sidebar.selectbox(t("language"), list(LANGS), format_func=LANGS.get, key="lang")
 st.sidebar.markdown(f"### {t('app_title', lang)}")
+
+
+def login() -> None:
+    """The login form; stops the script until someone has logged in."""
+    accounts = Accounts(paths.security_path())
+    st.title(t("app_title", lang))
+    with st.form("login"):
+        username = st.text_input(t("username", lang), key="login_user")
+        password = st.text_input(t("password", lang), type="password", key="login_password")
+        submitted = st.form_submit_button(t("login", lang), type="primary")
+    if submitted:
+        try:
+            st.session_state["user"] = accounts.login(username, password)
+        except AccountError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
+    if not accounts.users():
+        st.info(t("no_accounts", lang))
+        st.code("python -m riskmap users add admin --role admin", language="bash")
+    st.stop()
+
+
+user = st.session_state.get("user")
+if user is None:
+    login()
+    st.stop()
+
+st.sidebar.caption(t("logged_in_as", lang, name=user.name, role=ROLE_NAMES.get(user.role, user.role)))
+if st.sidebar.button(t("logout", lang), key="logout"):
+    Accounts(paths.security_path()).log(user.username, "logout", {})
+    for k in list(st.session_state):
+        if k != "lang":
+            del st.session_state[k]
+    st.rerun()
+
 with st.sidebar.expander(t("basemap", lang)):
     kind = st.radio(t("basemap", lang), ("none", "tianditu", "xyz"), key="basemap_kind", label_visibility="collapsed",
                     format_func=lambda k: t(f"basemap_{k}", lang))
@@ -25,15 +63,20 @@ with st.sidebar.expander(t("basemap", lang)):
     if kind != "none":
         st.caption(t("basemap_note", lang))
 
-nav = st.navigation([
-    st.Page("pages/screens/overview.py", title=t("page_overview", lang), default=True),
-    st.Page("pages/screens/listing.py", title=t("page_listing", lang)),
-    st.Page("pages/screens/targets.py", title=t("page_targets", lang)),
-    st.Page("pages/screens/grid.py", title=t("page_grid", lang)),
-    st.Page("pages/screens/hazards.py", title=t("page_hazards", lang)),
-    st.Page("pages/screens/parks.py", title=t("page_parks", lang)),
-    st.Page("pages/screens/briefing.py", title=t("page_briefing", lang)),
-    st.Page("pages/screens/model_info.py", title=t("page_model", lang)),
-    st.Page("pages/screens/data_status.py", title=t("page_data", lang)),
-])
+#: (script, title key, roles that see it); a 网格员 sees only their own grid.
+PAGES = (
+    ("overview", "page_overview", ("leader", "office", "admin")),
+    ("listing", "page_listing", ("leader", "office", "admin")),
+    ("targets", "page_targets", ("leader", "office", "admin")),
+    ("grid", "page_grid", ("leader", "office", "grid", "admin")),
+    ("hazards", "page_hazards", ("leader", "office", "admin")),
+    ("parks", "page_parks", ("leader", "office", "admin")),
+    ("briefing", "page_briefing", ("office", "admin")),
+    ("model_info", "page_model", ("leader", "office", "grid", "admin")),
+    ("data_status", "page_data", ("leader", "office", "admin")),
+    ("admin", "page_admin", ("admin",)),
+)
+mine = [p for p in PAGES if user.role in p[2]]
+nav = st.navigation([st.Page(f"pages/screens/{script}.py", title=t(title, lang), default=i == 0)
+                     for i, (script, title, _) in enumerate(mine)])
 nav.run()

@@ -30,7 +30,10 @@ def timed(fn: Callable[[], object]) -> float:
 def measure() -> list[tuple[str, float, float]]:
     from streamlit.testing.v1 import AppTest
 
+    from riskmap.accounts import User
     from riskmap.serve import disable_pages_folder_mode
+
+    ADMIN = User("admin", "示意管理员", "admin")
 
     disable_pages_folder_mode()
     app = str(REPO / "app.py")
@@ -38,6 +41,7 @@ def measure() -> list[tuple[str, float, float]]:
     rows = []
     for page in pages:
         at = AppTest.from_file(app, default_timeout=300)
+        at.session_state["user"] = ADMIN
         at.run()
         first = timed(lambda: at.switch_page(f"pages/screens/{page}.py").run())
         again = [timed(at.run) for _ in range(REPEATS)]
@@ -57,6 +61,7 @@ def measure() -> list[tuple[str, float, float]]:
         times = []
         for _ in range(REPEATS):
             at = AppTest.from_file(app, default_timeout=300)
+            at.session_state["user"] = ADMIN
             at.run()
             at.switch_page(f"pages/screens/{page}.py").run()
             times.append(timed(lambda: change(at).run()))

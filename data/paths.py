@@ -35,3 +35,8 @@ def header_maps_path() -> Path:
 def uploads_dir() -> Path:
     """Where uploaded ledgers wait while they are imported."""
     return data_dir() / "uploads"
+
+
+def security_path() -> Path:
+    """Accounts and the audit log (kept apart from the database, which rebuilds replace)."""
+    return db_path().parent / "security.sqlite"

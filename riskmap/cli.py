@@ -14,6 +14,7 @@ due      enterprises due for inspection by their tier's interval
 model    the methodology document, generated from the model config
 info     print what the database holds
 import   import one ledger (xlsx/csv) into the database: checked row by row, upsert by key
+users    accounts and roles: list, add, disable, enable, password; the audit log
 export   briefing files: map snapshot (PNG/HTML), weekly report, ledgers, Word/PDF briefing
 """
 
@@ -60,6 +61,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     db = Path(args.db) if args.db else paths.db_path()
     print(f"\n建库 → {db}")
     _print_build(rebuild(out, db, _progress))
+    from riskmap.accounts import DEMO_ACCOUNTS, ROLE_NAMES
+    from riskmap.pipeline import create_demo_accounts
+
+    grid = create_demo_accounts(db)
+    print("\n示意账号（仅供示意城市使用）：" + "；".join(
+        f"{ROLE_NAMES[r]} {u} / {p}" + (f"（网格 {grid}）" if r == "grid" else "") for u, _, r, p in DEMO_ACCOUNTS))
     return 0
 
 
@@ -327,6 +334,38 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    import getpass
+
+    from riskmap.accounts import ROLE_NAMES, AccountError, Accounts
+
+    db = Path(args.db) if args.db else paths.db_path()
+    accounts = Accounts(db.parent / "security.sqlite")
+    try:
+        if args.action == "list":
+            for u in accounts.users():
+                state = "（已停用）" if u["disabled"] else ""
+                print(f"{u['username']:<16}{u['name']:<12}{ROLE_NAMES[u['role']]:<6}{u['grid_id'] or '':<16}{state}")
+        elif args.action == "add":
+            password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("密码：")
+            accounts.add(args.username, args.name or args.username, args.role, password, args.grid, by="cli")
+            print(f"已添加 {args.username}（{ROLE_NAMES[args.role]}）")
+        elif args.action in ("disable", "enable"):
+            accounts.set_disabled(args.username, args.action == "disable", by="cli")
+            print(f"已{'停用' if args.action == 'disable' else '启用'} {args.username}")
+        elif args.action == "password":
+            password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("新密码：")
+            accounts.set_password(args.username, password, by="cli")
+            print(f"已修改 {args.username} 的密码")
+        elif args.action == "audit":
+            for e in accounts.audit_log(args.limit):
+                print(f"{e['at']}  {e['username'] or '—':<14}{e['action']:<16}{e['detail']}")
+    except AccountError as exc:
+        print(f"失败：{exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def schema_of(db: Path) -> str | None:
     """The schema version a database file was built with (None: no file, or not readable)."""
     from data.build import connect
@@ -438,6 +477,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--headers", help="表头对应关系 JSON 文件：{文件中的表头: 列名或标准表头}")
     p.add_argument("--show", type=int, default=20, help="显示多少条问题（默认 20）")
     p.set_defaults(func=cmd_import)
+
+    from riskmap.accounts import ROLES
+
+    p = sub.add_parser("users", help="账号：list 列出 | add 添加 | disable 停用 | enable 启用 | password 改密码 | audit 审计日志")
+    p.add_argument("action", choices=["list", "add", "disable", "enable", "password", "audit"])
+    p.add_argument("username", nargs="?", default="")
+    p.add_argument("--name", help="姓名")
+    p.add_argument("--role", choices=list(ROLES), default="leader", help="leader 领导、office 安委办、grid 网格员、admin 管理员")
+    p.add_argument("--grid", help="网格员的网格编号")
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入读密码（脚本用）")
+    p.add_argument("--limit", type=int, default=100, help="audit：显示多少条")
+    p.set_defaults(func=cmd_users)
 
     p = sub.add_parser("check-schema", help="数据库是否为当前结构版本（否则退出码 1）")
     p.set_defaults(func=cmd_check_schema)

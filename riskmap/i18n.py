@@ -324,6 +324,29 @@ STRINGS: dict[str, tuple[str, str]] = {
     "import_result": ("导入结果", "import result"),
     "col_key": ("主键", "Key"),
     "col_action": ("处理", "Done"),
+    "username": ("用户名", "User name"),
+    "password": ("密码", "Password"),
+    "login": ("登录", "Log in"),
+    "logout": ("退出登录", "Log out"),
+    "logged_in_as": ("{name}（{role}）", "{name} ({role})"),
+    "no_accounts": ("还没有任何账号。请由管理员在项目目录运行下面的命令创建（示意城市由 python -m riskmap demo 创建示意账号）：",
+                    "No accounts yet. An administrator creates one from the project folder (the demo city comes with demo accounts):"),
+    "page_admin": ("用户与审计", "Users and audit"),
+    "users_title": ("账号", "Accounts"),
+    "user_add": ("添加账号", "Add an account"),
+    "display_name": ("姓名", "Name"),
+    "role": ("角色", "Role"),
+    "grid_of_user": ("网格编号（网格员必填）", "Grid (for grid managers)"),
+    "user_added": ("已添加 {u}", "Added {u}"),
+    "user_toggle": ("停用或启用账号", "Disable or enable an account"),
+    "disable": ("停用", "Disable"),
+    "enable": ("启用", "Enable"),
+    "audit_title": ("审计日志（最近 1000 条）", "Audit log (latest 1,000)"),
+    "col_at": ("时间", "When"), "col_user": ("用户", "User"), "col_event": ("操作", "Action"), "col_detail": ("内容", "Detail"),
+    "col_disabled": ("已停用", "Disabled"), "col_created": ("创建时间", "Created"),
+    "decide_listing": ("确认本期挂牌名单（记入审计日志）", "Confirm this listing (recorded in the audit log)"),
+    "decided": ("已确认 {n} 个乡镇的挂牌，记入审计日志。", "Listing of {n} townships confirmed and logged."),
+    "your_grid": ("您的网格：{name}", "Your grid: {name}"),
     "map_click_hint": ("点击地图上的乡镇，下列表格只显示该乡镇。", "Click a township on the map to show only it below."),
     "selected_township": ("已选：{name}（区域风险指数 {index:.1f}，第 {rank} 位）", "Selected: {name} (index {index:.1f}, rank {rank})"),
     "robustness_title": ("权重扰动 ±25%、1000 次模拟下的稳健性", "Robustness under ±25 % weights, 1,000 draws"),
@@ -365,6 +388,8 @@ VALUES_EN: dict[str, str] = {
     "合计": "Total",
     # what an import did with a row
     "新增": "Inserted", "更新": "Updated", "未变": "Unchanged",
+    # roles
+    "领导": "Leader", "安委办": "Safety office", "网格员": "Grid manager", "管理员": "Administrator",
 }
 
 

@@ -30,3 +30,21 @@ def rebuild(source_dir: Path | str, db_path: Path | str, progress: Progress | No
             with_scores: bool = True) -> BuildReport:
     """Build the database from import files, with aggregates and (by default) risk scores."""
     return build_database(source_dir, db_path, progress, steps=steps(with_scores))
+
+
+def create_demo_accounts(db_path: Path | str) -> str:
+    """Create the documented demo accounts beside a demo database (accounts file in the same
+    folder); the 网格员 account gets the grid with the most enterprises. Returns that grid."""
+    from data.build import connect
+    from riskmap.accounts import Accounts, ensure_demo_accounts
+
+    db_path = Path(db_path)
+    con = connect(db_path, read_only=True)
+    try:
+        row = con.execute("SELECT grid_id FROM enterprise WHERE grid_id IS NOT NULL "
+                          "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()
+    finally:
+        con.close()
+    grid = row[0] if row else ""
+    ensure_demo_accounts(Accounts(db_path.parent / "security.sqlite"), grid)
+    return grid

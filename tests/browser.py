@@ -115,3 +115,28 @@ def map_canvas(page, settle_ms: int = 1500):  # type: ignore[no-untyped-def]
     canvas.wait_for(state="visible", timeout=30_000)
     page.wait_for_timeout(settle_ms)
     return canvas
+
+
+#: The demo administrator (tests/conftest.py creates the documented demo accounts).
+ADMIN_LOGIN = ("admin", "demo-admin-2026")
+
+
+def login(page, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Fill the login form and wait for the app."""
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码", exact=True).fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=60_000)
+    wait_until_idle(page)
+
+
+def visit(page, url: str, path: str = "", account: tuple[str, str] | None = ADMIN_LOGIN) -> None:  # type: ignore[no-untyped-def]
+    """Open ``url/path`` in a new session and log in there (a page load starts a new session)."""
+    page.goto(f"{url}/{path}")
+    wait_until_idle(page)
+    if account and page.get_by_role("button", name="登录").count():
+        login(page, *account)
+        if path and not path.startswith("?"):  # after logging in the app opens its first page
+            page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').click()
+            page.wait_for_timeout(300)
+            wait_until_idle(page)

@@ -33,6 +33,9 @@ def small_city(tmp_path_factory: pytest.TempPathFactory) -> City:
     summary = generate_city(SMALL, source)
     db = data_dir / "riskmap.duckdb"
     report = rebuild(source, db, progress=None)
+    from riskmap.pipeline import create_demo_accounts
+
+    create_demo_accounts(db)  # leader / office / grid / admin, as the README documents
     return City(source, data_dir, db, summary, report)
 
 

@@ -11,17 +11,27 @@ import h3
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from riskmap.accounts import User
+
 from .conftest import City
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
 PAGES = ["pages/screens/overview.py", "pages/screens/listing.py", "pages/screens/targets.py", "pages/screens/grid.py", "pages/screens/hazards.py", "pages/screens/parks.py",
          "pages/screens/briefing.py", "pages/screens/model_info.py",
-         "pages/screens/data_status.py"]
+         "pages/screens/data_status.py", "pages/screens/admin.py"]
 
 
-def run_app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
+ADMIN = User("admin", "示意管理员", "admin")
+
+
+def run_app(page: str | None = None, user: User | None = ADMIN) -> AppTest:
+    """The app as ``user`` (set before the first run: AppTest cannot fill the login form
+    and keep the sidebar; the login itself is tested in tests/test_security.py)."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    if user is not None:
+        at.session_state["user"] = user
+    at.run()
     if page:
         at.switch_page(page).run()
     return at
@@ -259,6 +269,7 @@ def test_gcj02_basemap_shifts_the_overview(city_env: City):
     # The sidebar setting is put in session state before the first run: AppTest (1.67) drops
     # the entry script's sidebar on reruns, which the real server does not.
     at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["user"] = ADMIN
     at.session_state["basemap_kind"] = "xyz"
     at.session_state["basemap_url"] = "https://tiles.example/{z}/{x}/{y}.png"
     at.session_state["basemap_crs"] = "gcj02"
@@ -271,6 +282,7 @@ def test_gcj02_basemap_shifts_the_overview(city_env: City):
 
 def test_a_bad_basemap_setting_is_explained_and_the_map_stays_offline(city_env: City):
     at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["user"] = ADMIN
     at.session_state["basemap_kind"] = "xyz"
     at.session_state["basemap_url"] = "javascript:alert(1)"
     at = at.run()
@@ -281,6 +293,7 @@ def test_a_bad_basemap_setting_is_explained_and_the_map_stays_offline(city_env: 
 
 def test_big_screen_mode_has_no_controls(city_env: City):
     at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["user"] = ADMIN
     at.query_params["screen"] = "1"
     at = at.run()
     assert not at.exception
@@ -433,6 +446,7 @@ def test_every_page_in_english(city_env: City, page: str):
     values (tiers, statuses, departments) are translated; names stay as imported."""
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["lang"] = "en"  # set before the first run (see the sidebar note above)
+    at.session_state["user"] = ADMIN
     # Straight to the page: widgets whose labels read the session's language cannot be
     # re-formatted by AppTest outside a run, so no other page is drawn first.
     at = at.switch_page(page).run()

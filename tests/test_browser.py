@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
-from .browser import REPO, app_page, map_canvas, wait_until_idle
+from .browser import REPO, app_page, map_canvas, visit, wait_until_idle
 from .conftest import City
 
 ARTIFACTS = Path(os.environ.get("RISKMAP_ARTIFACTS", REPO / "test-artifacts")) / "browser"
@@ -48,8 +48,7 @@ def test_pages_render_offline_in_headless_chromium(small_city: City):
     with app_page(small_city.data_dir) as (page, url):
         page.route("**/*", only_loopback)
         for name, path in PAGES:
-            page.goto(f"{url}/{path}")
-            wait_until_idle(page)
+            visit(page, url, path)
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
             assert page.locator('[data-testid="stException"]').count() == 0, name
             body = page.inner_text("body")
@@ -77,6 +76,7 @@ def test_hostile_names_show_as_text(small_city: City, tmp_path):
     data_dir = tmp_path / "evil"
     data_dir.mkdir()
     shutil.copy(small_city.db, data_dir / "riskmap.duckdb")
+    shutil.copy(small_city.data_dir / "security.sqlite", data_dir / "security.sqlite")  # the demo accounts
     con = connect(data_dir / "riskmap.duckdb")
     grid = con.execute("SELECT min(grid_id) FROM grid").fetchone()[0]  # the page's default grid
     # The enterprise the page's 一企一档 opens by default: the grid's highest score.
@@ -87,8 +87,7 @@ def test_hostile_names_show_as_text(small_city: City, tmp_path):
     dialogs: list[str] = []
     with app_page(data_dir) as (page, url):
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(f"{url}/grid")
-        wait_until_idle(page)
+        visit(page, url, "grid")
         page.screenshot(path=str(ARTIFACTS / "hostile_name.png"), full_page=True)
         body = page.inner_text("body")
         assert page.locator('[data-testid="stException"]').count() == 0
@@ -108,8 +107,7 @@ def test_clicking_an_enterprise_on_the_grid_map_opens_its_file(small_city: City)
     from layers.colors import TIER_COLORS
 
     with app_page(small_city.data_dir) as (page, url):
-        page.goto(f"{url}/grid")
-        wait_until_idle(page)
+        visit(page, url, "grid")
 
         def profile_text() -> str:  # what the 一企一档 section shows: name, address, score
             return page.inner_text("body").split("一企一档", 1)[-1][:400]
@@ -133,8 +131,7 @@ def test_clicking_an_enterprise_on_the_grid_map_opens_its_file(small_city: City)
 @pytest.mark.browser
 def test_clicking_a_township_filters_the_listing_page(small_city: City):
     with app_page(small_city.data_dir) as (page, url):
-        page.goto(f"{url}/listing")
-        wait_until_idle(page)
+        visit(page, url, "listing")
         assert "已选：" not in page.inner_text("body")
         box = map_canvas(page).bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # inside the city
@@ -174,8 +171,7 @@ def test_clicking_a_hexagon_lists_its_enterprises(small_city: City):
     from data.build import connect
 
     with app_page(small_city.data_dir) as (page, url):
-        page.goto(url)
-        wait_until_idle(page)
+        visit(page, url)
         assert "已选六边形" not in page.inner_text("body")
         canvas = map_canvas(page, settle_ms=2000)
         x, y = interior_pixel(canvas.screenshot())
@@ -256,6 +252,7 @@ def test_import_a_ledger_through_the_data_page(small_city: City, tmp_path):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     shutil.copyfile(small_city.db, data_dir / "riskmap.duckdb")
+    shutil.copyfile(small_city.data_dir / "security.sqlite", data_dir / "security.sqlite")
     lon, lat = connect(small_city.db, read_only=True).execute(
         "SELECT lon, lat FROM enterprise WHERE township_code IS NOT NULL ORDER BY uscc LIMIT 1").fetchone()
     codes = [b + check_char(b) for b in ("91339901MA2UPLD01", "91339901MA2UPLD02")]
@@ -267,8 +264,7 @@ def test_import_a_ledger_through_the_data_page(small_city: City, tmp_path):
     wb.save(ledger)
 
     with app_page(data_dir) as (page, url):
-        page.goto(f"{url}/data_status")
-        wait_until_idle(page)
+        visit(page, url, "data_status")
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(ledger))
         wait_until_idle(page)
         assert "缺少必填列：企业名称" in page.inner_text("body")

@@ -8,7 +8,7 @@ import datetime as dt
 import streamlit as st
 
 from data import queries
-from pages.screens.common import lang, start_page, tr
+from pages.screens.common import export_button, lang, start_page, tr
 from riskmap.briefing import EXPORTS, export
 from scoring.run import default_as_of
 
@@ -33,7 +33,7 @@ area = st.selectbox(tr("brief_area"), list(areas), format_func=areas.get, key="b
 cols = st.columns(3)
 for col, kind in zip(cols * 3, ("weekly", "five", "six", "parks", "docx", "pdf")):
     suffix = EXPORTS[kind][1]
-    col.download_button(
+    export_button(col, 
         tr(f"export_{kind}"), lambda kind=kind: export(con, kind, end, days, area or None, lang=lang())[0],
         file_name=f"{tr(f'export_{kind}')}_{end}.{suffix}",
         mime=MIME[suffix], key=f"dl_{kind}", width="stretch")
@@ -56,11 +56,11 @@ elif scope == "park":
 key = m2.selectbox(tr("brief_key"), list(options), format_func=options.get, key="brief_key") if options else None
 size = m3.radio(tr("brief_size"), ("slide", "a4"), key="brief_size", format_func=lambda s: tr(f"size_{s}"))
 d1, d2 = st.columns(2)
-d1.download_button(tr("export_png"), lambda: export(con, "png", end, days, scope=scope, key=key, size=size,
+export_button(d1, tr("export_png"), lambda: export(con, "png", end, days, scope=scope, key=key, size=size,
                                                     lang=lang())[0],
                    file_name=f"{tr('export_png')}_{scope}_{end}.png", mime=MIME["png"], key="dl_png",
                    width="stretch")
-d2.download_button(tr("export_html"), lambda: export(con, "html", end, days, scope=scope, key=key, lang=lang())[0],
+export_button(d2, tr("export_html"), lambda: export(con, "html", end, days, scope=scope, key=key, lang=lang())[0],
                    file_name=f"{tr('export_html')}_{scope}_{end}.html", mime=MIME["html"], key="dl_html",
                    width="stretch")
 st.caption(tr("brief_cli"))

@@ -63,18 +63,73 @@ def _connect(path: str, mtime: float):  # type: ignore[no-untyped-def]
     return open_snapshot(path)
 
 
+def current_user():  # type: ignore[no-untyped-def]
+    """The logged-in user (``riskmap.accounts.User``), or None."""
+    return st.session_state.get("user")
+
+
+def can(permission: str) -> bool:
+    user = current_user()
+    return bool(user and user.can(permission))
+
+
+def audit(action: str, **detail: object) -> None:
+    """Write an entry of the audit log for the logged-in user."""
+    from riskmap.accounts import Accounts
+
+    user = current_user()
+    Accounts(paths.security_path()).log(user.username if user else None, action, detail)
+
+
+def export_button(where, label: str, make, *, file_name: str, **kwargs):  # type: ignore[no-untyped-def]
+    """A download button in ``where`` (``st`` or a column) for users allowed to export; each
+    file made is written to the audit log. Others see nothing."""
+    if not can("export"):
+        return None
+
+    def data() -> bytes:
+        audit("export", file=file_name)
+        return make()
+
+    return where.download_button(label, data, file_name=file_name, **kwargs)
+
+
 def connection():  # type: ignore[no-untyped-def]
-    """A read-only connection to the current database, or None if there is none yet."""
+    """A read-only connection to the current database as the logged-in user may see it
+    (a 网格员: only their grid; roles without the "people" permission: names and phones
+    masked — enforced in the connection itself, see ``data.access``), or None if there is
+    no database yet."""
     path = paths.db_path()
     if not path.exists():
         return None
-    return _connect(str(path), os.path.getmtime(path)).cursor()
+    mtime = os.path.getmtime(path)
+    base = _connect(str(path), mtime)
+    user = current_user()
+    grid = user.grid_id if user is not None and user.role == "grid" else None
+    mask = user is None or not user.can("people")
+    if grid is None and not mask:
+        return base.cursor()
+    # One scoped connection per session and database version (a session runs in one thread).
+    key = (str(path), mtime, grid, mask)
+    cached = st.session_state.get("_scoped")
+    if cached is None or cached[0] != key:
+        from data.access import scope_connection
+
+        cached = (key, scope_connection(base, grid, mask))
+        st.session_state["_scoped"] = cached
+    return cached[1]
 
 
-def db_version() -> float:
-    """Changes whenever the database file is replaced (used as a cache key)."""
+def db_version() -> str:
+    """The cache key of every page's loaders: changes when the database file is replaced, and
+    differs between what users may see (a grid, masked people), so a cached result computed
+    for one user is never served to a user who may see less."""
     path = paths.db_path()
-    return os.path.getmtime(path) if path.exists() else 0.0
+    mtime = os.path.getmtime(path) if path.exists() else 0.0
+    user = current_user()
+    grid = user.grid_id if user is not None and user.role == "grid" else ""
+    mask = user is None or not user.can("people")
+    return f"{mtime}|{grid}|{int(mask)}"
 
 
 def require_db():  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from data.readers import ImportFileError, read_table_file
 from data.templates import template_xlsx
 from data.validate import match_headers
 from layers.export import to_xlsx
-from pages.screens.common import build_demo_with_progress, data_note_badge, localise, require_db, show, tr
+from pages.screens.common import audit, build_demo_with_progress, can, data_note_badge, export_button, localise, require_db, show, tr
 from riskmap.ledgers import workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -27,71 +27,80 @@ meta = queries.meta(con)
 st.title(tr("page_data"))
 data_note_badge(meta)
 
-# --- import a ledger ------------------------------------------------------------------
-st.subheader(tr("import_title"))
-titles = {name: T.TABLES_BY_NAME[name].title for name in IMPORTABLE}
-c1, c2 = st.columns([2, 1])
-table = c1.selectbox(tr("import_table"), IMPORTABLE, format_func=titles.get, key="import_table")
-c2.download_button(tr("template", name=titles[table]), lambda: template_xlsx(table),
-                   file_name=f"{tr('template_file', name=titles[table])}.xlsx", mime=XLSX, key="dl_template")
-spec = T.TABLES_BY_NAME[table]
-has_xy = any(c.kind == "lon" for c in spec.columns)
-crs = st.selectbox(tr("import_crs"), CRS_CHOICES, key="import_crs", format_func=lambda c: tr(f"crs_{c}")) \
-    if has_xy else "EPSG:4326"
-upload = st.file_uploader(tr("import_file"), type=["xlsx", "csv"],
-                          key=f"import_upload_{st.session_state.get('_upload_round', 0)}")
+# --- import a ledger (administrators) -----------------------------------------------------
 
-if upload is not None:
-    folder = paths.uploads_dir() / st.session_state.setdefault("_upload_dir", uuid.uuid4().hex)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / safe_upload_name(upload.name)
-    path.write_bytes(upload.getvalue())
-    try:
-        names = [n for n in read_table_file(path).column_names if n != "_row"]
-    except ImportFileError as exc:
-        st.error(str(exc))
-        st.stop()
-    saved = load_header_maps(paths.header_maps_path()).get(table, {})
-    known, unknown, missing = match_headers(names, spec)
-    choices = {"": tr("ignore_column"), **{c.name: c.header for c in spec.imported if c.name not in known.values()}}
-    mapping: dict[str, str] = {}
-    if unknown:
-        st.caption(tr("map_unknown", n=len(unknown)))
-        cols = st.columns(3)
-        for i, header in enumerate(unknown):
-            default = saved.get(header, "")
-            options = list(choices)
-            mapping[header] = cols[i % 3].selectbox(
-                header, options, index=options.index(default) if default in options else 0,
-                format_func=choices.get, key=f"map_{table}_{header}")
-    mapping = {h: c for h, c in mapping.items() if c}
-    still_missing = [h for h in missing if h not in {spec.column(c).header for c in mapping.values()}]
-    st.caption(tr("map_known", n=len(known), cols="、".join(f"{h}→{spec.column(c).header}" for h, c in known.items()
-                                                           if h != spec.column(c).header) or "—"))
-    if still_missing:
-        st.error(tr("map_missing", cols="、".join(still_missing)))
-    remember = st.checkbox(tr("map_save"), value=True, key="map_save")
-    if st.button(tr("import_go"), type="primary", disabled=bool(still_missing), key="import_go"):
-        from riskmap.pipeline import import_file
 
-        bar = st.progress(0.0, text=tr("importing"))
+def import_section() -> None:
+    st.subheader(tr("import_title"))
+    titles = {name: T.TABLES_BY_NAME[name].title for name in IMPORTABLE}
+    c1, c2 = st.columns([2, 1])
+    table = c1.selectbox(tr("import_table"), IMPORTABLE, format_func=titles.get, key="import_table")
+    c2.download_button(tr("template", name=titles[table]), lambda: template_xlsx(table),
+                       file_name=f"{tr('template_file', name=titles[table])}.xlsx", mime=XLSX, key="dl_template")
+    spec = T.TABLES_BY_NAME[table]
+    has_xy = any(c.kind == "lon" for c in spec.columns)
+    crs = st.selectbox(tr("import_crs"), CRS_CHOICES, key="import_crs", format_func=lambda c: tr(f"crs_{c}")) \
+        if has_xy else "EPSG:4326"
+    upload = st.file_uploader(tr("import_file"), type=["xlsx", "csv"],
+                              key=f"import_upload_{st.session_state.get('_upload_round', 0)}")
+
+    if upload is not None:
+        folder = paths.uploads_dir() / st.session_state.setdefault("_upload_dir", uuid.uuid4().hex)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / safe_upload_name(upload.name)
+        path.write_bytes(upload.getvalue())
         try:
-            result = import_file(paths.db_path(), path, table, crs, mapping,
-                                 lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
-        except ImportError_ as exc:
-            bar.empty()
-            st.error(tr("import_failed", why=str(exc)))
-        else:
-            bar.empty()
-            if remember and mapping:
-                save_header_map(paths.header_maps_path(), table, mapping)
-            st.session_state["last_import"] = result
-            st.session_state["_upload_round"] = st.session_state.get("_upload_round", 0) + 1  # a fresh uploader
-            st.cache_data.clear()  # every page reads the new database on its next run
-        finally:
-            path.unlink(missing_ok=True)
-        if "last_import" in st.session_state and st.session_state["last_import"].file == path.name:
-            st.rerun()
+            names = [n for n in read_table_file(path).column_names if n != "_row"]
+        except ImportFileError as exc:
+            st.error(str(exc))
+            st.stop()
+        saved = load_header_maps(paths.header_maps_path()).get(table, {})
+        known, unknown, missing = match_headers(names, spec)
+        choices = {"": tr("ignore_column"), **{c.name: c.header for c in spec.imported if c.name not in known.values()}}
+        mapping: dict[str, str] = {}
+        if unknown:
+            st.caption(tr("map_unknown", n=len(unknown)))
+            cols = st.columns(3)
+            for i, header in enumerate(unknown):
+                default = saved.get(header, "")
+                options = list(choices)
+                mapping[header] = cols[i % 3].selectbox(
+                    header, options, index=options.index(default) if default in options else 0,
+                    format_func=choices.get, key=f"map_{table}_{header}")
+        mapping = {h: c for h, c in mapping.items() if c}
+        still_missing = [h for h in missing if h not in {spec.column(c).header for c in mapping.values()}]
+        st.caption(tr("map_known", n=len(known), cols="、".join(f"{h}→{spec.column(c).header}" for h, c in known.items()
+                                                               if h != spec.column(c).header) or "—"))
+        if still_missing:
+            st.error(tr("map_missing", cols="、".join(still_missing)))
+        remember = st.checkbox(tr("map_save"), value=True, key="map_save")
+        if st.button(tr("import_go"), type="primary", disabled=bool(still_missing), key="import_go"):
+            from riskmap.pipeline import import_file
+
+            bar = st.progress(0.0, text=tr("importing"))
+            try:
+                result = import_file(paths.db_path(), path, table, crs, mapping,
+                                     lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
+            except ImportError_ as exc:
+                bar.empty()
+                st.error(tr("import_failed", why=str(exc)))
+            else:
+                bar.empty()
+                if remember and mapping:
+                    save_header_map(paths.header_maps_path(), table, mapping)
+                audit("import", file=result.file, table=table, read=result.rows_read, accepted=result.accepted,
+                      rejected=result.rejected, inserted=result.inserted, updated=result.updated)
+                st.session_state["last_import"] = result
+                st.session_state["_upload_round"] = st.session_state.get("_upload_round", 0) + 1  # a fresh uploader
+                st.cache_data.clear()  # every page reads the new database on its next run
+            finally:
+                path.unlink(missing_ok=True)
+            if "last_import" in st.session_state and st.session_state["last_import"].file == path.name:
+                st.rerun()
+
+
+if can("import"):
+    import_section()
 
 if "last_import" in st.session_state:
     r = st.session_state["last_import"]
@@ -107,7 +116,7 @@ if "last_import" in st.session_state:
         show(rows, hide_index=True, key="last_issues")
     accepted = pd.DataFrame({tr("col_row"): r.accepted_rows["row"], tr("col_key"): r.accepted_rows["key"],
                              tr("col_action"): r.accepted_rows["action"]})
-    st.download_button(
+    export_button(st, 
         tr("download", name=tr("import_result")),
         lambda: workbook({**({tr("issue_list"): localise(rows)} if len(rows) else {}),
                           tr("accepted_list"): localise(accepted)}, r.file, tr("import_result")),
@@ -137,7 +146,7 @@ def _all_issues() -> bytes:
     return to_xlsx(localise(everything), tr("issue_list"))
 
 
-st.download_button(tr("download", name=tr("issue_list")), _all_issues, file_name=f"{tr('issue_list')}.xlsx",
+export_button(st, tr("download", name=tr("issue_list")), _all_issues, file_name=f"{tr('issue_list')}.xlsx",
                    mime=XLSX, key="dl_issues")
 
 with st.expander(tr("db_meta")):

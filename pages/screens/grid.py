@@ -10,14 +10,14 @@ from data import queries
 from layers.colors import TIER_COLORS
 from layers.maps import grid_map
 from layers.render import legend_html, selected_values, to_pydeck, view_for
-from pages.screens.common import basemap, lang, md, require_db, show, start_page, tr, tv
+from pages.screens.common import basemap, export_button, lang, md, require_db, show, start_page, tr, tv
 from riskmap.briefing import export
 from scoring.model import load_model
 from scoring.run import default_as_of
 
 
 @st.cache_data(show_spinner=False)
-def _grids(version: float) -> pd.DataFrame:
+def _grids(version: str) -> pd.DataFrame:
     return queries.grid_list(require_db())
 
 
@@ -48,7 +48,7 @@ if clicked and clicked[0] in set(enterprises["uscc"]) and st.session_state.get("
     st.session_state["_grid_click"] = clicked[0]
     st.session_state["profile"] = clicked[0]
 st.markdown(legend_html(bundle.legend), unsafe_allow_html=True)  # our own labels, escaped
-st.download_button(tr("export_png"), lambda: export(con, "png", scope="grid", key=grid_id, lang=lang())[0],
+export_button(st, tr("export_png"), lambda: export(con, "png", scope="grid", key=grid_id, lang=lang())[0],
                    file_name=f"{tr('export_png')}_{grid_id}.png", mime="image/png", key="dl_grid_png")
 
 st.subheader(tr("grid_enterprises"))

@@ -11,13 +11,13 @@ import streamlit as st
 from data import queries
 from data.vocab import HAZARD_LEVELS
 from layers.export import to_xlsx
-from pages.screens.common import localise, require_db, show, start_page, tr, tv
+from pages.screens.common import export_button, localise, require_db, show, start_page, tr, tv
 from scoring.report import monthly_rectification
 from scoring.run import default_as_of
 
 
 @st.cache_data(show_spinner=False)
-def _data(version: float, days: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _data(version: str, days: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     con = require_db()
     t = default_as_of(con)
     start = t - dt.timedelta(days=days - 1)
@@ -94,7 +94,7 @@ for tab, (key, frame) in zip(st.tabs([tr(k) for k in lists]), lists.items()):
     with tab:
         shown = frame.rename(columns=headers)
         show(shown, hide_index=True, key=f"tbl_{key}")
-        st.download_button(tr("download", name=tr(key)), lambda shown=shown, key=key: to_xlsx(localise(shown), tr(key)),
+        export_button(st, tr("download", name=tr(key)), lambda shown=shown, key=key: to_xlsx(localise(shown), tr(key)),
                            key=f"dl_{key}",
                            file_name=f"{tr(key)}_{as_of}.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -9,7 +9,7 @@ import streamlit as st
 from data import queries
 from layers.maps import area_index_map
 from layers.render import legend_html, selected_values, to_pydeck, view_for
-from pages.screens.common import basemap, data_note_badge, db_version, lang, md, require_db, show, tr
+from pages.screens.common import audit, basemap, can, data_note_badge, db_version, lang, md, require_db, show, tr
 from scoring.measures import measures_as_of
 from scoring.model import load_model
 from scoring.run import default_as_of, listing_history, months_before
@@ -17,13 +17,13 @@ from scoring.uncertainty import township_robustness
 
 
 @st.cache_data(show_spinner=False)
-def _load(version: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _load(version: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     con = require_db()
     return queries.township_areas(con), queries.township_listing(con), queries.township_geometries(con)
 
 
 @st.cache_data(show_spinner=False)
-def _robustness(version: float) -> pd.DataFrame:
+def _robustness(version: str) -> pd.DataFrame:
     con = require_db()
     model = load_model()
     areas = queries.township_areas(con).rename(columns={"key": "township_code"})
@@ -35,7 +35,7 @@ HISTORY_QUARTERS = 4
 
 
 @st.cache_data(show_spinner=False)
-def _history(version: float) -> pd.DataFrame:
+def _history(version: str) -> pd.DataFrame:
     con = require_db()
     as_of = default_as_of(con)
     dates = [months_before(as_of, 3 * k) for k in range(HISTORY_QUARTERS, -1, -1)]
@@ -43,7 +43,7 @@ def _history(version: float) -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _deck(version: float, language: str, base):  # type: ignore[no-untyped-def]
+def _deck(version: str, language: str, base):  # type: ignore[no-untyped-def]
     areas, listing, shapes = _load(version)
     frame = shapes.merge(areas[["key", "index", "index_rank"]], left_on="code", right_on="key")
     frame["listed"] = frame["code"].isin(listing["key"])
@@ -86,6 +86,10 @@ show(table, hide_index=True, column_config={
     tr("col_p_listed"): st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent")})
 if len(listing):
     st.caption(f"{tr('delisting')}：{listing['delisting'].iloc[0]}")
+if can("decide") and not picked and len(listing) and st.button(tr("decide_listing"), key="decide_listing"):
+    audit("listing_decision", as_of=meta.get("as_of", ""), townships=[
+        {"code": k, "level": lv} for k, lv in zip(listing["key"], listing["level"])])
+    st.success(tr("decided", n=len(listing)))
 
 st.subheader(tr("robustness_title"))
 borderline = robust.merge(areas[["key", "name"]], left_on="township_code", right_on="key")

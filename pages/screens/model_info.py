@@ -15,7 +15,7 @@ from scoring.run import default_as_of
 
 
 @st.cache_data(show_spinner=False)
-def _backtest(version: float) -> dict:
+def _backtest(version: str) -> dict:
     con = require_db()
     as_of = default_as_of(con) - dt.timedelta(days=365)
     r = backtest(con, load_model(), as_of)

@@ -23,7 +23,7 @@ TOP_TOWNSHIPS = 15
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _top_townships(version: float) -> pd.DataFrame:
+def _top_townships(version: str) -> pd.DataFrame:
     """Townships by area index (most at risk first) with their listing level, if listed."""
     con = require_db()
     listed = queries.township_listing(con)[["key", "level"]]
@@ -31,14 +31,14 @@ def _top_townships(version: float) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _load(version: float, res: int) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _load(version: str, res: int) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     con = require_db()
     return (queries.meta(con), queries.counts(con), queries.hex_counts(con, res),
             queries.township_geometries(con), queries.township_summary(con))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _figures(version: float, days: int) -> tuple[dt.date, dt.date, dict, dict]:
+def _figures(version: str, days: int) -> tuple[dt.date, dt.date, dict, dict]:
     con = require_db()
     end = default_as_of(con)
     start = end - dt.timedelta(days=days - 1)
@@ -51,7 +51,7 @@ DEFAULT_OVERLAYS = ("parks", "incidents")
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _overlay_data(version: float, name: str, tiers: tuple[str, ...], days: int) -> pd.DataFrame:
+def _overlay_data(version: str, name: str, tiers: tuple[str, ...], days: int) -> pd.DataFrame:
     con = require_db()
     end = default_as_of(con)
     if name == "grids":
@@ -65,7 +65,7 @@ def _overlay_data(version: float, name: str, tiers: tuple[str, ...], days: int) 
     return queries.incidents_between(con, end - dt.timedelta(days=days - 1), end)
 
 
-def _overlay(version: float, name: str, tiers: tuple[str, ...], days: int) -> Overlay:
+def _overlay(version: str, name: str, tiers: tuple[str, ...], days: int) -> Overlay:
     frame = _overlay_data(version, name, tiers if name == "enterprises" else (), days if name == "incidents" else 0)
     if name == "grids":
         return boundaries_overlay("grids", frame, (70, 110, 200), 0.5, tr("tip_grid"), tr("layer_grids"))
@@ -83,7 +83,7 @@ def _overlay(version: float, name: str, tiers: tuple[str, ...], days: int) -> Ov
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _deck(version: float, res: int, language: str, show_names: bool, by_index: bool, base,  # type: ignore[no-untyped-def]
+def _deck(version: str, res: int, language: str, show_names: bool, by_index: bool, base,  # type: ignore[no-untyped-def]
           dark: bool = False, overlays: tuple[str, ...] = (), tiers: tuple[str, ...] = (), days: int = 30):
     meta, counts, hexes, shapes, summary = _load(version, res)
     tw = shapes.merge(summary[["code", "enterprises"]], on="code", how="left").fillna({"enterprises": 0})

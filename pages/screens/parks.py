@@ -12,7 +12,7 @@ from data import queries
 from layers.export import to_xlsx
 from layers.maps import area_index_map
 from layers.render import legend_html, to_pydeck, view_for
-from pages.screens.common import basemap, lang, localise, require_db, show, start_page, tr
+from pages.screens.common import basemap, export_button, lang, localise, require_db, show, start_page, tr
 from riskmap.briefing import export
 from scoring.run import default_as_of
 
@@ -20,7 +20,7 @@ DAYS = 90
 
 
 @st.cache_data(show_spinner=False)
-def _parks(version: float) -> pd.DataFrame:
+def _parks(version: str) -> pd.DataFrame:
     return queries.park_table(require_db())
 
 
@@ -49,9 +49,9 @@ hazards = queries.park_hazard_list(con, park_id, as_of - dt.timedelta(days=DAYS 
 st.subheader(tr("park_list_title", name=names[park_id], days=DAYS))
 show(hazards, hide_index=True, key="park_hazards")
 st.caption(tr("difficulty_note"))
-st.download_button(tr("download", name=names[park_id] + tr("park_list")),
+export_button(st, tr("download", name=names[park_id] + tr("park_list")),
                    lambda: to_xlsx(localise(hazards), tr("park_list")),
                    file_name=f"{names[park_id]}_{tr('park_list')}_{as_of}.xlsx", key="park_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-st.download_button(tr("export_png"), lambda: export(con, "png", scope="park", key=park_id, lang=lang())[0],
+export_button(st, tr("export_png"), lambda: export(con, "png", scope="park", key=park_id, lang=lang())[0],
                    file_name=f"{names[park_id]}_{tr('export_png')}.png", mime="image/png", key="park_png")

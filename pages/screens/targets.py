@@ -11,7 +11,7 @@ import streamlit as st
 from data import paths, queries
 from data.vocab import DEPARTMENTS
 from layers.export import to_xlsx
-from pages.screens.common import data_note_badge, db_version, lang, localise, require_db, show, tr, tv
+from pages.screens.common import audit, can, data_note_badge, db_version, export_button, lang, localise, require_db, show, tr, tv
 from riskmap.briefing import export
 from scoring.backtest import due_for_inspection
 from scoring.draw import append_log, draw_inspections
@@ -22,7 +22,7 @@ from scoring.targets import FLAG_COLUMNS, filter_targets, main_factors
 
 
 @st.cache_data(show_spinner=False)
-def _scores(version: float) -> pd.DataFrame:
+def _scores(version: str) -> pd.DataFrame:
     con = require_db()
     df = queries.score_table(con)
     model = load_model()
@@ -35,7 +35,7 @@ def _scores(version: float) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
-def _measures(version: float) -> pd.DataFrame:
+def _measures(version: str) -> pd.DataFrame:
     con = require_db()
     return measures_as_of(con, default_as_of(con))
 
@@ -80,7 +80,7 @@ chosen = filter_targets(scores, counties, townships, industries, tiers, parks, f
 st.caption(tr("n_targets", n=len(chosen)))
 
 if len(chosen):
-    st.download_button(tr("snapshot_filters"), lambda: export(
+    export_button(st, tr("snapshot_filters"), lambda: export(
         con, "png", usccs=chosen["uscc"].tolist(), scope="enterprises", lang=lang(),
         label=tr("snap_selection", n=len(chosen)))[0],
         file_name=f"{tr('export_png')}_{meta.get('as_of', '')}.png", mime="image/png", key="dl_snapshot")
@@ -95,7 +95,7 @@ with ranked:
     })
     show(view, hide_index=True, key="ranked_table")
     # Built when clicked (a 20,000-row workbook takes seconds), not on every rerun.
-    st.download_button(tr("download", name=tr("list_targets")), lambda: to_xlsx(localise(view), tr("list_targets")),
+    export_button(st, tr("download", name=tr("list_targets")), lambda: to_xlsx(localise(view), tr("list_targets")),
                        file_name=f"{tr('list_targets')}_{meta.get('as_of', '')}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     if len(chosen):
@@ -126,13 +126,14 @@ with draw_tab:
     size = d1.number_input(tr("draw_size"), min_value=1, max_value=max(1, len(chosen)), value=min(20, max(1, len(chosen))),
                            key="draw_size")
     seed = d2.number_input(tr("draw_seed"), min_value=0, value=int(dt.date.today().strftime("%Y%m%d")), key="draw_seed")
-    if st.button(tr("draw_button"), key="draw_button", disabled=not len(chosen)):
+    if st.button(tr("draw_button"), key="draw_button", disabled=not len(chosen) or not can("draw")):
         if not roster_path.exists():
             st.error(tr("no_roster", path=roster_path))
         else:
             roster = pd.read_csv(roster_path, dtype=str, encoding="utf-8-sig").rename(columns=ROSTER_COLUMNS)
             d = draw_inspections(chosen, roster, model, int(size), int(seed))
             append_log(d, paths.data_dir() / "draw_log.jsonl")
+            audit("draw", seed=d.seed, size=d.size, allocation=d.allocation, targets=d.targets["uscc"].tolist())
             st.session_state["last_draw"] = (d, dt.date.today())
     if "last_draw" in st.session_state:
         d, drawn_on = st.session_state["last_draw"]
@@ -146,7 +147,7 @@ with draw_tab:
             tr("col_assigned_on"): drawn_on, tr("col_due_by"): drawn_on + dt.timedelta(days=ASSIGN_DAYS),
         })
         show(assigned, hide_index=True, key="draw_table")
-        st.download_button(tr("download", name=tr("list_assigned")), lambda: to_xlsx(localise(assigned), tr("list_assigned")),
+        export_button(st, tr("download", name=tr("list_assigned")), lambda: to_xlsx(localise(assigned), tr("list_assigned")),
                            file_name=f"{tr('list_assigned')}_{drawn_on}_{d.seed}.xlsx", key="dl_assigned",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         st.caption(tr("assign_note", days=ASSIGN_DAYS))
