@@ -125,9 +125,10 @@ class Accounts:
             row = db.execute("SELECT name, role, grid_id, password_hash, disabled FROM users WHERE username = ?",
                              [username]).fetchone()
             since = (dt.datetime.now() - dt.timedelta(minutes=LOCK_MINUTES)).isoformat(timespec="seconds")
+            # Failures since the last successful login, within the window.
             failures = db.execute("SELECT count(*) FROM audit WHERE username = ? AND action = 'login_failed' "
-                                  "AND at >= ? AND at > coalesce((SELECT max(at) FROM audit WHERE username = ? "
-                                  "AND action = 'login'), '')", [username, since, username]).fetchone()[0]
+                                  "AND at >= ? AND id > coalesce((SELECT max(id) FROM audit WHERE username = ? "
+                                  "AND action = 'login'), 0)", [username, since, username]).fetchone()[0]
         if failures >= LOCK_AFTER:
             self.log(username, "login_locked", {})
             raise AccountError(f"登录失败次数过多，请 {LOCK_MINUTES} 分钟后再试")
