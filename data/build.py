@@ -211,8 +211,7 @@ def build_database(
     manifest = read_manifest(source_dir)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = db_path.with_name(f"{db_path.name}.building-{os.getpid()}")
-    for leftover in (tmp, Path(str(tmp) + ".wal")):
-        leftover.unlink(missing_ok=True)
+    remove_dead_side_files(db_path)
     report = BuildReport(db_path=db_path)
     say = progress or (lambda stage, fraction: None)
     con = connect(tmp)
@@ -230,6 +229,26 @@ def build_database(
         discard(con, tmp)
     say("完成", 1.0)
     return report
+
+
+def remove_dead_side_files(db_path: Path) -> None:
+    """Remove side files (``<db>.building-<pid>``, ``<db>.importing-<pid>``) whose process is
+    gone — left by a build or import that was killed; never swapped in, safe to delete. Those
+    of a process still running are its work in progress and stay."""
+    for side in db_path.parent.glob(f"{db_path.name}.*-*"):
+        kind, _, rest = side.name[len(db_path.name) + 1:].partition("-")
+        pid = rest.split(".", 1)[0]
+        if kind not in ("building", "importing") or not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:  # exists, under another user
+            alive = True
+        if not alive or int(pid) == os.getpid():  # our own: a leftover of this process
+            side.unlink(missing_ok=True)
 
 
 def discard(con: duckdb.DuckDBPyConnection, side: Path) -> None:

@@ -32,7 +32,7 @@ import pandas as pd
 
 from data import tables as T
 from data.build import (BuildReport, FileReport, Progress, Step, _finish_file_reports, connect, discard,
-                        load_ledger, print_progress)
+                        load_ledger, print_progress, remove_dead_side_files)
 from data.readers import ImportFileError
 
 #: Tables a ledger import can target (boundaries are rebuilt with ``riskmap build``).
@@ -124,8 +124,7 @@ def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: s
     say = progress or (lambda stage, fraction: None)
     t0 = time.perf_counter()
     side = db_path.with_name(f"{db_path.name}.importing-{os.getpid()}")
-    for stale in db_path.parent.glob(f"{db_path.name}.importing-*"):
-        stale.unlink(missing_ok=True)  # left by an import that was killed: never swapped in
+    remove_dead_side_files(db_path)  # left by a build or import that was killed: never swapped in
     say("复制数据库（导入在副本上进行，完成后整体替换）", 0.02)
     shutil.copyfile(db_path, side)
     label = file_path.name  # recorded as the rows' source_file

@@ -23,6 +23,43 @@ class ImportFileError(ValueError):
         self.message = message
 
 
+#: Limits on what a zip file (a zipped Shapefile, or an xlsx workbook, which is a zip) may
+#: unpack to: a zip bomb or a path that climbs out of the folder is refused before reading.
+ZIP_MAX_BYTES = 512 << 20
+ZIP_MAX_RATIO = 200
+ZIP_MAX_FILES = 2000
+
+
+def check_zip(path: Path) -> None:
+    """Refuse a zip whose entries escape their folder, or that would unpack too far.
+
+    Raises
+    ------
+    ImportFileError
+        Naming the file and the problem.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except zipfile.BadZipFile as exc:
+        raise ImportFileError(path.name, f"不是有效的压缩文件：{exc}") from exc
+    if len(infos) > ZIP_MAX_FILES:
+        raise ImportFileError(path.name, f"压缩包内文件过多（{len(infos)} 个）")
+    total = packed = 0
+    for info in infos:
+        name = info.filename.replace("\\", "/")
+        if name.startswith("/") or ".." in name.split("/") or ":" in name.split("/")[0]:
+            raise ImportFileError(path.name, f"压缩包内的路径不安全：{info.filename}")
+        total += info.file_size
+        packed += info.compress_size
+    if total > ZIP_MAX_BYTES:
+        raise ImportFileError(path.name, f"解压后过大（{total / 2**20:,.0f} MB，上限 {ZIP_MAX_BYTES >> 20} MB）")
+    if packed and total / packed > ZIP_MAX_RATIO and total > 10 << 20:
+        raise ImportFileError(path.name, f"压缩比异常（{total / packed:,.0f} 倍），疑似压缩炸弹")
+
+
 def detect_encoding(path: Path) -> str:
     """UTF-8 (with or without BOM) if the first 1 MB decodes as UTF-8, else GB18030."""
     head = path.read_bytes()[: 1 << 20]
@@ -80,6 +117,7 @@ def read_xlsx_strings(path: Path) -> pa.Table:
     """Read the first sheet of an xlsx workbook as a table of strings plus ``_row``."""
     from openpyxl import load_workbook
 
+    check_zip(path)  # an xlsx is a zip: refuse a bomb before openpyxl unpacks it
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         ws = wb.worksheets[0]
@@ -121,6 +159,8 @@ def read_boundary_file(path: Path):  # type: ignore[no-untyped-def]
     """Read a GeoJSON / Shapefile / GeoPackage as a GeoDataFrame with string attributes."""
     import geopandas as gpd
 
+    if path.suffix.lower() == ".zip":
+        check_zip(path)
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # noqa: BLE001

@@ -192,3 +192,90 @@ def test_login_through_the_form_and_the_audit_log(city_env: City):
     mine = [e for e in log if e["username"] == "office"]
     assert [e["action"] for e in mine][:2] == ["draw", "login"]
     assert '"seed": 99' in mine[0]["detail"]
+
+
+def test_zip_files_that_escape_or_explode_are_refused(tmp_path):
+    import zipfile
+
+    from data.readers import ImportFileError, read_boundary_file, read_table_file
+
+    climbing = tmp_path / "township.zip"
+    with zipfile.ZipFile(climbing, "w") as z:
+        z.writestr("../../etc/evil.shp", b"x")
+    with pytest.raises(ImportFileError, match="路径不安全"):
+        read_boundary_file(climbing)
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("township.shp", b"\0" * (64 << 20))  # 64 MB of zeros in a few dozen KB
+    assert bomb.stat().st_size < 1 << 20
+    with pytest.raises(ImportFileError, match="压缩炸弹"):
+        read_boundary_file(bomb)
+    fake_workbook = tmp_path / "台账.xlsx"  # an xlsx is a zip: the same check before openpyxl opens it
+    bomb.rename(fake_workbook)
+    with pytest.raises(ImportFileError, match="压缩炸弹"):
+        read_table_file(fake_workbook)
+    with pytest.raises(ImportFileError, match="不支持的文件类型"):
+        read_table_file(tmp_path.joinpath("x.exe"))
+
+
+def test_a_real_workbook_passes_the_zip_check(tmp_path):
+    from openpyxl import Workbook
+
+    from data.readers import check_zip
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet()
+    for i in range(50_000):
+        ws.append([f"ID{i:06d}", "91330100716105852F", "2026-07-01", "一般", "消防", "安全出口堵塞"])
+    path = tmp_path / "big.xlsx"
+    wb.save(path)
+    check_zip(path)  # no exception
+
+
+KILL_BUILD = """
+import sys, time
+from pathlib import Path
+from riskmap.pipeline import rebuild
+
+def progress(stage, fraction):
+    if fraction >= 0.9:  # tables written into the side file, not yet swapped in
+        Path(sys.argv[3]).write_text("ready")
+        time.sleep(120)
+
+rebuild(sys.argv[1], sys.argv[2], progress=progress)
+"""
+
+
+def test_a_rebuild_killed_midway_leaves_the_database_unchanged(small_city: City, tmp_path):
+    import hashlib
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "riskmap.duckdb"
+    shutil.copyfile(small_city.db, db)
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    marker = tmp_path / "ready"
+    proc = subprocess.Popen([sys.executable, "-c", KILL_BUILD, str(small_city.source), str(db), str(marker)],
+                            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        deadline = time.monotonic() + 180
+        while not marker.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        side = list(tmp_path.glob("riskmap.duckdb.building-*"))
+        assert side, "the build works on a side file"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert open_snapshot(db).execute("SELECT count(*) FROM enterprise").fetchone()[0] > 0  # still opens
+    from data.build import remove_dead_side_files
+
+    remove_dead_side_files(db)  # what the next build or import does first
+    assert not list(tmp_path.glob("riskmap.duckdb.building-*"))
