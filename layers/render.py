@@ -107,7 +107,7 @@ def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mappin
         kwargs = {**_DEFAULTS[spec.type], **spec.vis}
         layers.append(pdk.Layer(LAYER_TYPES[spec.type][0], data=list(datasets[spec.data]), id=spec.id,
                                 pickable=spec.pickable, **kwargs))
-    return pdk.Deck(
+    return _frozen_deck_class()(
         layers=layers,
         initial_view_state=pdk.ViewState(**view, pitch=0, bearing=0),
         # Streamlit substitutes a remote Carto style when none is given and accepts only a
@@ -117,6 +117,28 @@ def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mappin
         tooltip={"text": "{tip}"},
         height=height,
     )
+
+
+def _frozen_deck_class():  # type: ignore[no-untyped-def]
+    """A ``pydeck.Deck`` that serialises itself once: pages keep their decks in a cache and
+    Streamlit asks for the JSON on every run (50 ms for the city map, per run, per user)."""
+    import pydeck as pdk
+
+    global _FrozenDeck
+    if _FrozenDeck is None:
+        class FrozenDeck(pdk.Deck):  # type: ignore[misc]
+            _json: str | None = None
+
+            def to_json(self) -> str:  # type: ignore[override]
+                if self._json is None:
+                    self._json = super().to_json()
+                return self._json
+
+        _FrozenDeck = FrozenDeck
+    return _FrozenDeck
+
+
+_FrozenDeck = None
 
 
 def legend_html(legend: Legend) -> str:

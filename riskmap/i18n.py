@@ -347,6 +347,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "decide_listing": ("确认本期挂牌名单（记入审计日志）", "Confirm this listing (recorded in the audit log)"),
     "decided": ("已确认 {n} 个乡镇的挂牌，记入审计日志。", "Listing of {n} townships confirmed and logged."),
     "your_grid": ("您的网格：{name}", "Your grid: {name}"),
+    "shown_rows": ("显示前 {n:,} 家，共 {total:,} 家；下载 Excel 可得到全部。", "Showing the first {n:,} of {total:,}; the Excel download has them all."),
     "map_click_hint": ("点击地图上的乡镇，下列表格只显示该乡镇。", "Click a township on the map to show only it below."),
     "selected_township": ("已选：{name}（区域风险指数 {index:.1f}，第 {rank} 位）", "Selected: {name} (index {index:.1f}, rank {rank})"),
     "robustness_title": ("权重扰动 ±25%、1000 次模拟下的稳健性", "Robustness under ±25 % weights, 1,000 draws"),

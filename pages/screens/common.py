@@ -1,4 +1,10 @@
-"""What every page shares: the database connection, the language, the data-note badge."""
+"""What every page shares: the database connection, the language, the data-note badge.
+
+Pages cache their loaders with ``st.cache_resource`` keyed by :func:`db_version`: the frames
+are shared, not copied on every run (copying the 20,000-row score table cost a third of the
+检查目标 page's time under load), so a page never changes a loaded frame in place — it
+filters or merges into new ones.
+"""
 
 from __future__ import annotations
 

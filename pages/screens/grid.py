@@ -16,7 +16,7 @@ from scoring.model import load_model
 from scoring.run import default_as_of
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _grids(version: str) -> pd.DataFrame:
     return queries.grid_list(require_db())
 

@@ -16,7 +16,7 @@ from scoring.report import monthly_rectification
 from scoring.run import default_as_of
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _data(version: str, days: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     con = require_db()
     t = default_as_of(con)

@@ -16,13 +16,13 @@ from scoring.run import default_as_of, listing_history, months_before
 from scoring.uncertainty import township_robustness
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _load(version: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     con = require_db()
     return queries.township_areas(con), queries.township_listing(con), queries.township_geometries(con)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _robustness(version: str) -> pd.DataFrame:
     con = require_db()
     model = load_model()
@@ -34,7 +34,7 @@ def _robustness(version: str) -> pd.DataFrame:
 HISTORY_QUARTERS = 4
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _history(version: str) -> pd.DataFrame:
     con = require_db()
     as_of = default_as_of(con)

@@ -14,7 +14,7 @@ from scoring.model import load_model
 from scoring.run import default_as_of
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _backtest(version: str) -> dict:
     con = require_db()
     as_of = default_as_of(con) - dt.timedelta(days=365)

@@ -22,7 +22,7 @@ PERIODS = (7, 30, 90, 365)
 TOP_TOWNSHIPS = 15
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _top_townships(version: str) -> pd.DataFrame:
     """Townships by area index (most at risk first) with their listing level, if listed."""
     con = require_db()
@@ -30,14 +30,14 @@ def _top_townships(version: str) -> pd.DataFrame:
     return queries.township_areas(con).merge(listed, on="key", how="left")
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _load(version: str, res: int) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     con = require_db()
     return (queries.meta(con), queries.counts(con), queries.hex_counts(con, res),
             queries.township_geometries(con), queries.township_summary(con))
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def _figures(version: str, days: int) -> tuple[dt.date, dt.date, dict, dict]:
     con = require_db()
     end = default_as_of(con)
@@ -50,7 +50,7 @@ OVERLAYS = ("grids", "parks", "enterprises", "hazards", "incidents")
 DEFAULT_OVERLAYS = ("parks", "incidents")
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _overlay_data(version: str, name: str, tiers: tuple[str, ...], days: int) -> pd.DataFrame:
     con = require_db()
     end = default_as_of(con)

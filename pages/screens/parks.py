@@ -19,7 +19,7 @@ from scoring.run import default_as_of
 DAYS = 90
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _parks(version: str) -> pd.DataFrame:
     return queries.park_table(require_db())
 

@@ -21,7 +21,7 @@ from scoring.run import default_as_of
 from scoring.targets import FLAG_COLUMNS, filter_targets, main_factors
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)  # read-only: no copy per run
 def _scores(version: str) -> pd.DataFrame:
     con = require_db()
     df = queries.score_table(con)
@@ -34,12 +34,15 @@ def _scores(version: str) -> pd.DataFrame:
     return df
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _measures(version: str) -> pd.DataFrame:
     con = require_db()
     return measures_as_of(con, default_as_of(con))
 
 
+#: Rows of a list sent to the browser; the Excel download has them all. (Sending all 20,000
+#: on every rerun made this page the slowest under load: bench/load.py.)
+SHOWN_ROWS = 2000
 #: Days an inspection drawn today has to be done in (a local default).
 ASSIGN_DAYS = 30
 #: Header names of the inspector roster file.
@@ -93,7 +96,9 @@ with ranked:
         tr("col_tier"): chosen["tier"], tr("col_score"): chosen["score"].round(1),
         tr("col_main"): chosen["main_factors"],
     })
-    show(view, hide_index=True, key="ranked_table")
+    show(view.head(SHOWN_ROWS), hide_index=True, key="ranked_table")
+    if len(view) > SHOWN_ROWS:
+        st.caption(tr("shown_rows", n=SHOWN_ROWS, total=len(view)))
     # Built when clicked (a 20,000-row workbook takes seconds), not on every rerun.
     export_button(st, tr("download", name=tr("list_targets")), lambda: to_xlsx(localise(view), tr("list_targets")),
                        file_name=f"{tr('list_targets')}_{meta.get('as_of', '')}.xlsx",
@@ -113,12 +118,14 @@ with ranked:
 with due_tab:
     as_of = default_as_of(con)
     due = due_for_inspection(chosen, _measures(version), as_of)
+    if len(due) > SHOWN_ROWS:
+        st.caption(tr("shown_rows", n=SHOWN_ROWS, total=len(due)))
     show(pd.DataFrame({
         tr("col_uscc"): due["uscc"], tr("col_ent_name"): due["name"], tr("col_tier"): due["tier"],
         tr("col_score"): due["score"].round(1), tr("col_next_due"): due["next_due"],
         tr("col_overdue_days"): due["days_overdue"].astype("Int64"),
         tr("never"): due["never_inspected"],
-    }), hide_index=True, key="due_table")
+    }).head(SHOWN_ROWS), hide_index=True, key="due_table")
 
 with draw_tab:
     roster_path = paths.demo_source_dir() / "roster.csv"
