@@ -357,6 +357,18 @@ def cmd_users(args: argparse.Namespace) -> int:
             password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("新密码：")
             accounts.set_password(args.username, password, by="cli")
             print(f"已修改 {args.username} 的密码")
+        elif args.action == "demo":  # the documented demo accounts, for an illustrative database only
+            from riskmap.pipeline import create_demo_accounts
+
+            con = _open_existing(args)
+            if con is None:
+                return 1
+            demo = con.execute("SELECT value FROM meta WHERE key = 'illustrative'").fetchone()
+            con.close()
+            if not (demo and demo[0] == "1"):
+                print("不是示意城市的数据库：不创建示意账号", file=sys.stderr)
+                return 2
+            create_demo_accounts(db)
         elif args.action == "audit":
             for e in accounts.audit_log(args.limit):
                 print(f"{e['at']}  {e['username'] or '—':<14}{e['action']:<16}{e['detail']}")
@@ -480,8 +492,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from riskmap.accounts import ROLES
 
-    p = sub.add_parser("users", help="账号：list 列出 | add 添加 | disable 停用 | enable 启用 | password 改密码 | audit 审计日志")
-    p.add_argument("action", choices=["list", "add", "disable", "enable", "password", "audit"])
+    p = sub.add_parser("users", help="账号：list 列出 | add 添加 | disable 停用 | enable 启用 | password 改密码 | audit 审计日志 | demo 示意账号")
+    p.add_argument("action", choices=["list", "add", "disable", "enable", "password", "audit", "demo"])
     p.add_argument("username", nargs="?", default="")
     p.add_argument("--name", help="姓名")
     p.add_argument("--role", choices=list(ROLES), default="leader", help="leader 领导、office 安委办、grid 网格员、admin 管理员")

@@ -7,4 +7,5 @@ bash scripts/install.sh
 if ! .venv/bin/python -m riskmap check-schema; then
   .venv/bin/python -m riskmap demo
 fi
+.venv/bin/python -m riskmap users demo  # the documented demo accounts (kept if they exist)
 exec .venv/bin/python -m riskmap.serve "$@"
