@@ -123,6 +123,8 @@ def test_grid_manager_in_the_app_sees_only_their_grid(city_env: City):
     for page in ("overview", "targets", "hazards", "data_status", "admin", "briefing"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):  # not in their navigation
             at.switch_page(f"pages/screens/{page}.py")
+    at = at.switch_page("pages/screens/model_info.py").run()  # the other page they have
+    assert not at.exception
 
 
 def test_leaders_see_people_masked_and_cannot_export(city_env: City):
