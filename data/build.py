@@ -283,7 +283,7 @@ def _build(con, source_dir: Path, manifest: dict, report: BuildReport, say: Prog
     with _Timer(report, say, 0.02, "boundaries", "读取边界（区县、乡镇、网格、园区）"):
         for name in ("county", "township", "grid", "park"):
             if name in files:
-                _import_boundaries(con, source_dir, T.TABLES_BY_NAME[name], files[name], report)
+                import_boundaries(con, source_dir, T.TABLES_BY_NAME[name], files[name], report)
     load_ledger(con, source_dir, T.ENTERPRISE, files["enterprise"], report, say, 0.10)
     for i, spec in enumerate((T.INSPECTION, T.HAZARD, T.ENFORCEMENT, T.INCIDENT)):
         if spec.name in files:
@@ -433,6 +433,34 @@ def _place(con, spec: T.Table, with_park: bool) -> None:  # type: ignore[no-unty
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
+def place_again(con) -> None:  # type: ignore[no-untyped-def]
+    """After a boundary layer has been replaced: place every enterprise and incident again from
+    its stored WGS-84 coordinates (township, grid, park), and write the "outside" warnings anew,
+    each naming the row's own source file and row."""
+    for spec, with_park in ((T.ENTERPRISE, True), (T.INCIDENT, False)):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _pts AS SELECT rowid AS {ROW}, lon, lat FROM {spec.name} "
+                    "WHERE lon IS NOT NULL")
+        _place(con, spec, with_park)
+        cols = ["township_code", "grid_id", *(["park_id"] if with_park else [])]
+        con.execute(f"""CREATE TABLE _replaced AS
+            SELECT t.* REPLACE ({", ".join(f"p.{c} AS {c}" for c in cols)})
+            FROM {spec.name} t LEFT JOIN _place_{spec.name} p ON p.{ROW} = t.rowid""")
+        con.execute(f"DROP TABLE {spec.name}")
+        con.execute(f"ALTER TABLE _replaced RENAME TO {spec.name}")
+        con.execute(f"DROP TABLE _place_{spec.name}")
+        con.execute("DELETE FROM import_issue WHERE table_name = ? AND code IN ('outside_townships', 'outside_grids')",
+                    [spec.name])
+        lon_header = spec.column("lon").header
+        con.execute(
+            f"""INSERT INTO import_issue
+            SELECT source_file, {lit(spec.name)}, source_row, {lit(lon_header)}, lon || ',' || lat, 'warning',
+                   CASE WHEN township_code IS NULL THEN 'outside_townships' ELSE 'outside_grids' END,
+                   CASE WHEN township_code IS NULL THEN '坐标不在任何乡镇（街道）边界内，已保留但未归属乡镇'
+                        ELSE '坐标在乡镇内但不在任何网格内，已保留但未归属网格' END
+            FROM {spec.name} WHERE lon IS NOT NULL AND (township_code IS NULL
+              OR (grid_id IS NULL AND EXISTS (SELECT 1 FROM grid)))""")
+
+
 def _report_unplaced(con, spec: T.Table, file: str) -> int:  # type: ignore[no-untyped-def]
     """Warn about rows with coordinates that fall in no township (or no grid)."""
     lon_header = spec.column("lon").header
@@ -456,7 +484,7 @@ def _report_unplaced(con, spec: T.Table, file: str) -> int:  # type: ignore[no-u
     ).fetchone()[0])
 
 
-def _import_boundaries(con, source_dir: Path, spec: T.Table, entry: dict,  # type: ignore[no-untyped-def]
+def import_boundaries(con, source_dir: Path, spec: T.Table, entry: dict,  # type: ignore[no-untyped-def]
                        report: BuildReport) -> None:
     import shapely
 

@@ -32,11 +32,13 @@ import pandas as pd
 
 from data import tables as T
 from data.build import (BuildReport, FileReport, Progress, Step, _finish_file_reports, connect, discard,
-                        load_ledger, print_progress, remove_dead_side_files)
+                        import_boundaries, load_ledger, place_again, print_progress, remove_dead_side_files)
 from data.readers import ImportFileError
 
-#: Tables a ledger import can target (boundaries are rebuilt with ``riskmap build``).
+#: Tables a ledger import can target (upsert by key).
 IMPORTABLE = ("enterprise", "inspection", "hazard", "enforcement", "incident")
+#: Boundary layers: an import replaces the whole layer and places every point again.
+BOUNDARIES = ("county", "township", "grid", "park")
 
 
 class ImportError_(RuntimeError):
@@ -55,6 +57,8 @@ class ImportResult(FileReport):
     #: Every accepted row: its row number in the file, its key and what the import did with it
     #: (新增 inserted / 更新 updated / 未变 unchanged).
     accepted_rows: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    #: For a boundary layer: how many features the replaced layer had.
+    replaced: int = 0
 
     @property
     def balanced(self) -> bool:
@@ -163,6 +167,65 @@ def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: s
                               inserted, updated, unchanged, time.perf_counter() - t0, issues, actions)
         if not result.balanced:
             raise ImportError_(f"{label}: 读取 {fr.rows_read} 行，但接受 {fr.accepted} + 拒绝 {fr.rejected} 不相等")
+        say("替换数据库", 0.98)
+        os.replace(side, db_path)
+    finally:
+        discard(con, side)
+    say("完成", 1.0)
+    return result
+
+
+def import_boundary_layer(db_path: Path | str, file_path: Path | str, table: str, crs: str | None = None,
+                          progress: Progress | None = print_progress, steps: Sequence[Step] = ()) -> ImportResult:
+    """Replace a boundary layer (county, township, grid or park) with a GeoJSON, zipped
+    Shapefile or GeoPackage, then place every enterprise and incident again and refresh what
+    is derived — on a copy, swapped in at the end, like :func:`import_ledger`.
+
+    ``crs`` None takes the file's own (.prj, GeoPackage); else it is declared. A layer in
+    which no feature is usable is refused: it would leave the city without that geography.
+    """
+    db_path, file_path = Path(db_path), Path(file_path)
+    if table not in BOUNDARIES:
+        raise ImportError_(f"不能作为边界导入“{table}”：边界图层为 " + "、".join(BOUNDARIES))
+    if not db_path.exists() or not file_path.exists():
+        raise ImportError_(f"没有数据库或文件：{db_path if not db_path.exists() else file_path.name}")
+    spec = T.TABLES_BY_NAME[table]
+    say = progress or (lambda stage, fraction: None)
+    t0 = time.perf_counter()
+    remove_dead_side_files(db_path)
+    side = db_path.with_name(f"{db_path.name}.importing-{os.getpid()}")
+    say("复制数据库（导入在副本上进行，完成后整体替换）", 0.02)
+    shutil.copyfile(db_path, side)
+    con = connect(side)
+    try:
+        before = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+        con.execute(f"DELETE FROM {table}")
+        con.execute("DELETE FROM import_issue WHERE file = ?", [file_path.name])
+        con.execute("DELETE FROM import_file WHERE file = ?", [file_path.name])
+        report = BuildReport(db_path=db_path)
+        entry = {"path": file_path.name, **({"crs": crs} if crs else {})}
+        say(f"读取边界：{file_path.name}", 0.1)
+        try:
+            import_boundaries(con, file_path.parent, spec, entry, report)
+        except ImportFileError as exc:
+            raise ImportError_(str(exc)) from exc
+        _finish_file_reports(con, report)
+        fr: FileReport = report.files[-1]
+        if fr.accepted == 0:
+            raise ImportError_(f"{file_path.name}: 没有一个可用的面要素，未替换{spec.title}边界")
+        say("按新边界重新落点企业与事故", 0.5)
+        place_again(con)
+        for i, step in enumerate(steps):
+            say(step.label, 0.8 + 0.15 * i / max(1, len(steps)))
+            step.run(con)
+        issues = con.execute("SELECT file, row, column_name, value, severity, code, reason FROM import_issue "
+                             "WHERE file = ? ORDER BY row", [file_path.name]).df()
+        con.execute("CHECKPOINT")
+        con.close()
+        result = ImportResult(fr.file, table, fr.crs, fr.rows_read, fr.accepted, fr.rejected, fr.warnings,
+                              inserted=fr.accepted, updated=0, unchanged=0, seconds=time.perf_counter() - t0,
+                              issues=issues)
+        result.replaced = int(before)
         say("替换数据库", 0.98)
         os.replace(side, db_path)
     finally:

@@ -314,13 +314,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     import json
 
-    from data.importer import ImportError_
-    from riskmap.pipeline import import_file
+    from data.importer import BOUNDARIES, ImportError_
+    from riskmap.pipeline import import_boundary_file, import_file
 
     db = Path(args.db) if args.db else paths.db_path()
     headers = json.loads(Path(args.headers).read_text(encoding="utf-8")) if args.headers else None
     try:
-        r = import_file(db, Path(args.file), args.table, args.crs, headers, _progress)
+        if args.table in BOUNDARIES:  # a whole layer, replaced; every point placed again
+            r = import_boundary_file(db, Path(args.file), args.table, args.crs, _progress)
+        else:
+            r = import_file(db, Path(args.file), args.table, args.crs or "EPSG:4326", headers, _progress)
     except ImportError_ as exc:
         print(f"导入失败，数据库未改动：{exc}", file=sys.stderr)
         return 2
@@ -479,13 +482,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.set_defaults(func=cmd_export)
 
-    from data.importer import IMPORTABLE
+    from data.importer import BOUNDARIES, IMPORTABLE
 
-    p = sub.add_parser("import", help="导入一个台账文件（xlsx/csv）：逐行校验，按主键新增或更新")
-    p.add_argument("file", help="台账文件")
-    p.add_argument("--table", required=True, choices=list(IMPORTABLE), help="导入到哪张表")
-    p.add_argument("--crs", default="EPSG:4326",
-                   help="坐标系：EPSG:4326、cgcs2000、EPSG:4549 等高斯-克吕格、gcj02、bd09，或 auto 按数值判断")
+    p = sub.add_parser("import", help="导入一个台账文件（xlsx/csv，按主键新增或更新）或边界图层（替换整层）")
+    p.add_argument("file", help="台账文件，或边界文件（GeoJSON、zip 打包的 Shapefile、GeoPackage）")
+    p.add_argument("--table", required=True, choices=[*IMPORTABLE, *BOUNDARIES], help="导入到哪张表")
+    p.add_argument("--crs", default=None,
+                   help="坐标系：EPSG:4326、cgcs2000、EPSG:4549 等高斯-克吕格、gcj02、bd09，或 auto 按数值判断；"
+                        "台账默认 EPSG:4326，边界默认用文件自带的（.prj）")
     p.add_argument("--headers", help="表头对应关系 JSON 文件：{文件中的表头: 列名或标准表头}")
     p.add_argument("--show", type=int, default=20, help="显示多少条问题（默认 20）")
     p.set_defaults(func=cmd_import)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from data.build import BuildReport, Progress, Step, build_database, print_progress
-from data.importer import ImportResult, import_ledger
+from data.importer import ImportResult, import_boundary_layer, import_ledger
 from scoring.aggregate import build_aggregates
 from scoring.run import write_scores
 
@@ -24,6 +24,12 @@ def import_file(db_path: Path | str, file_path: Path | str, table: str, crs: str
     """Import one ledger into the database (upsert by key) and refresh what is derived from it,
     all in one atomic swap (see ``data.importer``)."""
     return import_ledger(db_path, file_path, table, crs, headers, progress, steps())
+
+
+def import_boundary_file(db_path: Path | str, file_path: Path | str, table: str, crs: str | None = None,
+                         progress: Progress | None = print_progress) -> ImportResult:
+    """Replace a boundary layer and place everything again, scores refreshed (``data.importer``)."""
+    return import_boundary_layer(db_path, file_path, table, crs, progress, steps())
 
 
 def rebuild(source_dir: Path | str, db_path: Path | str, progress: Progress | None = print_progress,

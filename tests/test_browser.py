@@ -284,3 +284,38 @@ def test_import_a_ledger_through_the_data_page(small_city: City, tmp_path):
     saved = json.loads((data_dir / "header_maps.json").read_text(encoding="utf-8"))
     assert saved["enterprise"] == {"企业全称": "name"}
     assert not list((data_dir / "uploads").rglob("*.xlsx"))  # the upload is not kept
+
+
+@pytest.mark.browser
+def test_replace_a_boundary_layer_through_the_data_page(small_city: City, tmp_path):
+    """Upload the park layer as a GeoPackage with one park dropped: the page says how many
+    features came in, and that park's enterprises belong to no park any more."""
+    import shutil
+
+    import geopandas as gpd
+
+    from data.build import connect
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    shutil.copyfile(small_city.db, data_dir / "riskmap.duckdb")
+    shutil.copyfile(small_city.data_dir / "security.sqlite", data_dir / "security.sqlite")
+    parks = gpd.read_file(small_city.source / "park.geojson")
+    dropped = parks.iloc[0]["园区编号"]
+    parks.iloc[1:].to_file(tmp_path / "园区.gpkg", driver="GPKG")
+    with app_page(data_dir) as (page, url):
+        visit(page, url, "data_status")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').nth(1).set_input_files(str(tmp_path / "园区.gpkg"))
+        wait_until_idle(page)
+        page.get_by_role("combobox", name="图层").click()
+        page.get_by_role("option", name="园区", exact=True).click()
+        wait_until_idle(page)
+        page.get_by_role("button", name="替换图层并重新落点").click()
+        page.wait_for_function("() => document.body.innerText.includes('园区.gpkg：读取')", timeout=90_000)
+        wait_until_idle(page)
+        body = page.inner_text("body")
+        page.screenshot(path=str(ARTIFACTS / "data_boundaries.png"), full_page=True)
+    assert f"园区.gpkg：读取 {len(parks) - 1} 行 = 接受 {len(parks) - 1} + 拒绝 0" in body
+    con = connect(data_dir / "riskmap.duckdb", read_only=True)
+    assert con.execute("SELECT count(*) FROM park").fetchone()[0] == len(parks) - 1
+    assert con.execute("SELECT count(*) FROM enterprise WHERE park_id = ?", [dropped]).fetchone()[0] == 0

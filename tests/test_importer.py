@@ -408,3 +408,55 @@ def test_geopackage_boundaries_build_the_same_parks(small_city: City, tmp_path):
     in_parks = "SELECT park_id, count(*) FROM enterprise WHERE park_id IS NOT NULL GROUP BY 1 ORDER BY 1"
     assert connect(db, read_only=True).execute(in_parks).fetchall() == \
         connect(small_city.db, read_only=True).execute(in_parks).fetchall()
+
+
+def test_replacing_the_township_layer_places_everyone_again(db: Path, tmp_path):
+    """Two neighbouring townships merged into one: their enterprises now belong to it, nobody
+    else moves, and the scores follow — checked with plain shapely."""
+    import json
+
+    import shapely
+
+    from riskmap.pipeline import import_boundary_file
+
+    con = connect(db, read_only=True)
+    towns = con.execute("SELECT code, name, county_code, ST_AsText(geom) FROM township ORDER BY code").fetchall()
+    before = dict(con.execute("SELECT uscc, township_code FROM enterprise").fetchall())
+    points = con.execute("SELECT uscc, lon, lat FROM enterprise WHERE lon IS NOT NULL").fetchall()
+    con.close()
+    geoms = {code: shapely.from_wkt(wkt) for code, _, _, wkt in towns}
+    a = towns[0][0]
+    b = next(code for code, *_ in towns[1:] if geoms[code].touches(geoms[a]) or geoms[code].intersects(geoms[a]))
+    merged = shapely.union(geoms[a], geoms[b])
+    features = [{"type": "Feature", "geometry": shapely.geometry.mapping(merged if code == a else geoms[code]),
+                 "properties": {"乡镇代码": code, "乡镇名称": name, "区县代码": county}}
+                for code, name, county, _ in towns if code != b]
+    path = tmp_path / "乡镇边界（合并后）.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False), encoding="utf-8")
+    r = import_boundary_file(db, path, "township", progress=None)
+    assert (r.rows_read, r.accepted, r.replaced) == (len(towns) - 1, len(towns) - 1, len(towns))
+    con = connect(db, read_only=True)
+    after = dict(con.execute("SELECT uscc, township_code FROM enterprise").fetchall())
+    assert con.execute("SELECT count(*) FROM township").fetchone()[0] == len(towns) - 1
+    for uscc, lon, lat in points[::7]:  # an independent check on every 7th enterprise
+        p = shapely.Point(lon, lat)
+        inside = [code for code, *_ in towns if code != b and (merged if code == a else geoms[code]).covers(p)]
+        assert after[uscc] == (min(inside) if inside else None)
+    moved = {u for u in after if after[u] != before[u]}
+    assert moved == {u for u, t in before.items() if t == b}  # exactly the merged township's enterprises
+    assert con.execute("SELECT count(*) FROM area_township WHERE key = ?", [b]).fetchone()[0] == 0  # scores follow
+
+
+def test_a_layer_with_nothing_usable_is_refused(db: Path, tmp_path):
+    import json
+
+    from riskmap.pipeline import import_boundary_file
+
+    path = tmp_path / "points.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.6, 27.9]},
+         "properties": {"乡镇代码": "339901001", "乡镇名称": "点", "区县代码": "339901"}}]}), encoding="utf-8")
+    before = sha(db)
+    with pytest.raises(ImportError_, match="没有一个可用的面要素"):
+        import_boundary_file(db, path, "township", progress=None)
+    assert sha(db) == before

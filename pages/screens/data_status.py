@@ -10,7 +10,7 @@ import streamlit as st
 
 from data import paths, queries
 from data import tables as T
-from data.importer import IMPORTABLE, ImportError_, load_header_maps, safe_upload_name, save_header_map
+from data.importer import BOUNDARIES, IMPORTABLE, ImportError_, load_header_maps, safe_upload_name, save_header_map
 from data.readers import ImportFileError, read_table_file
 from data.templates import template_xlsx
 from data.validate import match_headers
@@ -99,8 +99,45 @@ def import_section() -> None:
                 st.rerun()
 
 
+def boundary_section() -> None:
+    """Replace a boundary layer; every enterprise and incident is placed again."""
+    from riskmap.pipeline import import_boundary_file
+
+    st.subheader(tr("boundary_title"))
+    st.caption(tr("boundary_note"))
+    layers = {name: T.TABLES_BY_NAME[name].title for name in BOUNDARIES}
+    c1, c2 = st.columns(2)
+    layer = c1.selectbox(tr("boundary_layer"), BOUNDARIES, index=1, format_func=layers.get, key="boundary_layer")
+    crs = c2.selectbox(tr("import_crs"), ("file", *CRS_CHOICES[1:]), key="boundary_crs",
+                       format_func=lambda c: tr("crs_from_file") if c == "file" else tr(f"crs_{c}"))
+    upload = st.file_uploader(tr("boundary_file"), type=["geojson", "json", "zip", "gpkg"],
+                              key=f"boundary_upload_{st.session_state.get('_upload_round', 0)}")
+    if upload is None or not st.button(tr("boundary_go"), type="primary", key="boundary_go"):
+        return
+    folder = paths.uploads_dir() / st.session_state.setdefault("_upload_dir", uuid.uuid4().hex)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / safe_upload_name(upload.name)
+    path.write_bytes(upload.getvalue())
+    bar = st.progress(0.0, text=tr("importing"))
+    try:
+        result = import_boundary_file(paths.db_path(), path, layer, None if crs == "file" else crs,
+                                      lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
+    except ImportError_ as exc:
+        st.error(tr("import_failed", why=str(exc)))
+        return
+    finally:
+        bar.empty()
+        path.unlink(missing_ok=True)
+    audit("import_boundaries", file=result.file, table=layer, features=result.accepted, replaced=result.replaced)
+    st.session_state["last_import"] = result
+    st.session_state["_upload_round"] = st.session_state.get("_upload_round", 0) + 1
+    st.cache_data.clear()
+    st.rerun()
+
+
 if can("import"):
     import_section()
+    boundary_section()
 
 if "last_import" in st.session_state:
     r = st.session_state["last_import"]
@@ -114,13 +151,15 @@ if "last_import" in st.session_state:
             tr("col_severity"): r.issues["severity"].map({"error": tr("sev_error"), "warning": tr("sev_warning")}),
             tr("col_reason"): r.issues["reason"]})
         show(rows, hide_index=True, key="last_issues")
-    accepted = pd.DataFrame({tr("col_row"): r.accepted_rows["row"], tr("col_key"): r.accepted_rows["key"],
-                             tr("col_action"): r.accepted_rows["action"]})
-    export_button(st, 
-        tr("download", name=tr("import_result")),
-        lambda: workbook({**({tr("issue_list"): localise(rows)} if len(rows) else {}),
-                          tr("accepted_list"): localise(accepted)}, r.file, tr("import_result")),
-        file_name=f"{r.file}_{tr('import_result')}.xlsx", mime=XLSX, key="dl_last_result")
+    sheets = {tr("issue_list"): localise(rows)} if len(rows) else {}
+    if len(r.accepted_rows):  # ledgers: what became of each accepted row (a boundary layer is replaced whole)
+        sheets[tr("accepted_list")] = localise(pd.DataFrame({
+            tr("col_row"): r.accepted_rows["row"], tr("col_key"): r.accepted_rows["key"],
+            tr("col_action"): r.accepted_rows["action"]}))
+    if sheets:
+        export_button(st, tr("download", name=tr("import_result")),
+                      lambda: workbook(sheets, r.file, tr("import_result")),
+                      file_name=f"{r.file}_{tr('import_result')}.xlsx", mime=XLSX, key="dl_last_result")
 
 # --- what is in the database -------------------------------------------------------------
 st.subheader(tr("data_files"))
