@@ -114,30 +114,43 @@ def _cell_to_str(value: object) -> str | None:
 
 
 def read_xlsx_strings(path: Path) -> pa.Table:
-    """Read the first sheet of an xlsx workbook as a table of strings plus ``_row``."""
-    from openpyxl import load_workbook
+    """Read the first sheet of an xlsx workbook as a table of strings plus ``_row``.
 
-    check_zip(path)  # an xlsx is a zip: refuse a bomb before openpyxl unpacks it
-    wb = load_workbook(path, read_only=True, data_only=True)
+    Read with calamine (Rust, about ten times faster than openpyxl on 100,000 rows); a
+    workbook calamine cannot parse is read with openpyxl instead.
+    """
+    check_zip(path)  # an xlsx is a zip: refuse a bomb before anything unpacks it
     try:
-        ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        header = next(it, None)
-        if not header:
-            raise ImportFileError(path.name, "工作表为空或没有表头")
-        names = [str(h).strip() if h is not None else "" for h in header]
-        cols: list[list[str | None]] = [[] for _ in names]
-        rows: list[int] = []
-        for i, record in enumerate(it, start=2):
-            if record is None or all(v is None for v in record):
-                continue  # trailing blank rows of a sheet are not records
-            for j in range(len(names)):
-                cols[j].append(_cell_to_str(record[j]) if j < len(record) else None)
-            rows.append(i)
-    finally:
-        wb.close()
+        from python_calamine import CalamineWorkbook
+
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        values: list[list[object]] = [list(r) for r in sheet.to_python(skip_empty_area=False)]
+    except Exception:  # noqa: BLE001 — calamine refuses some files openpyxl reads
+        values = _openpyxl_rows(path)
+    if not values or all(v in (None, "") for v in values[0]):
+        raise ImportFileError(path.name, "工作表为空或没有表头")
+    names = [str(h).strip() if h not in (None, "") else "" for h in values[0]]
+    cols: list[list[str | None]] = [[] for _ in names]
+    rows: list[int] = []
+    for i, record in enumerate(values[1:], start=2):
+        if all(v in (None, "") for v in record):
+            continue  # blank rows between or after the records are not records
+        for j in range(len(names)):
+            v = record[j] if j < len(record) else None
+            cols[j].append(None if v in (None, "") else _cell_to_str(v))
+        rows.append(i)
     arrays = [pa.array(c, type=pa.string()) for c in cols] + [pa.array(rows, type=pa.int32())]
     return pa.table(arrays, names=[*names, ROW])
+
+
+def _openpyxl_rows(path: Path) -> list[list[object]]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        wb.close()
 
 
 def read_table_file(path: Path) -> pa.Table:

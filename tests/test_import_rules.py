@@ -194,3 +194,36 @@ def test_every_csv_encoding_reads_the_same_strings(tmp_path: Path, encoding: str
     table = read_csv_strings(path)
     assert table.column_names == [*rows[0], "_row"]
     assert [table.column(i)[0].as_py() for i in range(3)] == rows[1] and table.column("_row")[0].as_py() == 2
+
+
+def test_both_xlsx_readers_give_the_same_strings(tmp_path: Path, monkeypatch):
+    """calamine (fast) and openpyxl (the fallback) read a mixed workbook to the same strings."""
+    import builtins
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    from data.readers import read_xlsx_strings
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["编号", "数量", "金额", "日期", "时间", "是否", "文字"])
+    ws.append(["A1", 35, 12.5, dt.date(2026, 7, 1), dt.datetime(2026, 7, 1, 10, 30), True, " 前后有空格 "])
+    ws.append([])  # a blank row in the middle: skipped, numbering kept
+    ws.append(["0012", 0, 1e-4, "2021年7月1日", None, False, "=SUM(A1)"])
+    ws.append([None, None, None, None, None, None, None])
+    path = tmp_path / "mixed.xlsx"
+    wb.save(path)
+    fast = read_xlsx_strings(path)
+    real_import = builtins.__import__
+
+    def no_calamine(name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name == "python_calamine":
+            raise ImportError("pretend calamine is missing")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_calamine)
+    slow = read_xlsx_strings(path)
+    assert fast.to_pylist() == slow.to_pylist()
+    assert fast.column("_row").to_pylist() == [2, 4]
+    assert fast.to_pylist()[0]["数量"] == "35" and fast.to_pylist()[0]["日期"] == "2026-07-01"
