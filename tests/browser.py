@@ -126,7 +126,8 @@ def login(page, username: str, password: str) -> None:  # type: ignore[no-untype
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录").click()
-    page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=60_000)
+    # "attached", not visible: the big screen hides the sidebar.
+    page.wait_for_selector('[data-testid="stSidebarNav"]', state="attached", timeout=60_000)
     wait_until_idle(page)
 
 

@@ -265,7 +265,7 @@ def test_import_a_ledger_through_the_data_page(small_city: City, tmp_path):
 
     with app_page(data_dir) as (page, url):
         visit(page, url, "data_status")
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(ledger))
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(ledger))  # ledgers
         wait_until_idle(page)
         assert "缺少必填列：企业名称" in page.inner_text("body")
         # Map the unknown header 企业全称 to 企业名称.
