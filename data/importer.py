@@ -23,7 +23,8 @@ import datetime as dt
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,6 +99,26 @@ def _upsert(con: duckdb.DuckDBPyConnection, spec: T.Table) -> tuple[int, int, in
     return int(inserted), int(updated), int(unchanged)
 
 
+@contextmanager
+def _working_copy(db_path: Path, say: Progress) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection on a copy of the database, swapped in when the block ends
+    without an exception; any exception (or a kill) leaves the database as it was."""
+    remove_dead_side_files(db_path)  # left by a build or import that was killed: never swapped in
+    side = db_path.with_name(f"{db_path.name}.importing-{os.getpid()}")
+    say("复制数据库（导入在副本上进行，完成后整体替换）", 0.02)
+    shutil.copyfile(db_path, side)
+    con = connect(side)
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        yield con
+        con.execute("CHECKPOINT")
+        con.close()
+        say("替换数据库", 0.98)
+        os.replace(side, db_path)
+    finally:
+        discard(con, side)
+
+
 def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: str = "EPSG:4326",
                   headers: dict[str, str] | None = None, progress: Progress | None = print_progress,
                   steps: Sequence[Step] = ()) -> ImportResult:
@@ -127,14 +148,8 @@ def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: s
     spec = T.TABLES_BY_NAME[table]
     say = progress or (lambda stage, fraction: None)
     t0 = time.perf_counter()
-    side = db_path.with_name(f"{db_path.name}.importing-{os.getpid()}")
-    remove_dead_side_files(db_path)  # left by a build or import that was killed: never swapped in
-    say("复制数据库（导入在副本上进行，完成后整体替换）", 0.02)
-    shutil.copyfile(db_path, side)
     label = file_path.name  # recorded as the rows' source_file
-    con = connect(side)
-    try:
-        con.execute("SET preserve_insertion_order = false")
+    with _working_copy(db_path, say) as con:
         found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if not found or found[0] != str(T.SCHEMA_VERSION):
             raise ImportError_(f"数据库结构版本为 {found[0] if found else '无'}，当前为 {T.SCHEMA_VERSION}：请先重建数据库")
@@ -160,17 +175,11 @@ def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: s
         issues = con.execute("SELECT file, row, column_name, value, severity, code, reason FROM import_issue "
                              "WHERE file = ? ORDER BY row, column_name", [label]).df()
         actions = con.execute("SELECT * FROM _actions ORDER BY row").df()
-        con.execute("CHECKPOINT")
-        con.close()
         fr: FileReport = report.files[-1]
         result = ImportResult(label, table, fr.crs, fr.rows_read, fr.accepted, fr.rejected, fr.warnings,
                               inserted, updated, unchanged, time.perf_counter() - t0, issues, actions)
         if not result.balanced:
             raise ImportError_(f"{label}: 读取 {fr.rows_read} 行，但接受 {fr.accepted} + 拒绝 {fr.rejected} 不相等")
-        say("替换数据库", 0.98)
-        os.replace(side, db_path)
-    finally:
-        discard(con, side)
     say("完成", 1.0)
     return result
 
@@ -192,12 +201,7 @@ def import_boundary_layer(db_path: Path | str, file_path: Path | str, table: str
     spec = T.TABLES_BY_NAME[table]
     say = progress or (lambda stage, fraction: None)
     t0 = time.perf_counter()
-    remove_dead_side_files(db_path)
-    side = db_path.with_name(f"{db_path.name}.importing-{os.getpid()}")
-    say("复制数据库（导入在副本上进行，完成后整体替换）", 0.02)
-    shutil.copyfile(db_path, side)
-    con = connect(side)
-    try:
+    with _working_copy(db_path, say) as con:
         before = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
         con.execute(f"DELETE FROM {table}")
         con.execute("DELETE FROM import_issue WHERE file = ?", [file_path.name])
@@ -220,16 +224,9 @@ def import_boundary_layer(db_path: Path | str, file_path: Path | str, table: str
             step.run(con)
         issues = con.execute("SELECT file, row, column_name, value, severity, code, reason FROM import_issue "
                              "WHERE file = ? ORDER BY row", [file_path.name]).df()
-        con.execute("CHECKPOINT")
-        con.close()
         result = ImportResult(fr.file, table, fr.crs, fr.rows_read, fr.accepted, fr.rejected, fr.warnings,
                               inserted=fr.accepted, updated=0, unchanged=0, seconds=time.perf_counter() - t0,
-                              issues=issues)
-        result.replaced = int(before)
-        say("替换数据库", 0.98)
-        os.replace(side, db_path)
-    finally:
-        discard(con, side)
+                              issues=issues, replaced=int(before))
     say("完成", 1.0)
     return result
 

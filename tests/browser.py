@@ -141,3 +141,20 @@ def visit(page, url: str, path: str = "", account: tuple[str, str] | None = ADMI
             page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').click()
             page.wait_for_timeout(300)
             wait_until_idle(page)
+
+
+def upload_choose_and_press(page, uploader: int, file: Path, combobox: str, option: str,  # type: ignore[no-untyped-def]
+                            button: str, done_text: str, first_says: str = "", timeout_ms: int = 90_000) -> str:
+    """On the data page: upload ``file`` into the ``uploader``-th file input (the page must then
+    say ``first_says``), pick ``option`` in ``combobox``, press ``button`` and wait until the page
+    says ``done_text``; return the page's text."""
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').nth(uploader).set_input_files(str(file))
+    wait_until_idle(page)
+    assert first_says in page.inner_text("body")
+    page.get_by_role("combobox", name=combobox).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_until_idle(page)
+    page.get_by_role("button", name=button).click()
+    page.wait_for_function(f"() => document.body.innerText.includes({done_text!r})", timeout=timeout_ms)
+    wait_until_idle(page)
+    return page.inner_text("body")

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
-from .browser import REPO, app_page, map_canvas, visit, wait_until_idle
+from .browser import REPO, app_page, map_canvas, upload_choose_and_press, visit, wait_until_idle
 from .conftest import City
 
 ARTIFACTS = Path(os.environ.get("RISKMAP_ARTIFACTS", REPO / "test-artifacts")) / "browser"
@@ -265,17 +265,9 @@ def test_import_a_ledger_through_the_data_page(small_city: City, tmp_path):
 
     with app_page(data_dir) as (page, url):
         visit(page, url, "data_status")
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(ledger))  # ledgers
-        wait_until_idle(page)
-        assert "缺少必填列：企业名称" in page.inner_text("body")
-        # Map the unknown header 企业全称 to 企业名称.
-        page.get_by_role("combobox", name="企业全称").click()
-        page.get_by_role("option", name="企业名称", exact=True).click()
-        wait_until_idle(page)
-        page.get_by_role("button", name="校验并导入").click()
-        page.wait_for_function("() => document.body.innerText.includes('新增 2')", timeout=60_000)
-        wait_until_idle(page)
-        body = page.inner_text("body")
+        # The page asks for 企业名称 until the unknown header 企业全称 is mapped to it.
+        body = upload_choose_and_press(page, 0, ledger, "企业全称", "企业名称", "校验并导入", "新增 2",
+                                       first_says="缺少必填列：企业名称")
         page.screenshot(path=str(ARTIFACTS / "data_import.png"), full_page=True)
     assert "读取 2 行 = 接受 2 + 拒绝 0" in body
     got = connect(data_dir / "riskmap.duckdb", read_only=True).execute(
@@ -305,15 +297,8 @@ def test_replace_a_boundary_layer_through_the_data_page(small_city: City, tmp_pa
     parks.iloc[1:].to_file(tmp_path / "园区.gpkg", driver="GPKG")
     with app_page(data_dir) as (page, url):
         visit(page, url, "data_status")
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').nth(1).set_input_files(str(tmp_path / "园区.gpkg"))
-        wait_until_idle(page)
-        page.get_by_role("combobox", name="图层").click()
-        page.get_by_role("option", name="园区", exact=True).click()
-        wait_until_idle(page)
-        page.get_by_role("button", name="替换图层并重新落点").click()
-        page.wait_for_function("() => document.body.innerText.includes('园区.gpkg：读取')", timeout=90_000)
-        wait_until_idle(page)
-        body = page.inner_text("body")
+        body = upload_choose_and_press(page, 1, tmp_path / "园区.gpkg", "图层", "园区", "替换图层并重新落点",
+                                       "园区.gpkg：读取")
         page.screenshot(path=str(ARTIFACTS / "data_boundaries.png"), full_page=True)
     assert f"园区.gpkg：读取 {len(parks) - 1} 行 = 接受 {len(parks) - 1} + 拒绝 0" in body
     con = connect(data_dir / "riskmap.duckdb", read_only=True)
