@@ -59,7 +59,7 @@ def test_main_factors_lists_the_largest_parts():
 def test_spreadsheet_export_keeps_formulas_as_text():
     assert neutralise_formulas(ROWS)["name"].tolist()[3] == "'=HYPERLINK(x)"
     data = to_xlsx(ROWS[["uscc", "name"]], "检查清单")
-    back = pd.read_excel(io.BytesIO(data), sheet_name="检查清单", dtype=str)
+    back = pd.read_excel(io.BytesIO(data), sheet_name="检查清单", dtype=str, engine="openpyxl")
     assert back["name"].tolist() == ["甲鞋业", "乙阀门", "丙鞋业（分厂）", "'=HYPERLINK(x)"]
 
 
