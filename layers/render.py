@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import numpy as np
+import pydeck as pdk
 
 from layers.basemap import Basemap, raster_style, to_gcj02
 from layers.spec import LAYER_TYPES, Legend, LayerSpec
@@ -95,8 +96,6 @@ def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mappin
         Raster tiles under the overlays. None (the default) draws no basemap: fully offline.
         For GCJ-02 tiles the overlays are shifted into GCJ-02 (see ``layers.basemap``).
     """
-    import pydeck as pdk
-
     check_datasets(specs, datasets)
     if basemap and basemap.crs == "gcj02":
         specs, datasets = to_gcj02(list(specs), {k: [dict(r) for r in v] for k, v in datasets.items()})
@@ -107,7 +106,7 @@ def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mappin
         kwargs = {**_DEFAULTS[spec.type], **spec.vis}
         layers.append(pdk.Layer(LAYER_TYPES[spec.type][0], data=list(datasets[spec.data]), id=spec.id,
                                 pickable=spec.pickable, **kwargs))
-    return _frozen_deck_class()(
+    return FrozenDeck(
         layers=layers,
         initial_view_state=pdk.ViewState(**view, pitch=0, bearing=0),
         # Streamlit substitutes a remote Carto style when none is given and accepts only a
@@ -119,26 +118,16 @@ def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mappin
     )
 
 
-def _frozen_deck_class():  # type: ignore[no-untyped-def]
+class FrozenDeck(pdk.Deck):  # type: ignore[misc]
     """A ``pydeck.Deck`` that serialises itself once: pages keep their decks in a cache and
     Streamlit asks for the JSON on every run (50 ms for the city map, per run, per user)."""
-    import pydeck as pdk
 
-    global _FrozenDeck
-    if _FrozenDeck is None:
-        class FrozenDeck(pdk.Deck):  # type: ignore[misc]
-            _json: str | None = None
+    _json: str | None = None
 
-            def to_json(self) -> str:  # type: ignore[override]
-                if self._json is None:
-                    self._json = super().to_json()
-                return self._json
-
-        _FrozenDeck = FrozenDeck
-    return _FrozenDeck
-
-
-_FrozenDeck = None
+    def to_json(self) -> str:  # type: ignore[override]
+        if self._json is None:
+            self._json = super().to_json()
+        return self._json
 
 
 def legend_html(legend: Legend) -> str:

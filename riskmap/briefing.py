@@ -18,7 +18,7 @@ from layers.colors import TIER_COLORS
 from layers.maps import (INDEX_BINS, MapBundle, boundaries_overlay, enterprises_overlay, overview_map,
                          polygon_records)
 from layers.png import Frame, render_png
-from layers.spec import Legend, LayerSpec
+from layers.spec import LayerSpec
 from riskmap.i18n import t, value
 from scoring.model import load_model
 from scoring.run import default_as_of
@@ -157,10 +157,6 @@ def snapshot_png(con: duckdb.DuckDBPyConnection, size: str = "slide", **view_arg
     """PNG of a view (see :func:`build_view`) at ``slide`` (1920×1080) or ``a4`` (300 dpi) size."""
     view = build_view(con, **view_args)  # type: ignore[arg-type]
     return render_png(view.bundle.specs, view.bundle.datasets, view.frame, size)
-
-
-def legends_of(view: View) -> list[Legend]:
-    return list(view.frame.legends)
 
 
 #: Layer ids of the views, as named in an exported map's layer switcher.

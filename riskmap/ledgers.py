@@ -66,6 +66,15 @@ def five_lists(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> 
     }
 
 
+def narrow(frame: pd.DataFrame, departments: list[str] | None = None, levels: list[str] | None = None) -> pd.DataFrame:
+    """A list's rows of the given departments (inspecting or responsible) and hazard levels;
+    an empty choice keeps every row, a list without that column is left as it is."""
+    for column, wanted in (("检查部门", departments), ("责任部门", departments), ("隐患等级", levels)):
+        if wanted and column in frame:
+            frame = frame[frame[column].isin(wanted)]
+    return frame
+
+
 def six_lists(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[str, pd.DataFrame]:
     """The 六个清单 for [start, end], as of ``end``."""
     p = {"s": start, "e": end, "t": end}

@@ -44,3 +44,9 @@ def city_env(small_city: City, monkeypatch: pytest.MonkeyPatch) -> City:
     """Point the app's data directory at the small city."""
     monkeypatch.setenv("RISKMAP_DATA_DIR", str(small_city.data_dir))
     return small_city
+
+
+def busiest(con, column: str) -> str:  # type: ignore[no-untyped-def]
+    """The value of ``column`` (grid_id, park_id, township_code) with the most enterprises."""
+    return con.execute(f"SELECT {column} FROM enterprise WHERE {column} IS NOT NULL "
+                       "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]

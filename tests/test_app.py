@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from riskmap.accounts import User
 
-from .conftest import City
+from .conftest import City, busiest
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
@@ -208,8 +208,7 @@ def test_grid_page_shows_that_grid_only(city_env: City):
     from data.build import connect
 
     con = connect(city_env.db, read_only=True)
-    grid_id = con.execute("SELECT grid_id FROM enterprise WHERE grid_id IS NOT NULL "
-                          "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]
+    grid_id = busiest(con, "grid_id")
     at = run_app("pages/screens/grid.py")
     at = at.selectbox(key="grid").set_value(grid_id).run()
     assert not at.exception
@@ -251,8 +250,7 @@ def test_park_hazard_list_has_the_form_columns(city_env: City):
     from data.queries import PARK_HAZARD_COLUMNS
 
     con = connect(city_env.db, read_only=True)
-    park = con.execute("SELECT park_id FROM enterprise WHERE park_id IS NOT NULL GROUP BY 1 "
-                       "ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]
+    park = busiest(con, "park_id")
     at = run_app("pages/screens/parks.py")
     at = at.selectbox(key="park").set_value(park).run()
     assert not at.exception

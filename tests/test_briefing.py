@@ -15,7 +15,7 @@ from layers.maps import INDEX_BINS, overview_map
 from layers.png import SIZES, FontMissing, Frame, _nice_length, render_png
 from layers.spec import Legend, LegendEntry
 
-from .conftest import City
+from .conftest import City, busiest
 
 
 def pixels(png: bytes) -> np.ndarray:
@@ -83,12 +83,8 @@ def con(small_city: City):
 
 
 def _keys(con) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    def top(column: str) -> str:
-        return con.execute(f"SELECT {column} FROM enterprise WHERE {column} IS NOT NULL "
-                           "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]
-
-    tw = top("township_code")
-    return {"county": tw[:6], "township": tw, "grid": top("grid_id"), "park": top("park_id")}
+    tw = busiest(con, "township_code")
+    return {"county": tw[:6], "township": tw, "grid": busiest(con, "grid_id"), "park": busiest(con, "park_id")}
 
 
 @pytest.mark.parametrize("scope", ["city", "county", "township", "grid", "park"])
@@ -364,3 +360,17 @@ def test_county_map_keeps_to_the_county(con):
     parks = view.bundle.datasets["parks"]
     assert parks and all(area.intersects(shapely.Polygon(p["polygon"])) for p in parks)
     assert len(parks) < con.execute("SELECT count(*) FROM park").fetchone()[0]
+
+
+def test_lists_narrowed_by_department_and_level(con):
+    import datetime as dt
+
+    from riskmap.ledgers import five_lists, narrow
+
+    lists = five_lists(con, dt.date(2026, 8, 1), dt.date(2026, 11, 20))
+    hz = narrow(lists["隐患清单"], ["消防救援"], ["较大"])
+    assert len(hz) and set(hz["责任部门"]) == {"消防救援"} and set(hz["隐患等级"]) == {"较大"}
+    assert len(hz) == ((lists["隐患清单"]["责任部门"] == "消防救援") & (lists["隐患清单"]["隐患等级"] == "较大")).sum()
+    assert set(narrow(lists["检查清单"], ["消防救援"])["检查部门"]) == {"消防救援"}
+    assert narrow(lists["督办清单"], ["消防救援"], ["较大"]).equals(lists["督办清单"])  # no such columns
+    assert narrow(lists["隐患清单"]).equals(lists["隐患清单"])  # nothing chosen

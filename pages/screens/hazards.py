@@ -12,18 +12,24 @@ from data import queries
 from data.vocab import HAZARD_LEVELS
 from layers.export import to_xlsx
 from pages.screens.common import export_button, localise, require_db, show, start_page, tr, tv
+from riskmap.ledgers import FIVE_LISTS, five_lists, narrow
 from scoring.report import monthly_rectification
 from scoring.run import default_as_of
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _data(version: str, days: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _data(version: str, days: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     con = require_db()
     t = default_as_of(con)
     start = t - dt.timedelta(days=days - 1)
-    return (queries.hazards_between(con, start, t, t), queries.overdue_hazards(con, t),
-            queries.inspections_between(con, start, t), monthly_rectification(con, t),
-            queries.enterprise_listing(con))
+    return queries.hazards_between(con, start, t, t), queries.overdue_hazards(con, t), monthly_rectification(con, t)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _five_lists(version: str, days: int) -> dict[str, pd.DataFrame]:
+    con = require_db()
+    t = default_as_of(con)
+    return five_lists(con, t - dt.timedelta(days=days - 1), t)
 
 
 con, version = start_page("page_hazards")
@@ -31,7 +37,7 @@ as_of = default_as_of(con)
 
 days = st.radio(tr("period"), (30, 90, 365), index=1, horizontal=True, key="hz_period",
                 format_func=lambda d: tr(f"period_{d}"))
-hazards, overdue, inspections, monthly, supervised = _data(version, days)
+hazards, overdue, monthly = _data(version, days)
 c1, c2 = st.columns(2)
 departments = c1.multiselect(tr("col_department"), sorted(hazards["department"].dropna().unique()),
                              key="hz_department", placeholder=tr("choose"), format_func=tv)
@@ -74,27 +80,16 @@ show(od.rename(columns={
     "days_overdue": tr("col_overdue_days")}).drop(columns=["id"]), hide_index=True, key="hz_overdue")
 
 st.subheader(tr("five_lists"))
-headers = {"uscc": tr("col_uscc"), "name": tr("col_ent_name"), "township_name": tr("col_name"),
-           "date": tr("col_date"), "department": tr("col_department"), "result": tr("col_result"),
-           "found_on": tr("col_found"), "level": tr("col_hz_level"), "category": tr("col_category"),
-           "description": tr("col_description"), "deadline": tr("col_deadline"), "status": tr("col_status"),
-           "rectified_on": tr("col_rectified_on"), "reasons": tr("col_reasons"), "id": tr("col_id"),
-           "supervision_level": tr("col_supervision_level")}
-lists = {
-    "list_inspection": inspections[inspections["department"].isin(departments)] if departments else inspections,
-    "list_hazard": hz[["id", "uscc", "name", "township_name", "found_on", "level", "category", "description",
-                       "department", "deadline", "status"]],
-    "list_assigned": hz.loc[~done, ["id", "uscc", "name", "township_name", "level", "category", "department",
-                                    "deadline", "status"]],
-    "list_rectified": hz.loc[done, ["id", "uscc", "name", "township_name", "level", "category", "department",
-                                    "rectified_on", "status"]],
-    "list_supervised": supervised.rename(columns={"level": "supervision_level"}),
-}
-for tab, (key, frame) in zip(st.tabs([tr(k) for k in lists]), lists.items()):
+# The same lists as the Excel exports and `python -m riskmap export five` (riskmap/ledgers.py),
+# narrowed by the department and level chosen above.
+LIST_KEYS = dict(zip(FIVE_LISTS, ("list_inspection", "list_hazard", "list_assigned", "list_rectified",
+                                  "list_supervised")))
+lists = _five_lists(version, days)
+for tab, (name, whole) in zip(st.tabs([tr(LIST_KEYS[n]) for n in lists]), lists.items()):
+    frame = narrow(whole, departments, levels)
+    key = LIST_KEYS[name]
     with tab:
-        shown = frame.rename(columns=headers)
-        show(shown, hide_index=True, key=f"tbl_{key}")
-        export_button(st, tr("download", name=tr(key)), lambda shown=shown, key=key: to_xlsx(localise(shown), tr(key)),
-                           key=f"dl_{key}",
-                           file_name=f"{tr(key)}_{as_of}.xlsx",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        show(frame, hide_index=True, key=f"tbl_{key}")
+        export_button(st, tr("download", name=tr(key)), lambda frame=frame, key=key: to_xlsx(localise(frame), tr(key)),
+                      key=f"dl_{key}", file_name=f"{tr(key)}_{as_of}.xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
