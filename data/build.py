@@ -24,37 +24,36 @@ import pyarrow as pa
 
 from data import tables as T
 from data import vocab
-from data.readers import ROW, ImportFileError, read_boundary_file, read_table_file
+from data.headers import HeaderMatch, apply_units, header_score, map_headers, orient_coordinates
+from data.manifest import ManifestError
+from data.manifest import read_manifest as _read_manifest
+from data.readers import ROW, ImportFileError, read_boundary_file
+
+try:
+    from data.readers import read_sheet
+except ImportError:  # TEMPORARY shim while the header-row reader is being written
+    from data.readers import read_table_file as _rtf
+
+    class _Sheet:
+        def __init__(self, table):  # type: ignore[no-untyped-def]
+            self.table, self.header_row, self.detected, self.skipped = table, 1, True, []
+
+    def read_sheet(path, header_row=None, header_score=None):  # type: ignore[no-untyped-def,misc]
+        return _Sheet(_rtf(path))
 from data.validate import (
     Extra,
     convert_coordinates,
     drop_validation,
     issue_rows,
     lit,
-    map_headers,
     q,
     validate_staged,
 )
 from geo import h3cells
-from geo.crs import geometries_to_wgs84, normalise_crs_name
+from geo.crs import CRSNameError, check_crs_name, geometries_to_wgs84
 from geo.spatial import load_spatial, points_in_polygons
 
 Progress = Callable[[str, float], None]
-
-MANIFEST = "manifest.json"
-#: File names looked for when a folder has no manifest.
-DEFAULT_FILES = {
-    "county": "county.geojson",
-    "township": "township.geojson",
-    "grid": "grid.geojson",
-    "park": "park.geojson",
-    "enterprise": "enterprise.csv",
-    "inspection": "inspection.csv",
-    "hazard": "hazard.csv",
-    "enforcement": "enforcement.csv",
-    "incident": "incident.csv",
-}
-REQUIRED_FILES = ("township", "enterprise")
 
 
 class BuildError(RuntimeError):
@@ -86,25 +85,11 @@ class BuildReport:
 
 
 def read_manifest(source_dir: Path) -> dict:
-    """The folder's manifest, or defaults (WGS-84, standard file names) if it has none."""
-    path = source_dir / MANIFEST
-    manifest: dict = {"files": {}}
-    if path.exists():
-        try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise BuildError(f"{MANIFEST}: 不是有效的 JSON（第 {exc.lineno} 行）") from exc
-    files = manifest.setdefault("files", {})
-    for table, name in DEFAULT_FILES.items():
-        if table not in files and (source_dir / name).exists():
-            files[table] = {"path": name}
-    for table in files:
-        if table not in T.TABLES_BY_NAME:
-            raise BuildError(f"{MANIFEST}: 未知的数据表“{table}”")
-    missing = [t for t in REQUIRED_FILES if t not in files]
-    if missing:
-        raise BuildError(f"{source_dir}: 缺少必需的数据文件：" + "、".join(missing))
-    return manifest
+    """The folder's manifest (``data.manifest``), or defaults if it has none."""
+    try:
+        return _read_manifest(source_dir)
+    except ManifestError as exc:
+        raise BuildError(str(exc)) from exc
 
 
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -182,6 +167,7 @@ def build_database(
     progress: Progress | None = print_progress,
     memory_limit: str = "3GB",
     steps: Sequence[Step] = (),
+    manifest: dict | None = None,
 ) -> BuildReport:
     """Build ``db_path`` from the import files in ``source_dir``.
 
@@ -196,6 +182,9 @@ def build_database(
     steps : sequence of Step
         Run in order on the new database after the tables are loaded, inside the same
         atomic build (``riskmap.pipeline`` adds the aggregates and the risk scores).
+    manifest : dict, optional
+        Use this manifest (checked like a file's) instead of the folder's ``manifest.json``;
+        paths in it are relative to ``source_dir`` or absolute.
 
     Returns
     -------
@@ -208,7 +197,7 @@ def build_database(
         A file cannot be imported at all; the message names the file and the problem.
     """
     source_dir, db_path = Path(source_dir), Path(db_path)
-    manifest = read_manifest(source_dir)
+    manifest = read_manifest(source_dir) if manifest is None else _checked_manifest(manifest, source_dir)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = db_path.with_name(f"{db_path.name}.building-{os.getpid()}")
     remove_dead_side_files(db_path)
@@ -223,12 +212,22 @@ def build_database(
         con.execute("CHECKPOINT")
         con.close()
         os.replace(tmp, db_path)
-    except ImportFileError as exc:
+    except (ImportFileError, CRSNameError) as exc:
         raise BuildError(str(exc)) from exc
     finally:
         discard(con, tmp)
     say("完成", 1.0)
     return report
+
+
+def _checked_manifest(manifest: dict, source_dir: Path) -> dict:
+    """A manifest given as data, checked by the same declarations as a file's."""
+    from data.manifest import check_manifest
+
+    try:
+        return check_manifest(manifest, source_dir, defaults=False)
+    except ManifestError as exc:
+        raise BuildError(str(exc)) from exc
 
 
 def remove_dead_side_files(db_path: Path) -> None:
@@ -284,10 +283,10 @@ def _build(con, source_dir: Path, manifest: dict, report: BuildReport, say: Prog
         for name in ("county", "township", "grid", "park"):
             if name in files:
                 import_boundaries(con, source_dir, T.TABLES_BY_NAME[name], files[name], report)
-    load_ledger(con, source_dir, T.ENTERPRISE, files["enterprise"], report, say, 0.10)
-    for i, spec in enumerate((T.INSPECTION, T.HAZARD, T.ENFORCEMENT, T.INCIDENT)):
+        derive_units(con)
+    for i, spec in enumerate((T.ENTERPRISE, T.INSPECTION, T.HAZARD, T.ENFORCEMENT, T.INCIDENT)):
         if spec.name in files:
-            load_ledger(con, source_dir, spec, files[spec.name], report, say, 0.55 + 0.09 * i)
+            load_ledger(con, source_dir, spec, files[spec.name], report, say, 0.10 if i == 0 else 0.55 + 0.09 * (i - 1))
     _finish_file_reports(con, report)
     meta = {
         "built_at": dt.datetime.now().isoformat(timespec="seconds"),
@@ -297,89 +296,201 @@ def _build(con, source_dir: Path, manifest: dict, report: BuildReport, say: Prog
         "as_of": str(manifest.get("as_of", "")),
         "city_name": str(manifest.get("city_name", "")),
     }
-    con.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
-    report.meta = meta
+    con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(meta.items()))
+    report.meta = meta | {"unit_level": unit_level(con)}
     for i, step in enumerate(steps):
         with _Timer(report, say, 0.90 + 0.08 * i / max(1, len(steps)), step.name, step.label):
             step.run(con)
+
+
+#: The kind given to a county standing in for townships (a city with only 区县 outlines).
+COUNTY_UNIT_KIND = "区县"
+
+
+def derive_units(con) -> None:  # type: ignore[no-untyped-def]
+    """Make the finest administrative level present stand in for townships, and fill the
+    references the boundary files left out.
+
+    Every screen, score and export reads the ``township`` table as "the areas the city is
+    divided into". A city that has only county outlines gets its counties there, with their
+    own codes and kind 区县 (``meta.unit_level = county``); when a township layer arrives it
+    replaces them. A township's county is taken from its code (the first 6 digits of a 9- or
+    12-digit code) or, failing that, from the county polygon holding it; a grid's township
+    from the township polygon holding it.
+    """
+    real = con.execute(f"SELECT count(*) FROM township WHERE kind IS DISTINCT FROM '{COUNTY_UNIT_KIND}'").fetchone()[0]
+    if not real:
+        con.execute("DELETE FROM township")
+        con.execute(f"""INSERT INTO township (code, name, county_code, kind, geom)
+                        SELECT code, name, code, '{COUNTY_UNIT_KIND}', geom FROM county""")
+    con.execute("""UPDATE township SET county_code = left(code, 6)
+                   WHERE county_code IS NULL AND length(code) >= 9
+                     AND (NOT EXISTS (SELECT 1 FROM county) OR left(code, 6) IN (SELECT code FROM county))""")
+    con.execute("""UPDATE township SET county_code = (
+                     SELECT c.code FROM county c WHERE ST_Contains(c.geom, ST_PointOnSurface(township.geom)) LIMIT 1)
+                   WHERE county_code IS NULL""")
+    con.execute("""UPDATE grid SET township_code = (
+                     SELECT t.code FROM township t WHERE ST_Contains(t.geom, ST_PointOnSurface(grid.geom)) LIMIT 1)
+                   WHERE township_code IS NULL""")
+    level = "county" if not real and con.execute("SELECT count(*) FROM county").fetchone()[0] else "township"
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('unit_level', ?)", [level])
+
+
+def unit_level(con) -> str:  # type: ignore[no-untyped-def]
+    """``county`` when counties stand in for townships, else ``township``."""
+    row = con.execute("SELECT value FROM meta WHERE key = 'unit_level'").fetchone()
+    return row[0] if row else "township"
 
 
 def load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,  # type: ignore[no-untyped-def]
                 say: Progress, fraction: float) -> None:
     """Read, check and write one ledger file into ``spec``'s table (which must be there).
 
-    ``entry`` is the file's manifest entry: ``path`` (relative to ``source_dir``), ``crs``
-    for tables with coordinates, and optionally ``headers``, a saved mapping from the file's
-    own headers to columns (by column name or standard header).
+    ``entry`` is the file's manifest entry (``data.manifest.FILE_KEYS``): ``path`` (relative to
+    ``source_dir``), ``crs`` for tables with coordinates, and optionally ``headers`` (the
+    file's own headers mapped to columns), ``values`` (its own values mapped to allowed ones)
+    and ``header_row``.
     """
     if any(c.kind == "lon" for c in spec.columns):
         _import_located(con, source_dir, spec, entry, report, say, fraction)
         return
     # No coordinates: typed, checked and written in one pass into the final table.
-    stg, unknown = _load_ledger(con, source_dir, spec, entry, report, say, fraction)
+    stg, _ = _load_ledger(con, source_dir, spec, entry, report, say, fraction)
     with _Timer(report, say, fraction + 0.04, "validate_write", f"校验并写入{spec.title}"):
-        validate_staged(con, stg, spec, entry["path"], "—", unknown, direct=True)
+        validate_staged(con, stg, spec, _label(entry), "—", [], direct=True, **_value_map(entry))
     _release(con, spec)
 
 
-def apply_header_map(table: pa.Table, spec: T.Table, mapping: dict[str, str]) -> pa.Table:
-    """Rename a file's own headers to the standard ones by a saved mapping
-    (file header -> column name or standard header); unmapped headers are kept."""
-    if not mapping:
-        return table
-    by_key = {c.name: c.header for c in spec.imported} | {c.header: c.header for c in spec.imported}
-    return table.rename_columns([by_key.get(mapping.get(n, ""), n) for n in table.column_names])
+def _label(entry: dict) -> str:
+    """The name a file is reported and recorded under (``source_file``): its path in the
+    import folder, or its name if it was given by an absolute path."""
+    path = Path(entry["path"])
+    return path.name if path.is_absolute() else str(entry["path"])
 
 
-def _file_crs(entry: dict) -> str:
-    crs = str(entry.get("crs", "EPSG:4326"))
-    return "auto" if crs.strip().lower() == "auto" else normalise_crs_name(crs)
+def _value_map(entry: dict) -> dict:
+    return {"value_map": entry["values"]} if entry.get("values") else {}
 
 
-def _detect_file_crs(con, stg: str, spec: T.Table, file: str) -> str:  # type: ignore[no-untyped-def]
-    """The coordinate system of a staged file told from its values (``crs: auto``),
-    recorded in the import report as a warning that says what was assumed and why."""
-    from data.validate import clean_sql, value_expr
-    from geo.crs import CRSDetectionError, detect_crs
+#: Why a row that is not a record was skipped, by the reader's kind of row.
+SKIPPED_REASONS = {
+    "title": "标题行，不是记录，已跳过",
+    "note": "表头上方的说明行（填报单位、日期等），不是记录，已跳过",
+    "blank": "空行，已跳过",
+    "repeated_header": "重复的表头行，不是记录，已跳过",
+    "total": "合计行，不是记录，已跳过",
+    "footer": "表尾（填表人、审核人等），不是记录，已跳过",
+}
+SYSTEMS_COMPATIBLE = {
+    "gcj02": ("gcj02",),
+    "bd09": ("bd09",),
+    "EPSG:4326": ("EPSG:4326", "EPSG:4490"),
+    # CGCS2000 in degrees or in any of its Gauss-Kruger zones
+    "cgcs2000": ("EPSG:4490", "EPSG:4326", *(f"EPSG:{n}" for n in range(4491, 4555))),
+}
 
-    xv = value_expr(spec.column("lon"), clean_sql(q("lon")))
-    yv = value_expr(spec.column("lat"), clean_sql(q("lat")))
-    xy = con.execute(f"SELECT {xv} AS x, {yv} AS y FROM {stg} USING SAMPLE 5000 ROWS").fetchnumpy()
-    hint = con.execute("SELECT avg(ST_X(ST_Centroid(geom))) FROM township").fetchone()
-    try:
-        crs, why = detect_crs(xy["x"].astype(float), xy["y"].astype(float), hint[0] if hint else None)
-    except CRSDetectionError as exc:
-        raise ImportFileError(file, str(exc)) from exc
-    con.execute("INSERT INTO import_issue VALUES (?, ?, 1, ?, ?, 'warning', 'crs_detected', ?)",
-                [file, spec.name, spec.column("lon").header, crs, f"坐标系自动判断为 {crs}：{why}"])
-    return crs
+
+def _file_issue(con, file: str, table: str, row: int | None, column: str, value: str, severity: str,  # type: ignore[no-untyped-def]
+                code: str, reason: str) -> None:
+    con.execute("INSERT INTO import_issue VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [file, table, row, column, value, severity, code, reason])
+
+
+def _header_issues(con, file: str, spec: T.Table, header_row: int, match: HeaderMatch) -> None:  # type: ignore[no-untyped-def]
+    """What the header row told us, in the import report (warnings keep every row)."""
+    for h in match.unknown:
+        _file_issue(con, file, spec.name, header_row, h, h, "warning", "unknown_header",
+                    "未识别的列，已忽略（导入时可对应到某一列，或用 --headers）")
+    for h, winner, col in match.shadowed:
+        _file_issue(con, file, spec.name, header_row, h, h, "warning", "shadowed_header",
+                    f"与“{winner}”都对应“{spec.column(col).header}”，已使用“{winner}”，本列忽略")
 
 
 def _load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,  # type: ignore[no-untyped-def]
-                 say: Progress, fraction: float) -> tuple[str, list[str]]:
-    with _Timer(report, say, fraction, "load", f"读取{spec.title}：{entry['path']}"):
+                 say: Progress, fraction: float) -> tuple[str, HeaderMatch]:
+    file = _label(entry)
+    with _Timer(report, say, fraction, "load", f"读取{spec.title}：{file}"):
         path = source_dir / entry["path"]
         if not path.exists():
-            raise ImportFileError(entry["path"], "文件不存在")
-        table = apply_header_map(read_table_file(path), spec, entry.get("headers") or {})
-        table, unknown = map_headers(table, spec, entry["path"])
+            raise ImportFileError(file, "文件不存在")
+        try:
+            sheet = read_sheet(path, entry.get("header_row"), header_score(spec))
+        except ImportFileError as exc:
+            raise ImportFileError(file, exc.message) from exc
+        table, match = map_headers(sheet.table, spec, file, entry.get("headers"))
+        _header_issues(con, file, spec, sheet.header_row, match)
+        if sheet.detected and sheet.header_row > 1:
+            _file_issue(con, file, spec.name, sheet.header_row, "", "", "info", "header_row",
+                        f"表头在第 {sheet.header_row} 行（自动识别；如不对，可指定表头所在行）")
+        for skipped in sheet.skipped:
+            _file_issue(con, file, spec.name, skipped.row, "", skipped.text, "info", "skipped_row",
+                        SKIPPED_REASONS.get(skipped.kind, "不是记录，已跳过"))
+        if any(c.kind == "lon" for c in spec.columns):
+            table, why = orient_coordinates(table)
+            if why:
+                _file_issue(con, file, spec.name, sheet.header_row, spec.column("lon").header,
+                            f"{match.source.get('lon')} / {match.source.get('lat')}", "warning", "xy_oriented", why)
+        table, notes = apply_units(table, spec, match)
+        for note in notes:
+            _file_issue(con, file, spec.name, sheet.header_row, "", "", "warning", "unit_converted", note)
         # Registered, not copied: validation reads the Arrow table in place.
         stg = f"_stg_{spec.name}"
         con.register(stg, table)
         has_xy = any(c.kind == "lon" for c in spec.columns)
-        report.files.append(FileReport(entry["path"], spec.name,
-                                       _file_crs(entry) if has_xy else "—", table.num_rows, 0, 0, 0))
-    return stg, unknown
+        report.files.append(FileReport(file, spec.name, check_crs_name(entry.get("crs", "auto")) if has_xy else "—",
+                                       table.num_rows, 0, 0, 0))
+    return stg, match
+
+
+def _ledger_crs(con, stg: str, spec: T.Table, file: str, entry: dict, match: HeaderMatch) -> str:  # type: ignore[no-untyped-def]
+    """The coordinate system of a located ledger: declared, else told from its values and from a
+    system its coordinate headers name (经度(GCJ-02), X坐标(2000)); what was used and why is
+    written into the import report."""
+    from data.validate import clean_sql, value_expr
+    from geo.crs import CRSDetectionError, detect_crs
+
+    declared = check_crs_name(entry.get("crs", "auto"))
+    hint = next(((match.hints[c].crs, match.source[c]) for c in ("lon", "lat")
+                 if c in match.hints and match.hints[c].crs), None)
+    lon_header = spec.column("lon").header
+
+    def note(code: str, value: str, reason: str) -> None:
+        _file_issue(con, file, spec.name, 1, lon_header, value, "warning", code, reason)
+
+    if declared != "auto":
+        if hint and declared not in SYSTEMS_COMPATIBLE[hint[0]]:
+            note("crs_hint", hint[1], f"表头“{hint[1]}”写明坐标系为 {hint[0]}，但导入时声明为 {declared}，按声明处理")
+        return declared
+    xv = value_expr(spec.column("lon"), clean_sql(q("lon")))
+    yv = value_expr(spec.column("lat"), clean_sql(q("lat")))
+    xy = con.execute(f"SELECT {xv} AS x, {yv} AS y FROM {stg} USING SAMPLE 5000 ROWS").fetchnumpy()
+    centre = con.execute("SELECT avg(ST_X(ST_Centroid(geom))) FROM township").fetchone()
+    try:
+        crs, why = detect_crs(xy["x"].astype(float), xy["y"].astype(float), centre[0] if centre else None)
+    except CRSDetectionError as exc:
+        if hint and hint[0] in ("gcj02", "bd09"):
+            crs, why = hint[0], ""
+        else:
+            raise ImportFileError(file, str(exc)) from exc
+    if hint:
+        if crs in ("EPSG:4326", "EPSG:4490") and hint[0] in ("gcj02", "bd09", "cgcs2000"):
+            crs = "EPSG:4490" if hint[0] == "cgcs2000" else hint[0]
+            why = f"数值为经纬度，表头“{hint[1]}”写明坐标系，按 {crs} 处理"
+        elif crs not in SYSTEMS_COMPATIBLE[hint[0]]:
+            why += f"（表头“{hint[1]}”写的是 {hint[0]}，与数值不符，按数值判断）"
+        else:
+            why += f"（与表头“{hint[1]}”一致）"
+    note("crs_detected", crs, f"坐标系自动判断为 {crs}：{why}")
+    return crs
 
 
 def _import_located(con, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,  # type: ignore[no-untyped-def]
                     say: Progress, fraction: float) -> None:
     """Enterprises and incidents: coordinates, H3 cells and placement, then one typed write."""
-    file, crs = entry["path"], _file_crs(entry)
-    stg, unknown = _load_ledger(con, source_dir, spec, entry, report, say, fraction)
-    if crs == "auto":
-        crs = _detect_file_crs(con, stg, spec, file)
-        report.files[-1].crs = crs
+    file = _label(entry)
+    stg, match = _load_ledger(con, source_dir, spec, entry, report, say, fraction)
+    crs = _ledger_crs(con, stg, spec, file, entry, match)
+    report.files[-1].crs = crs
     with _Timer(report, say, fraction + 0.05, "coordinates", f"坐标换算为 WGS-84（{crs}）"):
         rows, lon, lat = convert_coordinates(con, stg, spec, file, crs)
     with _Timer(report, say, fraction + 0.08, "h3", "计算 H3 网格（7、8、9 级）"):
@@ -401,7 +512,7 @@ def _import_located(con, source_dir: Path, spec: T.Table, entry: dict, report: B
                    "high_fire_risk": f"coalesce(t.{q('v_industry')} IN ({high}), false)"}
     extra = Extra(f"LEFT JOIN _place_{spec.name} p ON p.{ROW} = t.{ROW}", placed)
     with _Timer(report, say, fraction + 0.18, "validate_write", f"校验并写入{spec.title}"):
-        validate_staged(con, stg, spec, file, crs, unknown, direct=True, extra=extra)
+        validate_staged(con, stg, spec, file, crs, [], direct=True, extra=extra, **_value_map(entry))
         unplaced = _report_unplaced(con, spec, file)
     if with_park:
         report.unplaced_enterprises = unplaced
@@ -484,26 +595,56 @@ def _report_unplaced(con, spec: T.Table, file: str) -> int:  # type: ignore[no-u
     ).fetchone()[0])
 
 
+def _boundary_crs(gdf, entry: dict, con, spec: T.Table, file: str):  # type: ignore[no-untyped-def]
+    """The coordinate system of a boundary file: declared, else the file's own (.prj, GeoPackage),
+    else told from its vertices. Returns ``(gdf, crs name)``; a file whose system pyproj knows
+    only as WKT is reprojected to WGS-84 here."""
+    import shapely
+
+    from geo.crs import CRSDetectionError, detect_crs
+
+    declared = check_crs_name(entry["crs"]) if entry.get("crs") else "auto"
+    if declared != "auto":
+        return gdf, declared
+    own = None
+    if gdf.crs is not None:
+        epsg = gdf.crs.to_epsg(min_confidence=70)
+        if epsg is None:
+            gdf = gdf.to_crs(4326)
+            return gdf, "EPSG:4326"
+        own = f"EPSG:{epsg}"
+    coords = shapely.get_coordinates(gdf.geometry.values[:500])
+    if own and not (own in ("EPSG:4326", "EPSG:4490") and len(coords)
+                    and np.nanmedian(np.abs(coords[:, 0])) > 180):
+        return gdf, own  # a GeoJSON claims WGS-84 by definition; its metres say otherwise
+    centre = con.execute("SELECT avg(ST_X(ST_Centroid(geom))) FROM township").fetchone()
+    try:
+        crs, why = detect_crs(coords[:, 0], coords[:, 1], centre[0] if centre else None)
+    except CRSDetectionError as exc:
+        raise ImportFileError(file, f"{exc}（边界文件没有可用的坐标系说明，如 .prj）") from exc
+    _file_issue(con, file, spec.name, 1, "几何", crs, "warning", "crs_detected", f"坐标系自动判断为 {crs}：{why}")
+    return gdf, crs
+
+
 def import_boundaries(con, source_dir: Path, spec: T.Table, entry: dict,  # type: ignore[no-untyped-def]
                        report: BuildReport) -> None:
     import shapely
 
-    file = entry["path"]
-    path = source_dir / file
+    file = _label(entry)
+    path = source_dir / entry["path"]
     if not path.exists():
         raise ImportFileError(file, "文件不存在")
     gdf = read_boundary_file(path)
-    declared = entry.get("crs")
-    crs = _file_crs(entry) if declared else (
-        gdf.crs.to_string() if gdf.crs is not None else "EPSG:4326")
+    gdf, crs = _boundary_crs(gdf, entry, con, spec, file)
     attrs = pa.Table.from_pandas(gdf.drop(columns=gdf.geometry.name), preserve_index=False)
     attrs = attrs.cast(pa.schema([
         pa.field(n, pa.int32() if n == ROW else pa.string()) for n in attrs.column_names
     ]))
-    attrs, unknown = map_headers(attrs, spec, file)
+    attrs, match = map_headers(attrs, spec, file, entry.get("headers"))
+    _header_issues(con, file, spec, 1, match)
     stg = f"_stg_{spec.name}"
     con.register(stg, attrs)
-    report.files.append(FileReport(file, spec.name, normalise_crs_name(crs), len(gdf), 0, 0, 0))
+    report.files.append(FileReport(file, spec.name, crs, len(gdf), 0, 0, 0))
 
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     rows = gdf[ROW].to_numpy()
@@ -529,7 +670,7 @@ def import_boundaries(con, source_dir: Path, spec: T.Table, entry: dict,  # type
     con.execute(f"CREATE OR REPLACE TEMP TABLE _geom AS SELECT * FROM _geom_arrow")
     con.unregister("_geom_arrow")
 
-    ok = validate_staged(con, stg, spec, file, "EPSG:4326", unknown)
+    ok = validate_staged(con, stg, spec, file, "EPSG:4326", [], **_value_map(entry))
     imported = [c.name for c in spec.imported]
     derived = ", kind" if spec is T.TOWNSHIP else ""
     kind_sql = ", " + vocab.township_kind_sql("o.code") if spec is T.TOWNSHIP else ""

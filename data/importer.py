@@ -32,14 +32,20 @@ import duckdb
 import pandas as pd
 
 from data import tables as T
-from data.build import (BuildReport, FileReport, Progress, Step, _finish_file_reports, connect, discard,
+from data.build import (BuildReport, FileReport, Progress, Step, _finish_file_reports, connect, derive_units, discard,
                         import_boundaries, load_ledger, place_again, print_progress, remove_dead_side_files)
 from data.readers import ImportFileError
+from geo.crs import CRSNameError, check_crs_name
 
 #: Tables a ledger import can target (upsert by key).
 IMPORTABLE = ("enterprise", "inspection", "hazard", "enforcement", "incident")
 #: Boundary layers: an import replaces the whole layer and places every point again.
 BOUNDARIES = ("county", "township", "grid", "park")
+
+
+#: What to do when there is no database yet: start the city first.
+NO_DATABASE = ("还没有数据库：{db}。先建立城市：python -m riskmap init --city 城市名 --county 区县边界文件 "
+               "（或 --township 乡镇边界文件），或在“数据管理”页面新建；示意城市：python -m riskmap demo")
 
 
 class ImportError_(RuntimeError):
@@ -119,16 +125,20 @@ def _working_copy(db_path: Path, say: Progress) -> Iterator[duckdb.DuckDBPyConne
         discard(con, side)
 
 
-def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: str = "EPSG:4326",
+def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: str = "auto",
                   headers: dict[str, str] | None = None, progress: Progress | None = print_progress,
-                  steps: Sequence[Step] = ()) -> ImportResult:
+                  steps: Sequence[Step] = (), values: dict[str, dict[str, str]] | None = None,
+                  header_row: int | None = None) -> ImportResult:
     """Import one ledger file (xlsx or csv) into ``table`` of the database at ``db_path``.
 
     Parameters
     ----------
-    crs : coordinate system of the file's coordinates (enterprise, incident tables)
+    crs : coordinate system of the file's coordinates (enterprise, incident tables);
+        ``auto`` tells it from the values and from a system the headers name
     headers : saved mapping from the file's own headers to columns, for headers the
         importer does not know
+    values : per column, the file's own values mapped to allowed ones
+    header_row : the spreadsheet row (from 1) of the headers; None finds it
     steps : run on the new database before the swap (``riskmap.pipeline`` passes the
         aggregates and the risk scores, so the maps and lists reflect the import)
 
@@ -142,9 +152,13 @@ def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: s
     if table not in IMPORTABLE:
         raise ImportError_(f"不能导入到“{table}”：可导入的表为 " + "、".join(IMPORTABLE))
     if not db_path.exists():
-        raise ImportError_(f"没有数据库：{db_path}（先建库）")
+        raise ImportError_(NO_DATABASE.format(db=db_path))
     if not file_path.exists():
         raise ImportError_(f"{file_path.name}: 文件不存在")
+    try:
+        crs = check_crs_name(crs)
+    except CRSNameError as exc:
+        raise ImportError_(str(exc)) from exc
     spec = T.TABLES_BY_NAME[table]
     say = progress or (lambda stage, fraction: None)
     t0 = time.perf_counter()
@@ -159,10 +173,11 @@ def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: s
         con.execute("DELETE FROM import_issue WHERE file = ?", [label])
         con.execute("DELETE FROM import_file WHERE file = ?", [label])
         report = BuildReport(db_path=db_path)
-        entry = {"path": file_path.name, "crs": crs, "headers": headers or {}}
+        entry = {"path": file_path.name, "crs": crs, "headers": headers or {}, "values": values or {},
+                 "header_row": header_row}
         try:
             load_ledger(con, file_path.parent, spec, entry, report, say, 0.10)
-        except ImportFileError as exc:
+        except (ImportFileError, CRSNameError) as exc:
             raise ImportError_(str(exc)) from exc
         _finish_file_reports(con, report)  # counts the file's own rows, before they are merged
         say("与已有数据合并（按主键新增或更新）", 0.75)
@@ -185,19 +200,26 @@ def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: s
 
 
 def import_boundary_layer(db_path: Path | str, file_path: Path | str, table: str, crs: str | None = None,
-                          progress: Progress | None = print_progress, steps: Sequence[Step] = ()) -> ImportResult:
+                          progress: Progress | None = print_progress, steps: Sequence[Step] = (),
+                          headers: dict[str, str] | None = None,
+                          values: dict[str, dict[str, str]] | None = None) -> ImportResult:
     """Replace a boundary layer (county, township, grid or park) with a GeoJSON, zipped
     Shapefile or GeoPackage, then place every enterprise and incident again and refresh what
     is derived — on a copy, swapped in at the end, like :func:`import_ledger`.
 
-    ``crs`` None takes the file's own (.prj, GeoPackage); else it is declared. A layer in
-    which no feature is usable is refused: it would leave the city without that geography.
+    ``crs`` None (or ``auto``) takes the file's own (.prj, GeoPackage), else tells it from the
+    vertices; else it is declared. ``headers`` maps the file's attribute names to columns.
+    A layer in which no feature is usable is refused: it would leave the city without that
+    geography. Replacing the county layer of a city without townships replaces the areas
+    every screen shows; a township layer takes their place from the counties.
     """
     db_path, file_path = Path(db_path), Path(file_path)
     if table not in BOUNDARIES:
         raise ImportError_(f"不能作为边界导入“{table}”：边界图层为 " + "、".join(BOUNDARIES))
-    if not db_path.exists() or not file_path.exists():
-        raise ImportError_(f"没有数据库或文件：{db_path if not db_path.exists() else file_path.name}")
+    if not db_path.exists():
+        raise ImportError_(NO_DATABASE.format(db=db_path))
+    if not file_path.exists():
+        raise ImportError_(f"{file_path.name}: 文件不存在")
     spec = T.TABLES_BY_NAME[table]
     say = progress or (lambda stage, fraction: None)
     t0 = time.perf_counter()
@@ -207,16 +229,18 @@ def import_boundary_layer(db_path: Path | str, file_path: Path | str, table: str
         con.execute("DELETE FROM import_issue WHERE file = ?", [file_path.name])
         con.execute("DELETE FROM import_file WHERE file = ?", [file_path.name])
         report = BuildReport(db_path=db_path)
-        entry = {"path": file_path.name, **({"crs": crs} if crs else {})}
+        entry = {"path": file_path.name, "headers": headers or {}, "values": values or {},
+                 **({"crs": crs} if crs else {})}
         say(f"读取边界：{file_path.name}", 0.1)
         try:
             import_boundaries(con, file_path.parent, spec, entry, report)
-        except ImportFileError as exc:
+        except (ImportFileError, CRSNameError) as exc:
             raise ImportError_(str(exc)) from exc
         _finish_file_reports(con, report)
         fr: FileReport = report.files[-1]
         if fr.accepted == 0:
             raise ImportError_(f"{file_path.name}: 没有一个可用的面要素，未替换{spec.title}边界")
+        derive_units(con)
         say("按新边界重新落点企业与事故", 0.5)
         place_again(con)
         for i, step in enumerate(steps):

@@ -81,7 +81,7 @@ def _explain(c: T.Column) -> str:
     if c.kind == "enum" and c.choices:
         text = "可选：" + "、".join(c.choices)
     if c.kind == "code" and c.digits:
-        text = f"{c.digits} 位数字编码"
+        text = f"{' 或 '.join(map(str, c.digits))} 位数字编码"
     if "（万元）" in c.header:
         text += "；可写“12.5万元”或“3000元”，自动换算为万元"
     return text

@@ -153,8 +153,9 @@ def column_rules(c: Column) -> list[Rule]:
         rules.append(Rule(c, f"{{x}} NOT IN ({allowed})", "choice",
                           "取值不在允许范围内（" + "、".join(c.choices) + "）"))
     if c.kind == "code" and c.digits:
-        rules.append(Rule(c, f"NOT regexp_full_match({{x}}, '[0-9]{{{{{c.digits}}}}}')", "digits",
-                          f"应为 {c.digits} 位数字"))
+        pattern = "|".join(f"[0-9]{{{{{n}}}}}" for n in c.digits)
+        rules.append(Rule(c, f"NOT regexp_full_match({{x}}, '{pattern}')", "digits",
+                          f"应为 {' 或 '.join(map(str, c.digits))} 位数字"))
     if c.kind == "uscc":
         pattern = lit(uscc.FORMAT_SQL).replace("{", "{{").replace("}", "}}")
         rules.append(Rule(c, f"NOT regexp_full_match({{v}}, {pattern})", "uscc_format",

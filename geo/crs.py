@@ -25,10 +25,28 @@ BD09_NAMES = frozenset({"bd09", "bd-09", "baidu", "百度坐标"})
 CRS_ALIASES = {
     "wgs84": "EPSG:4326",
     "wgs-84": "EPSG:4326",
+    "wgs 84": "EPSG:4326",
+    "84": "EPSG:4326",
     "epsg:4326": "EPSG:4326",
     "cgcs2000": "EPSG:4490",
+    "cgcs-2000": "EPSG:4490",
+    "2000": "EPSG:4490",
+    "国家2000": "EPSG:4490",
+    "2000国家大地坐标系": "EPSG:4490",
     "epsg:4490": "EPSG:4490",
 }
+#: What a user may write, for the message that refuses anything else.
+ACCEPTED_NAMES = ("EPSG:4326（WGS-84，也可写 wgs84）", "cgcs2000（EPSG:4490）",
+                  "高斯-克吕格 EPSG 代码（如 EPSG:4549 中央经线 120°、EPSG:4528 带号 40）",
+                  "gcj02（高德、腾讯）", "bd09（百度）", "auto（按数值判断）")
+
+
+class CRSNameError(ValueError):
+    """A coordinate system name nobody recognises; the message lists the accepted ones."""
+
+    def __init__(self, name: object):
+        super().__init__(f"无法识别的坐标系“{name}”。可用：" + "；".join(ACCEPTED_NAMES))
+        self.name = name
 
 Floats = NDArray[np.float64]
 
@@ -60,7 +78,29 @@ def normalise_crs_name(crs: str | int) -> str:
         return f"EPSG:{key}"
     if key.startswith("epsg:") and key[5:].isdigit():
         return f"EPSG:{key[5:]}"
-    raise ValueError(f"unknown coordinate system {crs!r}")
+    raise CRSNameError(crs)
+
+
+def check_crs_name(crs: str | int) -> str:
+    """The canonical name of ``crs`` (``"auto"`` allowed), checked against pyproj for EPSG codes.
+
+    Raises
+    ------
+    CRSNameError
+        An unknown name, or an EPSG code pyproj does not know.
+    """
+    if str(crs).strip().lower() == "auto":
+        return "auto"
+    name = normalise_crs_name(crs)
+    if name.startswith("EPSG:"):
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        try:
+            CRS.from_user_input(name)
+        except CRSError:
+            raise CRSNameError(crs) from None
+    return name
 
 
 def _as_arrays(x: ArrayLike, y: ArrayLike) -> tuple[Floats, Floats]:

@@ -2,8 +2,10 @@
 
 Commands
 --------
+init     start a city: a new database from its boundary files (区县 alone is enough) and an administrator
 demo     generate the demo city's import files and build the database from them
 build    (re)build the database from a folder of import files
+manifest the documentation of manifest.json, generated from its declarations
 report   print the import report (files, accepted/rejected rows, issues) of the database
 score    score every enterprise as of a date: tiers and the top of the list, part by part
 backtest score as of T and compare with the incidents of the following year
@@ -70,6 +72,84 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _json_arg(path: str | None, what: str) -> dict | None:
+    """A JSON object from a file named on the command line, or None; bad files are a CliError."""
+    import json
+
+    if not path:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise CliError(f"{what}文件不存在：{path}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CliError(f"{what}文件 {path} 不是有效的 JSON：{exc}") from None
+    if not isinstance(data, dict):
+        raise CliError(f"{what}文件 {path} 应为一个对象 {{…}}")
+    return data
+
+
+def _checked_crs(name: str | None) -> str | None:
+    from geo.crs import CRSNameError, check_crs_name
+
+    if name is None:
+        return None
+    try:
+        return check_crs_name(name)
+    except CRSNameError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from data.build import BuildError
+    from riskmap.accounts import AccountError, Accounts
+    from riskmap.pipeline import BOUNDARY_LAYERS, init_city
+
+    db = Path(args.db) if args.db else paths.db_path()
+    layers = {layer: getattr(args, layer) for layer in BOUNDARY_LAYERS if getattr(args, layer)}
+    if not layers.get("county") and not layers.get("township"):
+        raise CliError("至少需要一个行政区边界：--county 区县边界文件，或 --township 乡镇边界文件")
+    crs = {layer: _checked_crs(args.crs) for layer in layers} if args.crs else None
+    accounts = Accounts(db.parent / "security.sqlite")
+    password = None
+    if args.admin and not any(u["username"] == args.admin for u in accounts.users()):
+        import getpass
+
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass(f"{args.admin} 的密码：")
+    print(f"建立城市“{args.city}”→ {db}")
+    try:
+        report = init_city(db, args.city, layers, crs, _progress, replace=args.replace)
+    except BuildError as exc:
+        print(f"建立失败，未改动任何数据：{exc}", file=sys.stderr)
+        return 2
+    _print_build(report)
+    level = "区县" if report.meta.get("unit_level") == "county" else "乡镇（街道）"
+    print(f"\n各屏幕与报表按{level}汇总。")
+    if password is not None:
+        try:
+            accounts.add(args.admin, args.admin, "admin", password, None, by="cli")
+        except AccountError as exc:
+            print(f"城市已建立，但管理员账号未创建：{exc}（用 python -m riskmap users add {args.admin} --role admin 重试）",
+                  file=sys.stderr)
+            return 2
+        print(f"管理员账号：{args.admin}")
+    print("\n下一步：导入企业台账，例如\n  python -m riskmap import 企业台账.xlsx --table enterprise\n"
+          "然后隐患、检查、执法、事故台账（--table hazard / inspection / enforcement / incident）。")
+    return 0
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    from data.manifest import manifest_markdown
+
+    text = manifest_markdown()
+    if args.write:
+        Path(args.write).write_text(text, encoding="utf-8")
+        print(f"已写入 {args.write}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from data.build import BuildError
     from riskmap.pipeline import rebuild
@@ -95,7 +175,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         "SELECT file, row, column_name, value, severity, reason FROM import_issue "
         "ORDER BY file, row LIMIT ?", [args.limit]).fetchall()
     for file, row, col, value, sev, reason in issues:
-        tag = "错误" if sev == "error" else "提示"
+        tag = {"error": "错误", "warning": "提示", "info": "跳过"}.get(sev, "提示")
         print(f"[{tag}] {file} 第 {row} 行 “{col}” = {value!r}：{reason}")
     return 0
 
@@ -312,25 +392,29 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    import json
-
     from data.importer import BOUNDARIES, ImportError_
     from riskmap.pipeline import import_boundary_file, import_file
 
     db = Path(args.db) if args.db else paths.db_path()
-    headers = json.loads(Path(args.headers).read_text(encoding="utf-8")) if args.headers else None
+    headers = _json_arg(args.headers, "表头对应")
+    values = _json_arg(args.values, "取值对应")
+    crs = _checked_crs(args.crs)
+    if args.header_row is not None and args.header_row < 1:
+        raise CliError("--header-row 应为表头所在的行号（从 1 开始）")
     try:
         if args.table in BOUNDARIES:  # a whole layer, replaced; every point placed again
-            r = import_boundary_file(db, Path(args.file), args.table, args.crs, _progress)
+            if args.header_row:
+                raise CliError("--header-row 只用于台账（xlsx、csv），边界文件没有表头行")
+            r = import_boundary_file(db, Path(args.file), args.table, crs, _progress, headers, values)
         else:
-            r = import_file(db, Path(args.file), args.table, args.crs or "EPSG:4326", headers, _progress)
+            r = import_file(db, Path(args.file), args.table, crs or "auto", headers, _progress, values, args.header_row)
     except ImportError_ as exc:
         print(f"导入失败，数据库未改动：{exc}", file=sys.stderr)
         return 2
     print(f"\n{r.file} → {r.table}：读取 {r.rows_read} 行 = 接受 {r.accepted} + 拒绝 {r.rejected}；"
           f"新增 {r.inserted}，更新 {r.updated}，未变 {r.unchanged}；提示 {r.warnings} 条；用时 {r.seconds:.1f} 秒")
     for row in r.issues.head(args.show).itertuples():
-        kind = "拒绝" if row.severity == "error" else "提示"
+        kind = {"error": "拒绝", "warning": "提示", "info": "跳过"}.get(row.severity, "提示")
         print(f"  [{kind}] 第 {row.row} 行 {row.column_name}“{row.value}”：{row.reason}")
     if len(r.issues) > args.show:
         print(f"  ……共 {len(r.issues)} 条，完整清单：python -m riskmap report")
@@ -409,6 +493,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m riskmap", description="风险一张图 命令行")
     parser.add_argument("--db", help=f"数据库文件（默认 {paths.db_path()}，可用 RISKMAP_DATA_DIR 改）")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="建立城市：由边界文件新建数据库（只有区县边界也可以），并创建管理员账号")
+    p.add_argument("--city", required=True, help="城市名称，如“某某市”")
+    p.add_argument("--county", help="区县边界（GeoJSON、zip 打包的 Shapefile 或 GeoPackage）")
+    p.add_argument("--township", help="乡镇（街道）边界")
+    p.add_argument("--grid", help="网格边界")
+    p.add_argument("--park", help="园区边界")
+    p.add_argument("--crs", help="边界的坐标系（默认用文件自带的 .prj；没有时按数值判断）")
+    p.add_argument("--admin", help="管理员用户名（密码随后输入）")
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入读管理员密码（脚本用）")
+    p.add_argument("--replace", action="store_true", help="已有数据库时重新开始（原库另存一份）")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("manifest", help="manifest.json 的说明（由声明生成）")
+    p.add_argument("--write", help="写入文件，如 docs/MANIFEST.md")
+    p.set_defaults(func=cmd_manifest)
 
     p = sub.add_parser("demo", help="生成示意城市并建库")
     p.add_argument("--seed", type=int, default=20261123)
@@ -489,8 +589,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--table", required=True, choices=[*IMPORTABLE, *BOUNDARIES], help="导入到哪张表")
     p.add_argument("--crs", default=None,
                    help="坐标系：EPSG:4326、cgcs2000、EPSG:4549 等高斯-克吕格、gcj02、bd09，或 auto 按数值判断；"
-                        "台账默认 EPSG:4326，边界默认用文件自带的（.prj）")
-    p.add_argument("--headers", help="表头对应关系 JSON 文件：{文件中的表头: 列名或标准表头}")
+                        "台账默认 auto（按数值和表头中写明的坐标系判断），边界默认用文件自带的（.prj）")
+    p.add_argument("--headers", help="表头对应关系 JSON 文件：{文件中的表头: 列名或标准表头}（台账与边界均可）")
+    p.add_argument("--values", help="取值对应关系 JSON 文件：{列名: {文件中的取值: 标准取值}}")
+    p.add_argument("--header-row", type=int, help="表头所在的行号（从 1 开始；默认自动识别）")
     p.add_argument("--show", type=int, default=20, help="显示多少条问题（默认 20）")
     p.set_defaults(func=cmd_import)
 
@@ -512,6 +614,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
+    except CliError as exc:
+        print(f"无法执行：{exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # output piped into head and closed: not an error
         sys.stderr.close()
         return 0
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return 130
+
+
+class CliError(Exception):
+    """Bad input on the command line: printed as one Chinese sentence, never a traceback."""

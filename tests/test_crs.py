@@ -66,9 +66,18 @@ def test_crs_names(name, expected):
     assert crs.normalise_crs_name(name) == expected
 
 
-def test_unknown_crs_is_an_error():
-    with pytest.raises(ValueError, match="unknown coordinate system"):
-        crs.normalise_crs_name("mars")
+@pytest.mark.parametrize("name", ["mars", "wgs48", "EPSG:999999", "gcj-2"])
+def test_unknown_crs_is_an_error_listing_the_accepted_names(name):
+    with pytest.raises(crs.CRSNameError) as err:
+        crs.check_crs_name(name)
+    message = str(err.value)
+    assert f"“{name}”" in message and "EPSG:4326" in message and "gcj02" in message and "auto" in message
+
+
+@pytest.mark.parametrize("name, expected", [("auto", "auto"), (" AUTO ", "auto"), ("EPSG:4549", "EPSG:4549"),
+                                            ("国家2000", "EPSG:4490"), ("84", "EPSG:4326")])
+def test_checked_crs_names(name, expected):
+    assert crs.check_crs_name(name) == expected
 
 
 def test_geometries_to_wgs84_from_gcj02_moves_vertices_back():

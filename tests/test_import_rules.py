@@ -79,7 +79,9 @@ def built(tmp_path: Path) -> Path:
 def test_each_bad_enterprise_row_is_named_with_its_reason(built: Path):
     got = issues(built, "enterprise.csv")
     assert got == {
-        1: {"unknown_header"},          # 备注 is not a known column: ignored, reported on the header row
+        # 备注 is not a known column: ignored, reported on the header row; no system declared, so the
+        # one told from the values (longitude/latitude: WGS-84) is written down
+        1: {"unknown_header", "crs_detected"},
         3: {"type"},                     # 从业人数 = abc
         4: {"uscc_checksum", "no_coordinate"},  # warnings only: kept
         5: {"duplicate"},                # repeats row 2's code
