@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import duckdb
 import streamlit as st
 
 from data import paths
+from pages.screens.common import connection, use_units_of
 from riskmap.accounts import ROLE_NAMES, AccountError, Accounts
 from riskmap.i18n import LANGS, t
 from riskmap.serve import disable_pages_folder_mode
@@ -77,6 +79,12 @@ PAGES = (
     ("admin", "page_admin", ("admin",)),
 )
 mine = [p for p in PAGES if user.role in p[2]]
+try:
+    _con = connection()
+    if _con is not None:
+            use_units_of(_con)  # the page titles name the city's own areas (乡镇挂牌, or 区县挂牌)
+except duckdb.Error:  # an old or unreadable file: the page says so (common.require_db)
+    pass
 nav = st.navigation([st.Page(f"pages/screens/{script}.py", title=t(title, lang), default=i == 0)
                      for i, (script, title, _) in enumerate(mine)])
 nav.run()

@@ -566,10 +566,19 @@ def place_again(con) -> None:  # type: ignore[no-untyped-def]
             f"""INSERT INTO import_issue
             SELECT source_file, {lit(spec.name)}, source_row, {lit(lon_header)}, lon || ',' || lat, 'warning',
                    CASE WHEN township_code IS NULL THEN 'outside_townships' ELSE 'outside_grids' END,
-                   CASE WHEN township_code IS NULL THEN '坐标不在任何乡镇（街道）边界内，已保留但未归属乡镇'
-                        ELSE '坐标在乡镇内但不在任何网格内，已保留但未归属网格' END
+                   CASE WHEN township_code IS NULL THEN {lit(_outside_reason(con))}
+                        ELSE '坐标在{_unit_word(con)}内但不在任何网格内，已保留但未归属网格' END
             FROM {spec.name} WHERE lon IS NOT NULL AND (township_code IS NULL
               OR (grid_id IS NULL AND EXISTS (SELECT 1 FROM grid)))""")
+
+
+def _unit_word(con) -> str:  # type: ignore[no-untyped-def]
+    return "区县" if unit_level(con) == "county" else "乡镇（街道）"
+
+
+def _outside_reason(con) -> str:  # type: ignore[no-untyped-def]
+    word = _unit_word(con)
+    return f"坐标不在任何{word}边界内，已保留但未归属{word.removesuffix('（街道）')}（不会被挪到最近的边界里）"
 
 
 def _report_unplaced(con, spec: T.Table, file: str) -> int:  # type: ignore[no-untyped-def]
@@ -579,14 +588,14 @@ def _report_unplaced(con, spec: T.Table, file: str) -> int:  # type: ignore[no-u
         f"""INSERT INTO import_issue
         SELECT {lit(file)}, {lit(spec.name)}, source_row, {lit(lon_header)},
                lon || ',' || lat, 'warning', 'outside_townships',
-               '坐标不在任何乡镇（街道）边界内，已保留但未归属乡镇'
+               {lit(_outside_reason(con))}
         FROM {spec.name} WHERE lon IS NOT NULL AND township_code IS NULL"""
     )
     con.execute(
         f"""INSERT INTO import_issue
         SELECT {lit(file)}, {lit(spec.name)}, source_row, {lit(lon_header)},
                lon || ',' || lat, 'warning', 'outside_grids',
-               '坐标在乡镇内但不在任何网格内，已保留但未归属网格'
+               '坐标在{_unit_word(con)}内但不在任何网格内，已保留但未归属网格'
         FROM {spec.name} WHERE township_code IS NOT NULL AND grid_id IS NULL
           AND EXISTS (SELECT 1 FROM grid)"""
     )

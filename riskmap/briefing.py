@@ -19,7 +19,7 @@ from layers.maps import (INDEX_BINS, MapBundle, boundaries_overlay, enterprises_
                          polygon_records)
 from layers.png import Frame, render_png
 from layers.spec import LayerSpec
-from riskmap.i18n import t, value
+from riskmap.i18n import set_unit_level, t, value
 from scoring.model import load_model
 from scoring.run import default_as_of
 
@@ -279,6 +279,7 @@ def export(con: duckdb.DuckDBPyConnection, kind: str, end: dt.date | None = None
     """
     if kind not in EXPORTS:
         raise ViewError(f"unknown export {kind!r}; one of {', '.join(EXPORTS)}")
+    set_unit_level(queries.meta(con).get("unit_level", "township"))  # labels name the city's own areas
     end = end or default_as_of(con)
     start = end - dt.timedelta(days=days - 1)
     suffix = EXPORTS[kind][1]

@@ -229,8 +229,12 @@ def _scoring_inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from scoring.model import load_model
     from scoring.run import default_as_of
 
+    from data.build import unit_level
+    from riskmap.i18n import set_unit_level
+
     db = Path(args.db) if args.db else paths.db_path()
     con = connect(db, read_only=True)
+    set_unit_level(unit_level(con))  # 乡镇, or 区县 where counties stand in
     as_of = dt.date.fromisoformat(args.as_of) if getattr(args, "as_of", None) else default_as_of(con)
     return con, load_model(), as_of
 
@@ -243,7 +247,9 @@ def cmd_listing(args: argparse.Namespace) -> int:
     now = model_outputs(con, as_of, model)
     tw = now["listing_township"]
     names = dict(con.execute("SELECT code, name FROM township").fetchall())
-    print(f"乡镇挂牌督办（评估日 {as_of}，模型 {model.version}）：{len(tw)} 个")
+    from riskmap.i18n import unit_text
+
+    print(unit_text(f"乡镇挂牌督办（评估日 {as_of}，模型 {model.version}）：{len(tw)} 个"))
     from scoring.model import LEVEL_ORDER
 
     tw = tw.assign(_lv=tw["level"].map(LEVEL_ORDER.index)).sort_values(["_lv", "index_rank"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextvars
+
 LANGS = {"zh": "中文", "en": "English"}
 
 STRINGS: dict[str, tuple[str, str]] = {
@@ -357,14 +359,55 @@ STRINGS: dict[str, tuple[str, str]] = {
     "crs_from_file": ("按文件自带（.prj / GeoPackage）", "As the file says (.prj / GeoPackage)"),
     "map_click_hint": ("点击地图上的乡镇，下列表格只显示该乡镇。", "Click a township on the map to show only it below."),
     "selected_township": ("已选：{name}（区域风险指数 {index:.1f}，第 {rank} 位）", "Selected: {name} (index {index:.1f}, rank {rank})"),
+    "hz_by_area": ("各乡镇（街道）隐患闭环（截至 {as_of} 累计）", "Hazard closed loop by township (to {as_of})"),
+    "hz_fig_total": ("隐患总数", "Hazards"), "hz_fig_rectified": ("已整改", "Rectified"),
+    "hz_fig_open": ("未整改", "Open"), "hz_fig_overdue": ("逾期未整改", "Overdue"),
+    "hz_fig_major": ("重大隐患", "Major"), "hz_fig_rectification_rate": ("整改率", "Rectification rate"),
+    "no_parks": ("还没有园区边界。管理员可在“数据管理”页导入园区边界（GeoJSON、zip 打包的 Shapefile 或 GeoPackage），"
+                 "企业随即按坐标落到各园区。",
+                 "No park boundaries yet. An administrator can import them on the Data page (GeoJSON, zipped "
+                 "Shapefile or GeoPackage); enterprises are then placed in their parks."),
+    "no_grids": ("还没有网格边界。管理员可在“数据管理”页导入网格边界，企业随即按坐标落到各网格。",
+                 "No grid boundaries yet. An administrator can import them on the Data page; enterprises are then "
+                 "placed in their grids."),
     "robustness_title": ("权重扰动 ±25%、1000 次模拟下的稳健性", "Robustness under ±25 % weights, 1,000 draws"),
 }
 
 
+#: The areas the city is divided into: ``township``, or ``county`` when a city has only county
+#: outlines and its counties stand in for townships (``meta.unit_level``, ``data.build.derive_units``).
+#: Set per script run (a Streamlit session runs in its own thread) and per export.
+_UNIT_LEVEL: contextvars.ContextVar[str] = contextvars.ContextVar("unit_level", default="township")
+#: How the labels read when counties stand in for townships: (township word, county word), longest first.
+COUNTY_WORDS = {
+    "zh": (("乡镇（街道）", "区县"), ("乡镇街道", "区县"), ("乡镇", "区县")),
+    "en": (("Townships", "Counties"), ("townships", "counties"), ("Township", "County"), ("township", "county")),
+}
+
+
+def set_unit_level(level: str) -> None:
+    """Say which areas the labels name from now on (in this thread): ``township`` or ``county``."""
+    _UNIT_LEVEL.set("county" if level == "county" else "township")
+
+
+def unit_level() -> str:
+    return _UNIT_LEVEL.get()
+
+
+def unit_text(text: str, lang: str = "zh") -> str:
+    """``text`` with the township words replaced by county ones when counties stand in."""
+    if _UNIT_LEVEL.get() != "county":
+        return text
+    for township, county in COUNTY_WORDS["en" if lang == "en" else "zh"]:
+        text = text.replace(township, county)
+    return text
+
+
 def t(key: str, lang: str = "zh", **fmt: object) -> str:
-    """The string ``key`` in ``lang`` ("zh" or "en"), formatted with ``fmt``."""
+    """The string ``key`` in ``lang`` ("zh" or "en"), formatted with ``fmt``; the areas it
+    names are the city's own (townships, or counties where they stand in)."""
     zh, en = STRINGS[key]
-    text = en if lang == "en" else zh
+    text = unit_text(en if lang == "en" else zh, lang)
     return text.format(**fmt) if fmt else text
 
 
@@ -390,7 +433,7 @@ VALUES_EN: dict[str, str] = {
     "火灾": "Fire", "事故": "Accident",
     "未发现问题": "No problem found", "发现隐患": "Hazards found", "责令整改": "Ordered to fix",
     # township and park kinds
-    "街道": "Subdistrict", "镇": "Town", "乡": "Township", "其他": "Other",
+    "街道": "Subdistrict", "镇": "Town", "乡": "Township", "其他": "Other", "区县": "County",
     "小微企业园": "SME park", "工业园区": "Industrial park", "集聚点": "Cluster",
     # weekly-report departments line
     "合计": "Total",
@@ -419,6 +462,8 @@ FORM_HEADERS_EN: dict[str, str] = {
 
 def value(text: object, lang: str = "zh") -> object:
     """A vocabulary value or form header in the chosen language; anything else unchanged."""
+    if isinstance(text, str) and text in FORM_HEADERS_EN:  # a header naming the areas follows the city's level
+        return unit_text(FORM_HEADERS_EN[text] if lang == "en" else text, lang)
     if lang == "en" and isinstance(text, str):
-        return VALUES_EN.get(text) or FORM_HEADERS_EN.get(text, text)
+        return VALUES_EN.get(text, text)
     return text

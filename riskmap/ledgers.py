@@ -18,6 +18,7 @@ import pandas as pd
 
 from data import queries
 from data.queries import HAZARD_STATUS_SQL
+from riskmap.i18n import unit_text
 
 FIVE_LISTS = ("检查清单", "隐患清单", "交办清单", "整改清单", "督办清单")
 SIX_LISTS = ("监督清单", "风险隐患清单", "整改清单", "验收销号清单", "执法清单", "责任清单")
@@ -144,7 +145,7 @@ def workbook(lists: dict[str, pd.DataFrame], title: str, period: str) -> bytes:
         ws.append([period])
         header = []
         for col in df.columns:
-            cell = WriteOnlyCell(ws, str(col))
+            cell = WriteOnlyCell(ws, unit_text(str(col)))  # 乡镇（街道） reads 区县 where counties stand in
             cell.font = Font(bold=True)
             header.append(cell)
         ws.append(header)

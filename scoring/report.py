@@ -214,3 +214,33 @@ def daily_figures(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
     out["cleared_m2"] = None
     return out
 
+
+
+#: The closed-loop figures of :func:`hazard_figures`, in the order screens show them.
+HAZARD_FIGURES = ("total", "rectified", "open", "overdue", "major", "rectification_rate")
+
+
+def hazard_figures(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
+    """Per area of the city (the ``township`` table: townships, or counties where they stand in),
+    the closed loop of hazards found on or before ``as_of``: ``total``, ``rectified`` (rectified on
+    or before ``as_of``), ``open`` (not yet), ``overdue`` (open and past the deadline), ``major``
+    (level 重大, whatever the status) and ``rectification_rate`` = rectified / total (NaN without
+    hazards). One row per area, areas without hazards included, in code order.
+    """
+    return con.execute(
+        """
+        WITH hz AS (
+          SELECT e.township_code AS code, h.level, h.deadline,
+                 h.rectified_on IS NOT NULL AND h.rectified_on <= $t AS done
+          FROM hazard h JOIN enterprise e USING (uscc)
+          WHERE h.found_on <= $t AND e.township_code IS NOT NULL)
+        SELECT t.code, t.name,
+               count(hz.code) AS total,
+               count(*) FILTER (hz.done) AS rectified,
+               count(*) FILTER (NOT hz.done) AS open,
+               count(*) FILTER (NOT hz.done AND hz.deadline < $t) AS overdue,
+               count(*) FILTER (hz.level = '重大') AS major,
+               count(*) FILTER (hz.done) / nullif(count(hz.code), 0) AS rectification_rate
+        FROM township t LEFT JOIN hz ON hz.code = t.code
+        GROUP BY t.code, t.name ORDER BY t.code
+        """, {"t": as_of}).df()

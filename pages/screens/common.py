@@ -14,7 +14,7 @@ import time
 import streamlit as st
 
 from data import paths
-from riskmap.i18n import t, value
+from riskmap.i18n import set_unit_level, t, unit_level, value
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$"})
@@ -146,6 +146,7 @@ def require_db():  # type: ignore[no-untyped-def]
 
         row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row and row[0] == str(SCHEMA_VERSION):
+            use_units_of(con)
             return con
         st.warning(tr("old_schema", found=row[0] if row else "—", current=SCHEMA_VERSION))
         demo = con.execute("SELECT value FROM meta WHERE key = 'illustrative'").fetchone()
@@ -159,6 +160,19 @@ def require_db():  # type: ignore[no-untyped-def]
         build_demo_with_progress()
         st.rerun()
     st.stop()
+
+
+def use_units_of(con) -> None:  # type: ignore[no-untyped-def]
+    """Make this run's labels name the areas of the database behind ``con`` (乡镇, or 区县 where
+    the city has only county outlines)."""
+    level = con.execute("SELECT value FROM meta WHERE key = 'unit_level'").fetchone()
+    set_unit_level(level[0] if level else "township")
+
+
+def counties_stand_in() -> bool:
+    """True when the city has only county outlines and its counties stand in for townships
+    (tables then leave out the county column, which would repeat the area's name)."""
+    return unit_level() == "county"
 
 
 def build_demo_with_progress() -> None:

@@ -26,6 +26,9 @@ as_of = default_as_of(con)
 model = load_model()
 
 grids = _grids(version)
+if grids.empty:
+    st.info(tr("no_grids"))
+    st.stop()
 labels = {r.grid_id: tr("grid_option", name=r.name, manager=r.manager or "—") for r in grids.itertuples()}
 grid_id = st.selectbox(tr("grid_pick"), grids["grid_id"], key="grid", format_func=labels.get)
 enterprises = queries.grid_enterprises(con, grid_id)

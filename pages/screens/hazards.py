@@ -13,7 +13,7 @@ from data.vocab import HAZARD_LEVELS
 from layers.export import to_xlsx
 from pages.screens.common import export_button, localise, require_db, show, start_page, tr, tv
 from riskmap.ledgers import FIVE_LISTS, five_lists, narrow
-from scoring.report import monthly_rectification
+from scoring.report import HAZARD_FIGURES, hazard_figures, monthly_rectification
 from scoring.run import default_as_of
 
 
@@ -30,6 +30,12 @@ def _five_lists(version: str, days: int) -> dict[str, pd.DataFrame]:
     con = require_db()
     t = default_as_of(con)
     return five_lists(con, t - dt.timedelta(days=days - 1), t)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _figures(version: str) -> pd.DataFrame:
+    con = require_db()
+    return hazard_figures(con, default_as_of(con))
 
 
 con, version = start_page("page_hazards")
@@ -67,6 +73,12 @@ pivot = pd.crosstab(hz["department"], hz["status"]).reindex(columns=list(queries
 pivot[tr("hz_rate")] = (pivot["已整改"] + pivot["已销号"]) / pivot.sum(axis=1)
 show(pivot.rename_axis(tr("col_department")), key="hz_pivot",
              column_config={tr("hz_rate"): st.column_config.NumberColumn(format="percent")})
+
+st.subheader(tr("hz_by_area", as_of=as_of))
+figures = _figures(version)
+show(pd.DataFrame({tr("col_name"): figures["name"], **{tr(f"hz_fig_{k}"): figures[k] for k in HAZARD_FIGURES}}),
+     hide_index=True, key="hz_by_area", column_config={
+         tr("hz_fig_rectification_rate"): st.column_config.NumberColumn(format="percent")})
 
 st.subheader(tr("hz_monthly"))
 st.line_chart(monthly.set_index("month")[["on_time_rate", "rectified_rate"]].rename(

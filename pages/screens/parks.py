@@ -27,6 +27,9 @@ def _parks(version: str) -> pd.DataFrame:
 con, version = start_page("page_parks")
 as_of = default_as_of(con)
 parks = _parks(version)
+if parks.empty:
+    st.info(tr("no_parks"))
+    st.stop()
 
 # Parks over township outlines, so small rectangles can be placed at a glance.
 shown = parks.assign(listed=False, index=parks["index"].fillna(0), index_rank=parks["index_rank"].fillna(0))

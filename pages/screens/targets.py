@@ -11,7 +11,7 @@ import streamlit as st
 from data import paths, queries
 from data.vocab import DEPARTMENTS
 from layers.export import to_xlsx
-from pages.screens.common import audit, can, data_note_badge, db_version, export_button, lang, localise, require_db, show, tr, tv
+from pages.screens.common import audit, can, counties_stand_in, data_note_badge, db_version, export_button, lang, localise, require_db, show, tr, tv
 from riskmap.briefing import export
 from scoring.backtest import due_for_inspection
 from scoring.draw import append_log, draw_inspections
@@ -68,7 +68,9 @@ def pick(col, label: str, options, names=None):  # type: ignore[no-untyped-def]
 
 
 c1, c2, c3 = st.columns(3)
-counties = pick(c1, "f_county", sorted(scores["county_code"].dropna().unique()), county_names)
+# Where counties stand in for townships, the township filter already picks counties.
+counties = [] if counties_stand_in() else pick(c1, "f_county", sorted(scores["county_code"].dropna().unique()),
+                                                 county_names)
 tw_pool = scores if not counties else scores[scores["county_code"].isin(counties)]
 townships = pick(c2, "f_township", sorted(tw_pool["township_code"].dropna().unique()), township_names)
 tiers = pick(c3, "f_tier", [t.name for t in model.tiers])
