@@ -20,9 +20,16 @@ st.sidebar.markdown(f"### {t('app_title', lang)}")
 
 
 def login() -> None:
-    """The login form; stops the script until someone has logged in."""
+    """The login form; stops the script until someone has logged in. A new installation (no
+    account, no database) gets the form that starts a city and creates its first administrator."""
     accounts = Accounts(paths.security_path())
     st.title(t("app_title", lang))
+    if not accounts.users() and not paths.db_path().exists():
+        from pages.screens.setup import start_city_form
+
+        st.info(t("setup_first_admin", lang))
+        start_city_form(need_admin=True)
+        st.stop()
     with st.form("login"):
         username = st.text_input(t("username", lang), key="login_user")
         password = st.text_input(t("password", lang), type="password", key="login_password")

@@ -644,6 +644,12 @@ def import_boundaries(con, source_dir: Path, spec: T.Table, entry: dict,  # type
     if not path.exists():
         raise ImportFileError(file, "文件不存在")
     gdf = read_boundary_file(path)
+    try:
+        has_geometry = gdf.geometry is not None
+    except AttributeError:  # e.g. a CSV ledger given as a boundary layer: a frame without geometry
+        has_geometry = False
+    if not has_geometry:
+        raise ImportFileError(file, "无法读取边界文件：没有几何图形（边界应为 GeoJSON、zip 打包的 Shapefile 或 GeoPackage）")
     gdf, crs = _boundary_crs(gdf, entry, con, spec, file)
     attrs = pa.Table.from_pandas(gdf.drop(columns=gdf.geometry.name), preserve_index=False)
     attrs = attrs.cast(pa.schema([

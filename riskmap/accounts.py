@@ -83,8 +83,7 @@ class Accounts:
             raise AccountError(f"未知角色 {role}（可选：{'、'.join(ROLES)}）")
         if role == "grid" and not grid_id:
             raise AccountError("网格员账号必须指定网格编号")
-        if len(password) < MIN_PASSWORD:
-            raise AccountError(f"密码至少 {MIN_PASSWORD} 位")
+        self.check_password(password)
         with self._db() as db:
             if db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
                 raise AccountError(f"用户名 {username} 已存在")
@@ -100,9 +99,14 @@ class Accounts:
                 raise AccountError(f"没有用户 {username}")
         self.log(by, "user_disable" if disabled else "user_enable", {"username": username})
 
-    def set_password(self, username: str, password: str, by: str | None = None) -> None:
+    @staticmethod
+    def check_password(password: str) -> None:
+        """Refuse a password the rules do not allow (before anything is done with it)."""
         if len(password) < MIN_PASSWORD:
             raise AccountError(f"密码至少 {MIN_PASSWORD} 位")
+
+    def set_password(self, username: str, password: str, by: str | None = None) -> None:
+        self.check_password(password)
         with self._db() as db:
             if not db.execute("UPDATE users SET password_hash = ? WHERE username = ?",
                               [self.hasher.hash(password), username]).rowcount:

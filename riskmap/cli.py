@@ -116,6 +116,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         import getpass
 
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass(f"{args.admin} 的密码：")
+        try:
+            accounts.check_password(password)
+        except AccountError as exc:
+            raise CliError(str(exc)) from None
     print(f"建立城市“{args.city}”→ {db}")
     try:
         report = init_city(db, args.city, layers, crs, _progress, replace=args.replace)

@@ -53,6 +53,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_reason": ("原因", "Reason"),
     "sev_error": ("错误", "Error"),
     "sev_warning": ("提示", "Warning"),
+    "sev_info": ("说明", "Note"),
     "rebuild": ("从示意数据文件重建数据库", "Rebuild from the demo files"),
     "db_meta": ("数据库信息", "Database"),
     "page_model": ("模型说明", "Risk model"),
@@ -363,6 +364,34 @@ STRINGS: dict[str, tuple[str, str]] = {
     "hz_fig_total": ("隐患总数", "Hazards"), "hz_fig_rectified": ("已整改", "Rectified"),
     "hz_fig_open": ("未整改", "Open"), "hz_fig_overdue": ("逾期未整改", "Overdue"),
     "hz_fig_major": ("重大隐患", "Major"), "hz_fig_rectification_rate": ("整改率", "Rectification rate"),
+    "setup_title": ("新建城市", "Start a city"),
+    "setup_note": ("填写城市名称，上传已有的边界文件：只有区县边界也可以，乡镇、网格、园区边界以后随时在“数据管理”页补充，"
+                   "企业会按新边界重新落点。边界文件可为 GeoJSON、zip 打包的 Shapefile 或 GeoPackage。",
+                   "Name the city and upload the boundaries it has: county outlines alone are enough; townships, grids "
+                   "and parks can be added later on the Data page and every enterprise is placed again. GeoJSON, zipped "
+                   "Shapefile or GeoPackage."),
+    "setup_city": ("城市名称", "City name"),
+    "setup_county": ("区县边界", "County boundaries"),
+    "setup_township": ("乡镇（街道）边界（可选）", "Township boundaries (optional)"),
+    "setup_grid": ("网格边界（可选）", "Grid boundaries (optional)"),
+    "setup_park": ("园区边界（可选）", "Park boundaries (optional)"),
+    "setup_password_again": ("再次输入密码", "Password again"),
+    "setup_go": ("新建城市", "Start the city"),
+    "setup_need_city": ("请填写城市名称。", "Please give the city's name."),
+    "setup_need_boundary": ("至少需要区县边界或乡镇边界之一。", "County or township boundaries are needed."),
+    "setup_need_user": ("请填写管理员用户名。", "Please give the administrator's user name."),
+    "setup_password_mismatch": ("两次输入的密码不一致。", "The two passwords differ."),
+    "setup_failed": ("未能新建城市，未改动任何数据：{why}", "The city could not be started; nothing was changed: {why}"),
+    "setup_first_admin": ("这是一套新安装：新建城市，并创建第一个管理员账号。", "A new installation: start the city and create "
+                          "the first administrator."),
+    "header_row": ("表头所在行（0 为自动识别）", "Header row (0: find it)"),
+    "header_row_help": ("表格上方有标题、填报单位等说明行时，会自动找到表头；认错时在这里填写表头所在的行号。",
+                        "Title and note rows above the header are skipped automatically; if the wrong row is taken, "
+                        "give the header's row number here."),
+    "header_found": ("表头在第 {row} 行（{how}），记录 {n} 行；另有 {skipped} 行不是记录（标题、空行、合计、填表人等），导入时跳过并列出。",
+                     "Header on row {row} ({how}), {n} records; {skipped} rows are not records (titles, blanks, totals, "
+                     "signatures) and are skipped and listed."),
+    "header_auto": ("自动识别", "found automatically"), "header_given": ("按指定", "as given"),
     "no_parks": ("还没有园区边界。管理员可在“数据管理”页导入园区边界（GeoJSON、zip 打包的 Shapefile 或 GeoPackage），"
                  "企业随即按坐标落到各园区。",
                  "No park boundaries yet. An administrator can import them on the Data page (GeoJSON, zipped "

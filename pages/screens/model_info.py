@@ -9,6 +9,7 @@ import streamlit as st
 from data import queries
 from pages.screens.common import data_note_badge, db_version, require_db, tr
 from scoring.backtest import backtest
+from riskmap.i18n import unit_text
 from scoring.docs import model_markdown
 from scoring.model import load_model
 from scoring.run import default_as_of
@@ -27,7 +28,8 @@ con = require_db()
 st.title(tr("page_model"))
 data_note_badge(queries.meta(con))
 st.caption(tr("model_intro"))
-st.markdown(model_markdown(load_model()))  # generated from our own config file, not user input
+# Generated from our own config file, not user input; its rules name the city's own areas.
+st.markdown(unit_text(model_markdown(load_model())))
 
 st.subheader(tr("backtest_title"))
 bt = _backtest(db_version())

@@ -1,0 +1,90 @@
+"""Start a city from the browser: its name, the boundary files it has (区县 alone is enough) and,
+on a new installation, the first administrator. The same as ``python -m riskmap init``.
+
+Shown only where nothing exists yet: in place of the login form while there are no accounts,
+and on the page of an administrator whose installation has no database.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+from data import paths
+from data.importer import safe_upload_name
+from pages.screens.common import tr
+
+#: Coordinate systems offered for the boundary files ("file": the file's own .prj, else told
+#: from the vertices).
+CRS_CHOICES = ("file", "EPSG:4326", "cgcs2000", "EPSG:4549", "EPSG:4528", "gcj02", "bd09")
+LAYERS = ("county", "township", "grid", "park")
+BOUNDARY_TYPES = ["geojson", "json", "zip", "gpkg"]
+
+
+def start_city_form(need_admin: bool) -> None:
+    """The form; on success the city is built, the administrator (if asked for) created and
+    logged in, and the script reruns."""
+    from data.build import BuildError
+    from riskmap.accounts import AccountError, Accounts
+    from riskmap.pipeline import init_city
+
+    st.subheader(tr("setup_title"))
+    st.caption(tr("setup_note"))
+    with st.form("setup"):
+        city = st.text_input(tr("setup_city"), key="setup_city", max_chars=40)
+        uploads = {layer: st.file_uploader(tr(f"setup_{layer}"), type=BOUNDARY_TYPES, key=f"setup_{layer}")
+                   for layer in LAYERS}
+        crs = st.selectbox(tr("import_crs"), CRS_CHOICES, key="setup_crs",
+                           format_func=lambda c: tr("crs_from_file") if c == "file" else tr(f"crs_{c}"))
+        if need_admin:
+            username = st.text_input(tr("username"), key="setup_user", max_chars=40)
+            password = st.text_input(tr("password"), type="password", key="setup_password")
+            again = st.text_input(tr("setup_password_again"), type="password", key="setup_password_again")
+        go = st.form_submit_button(tr("setup_go"), type="primary")
+    if not go:
+        return
+    if not city.strip():
+        st.error(tr("setup_need_city"))
+        return
+    if not uploads["county"] and not uploads["township"]:
+        st.error(tr("setup_need_boundary"))
+        return
+    if need_admin:
+        if not username.strip():
+            st.error(tr("setup_need_user"))
+            return
+        if password != again:
+            st.error(tr("setup_password_mismatch"))
+            return
+    folder = paths.uploads_dir() / uuid.uuid4().hex
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for layer, upload in uploads.items():
+        if upload is not None:
+            path = folder / f"{layer}_{safe_upload_name(upload.name)}"
+            path.write_bytes(upload.getvalue())
+            files[layer] = path
+    accounts = Accounts(paths.security_path())
+    bar = st.progress(0.0, text=tr("building"))
+    try:
+        if need_admin:  # the password rules are checked before anything is built
+            accounts.check_password(password)
+        report = init_city(paths.db_path(), city, files, None if crs == "file" else dict.fromkeys(files, crs),
+                           lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
+        if need_admin:
+            accounts.add(username.strip(), username.strip(), "admin", password, None, by="setup")
+            st.session_state["user"] = accounts.login(username.strip(), password)
+    except (BuildError, AccountError) as exc:
+        bar.empty()
+        st.error(tr("setup_failed", why=str(exc)))
+        return
+    finally:
+        for path in files.values():
+            path.unlink(missing_ok=True)
+        folder.rmdir()
+    bar.empty()
+    accounts.log(st.session_state["user"].username if "user" in st.session_state else None, "init_city",
+                 {"city": city, "layers": sorted(files), "unit_level": report.meta.get("unit_level", "")})
+    st.cache_data.clear()
+    st.rerun()
