@@ -27,19 +27,7 @@ from data import vocab
 from data.headers import HeaderMatch, apply_units, header_score, map_headers, orient_coordinates
 from data.manifest import ManifestError
 from data.manifest import read_manifest as _read_manifest
-from data.readers import ROW, ImportFileError, read_boundary_file
-
-try:
-    from data.readers import read_sheet
-except ImportError:  # TEMPORARY shim while the header-row reader is being written
-    from data.readers import read_table_file as _rtf
-
-    class _Sheet:
-        def __init__(self, table):  # type: ignore[no-untyped-def]
-            self.table, self.header_row, self.detected, self.skipped = table, 1, True, []
-
-    def read_sheet(path, header_row=None, header_score=None):  # type: ignore[no-untyped-def,misc]
-        return _Sheet(_rtf(path))
+from data.readers import ROW, ImportFileError, read_boundary_file, read_sheet
 from data.validate import (
     Extra,
     convert_coordinates,
@@ -355,7 +343,7 @@ def load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: Build
         _import_located(con, source_dir, spec, entry, report, say, fraction)
         return
     # No coordinates: typed, checked and written in one pass into the final table.
-    stg, _ = _load_ledger(con, source_dir, spec, entry, report, say, fraction)
+    stg, _, _ = _load_ledger(con, source_dir, spec, entry, report, say, fraction)
     with _Timer(report, say, fraction + 0.04, "validate_write", f"校验并写入{spec.title}"):
         validate_staged(con, stg, spec, _label(entry), "—", [], direct=True, **_value_map(entry))
     _release(con, spec)
@@ -375,7 +363,7 @@ def _value_map(entry: dict) -> dict:
 #: Why a row that is not a record was skipped, by the reader's kind of row.
 SKIPPED_REASONS = {
     "title": "标题行，不是记录，已跳过",
-    "note": "表头上方的说明行（填报单位、日期等），不是记录，已跳过",
+    "note": "表头上方的说明行（填报单位、日期或分组表头等），不是记录，已跳过",
     "blank": "空行，已跳过",
     "repeated_header": "重复的表头行，不是记录，已跳过",
     "total": "合计行，不是记录，已跳过",
@@ -407,7 +395,9 @@ def _header_issues(con, file: str, spec: T.Table, header_row: int, match: Header
 
 
 def _load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,  # type: ignore[no-untyped-def]
-                 say: Progress, fraction: float) -> tuple[str, HeaderMatch]:
+                 say: Progress, fraction: float) -> tuple[str, HeaderMatch, int]:
+    """Read a ledger into a registered staging table; returns its name, how its headers were
+    read and the header's row (file-level notes are reported on that row)."""
     file = _label(entry)
     with _Timer(report, say, fraction, "load", f"读取{spec.title}：{file}"):
         path = source_dir / entry["path"]
@@ -439,10 +429,11 @@ def _load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: Buil
         has_xy = any(c.kind == "lon" for c in spec.columns)
         report.files.append(FileReport(file, spec.name, check_crs_name(entry.get("crs", "auto")) if has_xy else "—",
                                        table.num_rows, 0, 0, 0))
-    return stg, match
+    return stg, match, sheet.header_row
 
 
-def _ledger_crs(con, stg: str, spec: T.Table, file: str, entry: dict, match: HeaderMatch) -> str:  # type: ignore[no-untyped-def]
+def _ledger_crs(con, stg: str, spec: T.Table, file: str, entry: dict, match: HeaderMatch,  # type: ignore[no-untyped-def]
+                header_row: int) -> str:
     """The coordinate system of a located ledger: declared, else told from its values and from a
     system its coordinate headers name (经度(GCJ-02), X坐标(2000)); what was used and why is
     written into the import report."""
@@ -455,7 +446,7 @@ def _ledger_crs(con, stg: str, spec: T.Table, file: str, entry: dict, match: Hea
     lon_header = spec.column("lon").header
 
     def note(code: str, value: str, reason: str) -> None:
-        _file_issue(con, file, spec.name, 1, lon_header, value, "warning", code, reason)
+        _file_issue(con, file, spec.name, header_row, lon_header, value, "warning", code, reason)
 
     if declared != "auto":
         if hint and declared not in SYSTEMS_COMPATIBLE[hint[0]]:
@@ -488,8 +479,8 @@ def _import_located(con, source_dir: Path, spec: T.Table, entry: dict, report: B
                     say: Progress, fraction: float) -> None:
     """Enterprises and incidents: coordinates, H3 cells and placement, then one typed write."""
     file = _label(entry)
-    stg, match = _load_ledger(con, source_dir, spec, entry, report, say, fraction)
-    crs = _ledger_crs(con, stg, spec, file, entry, match)
+    stg, match, header_row = _load_ledger(con, source_dir, spec, entry, report, say, fraction)
+    crs = _ledger_crs(con, stg, spec, file, entry, match, header_row)
     report.files[-1].crs = crs
     with _Timer(report, say, fraction + 0.05, "coordinates", f"坐标换算为 WGS-84（{crs}）"):
         rows, lon, lat = convert_coordinates(con, stg, spec, file, crs)
@@ -644,12 +635,6 @@ def import_boundaries(con, source_dir: Path, spec: T.Table, entry: dict,  # type
     if not path.exists():
         raise ImportFileError(file, "文件不存在")
     gdf = read_boundary_file(path)
-    try:
-        has_geometry = gdf.geometry is not None
-    except AttributeError:  # e.g. a CSV ledger given as a boundary layer: a frame without geometry
-        has_geometry = False
-    if not has_geometry:
-        raise ImportFileError(file, "无法读取边界文件：没有几何图形（边界应为 GeoJSON、zip 打包的 Shapefile 或 GeoPackage）")
     gdf, crs = _boundary_crs(gdf, entry, con, spec, file)
     attrs = pa.Table.from_pandas(gdf.drop(columns=gdf.geometry.name), preserve_index=False)
     attrs = attrs.cast(pa.schema([

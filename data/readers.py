@@ -748,6 +748,9 @@ def read_boundary_file(path: Path):  # type: ignore[no-untyped-def]
         gdf = gpd.read_file(path)
     except Exception as exc:  # noqa: BLE001
         raise ImportFileError(path.name, f"无法读取边界文件：{exc}") from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf.columns:
+        # e.g. a CSV ledger given as a boundary layer: geopandas reads it as a plain table
+        raise ImportFileError(path.name, "无法读取边界文件：没有几何图形（边界应为 GeoJSON、zip 打包的 Shapefile 或 GeoPackage）")
     for col in gdf.columns:
         if col != gdf.geometry.name:
             gdf[col] = gdf[col].map(_cell_to_str).astype(object)

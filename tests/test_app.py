@@ -130,8 +130,21 @@ def test_without_a_database_the_page_says_how_to_build_one(tmp_path, monkeypatch
     monkeypatch.setenv("RISKMAP_DATA_DIR", str(tmp_path))
     at = run_app()
     assert not at.exception
+    # An administrator can start the city here (the same as `python -m riskmap init`) …
+    assert at.subheader[0].value == "新建城市" and at.text_input(key="setup_city").label == "城市名称"
+    # … or build the demo city.
     assert "python -m riskmap demo" in at.code[0].value
-    assert at.button[0].label == "生成示意城市并建库"
+    assert [b.label for b in at.button][:2] == ["新建城市", "生成示意城市并建库"]  # the form's, then the demo
+
+
+def test_a_new_installation_opens_on_starting_a_city(tmp_path, monkeypatch):
+    """No account and no database: the login form gives way to 新建城市 with the first administrator."""
+    monkeypatch.setenv("RISKMAP_DATA_DIR", str(tmp_path))
+    at = run_app(user=None)
+    assert not at.exception
+    labels = [w.label for w in at.text_input]
+    assert labels == ["城市名称", "用户名", "密码", "再次输入密码"]
+    assert "登录" not in [b.label for b in at.button]
 
 
 def test_targets_filter_matches_an_independent_query(city_env: City):

@@ -239,7 +239,7 @@ def test_exported_html_map_works_offline(small_city: City, tmp_path):
 
 @pytest.mark.browser
 def test_import_a_ledger_through_the_data_page(small_city: City, tmp_path):
-    """Upload an enterprise ledger whose name column has a header nobody knows, map it on the
+    """Upload an enterprise ledger whose name column has a header nobody knows (商户全称), map it on the
     page, import; the page reports the counts, the database has the rows, and the mapping is saved."""
     import json
     import shutil
@@ -257,7 +257,7 @@ def test_import_a_ledger_through_the_data_page(small_city: City, tmp_path):
         "SELECT lon, lat FROM enterprise WHERE township_code IS NOT NULL ORDER BY uscc LIMIT 1").fetchone()
     codes = [b + check_char(b) for b in ("91339901MA2UPLD01", "91339901MA2UPLD02")]
     wb = Workbook()
-    wb.active.append(["统一社会信用代码", "企业全称", "经度", "纬度"])
+    wb.active.append(["统一社会信用代码", "商户全称", "经度", "纬度"])
     wb.active.append([codes[0], "上传一厂", lon, lat])
     wb.active.append([codes[1], "上传二厂", lon, lat])
     ledger = tmp_path / "本镇企业.xlsx"
@@ -265,8 +265,8 @@ def test_import_a_ledger_through_the_data_page(small_city: City, tmp_path):
 
     with app_page(data_dir) as (page, url):
         visit(page, url, "data_status")
-        # The page asks for 企业名称 until the unknown header 企业全称 is mapped to it.
-        body = upload_choose_and_press(page, 0, ledger, "企业全称", "企业名称", "校验并导入", "新增 2",
+        # The page asks for 企业名称 until the unknown header 商户全称 is mapped to it.
+        body = upload_choose_and_press(page, 0, ledger, "商户全称", "企业名称", "校验并导入", "新增 2",
                                        first_says="缺少必填列：企业名称")
         page.screenshot(path=str(ARTIFACTS / "data_import.png"), full_page=True)
     assert "读取 2 行 = 接受 2 + 拒绝 0" in body
@@ -274,7 +274,7 @@ def test_import_a_ledger_through_the_data_page(small_city: City, tmp_path):
         "SELECT name, source_file FROM enterprise WHERE uscc IN (?, ?) ORDER BY uscc", codes).fetchall()
     assert got == [("上传一厂", "本镇企业.xlsx"), ("上传二厂", "本镇企业.xlsx")]
     saved = json.loads((data_dir / "header_maps.json").read_text(encoding="utf-8"))
-    assert saved["enterprise"] == {"企业全称": "name"}
+    assert saved["enterprise"] == {"商户全称": "name"}
     assert not list((data_dir / "uploads").rglob("*.xlsx"))  # the upload is not kept
 
 

@@ -11,9 +11,9 @@ import streamlit as st
 from data import paths, queries
 from data import tables as T
 from data.importer import BOUNDARIES, IMPORTABLE, ImportError_, load_header_maps, safe_upload_name, save_header_map
-from data.readers import ImportFileError, read_table_file
+from data.headers import header_score, match_headers, normalise_header
+from data.readers import ImportFileError, read_sheet
 from data.templates import template_xlsx
-from data.validate import match_headers
 from layers.export import to_xlsx
 from pages.screens.common import audit, build_demo_with_progress, can, data_note_badge, export_button, localise, require_db, show, tr
 from riskmap.ledgers import workbook
@@ -21,6 +21,10 @@ from riskmap.ledgers import workbook
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Coordinate systems offered for ledgers with coordinates ("auto": told from the values).
 CRS_CHOICES = ("auto", "EPSG:4326", "cgcs2000", "EPSG:4549", "EPSG:4528", "gcj02", "bd09")
+
+def severity_label(severity: str) -> str:
+    return tr({"error": "sev_error", "warning": "sev_warning"}.get(severity, "sev_info"))
+
 
 con = require_db()
 meta = queries.meta(con)
@@ -49,26 +53,36 @@ def import_section() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / safe_upload_name(upload.name)
         path.write_bytes(upload.getvalue())
+        header_row = st.number_input(tr("header_row"), min_value=0, max_value=1000, value=0, step=1,
+                                     key="import_header_row", help=tr("header_row_help")) or None
         try:
-            names = [n for n in read_table_file(path).column_names if n != "_row"]
+            sheet = read_sheet(path, header_row, header_score(spec))
+            names = [n for n in sheet.table.column_names if n != "_row"]
+            match = match_headers(names, spec)
         except ImportFileError as exc:
-            st.error(str(exc))
+            st.error(exc.message)
             st.stop()
-        saved = load_header_maps(paths.header_maps_path()).get(table, {})
-        known, unknown, missing = match_headers(names, spec)
+        st.caption(tr("header_found", row=sheet.header_row, how=tr("header_auto" if sheet.detected else "header_given"),
+                      n=sheet.table.num_rows, skipped=len(sheet.skipped)))
+        saved = {normalise_header(k): v for k, v in load_header_maps(paths.header_maps_path()).get(table, {}).items()}
+        known = match.known
         choices = {"": tr("ignore_column"), **{c.name: c.header for c in spec.imported if c.name not in known.values()}}
         mapping: dict[str, str] = {}
-        if unknown:
-            st.caption(tr("map_unknown", n=len(unknown)))
+        if match.unknown:
+            st.caption(tr("map_unknown", n=len(match.unknown)))
             cols = st.columns(3)
-            for i, header in enumerate(unknown):
-                default = saved.get(header, "")
+            for i, header in enumerate(match.unknown):
+                default = saved.get(normalise_header(header), "")
                 options = list(choices)
                 mapping[header] = cols[i % 3].selectbox(
                     header, options, index=options.index(default) if default in options else 0,
                     format_func=choices.get, key=f"map_{table}_{header}")
         mapping = {h: c for h, c in mapping.items() if c}
-        still_missing = [h for h in missing if h not in {spec.column(c).header for c in mapping.values()}]
+        have = set(known.values()) | set(mapping.values())
+        still_missing = [c.header for c in spec.imported if c.required and c.name not in have]
+        if has_xy and not {"lon", "lat"} <= have:
+            still_missing += [spec.column(c).header for c in ("lon", "lat") if c not in have and
+                              spec.column(c).header not in still_missing]
         st.caption(tr("map_known", n=len(known), cols="、".join(f"{h}→{spec.column(c).header}" for h, c in known.items()
                                                                if h != spec.column(c).header) or "—"))
         if still_missing:
@@ -80,7 +94,8 @@ def import_section() -> None:
             bar = st.progress(0.0, text=tr("importing"))
             try:
                 result = import_file(paths.db_path(), path, table, crs, mapping,
-                                     lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
+                                     lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage),
+                                     header_row=header_row)
             except ImportError_ as exc:
                 bar.empty()
                 st.error(tr("import_failed", why=str(exc)))
@@ -148,7 +163,7 @@ if "last_import" in st.session_state:
         rows = pd.DataFrame({
             tr("col_file"): r.issues["file"], tr("col_row"): r.issues["row"], tr("col_column"): r.issues["column_name"],
             tr("col_value"): r.issues["value"],
-            tr("col_severity"): r.issues["severity"].map({"error": tr("sev_error"), "warning": tr("sev_warning")}),
+            tr("col_severity"): r.issues["severity"].map(severity_label),
             tr("col_reason"): r.issues["reason"]})
         show(rows, hide_index=True, key="last_issues")
     sheets = {tr("issue_list"): localise(rows)} if len(rows) else {}
@@ -172,7 +187,7 @@ show(files, hide_index=True)
 
 st.subheader(tr("data_issues"))
 issues = queries.import_issues(con)
-issues["severity"] = issues["severity"].map({"error": tr("sev_error"), "warning": tr("sev_warning")})
+issues["severity"] = issues["severity"].map(severity_label)
 issues.columns = [tr(k) for k in ("col_file", "col_row", "col_column", "col_value", "col_severity",
                                   "col_reason")]
 show(issues, hide_index=True)
@@ -180,7 +195,7 @@ show(issues, hide_index=True)
 
 def _all_issues() -> bytes:
     everything = queries.import_issues(con, limit=None)
-    everything["severity"] = everything["severity"].map({"error": tr("sev_error"), "warning": tr("sev_warning")})
+    everything["severity"] = everything["severity"].map(severity_label)
     everything.columns = issues.columns
     return to_xlsx(localise(everything), tr("issue_list"))
 
