@@ -738,6 +738,22 @@ def read_table_file(path: Path) -> pa.Table:
     return read_sheet(path).table
 
 
+def _looks_gbk_read_as_latin1(gdf) -> bool:  # type: ignore[no-untyped-def]
+    """True when text attributes are Chinese (GBK) bytes decoded as Latin-1: every character
+    below U+0100, some above U+007F, and the bytes decode as GB18030 into CJK characters."""
+    texts = [v for col in gdf.columns if col != getattr(gdf, "_geometry_column_name", None)
+             and gdf[col].dtype == object for v in gdf[col].head(200) if isinstance(v, str)]
+    texts += [c for c in gdf.columns if isinstance(c, str)]
+    suspect = [t for t in texts if any(ord(ch) > 0x7F for ch in t)]
+    if not suspect or any(ord(ch) > 0xFF for t in suspect for ch in t):
+        return False
+    try:
+        decoded = [t.encode("latin-1").decode("gb18030") for t in suspect]
+    except UnicodeError:
+        return False
+    return all(any("\u4e00" <= ch <= "\u9fff" for ch in d) for d in decoded)
+
+
 def read_boundary_file(path: Path):  # type: ignore[no-untyped-def]
     """Read a GeoJSON / Shapefile / GeoPackage as a GeoDataFrame with string attributes."""
     import geopandas as gpd
@@ -746,6 +762,10 @@ def read_boundary_file(path: Path):  # type: ignore[no-untyped-def]
         check_zip(path)
     try:
         gdf = gpd.read_file(path)
+        if _looks_gbk_read_as_latin1(gdf):
+            # A Shapefile without a .cpg: GDAL takes its attributes as Latin-1, but Chinese
+            # offices write them in GBK. Read again, telling it so.
+            gdf = gpd.read_file(path, encoding="gb18030")
     except Exception as exc:  # noqa: BLE001
         raise ImportFileError(path.name, f"无法读取边界文件：{exc}") from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf.columns:

@@ -337,3 +337,25 @@ def test_a_manifest_is_checked_against_its_declarations(manifest, says, tmp_path
 def test_a_manifest_with_counties_alone_is_enough(tmp_path):
     got = check_manifest({"city_name": "甲市", "files": {"county": "区县.zip"}}, tmp_path)
     assert got["files"] == {"county": {"path": "区县.zip"}}
+
+
+def test_a_gbk_shapefile_without_cpg_keeps_its_chinese_names(small_city: City, tmp_path):
+    """GDAL reads a Shapefile without a .cpg as Latin-1; offices write GBK. The names must come
+    out as written, and the city start from them."""
+    import zipfile
+
+    import geopandas as gpd
+
+    counties = gpd.read_file(small_city.source / "county.geojson").to_crs("EPSG:4549")
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    counties.to_file(folder / "区县界.shp", encoding="gbk")
+    (folder / "区县界.cpg").unlink()
+    archive = tmp_path / "区县界.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in folder.iterdir():
+            z.write(f, f.name)
+    db = tmp_path / "riskmap.duckdb"
+    init_city(db, "某某市", {"county": archive}, progress=None)
+    got = dict(connect(db, read_only=True).execute("SELECT code, name FROM county").fetchall())
+    assert got == dict(zip(counties["区县代码"], counties["区县名称"]))
