@@ -32,6 +32,12 @@ def header_maps_path() -> Path:
     return data_dir() / "header_maps.json"
 
 
+def value_maps_path() -> Path:
+    """Saved mappings from the values of a city's own ledgers to the allowed choices, per
+    table and column (``data.valuemaps``)."""
+    return data_dir() / "value_maps.json"
+
+
 def uploads_dir() -> Path:
     """Where uploaded ledgers wait while they are imported."""
     return data_dir() / "uploads"

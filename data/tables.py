@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 
 from data import vocab
 
-SCHEMA_VERSION = 3  # 2: enterprise.small_scattered (小散乱污); 3: imported_at on every record
+#: 2: enterprise.small_scattered (小散乱污); 3: imported_at on every record; 4: enterprise.founded_on (成立日期)
+SCHEMA_VERSION = 4
 
 #: Column kinds and the DuckDB type each is stored as.
 KIND_SQL = {
@@ -184,6 +185,7 @@ ENTERPRISE = Table(
                         "生产经营单位名称", "企业名", "单位名", "厂名")),
         Column("address", "地址", aliases=("经营地址", "生产经营地址", "详细地址", "企业地址", "单位地址", "所在地址", "场所地址",
                                           "实际经营地址", "生产地址", "注册地址", "住所")),
+        Column("founded_on", "成立日期", "date", aliases=("注册日期", "成立时间", "登记日期")),
         # Projected pairs (X坐标/Y坐标 …) are told apart by magnitude, see data.headers.orient_coordinates.
         Column("lon", "经度", "lon", aliases=("X", "x", "横坐标", "x坐标", "东坐标", "东向坐标", "坐标x", "经度坐标", "坐标经度",
                                           "位置经度", "中心点经度", "lng", "lon", "longitude")),

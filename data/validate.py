@@ -1,37 +1,70 @@
 """Row validation in SQL, generated from the table declarations.
 
 A staged file is a DuckDB table of strings plus ``_row``. Validation is one pass that
-materialises, per column, the cleaned text ``x`` and the typed value ``v``, and per rule a
-boolean "this row breaks it" column; each hit then becomes a row of ``import_issue`` naming
-file, row, column, value and reason (reading only that boolean column). A row with any error
-is rejected; warnings keep the row. Accepted + rejected always equals rows read, because
-rejection is decided per row number and nothing else filters rows.
+materialises, per column, the cleaned text ``x``, the value ``p`` parsed as the column's
+standard form, the typed value ``v``, and per rule a boolean "this row breaks it" column; each
+hit then becomes a row of ``import_issue`` naming file, row, column, value and reason (reading
+only that boolean column). A row with any error is rejected; warnings keep the row. Accepted +
+rejected always equals rows read, because rejection is decided per row number and nothing else
+filters rows.
+
+Values as people write them. Where a cell does not parse as written, an unambiguous repair is
+tried — only then, so the millions of cells in the standard form pay nothing for it: full-width
+digits and letters (``５０``), blanks inside codes, a lower-case credit code, ``约50人`` /
+``50余人`` / ``50人左右``, ``120.6度``, degree-minute-second text (``E120°39′22.5″``,
+``120度39分22.5秒``, ``120:39:22.5``). A repaired cell is kept and reported as a warning naming
+what it was and what it became. What is ambiguous is rejected with a reason: a range
+(``50-100人``), ``若干``, minutes or seconds of 60 or more. Enum cells are read through the
+synonyms and the user's value map (:mod:`data.valuemaps`); longitude and latitude swapped in a
+row are put back by :func:`convert_coordinates` when only the swapped pair lies in the city.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from data import uscc
+from data import uscc, valuemaps
 from data.readers import ROW, ImportFileError
 from data.tables import Column, Table
 from geo import crs as geocrs
 
 TRUE_WORDS = ("是", "1", "y", "yes", "true", "有", "√")
 FALSE_WORDS = ("否", "0", "n", "no", "false", "无", "×")
-DATE_FORMATS = ("%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d", "%Y%m%d", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S")
+DATE_FORMATS = ("%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d", "%Y%m%d", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S",
+                "%Y年%m月%d号")
 #: Units a number may carry in a cell, by the unit in its column's header: suffix -> factor.
 UNITS = {
     "万元": {"万元": 1.0, "万": 1.0, "元": 1e-4},
     "平方米": {"平方米": 1.0, "㎡": 1.0, "m²": 1.0, "m2": 1.0},
 }
+#: Counting words after a whole number (35人, 3家, 20名).
+COUNT_WORDS = "人家个名"
 #: Plausible WGS-84 extent of mainland China and its islands, degrees.
 CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
+#: How far outside the bounding box of its boundaries a point still counts as in the city.
+CITY_BUFFER_M = 5000.0
+
+#: Full-width ASCII (U+FF01-U+FF5E), the ideographic and the no-break space, and their
+#: half-width forms: NFKC for what ledgers contain (DuckDB has NFC only), by a fixed offset.
+FULLWIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000\u00a0"
+HALFWIDTH = "".join(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + "  "
+#: Degree, minute and second marks as typed (° º ˚ 度; ′ ' ’ 分; ″ " ” 秒 or two primes).
+_DEG, _MIN, _SEC = "[°º˚度]", "[′'’分]", "(?:[″\"”秒]|′′|''|’’)"
+_NUM = "[0-9]+(?:\\.[0-9]+)?"
+DMS_PATTERN = (f"([0-9]{{1,3}}){_DEG}([0-9]{{1,2}}(?:\\.[0-9]+)?)"
+               f"(?:{_MIN}(?:([0-9]{{1,2}}(?:\\.[0-9]+)?){_SEC}?)?)?")
+#: 120:39:22.5 (three parts only: 120:39 could be anything).
+COLON_PATTERN = "([0-9]{1,3}):([0-9]{1,2}):([0-9]{1,2}(?:\\.[0-9]+)?)"
+#: A number given as a range (50-100人, 10~20, 10至20) or in words that say no number.
+RANGE_PATTERN = f"^{_NUM}[^0-9.]{{0,3}}[-~—–至到]{_NUM}"
+VAGUE_PATTERN = "若干|不详|不清|未知|数十|数百|几十|几百|十几|上百|以上|以下|不足|不到|少于|多于|超过"
+APPROX_PATTERN = "^(?:约为|大约|约)?([0-9.]+)(?:余|多)?(.*?)(?:左右|上下)?$"
 
 
 def q(name: str) -> str:
@@ -60,9 +93,24 @@ def clean_sql(x: str) -> str:
             f"THEN NULLIF(trim({x}, '{''.join(WHITESPACE)}'), '') ELSE {x} END")
 
 
+def halfwidth_sql(x: str) -> str:
+    """SQL for ``x`` with full-width ASCII and blanks in their half-width form."""
+    return f"translate({x}, {lit(FULLWIDTH)}, {lit(HALFWIDTH)})"
+
+
+def unblank_sql(x: str) -> str:
+    """SQL for ``x`` half-width, with every blank removed."""
+    return f"regexp_replace({halfwidth_sql(x)}, '\\s', '', 'g')"
+
+
 def x_col(c: Column) -> str:
     """Column of the validation table holding ``c``'s cleaned text (NULL when blank)."""
     return q("x_" + c.name)
+
+
+def p_col(c: Column) -> str:
+    """Column holding ``c``'s value parsed as written (NULL where a repair may be needed)."""
+    return q("p_" + c.name)
 
 
 def v_col(c: Column) -> str:
@@ -70,12 +118,28 @@ def v_col(c: Column) -> str:
     return q("v_" + c.name)
 
 
-def value_expr(c: Column, x: str) -> str:
-    """SQL turning cleaned text ``x`` of column ``c`` into its typed value."""
+#: What a date cell holds to say "nothing" (not rectified yet, no closing date): read as blank.
+DATE_NOTHING = ("/", "／", "-", "－", "--", "—", "——", "无")
+
+
+def nothing_sql(c: Column, x: str) -> str:
+    """SQL for cleaned text ``x`` with the placeholders that mean "nothing" read as blank
+    (date columns: ``/``, ``—``, ``无``); other columns unchanged."""
+    if c.kind != "date":
+        return x
+    return f"CASE WHEN {x} IN ({', '.join(lit(w) for w in DATE_NOTHING)}) THEN NULL ELSE {x} END"
+
+
+#: Kinds parsed as written first, then repaired where that fails (``p`` then ``v``).
+REPAIRED_KINDS = ("int", "float", "lon", "lat", "date")
+
+
+def plain_value_expr(c: Column, x: str) -> str:
+    """SQL turning cleaned text ``x`` of column ``c`` into its typed value, as written."""
     if c.kind == "uscc":
-        return f"upper({x})"
+        return x
     if c.kind == "int":
-        n = f"regexp_replace(replace({x}, ',', ''), '\\s*[人家个]$', '')"  # "35人" is 35
+        n = f"regexp_replace(replace({x}, ',', ''), '\\s*[{COUNT_WORDS}]$', '')"  # "35人" is 35
         return f"TRY_CAST(TRY_CAST({n} AS DECIMAL(18,3)) AS INTEGER)"
     if c.kind in ("lon", "lat"):
         return f"TRY_CAST(replace({x}, ',', '') AS DOUBLE)"
@@ -97,6 +161,78 @@ def value_expr(c: Column, x: str) -> str:
     return x
 
 
+def _numeric_text(x: str) -> str:
+    """A number's text half-width, without blanks or thousands separators, approximation
+    words dropped (约50人 -> 50人, 12.5万元左右 -> 12.5万元)."""
+    return f"regexp_replace(regexp_replace({halfwidth_sql(x)}, '[\\s,]', '', 'g'), {lit(APPROX_PATTERN)}, '\\1\\2')"
+
+
+def _degree_text(c: Column, x: str) -> str:
+    """A coordinate's text half-width, without blanks, hemisphere marks (E, 东经 / N, 北纬) and
+    with 120:39:22.5 written as 120°39′22.5″."""
+    hemi = "^(?:E|东经)|E$" if c.kind == "lon" else "^(?:N|北纬)|N$"
+    t = f"regexp_replace(upper({unblank_sql(x)}), {lit(hemi)}, '', 'g')"
+    return f"regexp_replace({t}, {lit('^' + COLON_PATTERN + '$')}, '\\1°\\2′\\3″')"
+
+
+def _dms_parts(t: str) -> tuple[str, str, str]:
+    pattern = lit("^" + DMS_PATTERN + "$")
+    d, m, s = (f"TRY_CAST(regexp_extract({t}, {pattern}, {i}) AS DOUBLE)" for i in (1, 2, 3))
+    return d, m, f"coalesce({s}, 0)"
+
+
+def _dms_invalid(c: Column, x: str) -> str:
+    """SQL: ``x`` is degree-minute-second text whose minutes or seconds are 60 or more."""
+    t = _degree_text(c, x)
+    _, m, s = _dms_parts(t)
+    return f"(regexp_full_match({t}, {lit(DMS_PATTERN)}) AND ({m} >= 60 OR {s} >= 60))"
+
+
+def _coordinate_repaired(c: Column, x: str) -> str:
+    t = _degree_text(c, x)
+    d, m, s = _dms_parts(t)
+    decimal = f"{_NUM}{_DEG}?"
+    return (f"(CASE WHEN regexp_full_match({t}, {lit(decimal)}) THEN TRY_CAST(rtrim({t}, '°º˚度') AS DOUBLE) "
+            f"WHEN regexp_full_match({t}, {lit(DMS_PATTERN)}) AND {m} < 60 AND {s} < 60 "
+            f"THEN {d} + {m} / 60 + {s} / 3600 END)")
+
+
+def repaired_value_expr(c: Column, x: str) -> str | None:
+    """SQL for the typed value of a cell that does not parse as written, from its repaired
+    text; None for kinds without repairs. Only evaluated where :func:`plain_value_expr` fails."""
+    if c.kind == "int":
+        return plain_value_expr(c, _numeric_text(x))
+    if c.kind == "float":
+        return number_with_unit(c, _numeric_text(x))
+    if c.kind in ("lon", "lat"):
+        return _coordinate_repaired(c, x)
+    if c.kind == "date":
+        t = f"trim(regexp_replace({halfwidth_sql(x)}, '\\s*([年月日号/.:-])\\s*', '\\1', 'g'))"
+        return plain_value_expr(c, t)
+    return None
+
+
+def text_value_expr(c: Column, x: str) -> str:
+    """SQL for the value of a code or credit code: as written, or with full-width forms and
+    blanks repaired (a credit code also upper-cased) — repaired only where needed."""
+    # Only cells with a blank or a non-ASCII character can need more than upper case (a byte
+    # count and a byte search: a third of the cost of a regular expression).
+    needs = f"strlen({x}) <> length({x}) OR contains({x}, ' ')"
+    if c.kind == "uscc":
+        return f"CASE WHEN {needs} THEN upper({unblank_sql(x)}) ELSE upper({x}) END"
+    return f"CASE WHEN {needs} THEN {unblank_sql(x)} ELSE {x} END"
+
+
+def value_expr(c: Column, x: str) -> str:
+    """SQL turning cleaned text ``x`` of column ``c`` into its typed value, repairs included
+    (for callers outside the validation pass: coordinate conversion, system detection)."""
+    if c.kind in ("code", "uscc"):
+        return text_value_expr(c, x)
+    fixed = repaired_value_expr(c, x)
+    plain = plain_value_expr(c, x)
+    return plain if fixed is None else f"coalesce({plain}, CASE WHEN {x} IS NOT NULL THEN {fixed} END)"
+
+
 def number_with_unit(c: Column, x: str) -> str:
     """SQL for a number that may carry its column's unit ("12.5万元", "3,000元" in a 万元
     column, "200㎡"), converted to the column's unit; thousands separators ignored."""
@@ -111,23 +247,134 @@ def number_with_unit(c: Column, x: str) -> str:
     return f"(CASE {cases} ELSE TRY_CAST({plain} AS DOUBLE) END)"
 
 
+def _fill(template: str, **parts: str) -> str:
+    """``template`` with ``{name}`` placeholders replaced (no other braces are touched, so
+    templates may hold regular expressions)."""
+    for k, v in parts.items():
+        template = template.replace("{" + k + "}", v)
+    return template
+
+
 @dataclass(frozen=True)
 class Rule:
-    """One rule on one column: SQL over ``{x}`` (clean text) and ``{v}`` (typed value) that is
-    true on a bad row."""
+    """One rule on one column: SQL over ``{x}`` (clean text), ``{p}`` (value as written, for
+    repaired kinds) and ``{v}`` (typed value) that is true on a bad row.
+
+    ``code_sql`` and ``reason_sql``, when given, compute the issue's code and reason per cell
+    from ``{raw}``, the file's text (a repair names what it did, an ambiguous value its
+    meanings); only the cells that break the rule are read for them.
+    """
 
     column: Column
     template: str
     code: str
     reason: str
     severity: str = "error"
+    code_sql: str | None = None
+    reason_sql: str | None = None
 
     def predicate(self) -> str:
-        return self.template.format(x=x_col(self.column), v=v_col(self.column))
+        return _fill(self.template, x=x_col(self.column), v=v_col(self.column), p=p_col(self.column))
+
+    def code_expr(self, raw: str) -> str:
+        return _fill(self.code_sql, raw=raw) if self.code_sql else lit(self.code)
+
+    def reason_expr(self, raw: str) -> str:
+        return _fill(self.reason_sql, raw=raw) if self.reason_sql else lit(self.reason)
 
 
-def column_rules(c: Column) -> list[Rule]:
-    """The rules generated for a column from its declaration."""
+#: Repairs, in the order of precedence for the warning's code: (code, label, test over the
+#: cleaned text ``{t}`` of the file), per column kind.
+_FULLWIDTH_ANY = "[\\x{FF01}-\\x{FF5E}]"
+#: Full-width characters other than those of a number (digits, ＋ ， － ．).
+_FULLWIDTH_NON_DIGIT = "[\\x{FF01}-\\x{FF0A}\\x{FF0F}\\x{FF1A}-\\x{FF5E}]"
+REPAIRS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("fixed_dms", "度分秒已换算为度", f"regexp_matches({{h}}, '{_DEG}[0-9]|[0-9]:[0-9]')", ("lon", "lat")),
+    ("fixed_degree", "已去掉度的符号",
+     f"regexp_matches({{h}}, '[0-9.]{_DEG}') AND NOT regexp_matches({{h}}, '{_DEG}[0-9]|[0-9]:[0-9]')", ("lon", "lat")),
+    ("fixed_degree", "已去掉东经、北纬标记", "regexp_matches(upper({h}), '东经|北纬|^[EN]|[EN]$')", ("lon", "lat")),
+    ("fixed_approximate", "约数已按确数记录", "regexp_matches({h}, '约|余|多|左右|上下')", ("int", "float")),
+    ("fixed_case", "小写字母已转为大写", "regexp_matches({h}, '[a-z]')", ("uscc",)),
+    ("fixed_blanks", "已去掉中间的空格", "regexp_matches({h}, '\\s')", ("int", "float", "lon", "lat", "date", "code", "uscc")),
+    ("fixed_fullwidth", "全角字符已转为半角", f"regexp_matches({{t}}, '{_FULLWIDTH_NON_DIGIT}')",
+     ("int", "float", "lon", "lat", "date", "code", "uscc")),
+    ("fixed_fullwidth", "全角数字已转为半角",
+     f"regexp_matches({{t}}, '{_FULLWIDTH_ANY}') AND NOT regexp_matches({{t}}, '{_FULLWIDTH_NON_DIGIT}')",
+     ("int", "float", "lon", "lat", "date", "code", "uscc")),
+)
+#: Issue codes and reasons added for values as people write them (for the report and the docs).
+REPAIR_CODES = {
+    "fixed_dms": "度分秒已换算为度：120°39′22.5″ → 120.65625",
+    "fixed_degree": "已去掉度的符号或东经、北纬标记：120.6度 → 120.6",
+    "fixed_approximate": "约数已按确数记录：约50人 → 50",
+    "fixed_case": "小写字母已转为大写（统一社会信用代码）",
+    "fixed_blanks": "已去掉中间的空格",
+    "fixed_fullwidth": "全角数字（字符）已转为半角：５０ → 50",
+    "fixed_swapped": "经纬度填反，已对调",
+}
+
+
+def _shown(c: Column, v: str) -> str:
+    """SQL showing typed value ``v`` in a reason."""
+    if c.kind in ("lon", "lat"):
+        return f"CAST(round({v}, 7) AS VARCHAR)"
+    if c.kind == "float":
+        unit = next((u for u in UNITS if f"（{u}）" in c.header), "")
+        return f"regexp_replace(CAST(round({v}, 6) AS VARCHAR), '\\.0$', '') || {lit(unit)}"
+    if c.kind == "date":
+        return f"strftime({v}, '%Y-%m-%d')"
+    return f"CAST({v} AS VARCHAR)"
+
+
+def repair_rule(c: Column) -> Rule | None:
+    """The warning on a repaired cell: one per cell, naming every repair made, what the file
+    said and what it became (``全角数字已转为半角：５０ → 50``)."""
+    repairs = [r for r in REPAIRS if c.kind in r[3]]
+    if not repairs:
+        return None
+    t = clean_sql("{raw}")
+    h = halfwidth_sql(t)
+
+    def test(sql: str) -> str:
+        return _fill(sql, t=t, h=h)
+
+    code = "CASE " + " ".join(f"WHEN {test(sql)} THEN {lit(code)}" for code, _, sql, _ in repairs) + " ELSE 'fixed_value' END"
+    labels = "concat_ws('，', " + ", ".join(f"CASE WHEN {test(sql)} THEN {lit(label)} END"
+                                           for _, label, sql, _ in repairs) + ")"
+    became = _shown(c, value_expr(c, t))
+    reason = (f"coalesce(NULLIF({labels}, ''), '写法已规范') || '：' || {t} || ' → ' || {became}")
+    when = "{v} <> {x}" if c.kind in ("code", "uscc") else "{p} IS NULL AND {v} IS NOT NULL"
+    return Rule(c, when, "fixed", "写法已规范", "warning", code_sql=code, reason_sql=reason)
+
+
+def _enum_value(c: Column, res: valuemaps.Resolution | None) -> str:
+    """SQL for an enum cell's canonical value: itself, or what the user's map or the
+    synonyms make of it (a literal map of this file's own values), else NULL."""
+    x = x_col(c)
+    allowed = ", ".join(lit(s) for s in c.choices)
+    if res is None or not res.mapped:
+        return f"CASE WHEN {x} IN ({allowed}) THEN {x} END"
+    keys = ", ".join(lit(k) for k in res.mapped)
+    pairs = ", ".join(f"{lit(k)}: {lit(v)}" for k, v in res.mapped.items())
+    return f"CASE WHEN {x} IN ({allowed}) THEN {x} WHEN {x} IN ({keys}) THEN MAP {{{pairs}}}[{x}] END"
+
+
+def typed_sql(c: Column, res: valuemaps.Resolution | None = None) -> str:
+    """SQL of ``v`` in the validation pass (over ``x`` and, for repaired kinds, ``p``)."""
+    x, p = x_col(c), p_col(c)
+    if c.kind in REPAIRED_KINDS:
+        fixed = repaired_value_expr(c, x)
+        return f"CASE WHEN {p} IS NULL AND {x} IS NOT NULL THEN {fixed} ELSE {p} END"
+    if c.kind in ("code", "uscc"):
+        return text_value_expr(c, x)
+    if c.kind == "enum" and c.choices:
+        return _enum_value(c, res)
+    return plain_value_expr(c, x)
+
+
+def column_rules(c: Column, res: valuemaps.Resolution | None = None) -> list[Rule]:
+    """The rules generated for a column from its declaration (and, for an enum column, from
+    how the file's own values were resolved)."""
     rules: list[Rule] = []
     if c.required:
         rules.append(Rule(c, "{x} IS NULL", "required", "必填项为空"))
@@ -139,8 +386,25 @@ def column_rules(c: Column) -> list[Rule]:
         "date": "日期无法识别（可写作 2021-07-01、2021/7/1、2021年7月1日或 Excel 日期）",
         "bool": "应填“是”或“否”",
     }
+    # What is ambiguous gets its own reason instead of the type's (tested only on cells that
+    # did not parse).
+    ambiguous = None
+    if c.kind in ("int", "float"):
+        h = unblank_sql("{x}")
+        ambiguous = f"(regexp_matches({h}, {lit(RANGE_PATTERN)}) OR regexp_matches({h}, {lit(VAGUE_PATTERN)}))"
+        reason = (f"CASE WHEN regexp_matches({unblank_sql(clean_sql('{raw}'))}, {lit(RANGE_PATTERN)}) "
+                  "THEN '是一个范围，不是确定的数，请填写一个数' "
+                  "ELSE '不是确定的数（如“若干”“几十”），请填写一个数' END")
+        rules.append(Rule(c, f"CASE WHEN {{x}} IS NOT NULL AND {{v}} IS NULL THEN {ambiguous} ELSE false END",
+                          "ambiguous_number", "不是确定的数，请填写一个数", reason_sql=reason))
+    if c.kind in ("lon", "lat"):
+        ambiguous = _dms_invalid(c, "{x}")
+        rules.append(Rule(c, f"CASE WHEN {{x}} IS NOT NULL AND {{v}} IS NULL THEN {ambiguous} ELSE false END",
+                          "dms_invalid", "度分秒写法有误：分、秒应小于 60，无法换算"))
     if c.kind in type_reason:
-        rules.append(Rule(c, "{x} IS NOT NULL AND {v} IS NULL", "type", type_reason[c.kind]))
+        unless = f" AND NOT coalesce({ambiguous}, false)" if ambiguous else ""
+        rules.append(Rule(c, f"CASE WHEN {{x}} IS NOT NULL AND {{v}} IS NULL THEN true{unless} ELSE false END",
+                          "type", type_reason[c.kind]))
     if c.kind == "int":
         rules.append(Rule(c, "{v} < 0", "negative", "不能为负数"))
     if c.kind == "float":
@@ -149,17 +413,26 @@ def column_rules(c: Column) -> list[Rule]:
         rules.append(Rule(c, "{v} < DATE '1950-01-01' OR {v} > DATE '2100-12-31'", "date_range",
                           "日期不合理（应在 1950 年至 2100 年之间）"))
     if c.kind == "enum" and c.choices:
-        allowed = ", ".join(lit(s) for s in c.choices).replace("{", "{{").replace("}", "}}")
-        rules.append(Rule(c, f"{{x}} NOT IN ({allowed})", "choice",
-                          "取值不在允许范围内（" + "、".join(c.choices) + "）"))
+        ambiguous_values = dict(res.ambiguous) if res else {}
+        unless = ""
+        if ambiguous_values:
+            listed = ", ".join(lit(k) for k in ambiguous_values)
+            reason = ("CASE " + clean_sql("{raw}") + " "
+                      + " ".join(f"WHEN {lit(k)} THEN {lit(valuemaps.ambiguous_reason(k, m))}"
+                                 for k, m in ambiguous_values.items()) + " END")
+            rules.append(Rule(c, f"{{x}} IN ({listed})", "ambiguous_value", "取值有歧义，无法确定", reason_sql=reason))
+            unless = f" AND {{x}} NOT IN ({listed})"
+        rules.append(Rule(c, "{x} IS NOT NULL AND {v} IS NULL" + unless, "choice", valuemaps.choice_reason(c)))
     if c.kind == "code" and c.digits:
-        pattern = "|".join(f"[0-9]{{{{{n}}}}}" for n in c.digits)
-        rules.append(Rule(c, f"NOT regexp_full_match({{x}}, '{pattern}')", "digits",
+        pattern = "|".join(f"[0-9]{{{n}}}" for n in c.digits)
+        rules.append(Rule(c, f"NOT regexp_full_match({{v}}, '{pattern}')", "digits",
                           f"应为 {' 或 '.join(map(str, c.digits))} 位数字"))
     if c.kind == "uscc":
-        pattern = lit(uscc.FORMAT_SQL).replace("{", "{{").replace("}", "}}")
-        rules.append(Rule(c, f"NOT regexp_full_match({{v}}, {pattern})", "uscc_format",
+        rules.append(Rule(c, f"NOT regexp_full_match({{v}}, {lit(uscc.FORMAT_SQL)})", "uscc_format",
                           "统一社会信用代码格式错误（应为 18 位数字或大写字母，不含 I、O、S、V、Z）"))
+    repair = repair_rule(c)
+    if repair:
+        rules.append(repair)
     return rules
 
 
@@ -248,6 +521,26 @@ def issue_rows(con: duckdb.DuckDBPyConnection, file: str, rows: np.ndarray, colu
     con.unregister("_issue_batch")
 
 
+def issue_rows_each(con: duckdb.DuckDBPyConnection, file: str, rows: np.ndarray, column: str,
+                    values: list[str], code: str, reasons: list[str], severity: str, table: str) -> None:
+    """Like :func:`issue_rows`, with a reason per row."""
+    if len(rows) == 0:
+        return
+    batch = pa.table({
+        "file": pa.array([file] * len(rows)),
+        "table_name": pa.array([table] * len(rows)),
+        "row": pa.array(np.asarray(rows).astype(np.int32)),
+        "column_name": pa.array([column] * len(rows)),
+        "value": pa.array(values, type=pa.string()),
+        "severity": pa.array([severity] * len(rows)),
+        "code": pa.array([code] * len(rows)),
+        "reason": pa.array(reasons, type=pa.string()),
+    })
+    con.register("_issue_batch", batch)
+    con.execute("INSERT INTO import_issue SELECT * FROM _issue_batch")
+    con.unregister("_issue_batch")
+
+
 @dataclass(frozen=True)
 class Extra:
     """Columns a direct insert takes from a join rather than from the file."""
@@ -279,6 +572,7 @@ def validate_staged(
     checksum_warnings: bool | None = None,
     direct: bool = False,
     extra: Extra | None = None,
+    value_map: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str | None:
     """Validate staged rows in one typed pass.
 
@@ -293,6 +587,15 @@ def validate_staged(
     Credit-code checksum warnings are given where the code identifies the row's own
     enterprise, unless ``checksum_warnings`` says otherwise; codes that refer to an
     enterprise are checked against the enterprise table instead.
+
+    ``value_map`` is the user's map for this table's enum columns: column name (or standard
+    header) -> file value -> canonical value, applied after cleaning, before the enum rule,
+    without a warning (file values compared after NFKC, blanks removed).
+
+    Raises
+    ------
+    ImportFileError
+        The value map names a column without choices or a value not among them.
     """
     for h in unknown_headers:
         con.execute(
@@ -304,17 +607,33 @@ def validate_staged(
     has_xy = {"lon", "lat"} <= names
     refs = spec.references_enterprise
 
-    # One scan over the staged rows: typed values, then one boolean per rule. A referring
+    # Enum cells: this file's own distinct values read once, by the user's map and the synonyms.
+    try:
+        maps = valuemaps.column_value_maps(spec, value_map)
+    except ValueError as exc:
+        raise ImportFileError(file, f"取值对应有误：{exc}") from exc
+    resolved = {c.name: valuemaps.resolve_column(con, stg, c, maps.get(c.name))
+                for c in cols if c.kind == "enum" and c.choices}
+
+    # One scan over the staged rows: cleaned text, the value as written, the typed value (a
+    # repair only where the value as written fails), then one boolean per rule. A referring
     # code's form is checked later, only on codes missing from the enterprise table.
-    rules = [r for c in cols for r in column_rules(c) if not (c.name == refs and r.code == "uscc_format")]
+    rules = [r for c in cols for r in column_rules(c, resolved.get(c.name))
+             if not (c.name == refs and r.code == "uscc_format")]
     clean = ", ".join(f"{clean_sql(q(c.name))} AS {x_col(c)}" for c in cols)
-    typed = ", ".join(f"{value_expr(c, x_col(c))} AS {v_col(c)}" for c in cols)
+    xs = ", ".join(x_col(c) for c in cols)
+    nothing = ", ".join(f"{nothing_sql(c, x_col(c))} AS {x_col(c)}" for c in cols)
+    repaired = [c for c in cols if c.kind in REPAIRED_KINDS]
+    parsed = "".join(f", {plain_value_expr(c, x_col(c))} AS {p_col(c)}" for c in repaired)
+    ps = "".join(f", {p_col(c)}" for c in repaired)
+    typed = ", ".join(f"{typed_sql(c, resolved.get(c.name))} AS {v_col(c)}" for c in cols)
     flags = ", ".join(f"coalesce({r.predicate()}, false) AS _e{i}" for i, r in enumerate(rules))
     errors = " OR ".join(f"_e{i}" for i, r in enumerate(rules) if r.severity == "error") or "false"
     flag_cols = [f"_e{i}" for i in range(len(rules))] + ["_err"]
     source = f"""FROM (SELECT *, {flags} FROM (
-            SELECT {ROW}, {", ".join(x_col(c) for c in cols)}, {typed}
-            FROM (SELECT {ROW}, {clean} FROM {stg})))"""
+            SELECT {ROW}, {xs}{ps}, {typed} FROM (
+            SELECT {ROW}, {nothing}{parsed}
+            FROM (SELECT {ROW}, {clean} FROM {stg}))))"""
     if direct:
         ck = _Checked(spec.name, "source_row", True)
         for f in flag_cols:
@@ -342,10 +661,11 @@ def validate_staged(
     for i, (r, n) in enumerate(zip(rules, hits)):
         if n:
             # The value reported is what the file says, read back from the staged rows.
+            raw = f"s.{q(r.column.name)}"
             con.execute(
                 f"""INSERT INTO import_issue
-                SELECT {lit(file)}, {lit(spec.name)}, s.{ROW}, {lit(r.column.header)}, s.{q(r.column.name)},
-                       {lit(r.severity)}, {lit(r.code)}, {lit(r.reason)}
+                SELECT {lit(file)}, {lit(spec.name)}, s.{ROW}, {lit(r.column.header)}, {raw},
+                       {lit(r.severity)}, {r.code_expr(raw)}, {r.reason_expr(raw)}
                 FROM {stg} s SEMI JOIN (SELECT {ck.row} AS r FROM {ck.table} WHERE _e{i}) k
                   ON k.r = s.{ROW}"""
             )
@@ -419,7 +739,9 @@ def convert_coordinates(
     Writes temp table ``_coords_<table>(_row, lon, lat)`` and returns the same as arrays
     (row numbers, lon, lat) so callers can index them without reading them back.
     Type errors (a longitude that is not a number) are rules of the main pass; here are the
-    checks that need both values or the conversion.
+    checks that need both values or the conversion. Longitude and latitude swapped in a row
+    are put back (a warning) when only the swapped pair lies in the city (:func:`_unswap`);
+    a point outside the city is otherwise kept where it is, never snapped.
     """
     lon_c, lat_c = spec.column("lon"), spec.column("lat")
     xc, yc = clean_sql(q("lon")), clean_sql(q("lat"))
@@ -439,13 +761,10 @@ def convert_coordinates(
     ).fetchnumpy()
     x = np.asarray(arrays["x"], dtype=np.float64)
     y = np.asarray(arrays["y"], dtype=np.float64)
-    lon, lat = geocrs.to_wgs84(x, y, crs)
-    bad = ~(
-        np.isfinite(lon) & np.isfinite(lat)
-        & (lon >= CHINA_LON[0]) & (lon <= CHINA_LON[1])
-        & (lat >= CHINA_LAT[0]) & (lat <= CHINA_LAT[1])
-    )
     rows = np.asarray(arrays[ROW])
+    lon, lat = geocrs.to_wgs84(x, y, crs)
+    x, y, lon, lat = _unswap(con, spec, file, crs, rows, x, y, lon, lat)
+    bad = ~_in_box(lon, lat, CHINA_BOX)
     issue_rows(con, file, rows[bad], lon_c.header,
                [f"{a},{b}" for a, b in zip(x[bad], y[bad])], "out_of_range",
                f"坐标换算为 WGS-84 后不在中国范围内（声明的坐标系：{crs}）", "error", spec.name)
@@ -454,6 +773,62 @@ def convert_coordinates(
     con.execute(f"CREATE OR REPLACE TEMP TABLE _coords_{spec.name} AS SELECT * FROM _coords_arrow")
     con.unregister("_coords_arrow")
     return rows, lon, lat
+
+
+#: China's extent as a box (min lon, max lon, min lat, max lat).
+CHINA_BOX = (*CHINA_LON, *CHINA_LAT)
+
+
+def _in_box(lon: np.ndarray, lat: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (np.isfinite(lon) & np.isfinite(lat) & (lon >= box[0]) & (lon <= box[1])
+                & (lat >= box[2]) & (lat <= box[3]))
+
+
+def city_extent(con: duckdb.DuckDBPyConnection, buffer_m: float = CITY_BUFFER_M
+                ) -> tuple[float, float, float, float] | None:
+    """The bounding box of the city's county and township boundaries, buffered by
+    ``buffer_m`` (min lon, max lon, min lat, max lat); None when there are none."""
+    try:
+        found = con.execute(
+            """SELECT min(ST_XMin(geom)), max(ST_XMax(geom)), min(ST_YMin(geom)), max(ST_YMax(geom))
+            FROM (SELECT geom FROM county UNION ALL SELECT geom FROM township) WHERE geom IS NOT NULL"""
+        ).fetchone()
+    except duckdb.Error:  # no boundary tables (a bare connection)
+        return None
+    if not found or found[0] is None:
+        return None
+    x0, x1, y0, y1 = (float(v) for v in found)
+    dlat = buffer_m / 111_320.0
+    dlon = buffer_m / (111_320.0 * max(0.1, float(np.cos(np.radians(max(abs(y0), abs(y1)))))))
+    return x0 - dlon, x1 + dlon, y0 - dlat, y1 + dlat
+
+
+def _unswap(con: duckdb.DuckDBPyConnection, spec: Table, file: str, crs: str, rows: np.ndarray,
+            x: np.ndarray, y: np.ndarray, lon: np.ndarray, lat: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Put back longitude and latitude written the other way round in a row: when the pair as
+    given lies outside the city (outside China if the city has no boundaries yet) and the
+    swapped pair inside it. Each swap is a warning. Nothing else moves: a point outside the
+    city whose swap is outside too stays where it is (and is reported as outside)."""
+    box = city_extent(con) or CHINA_BOX
+    suspect = ~_in_box(lon, lat, box) & np.isfinite(x) & np.isfinite(y)
+    if not suspect.any():
+        return x, y, lon, lat
+    idx = np.flatnonzero(suspect)
+    slon, slat = geocrs.to_wgs84(y[idx], x[idx], crs)
+    ok = _in_box(slon, slat, box)
+    if not ok.any():
+        return x, y, lon, lat
+    idx, slon, slat = idx[ok], slon[ok], slat[ok]
+    given = [f"{a:.10g},{b:.10g}" for a, b in zip(x[idx], y[idx])]
+    reasons = [f"经度与纬度填反，已对调：{g} → {b:.10g},{a:.10g}" for g, a, b in zip(given, x[idx], y[idx])]
+    issue_rows_each(con, file, rows[idx], spec.column("lon").header, given, "fixed_swapped", reasons,
+                    "warning", spec.name)
+    x, y, lon, lat = x.copy(), y.copy(), lon.copy(), lat.copy()
+    x[idx], y[idx] = y[idx].copy(), x[idx].copy()
+    lon[idx], lat[idx] = slon, slat
+    return x, y, lon, lat
 
 
 def _reject_duplicates(con: duckdb.DuckDBPyConnection, ck: _Checked, spec: Table, file: str) -> None:
