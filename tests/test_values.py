@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pytest
 import shapely
@@ -252,6 +253,15 @@ def test_founded_on_in_every_date_form(written):
     accepted, issues = check(T.ENTERPRISE, [enterprise(founded_on=written)])
     assert issues == []
     assert str(accepted[2]["founded_on"].date()) == "2021-07-01"
+
+
+@pytest.mark.parametrize("written", ["/", "／", " / ", "—", "无"])
+def test_nothing_in_a_date_column_is_blank(written):
+    accepted, issues = check(T.HAZARD, [hazard(rectified_on=written, closed_on=written)])
+    assert issues == []
+    assert pd.isna(accepted[2]["rectified_on"]) and pd.isna(accepted[2]["closed_on"])
+    _, issues = check(T.HAZARD, [hazard(found_on=written)])  # a required date still is required
+    assert [i[4] for i in issues] == ["required"]
 
 
 def test_without_boundaries_a_pair_is_swapped_only_from_outside_china_to_inside():
