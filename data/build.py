@@ -441,8 +441,11 @@ def _ledger_crs(con, stg: str, spec: T.Table, file: str, entry: dict, match: Hea
     from geo.crs import CRSDetectionError, detect_crs
 
     declared = check_crs_name(entry.get("crs", "auto"))
-    hint = next(((match.hints[c].crs, match.source[c]) for c in ("lon", "lat")
-                 if c in match.hints and match.hints[c].crs), None)
+    hint: tuple[str, str] | None = None  # (system a coordinate header names, that header)
+    for c in ("lon", "lat"):
+        named = match.hints[c].crs if c in match.hints else None
+        if named and hint is None:
+            hint = (named, match.source[c])
     lon_header = spec.column("lon").header
 
     def note(code: str, value: str, reason: str) -> None:

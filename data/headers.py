@@ -239,11 +239,11 @@ def map_headers(table: pa.Table, spec: Table, file: str,
     if problem:
         raise ImportFileError(file, problem)
     out_names, n_unknown = [], 0
-    for h, c in zip(names, m.columns):
+    for h, name in zip(names, m.columns):
         if h == ROW:
             out_names.append(ROW)
-        elif c:
-            out_names.append(c)
+        elif name:
+            out_names.append(name)
         else:
             n_unknown += 1
             out_names.append(f"_unknown_{n_unknown}")

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pandas as pd
 
 from data import tables as T
@@ -287,3 +288,26 @@ def safe_upload_name(name: str) -> str:
     base = Path(name.replace("\\", "/")).name
     clean = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"/|?*').strip(" .")
     return clean[:120] or "upload.xlsx"
+
+
+def unknown_values_of(table: pa.Table, spec: T.Table, headers: dict[str, str] | None = None,
+                      values: dict[str, dict[str, str]] | None = None) -> dict[str, list[tuple[str, int]]]:
+    """Before importing: per enumerated column, the values of a file read by ``read_sheet`` that
+    the importer does not know (neither allowed, nor a synonym, nor in ``values``), with how
+    many rows carry each — for the page to ask what they mean. Empty if the headers cannot be
+    read (the import says why)."""
+    import duckdb
+
+    from data.headers import map_headers
+    from data.valuemaps import unknown_values
+
+    try:
+        renamed, _ = map_headers(table, spec, "", headers)
+    except ImportFileError:
+        return {}
+    con = duckdb.connect()
+    try:
+        con.register("_preview", renamed)
+        return unknown_values(con, "_preview", spec, values)
+    finally:
+        con.close()

@@ -24,9 +24,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
+
+import duckdb
 
 from data import paths
 
@@ -169,10 +172,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from data.build import connect
-
-    db = Path(args.db) if args.db else paths.db_path()
-    con = connect(db, read_only=True)
+    con = _open_db(args)
     print(con.sql("SELECT file AS 文件, table_name AS 表, crs AS 坐标系, rows_read AS 读取, "
                   "accepted AS 接受, rejected AS 拒绝, warnings AS 提示 FROM import_file"))
     issues = con.execute(
@@ -185,13 +185,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from data.build import connect
     from scoring.measures import measures_as_of
     from scoring.model import load_model, score
     from scoring.run import default_as_of
 
-    db = Path(args.db) if args.db else paths.db_path()
-    con = connect(db, read_only=True)
+    con = _open_db(args)
     model = load_model(args.model) if args.model else load_model()
     as_of = dt.date.fromisoformat(args.as_of) if args.as_of else default_as_of(con)
     scored = score(measures_as_of(con, as_of), model)
@@ -208,13 +206,11 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from data.build import connect
     from scoring.backtest import backtest
     from scoring.model import load_model
     from scoring.run import default_as_of
 
-    db = Path(args.db) if args.db else paths.db_path()
-    con = connect(db, read_only=True)
+    con = _open_db(args)
     as_of = (dt.date.fromisoformat(args.as_of) if args.as_of
              else default_as_of(con) - dt.timedelta(days=args.horizon))
     r = backtest(con, load_model(), as_of, args.horizon)
@@ -229,15 +225,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def _scoring_inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from data.build import connect
+    from data.build import unit_level
+    from riskmap.i18n import set_unit_level
     from scoring.model import load_model
     from scoring.run import default_as_of
 
-    from data.build import unit_level
-    from riskmap.i18n import set_unit_level
-
-    db = Path(args.db) if args.db else paths.db_path()
-    con = connect(db, read_only=True)
+    con = _open_db(args)
     set_unit_level(unit_level(con))  # 乡镇, or 区县 where counties stand in
     as_of = dt.date.fromisoformat(args.as_of) if getattr(args, "as_of", None) else default_as_of(con)
     return con, load_model(), as_of
@@ -351,23 +344,21 @@ def cmd_model(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_existing(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """A read-only connection to the database, or None after saying how to build one."""
+def _open_db(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """A read-only connection to the database; a CliError saying how to make one if there is none."""
     from data.build import connect
+    from data.importer import NO_DATABASE
 
     db = Path(args.db) if args.db else paths.db_path()
     if not db.exists():
-        print(f"没有数据库：{db}（先运行 python -m riskmap demo）", file=sys.stderr)
-        return None
+        raise CliError(NO_DATABASE.format(db=db))
     return connect(db, read_only=True)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     from data.tables import TABLES
 
-    con = _open_existing(args)
-    if con is None:
-        return 1
+    con = _open_db(args)
     for k, v in con.execute("SELECT key, value FROM meta ORDER BY key").fetchall():
         print(f"{k}: {v}")
     for t in TABLES:
@@ -380,9 +371,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from riskmap.briefing import EXPORTS, ViewError, export
 
-    con = _open_existing(args)
-    if con is None:
-        return 1
+    con = _open_db(args)
     end = dt.date.fromisoformat(args.end) if args.end else None
     t0 = time.perf_counter()
     print(f"正在生成{EXPORTS[args.kind][0]}……", flush=True)
@@ -457,9 +446,7 @@ def cmd_users(args: argparse.Namespace) -> int:
         elif args.action == "demo":  # the documented demo accounts, for an illustrative database only
             from riskmap.pipeline import create_demo_accounts
 
-            con = _open_existing(args)
-            if con is None:
-                return 1
+            con = _open_db(args)
             demo = con.execute("SELECT value FROM meta WHERE key = 'illustrative'").fetchone()
             con.close()
             if not (demo and demo[0] == "1"):
@@ -626,6 +613,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except CliError as exc:
         print(f"无法执行：{exc}", file=sys.stderr)
+        return 2
+    except (duckdb.Error, OSError) as exc:  # an unreadable or locked file, a full disk…
+        if os.environ.get("RISKMAP_TRACEBACK"):
+            raise
+        print(f"无法执行：{type(exc).__name__}: {exc}（设 RISKMAP_TRACEBACK=1 可看详细信息）", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into head and closed: not an error
         sys.stderr.close()

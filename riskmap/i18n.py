@@ -392,6 +392,12 @@ STRINGS: dict[str, tuple[str, str]] = {
                      "Header on row {row} ({how}), {n} records; {skipped} rows are not records (titles, blanks, totals, "
                      "signatures) and are skipped and listed."),
     "header_auto": ("自动识别", "found automatically"), "header_given": ("按指定", "as given"),
+    "values_unknown": ("“{col}”列有 {n} 种取值无法识别：请指定各自对应的标准取值（下次自动沿用），不指定的行按错误拒绝并列出。",
+                       "Column “{col}” has {n} values nobody knows: say what each means (remembered for next time); "
+                       "rows left unmapped are rejected and listed."),
+    "values_option": ("“{value}”（{n} 行）", "“{value}” ({n} rows)"),
+    "values_reject": ("不指定（拒绝这些行）", "Leave (reject these rows)"),
+    "founded_on": ("成立于 {date}", "founded {date}"),
     "no_parks": ("还没有园区边界。管理员可在“数据管理”页导入园区边界（GeoJSON、zip 打包的 Shapefile 或 GeoPackage），"
                  "企业随即按坐标落到各园区。",
                  "No park boundaries yet. An administrator can import them on the Data page (GeoJSON, zipped "
@@ -430,6 +436,11 @@ def unit_text(text: str, lang: str = "zh") -> str:
     for township, county in COUNTY_WORDS["en" if lang == "en" else "zh"]:
         text = text.replace(township, county)
     return text
+
+
+def names_townships(text: str, lang: str = "zh") -> bool:
+    """Whether ``text`` has a word :func:`unit_text` would replace."""
+    return any(township in text for township, _ in COUNTY_WORDS["en" if lang == "en" else "zh"])
 
 
 def t(key: str, lang: str = "zh", **fmt: object) -> str:

@@ -367,3 +367,46 @@ def test_a_new_city_from_county_outlines_in_the_browser(small_city: City, tmp_pa
         assert haversine_m(glon, glat, lon, lat) < 1.0 and gcounty == county
     skipped = con.execute("SELECT row FROM import_issue WHERE code = 'skipped_row' ORDER BY row").fetchall()
     assert skipped == [(1,), (2,), (16,)]  # title, note, signatures
+
+
+@pytest.mark.browser
+def test_a_value_nobody_knows_is_mapped_on_the_data_page(small_city: City, tmp_path):
+    """A hazard ledger naming its department 安监站 (a word no table can know): the page asks
+    what it means; answered 应急管理局, the rows get in and the answer is remembered."""
+    import json
+    import shutil
+
+    from openpyxl import Workbook
+
+    from data.build import connect
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    shutil.copyfile(small_city.db, data_dir / "riskmap.duckdb")
+    shutil.copyfile(small_city.data_dir / "security.sqlite", data_dir / "security.sqlite")
+    usccs = [u for (u,) in connect(small_city.db, read_only=True).execute(
+        "SELECT uscc FROM enterprise ORDER BY uscc LIMIT 3").fetchall()]
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["隐患排查整改台账"])
+    ws.append(["隐患编号", "统一社会信用代码", "检查日期", "隐患等级", "检查部门"])
+    ws.append(["AJ-1", usccs[0], "2026/10/8", "一般隐患", "安监站"])
+    ws.append(["AJ-2", usccs[1], "2026/10/9", "较大隐患", "安监站"])
+    ws.append(["AJ-3", usccs[2], "2026/10/9", "一般隐患", "XX区消防救援大队"])
+    ledger = tmp_path / "隐患台账.xlsx"
+    wb.save(ledger)
+
+    with app_page(data_dir) as (page, url):
+        visit(page, url, "data_status")
+        page.get_by_role("combobox", name="导入到").click()
+        page.get_by_role("option", name="隐患", exact=True).click()
+        wait_until_idle(page)
+        body = upload_choose_and_press(page, 0, ledger, "“安监站”（2 行）", "应急管理局", "校验并导入", "新增 3",
+                                       first_says="“责任部门”列有 1 种取值无法识别")
+        page.screenshot(path=str(ARTIFACTS / "data_values.png"), full_page=True)
+    assert "读取 3 行 = 接受 3 + 拒绝 0" in body
+    got = connect(data_dir / "riskmap.duckdb", read_only=True).execute(
+        "SELECT id, level, department FROM hazard WHERE id LIKE 'AJ-%' ORDER BY id").fetchall()
+    assert got == [("AJ-1", "一般", "应急管理局"), ("AJ-2", "较大", "应急管理局"), ("AJ-3", "一般", "消防救援")]
+    saved = json.loads((data_dir / "value_maps.json").read_text(encoding="utf-8"))
+    assert saved == {"hazard": {"department": {"安监站": "应急管理局"}}}

@@ -359,3 +359,60 @@ def test_a_gbk_shapefile_without_cpg_keeps_its_chinese_names(small_city: City, t
     init_city(db, "某某市", {"county": archive}, progress=None)
     got = dict(connect(db, read_only=True).execute("SELECT code, name FROM county").fetchall())
     assert got == dict(zip(counties["区县代码"], counties["区县名称"]))
+
+
+@pytest.mark.parametrize("command", [["score"], ["listing"], ["report"], ["info"], ["due"], ["export", "weekly"],
+                                     ["import", "x.csv", "--table", "hazard"]])
+def test_commands_without_a_database_say_how_to_start_one(command, tmp_path, capsys):
+    assert main(["--db", str(tmp_path / "none.duckdb"), *command]) == 2
+    err = capsys.readouterr().err
+    assert "python -m riskmap init" in err and "Traceback" not in err
+    assert not (tmp_path / "none.duckdb").exists()  # nothing created by asking
+
+
+def test_header_and_value_maps_from_the_command_line(small_city: City, county_city, tmp_path, capsys):
+    """A header-map key written as the file has it (trailing blank, full-width brackets) and a
+    value map for a word no table knows, both from JSON files."""
+    _, db = county_city
+    mine = tmp_path / "riskmap.duckdb"
+    shutil.copyfile(db, mine)
+    usccs = [r["统一社会信用代码"] for r in read_csv(small_city.source / "enterprise.csv")[:3]]
+    path = tmp_path / "检查.csv"
+    with open(path, "w", encoding="gb18030", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["记录号（系统） ", "统一社会信用代码", "检查日期", "执法单位"])
+        w.writerows([[f"JC-{i}", u, "2026-10-0" + str(i + 1), "安监站"] for i, u in enumerate(usccs)])
+    (tmp_path / "headers.json").write_text(json.dumps({"记录号（系统） ": "id", "执法单位": "检查部门"},
+                                                      ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "values.json").write_text(json.dumps({"检查部门": {"安监站": "应急管理局"}}, ensure_ascii=False),
+                                          encoding="utf-8")
+    assert main(["--db", str(mine), "import", str(path), "--table", "inspection"]) == 2  # neither map: refused
+    assert "检查编号" in capsys.readouterr().err
+    assert main(["--db", str(mine), "import", str(path), "--table", "inspection", "--headers",
+                 str(tmp_path / "headers.json")]) == 0
+    assert "拒绝 3" in capsys.readouterr().out  # 安监站 is no department the tables know
+    assert main(["--db", str(mine), "import", str(path), "--table", "inspection", "--headers",
+                 str(tmp_path / "headers.json"), "--values", str(tmp_path / "values.json")]) == 0
+    assert "接受 3 + 拒绝 0" in capsys.readouterr().out
+    got = connect(mine, read_only=True).execute(
+        "SELECT id, department FROM inspection WHERE id LIKE 'JC-%' ORDER BY id").fetchall()
+    assert got == [("JC-0", "应急管理局"), ("JC-1", "应急管理局"), ("JC-2", "应急管理局")]
+
+
+def test_township_codes_keep_the_length_the_source_uses(small_city: City, tmp_path):
+    """12-digit 统计用区划代码 stay 12 digits; a township file without county codes gets them
+    from the code's first six digits."""
+    layer = json.loads((small_city.source / "township.geojson").read_text(encoding="utf-8"))
+    for f in layer["features"]:
+        p = f["properties"]
+        f["properties"] = {"XZQDM": p["乡镇代码"] + "000", "XZQMC": p["乡镇名称"]}
+    path = tmp_path / "乡镇界.geojson"
+    path.write_text(json.dumps(layer, ensure_ascii=False), encoding="utf-8")
+    db = tmp_path / "riskmap.duckdb"
+    init_city(db, "某某市", {"county": small_city.source / "county.geojson", "township": path}, progress=None)
+    con = connect(db, read_only=True)
+    rows = con.execute("SELECT code, county_code, kind FROM township ORDER BY code").fetchall()
+    assert len(rows) == 24 and all(len(code) == 12 and cc == code[:6] for code, cc, _ in rows)
+    built = dict(connect(small_city.db, read_only=True).execute("SELECT code || '000', kind FROM township").fetchall())
+    assert {code: kind for code, _, kind in rows} == built  # 街道/镇/乡 from digits 7-9, as for 9-digit codes
+    assert con.execute("SELECT value FROM meta WHERE key = 'unit_level'").fetchone() == ("township",)

@@ -14,7 +14,7 @@ import time
 import streamlit as st
 
 from data import paths
-from riskmap.i18n import set_unit_level, t, unit_level, unit_text, value
+from riskmap.i18n import names_townships, set_unit_level, t, unit_level, unit_text, value
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$"})
@@ -43,7 +43,7 @@ def localise(df):  # type: ignore[no-untyped-def]
     """``df`` with vocabulary values, index and column labels in the chosen language (a no-op
     in Chinese). Names, addresses and other free text are left as they are."""
     if lang() == "zh":
-        if unit_level() == "county" and any(isinstance(c, str) and "乡镇" in c for c in df.columns):
+        if unit_level() == "county" and any(isinstance(c, str) and names_townships(c) for c in df.columns):
             # The ledgers' own headers (乡镇（街道）) read 区县 where counties stand in; a column that
             # would then repeat another is left out.
             out = df.rename(columns=lambda c: unit_text(c) if isinstance(c, str) else c)

@@ -10,12 +10,15 @@ import streamlit as st
 
 from data import paths, queries
 from data import tables as T
-from data.importer import BOUNDARIES, IMPORTABLE, ImportError_, load_header_maps, safe_upload_name, save_header_map
+from data.importer import (BOUNDARIES, IMPORTABLE, ImportError_, load_header_maps, safe_upload_name, save_header_map,
+                           unknown_values_of)
+from data.valuemaps import load_value_maps, save_value_map
 from data.headers import header_score, match_headers, normalise_header
 from data.readers import ImportFileError, read_sheet
 from data.templates import template_xlsx
 from layers.export import to_xlsx
-from pages.screens.common import audit, build_demo_with_progress, can, data_note_badge, export_button, localise, require_db, show, tr
+from pages.screens.common import (audit, build_demo_with_progress, can, data_note_badge, export_button, localise, md,
+                                  require_db, show, tr, tv)
 from riskmap.ledgers import workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -60,7 +63,7 @@ def import_section() -> None:
             names = [n for n in sheet.table.column_names if n != "_row"]
             match = match_headers(names, spec)
         except ImportFileError as exc:
-            st.error(exc.message)
+            st.error(md(exc.message))  # the message quotes the file's own headers: made inert
             st.stop()
         st.caption(tr("header_found", row=sheet.header_row, how=tr("header_auto" if sheet.detected else "header_given"),
                       n=sheet.table.num_rows, skipped=len(sheet.skipped)))
@@ -74,8 +77,9 @@ def import_section() -> None:
             for i, header in enumerate(match.unknown):
                 default = saved.get(normalise_header(header), "")
                 options = list(choices)
+                # A label is Markdown: the file's header is made inert.
                 mapping[header] = cols[i % 3].selectbox(
-                    header, options, index=options.index(default) if default in options else 0,
+                    md(header), options, index=options.index(default) if default in options else 0,
                     format_func=choices.get, key=f"map_{table}_{header}")
         mapping = {h: c for h, c in mapping.items() if c}
         have = set(known.values()) | set(mapping.values())
@@ -83,10 +87,11 @@ def import_section() -> None:
         if has_xy and not {"lon", "lat"} <= have:
             still_missing += [spec.column(c).header for c in ("lon", "lat") if c not in have and
                               spec.column(c).header not in still_missing]
-        st.caption(tr("map_known", n=len(known), cols="、".join(f"{h}→{spec.column(c).header}" for h, c in known.items()
+        st.caption(tr("map_known", n=len(known), cols="、".join(f"{md(h)}→{spec.column(c).header}" for h, c in known.items()
                                                                if h != spec.column(c).header) or "—"))
         if still_missing:
             st.error(tr("map_missing", cols="、".join(still_missing)))
+        values = value_mapping(spec, sheet.table, mapping)
         remember = st.checkbox(tr("map_save"), value=True, key="map_save")
         if st.button(tr("import_go"), type="primary", disabled=bool(still_missing), key="import_go"):
             from riskmap.pipeline import import_file
@@ -95,14 +100,16 @@ def import_section() -> None:
             try:
                 result = import_file(paths.db_path(), path, table, crs, mapping,
                                      lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage),
-                                     header_row=header_row)
+                                     values=values, header_row=header_row)
             except ImportError_ as exc:
                 bar.empty()
-                st.error(tr("import_failed", why=str(exc)))
+                st.error(tr("import_failed", why=md(exc)))
             else:
                 bar.empty()
                 if remember and mapping:
                     save_header_map(paths.header_maps_path(), table, mapping)
+                for column, answers in values.items() if remember else ():
+                    save_value_map(paths.value_maps_path(), table, column, answers)
                 audit("import", file=result.file, table=table, read=result.rows_read, accepted=result.accepted,
                       rejected=result.rejected, inserted=result.inserted, updated=result.updated)
                 st.session_state["last_import"] = result
@@ -112,6 +119,32 @@ def import_section() -> None:
                 path.unlink(missing_ok=True)
             if "last_import" in st.session_state and st.session_state["last_import"].file == path.name:
                 st.rerun()
+
+
+#: At most this many unknown values of one column are asked about (the rest are reported).
+ASK_VALUES = 20
+
+
+def value_mapping(spec: T.Table, table, mapping: dict[str, str]) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Ask what the values the importer does not know mean (saved answers offered first);
+    returns {column: {file value: allowed value}} for the answers given."""
+    saved = load_value_maps(paths.value_maps_path()).get(spec.name, {})
+    unknown = unknown_values_of(table, spec, mapping)
+    answers: dict[str, dict[str, str]] = {}
+    for column, found in unknown.items():
+        c = spec.column(column)
+        st.caption(tr("values_unknown", col=c.header, n=len(found)))
+        options = ["", *c.choices]
+        cols = st.columns(3)
+        for i, (value, rows) in enumerate(found[:ASK_VALUES]):
+            default = saved.get(column, {}).get(value, "")
+            picked = cols[i % 3].selectbox(tr("values_option", value=md(value), n=rows), options,
+                                           index=options.index(default) if default in options else 0,
+                                           format_func=lambda o: tv(o) if o else tr("values_reject"),
+                                           key=f"val_{spec.name}_{column}_{value}")
+            if picked:
+                answers.setdefault(column, {})[value] = picked
+    return answers
 
 
 def boundary_section() -> None:
@@ -138,7 +171,7 @@ def boundary_section() -> None:
         result = import_boundary_file(paths.db_path(), path, layer, None if crs == "file" else crs,
                                       lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
     except ImportError_ as exc:
-        st.error(tr("import_failed", why=str(exc)))
+        st.error(tr("import_failed", why=md(exc)))
         return
     finally:
         bar.empty()

@@ -81,7 +81,9 @@ if len(enterprises):
     with a:
         st.markdown(f"**{md(e['name'])}**  \n{md(e['address'])}")
         flags = [f.name for f in model.factors if f.kind == "flag" and f.measure in e and bool(e[f.measure])]
-        st.caption(f"{md(e['industry'])} · {tr('col_employees')} {e['employees']} · " + "、".join(flags))
+        founded = tr("founded_on", date=pd.Timestamp(e["founded_on"]).date()) if pd.notna(e.get("founded_on")) else ""
+        st.caption(" · ".join(x for x in (md(e["industry"]), f"{tr('col_employees')} {e['employees']}", founded,
+                                          "、".join(flags)) if x))
     with b:
         if len(s):
             row = s.iloc[0]

@@ -13,7 +13,7 @@ import streamlit as st
 
 from data import paths
 from data.importer import safe_upload_name
-from pages.screens.common import tr
+from pages.screens.common import md, tr
 
 #: Coordinate systems offered for the boundary files ("file": the file's own .prj, else told
 #: from the vertices).
@@ -77,7 +77,7 @@ def start_city_form(need_admin: bool) -> None:
             st.session_state["user"] = accounts.login(username.strip(), password)
     except (BuildError, AccountError) as exc:
         bar.empty()
-        st.error(tr("setup_failed", why=str(exc)))
+        st.error(tr("setup_failed", why=md(exc)))  # may quote a file's name or attributes
         return
     finally:
         for path in files.values():
