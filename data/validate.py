@@ -127,7 +127,9 @@ def nothing_sql(c: Column, x: str) -> str:
     (date columns: ``/``, ``—``, ``无``); other columns unchanged."""
     if c.kind != "date":
         return x
-    return f"CASE WHEN {x} IN ({', '.join(lit(w) for w in DATE_NOTHING)}) THEN NULL ELSE {x} END"
+    longest = max(len(w.encode()) for w in DATE_NOTHING)  # a byte count first: dates are longer
+    return (f"CASE WHEN strlen({x}) <= {longest} AND {x} IN ({', '.join(lit(w) for w in DATE_NOTHING)}) "
+            f"THEN NULL ELSE {x} END")
 
 
 #: Kinds parsed as written first, then repaired where that fails (``p`` then ``v``).
