@@ -438,89 +438,10 @@ def column_rules(c: Column, res: valuemaps.Resolution | None = None) -> list[Rul
     return rules
 
 
-def match_headers(names: list[str], spec: Table) -> tuple[dict[str, str], list[str], list[str]]:
-    """How a file's headers would be read, before importing it (for the mapping screen).
-
-    Returns ``(known, unknown, missing)``: file header -> column name for the recognised
-    headers, the headers nobody recognises, and the standard headers of required columns
-    the file lacks.
-    """
-    lookup: dict[str, Column] = {}
-    for c in spec.imported:
-        for h in c.headers():
-            lookup.setdefault(h.strip().lower(), c)
-    known: dict[str, str] = {}
-    unknown: list[str] = []
-    for h in names:
-        if h == ROW:
-            continue
-        found = lookup.get(str(h).strip().lower())
-        if found is None or found.name in known.values():
-            unknown.append(h)
-        else:
-            known[h] = found.name
-    missing = [c.header for c in spec.imported if c.required and c.name not in known.values()]
-    return known, unknown, missing
-
-
-def map_headers(table: pa.Table, spec: Table, file: str) -> tuple[pa.Table, list[str]]:
-    """Rename file headers to column names; return the renamed table and unknown headers.
-
-    Raises
-    ------
-    ImportFileError
-        When a required column is missing or two headers map to the same column.
-    """
-    lookup: dict[str, Column] = {}
-    for c in spec.imported:
-        for h in c.headers():
-            lookup.setdefault(h.strip().lower(), c)
-    names: list[str] = []
-    unknown: list[str] = []
-    seen: dict[str, str] = {}
-    for h in table.column_names:
-        if h == ROW:
-            names.append(ROW)
-            continue
-        found = lookup.get(h.strip().lower())
-        if found is None:
-            unknown.append(h)
-            names.append(f"_unknown_{len(unknown)}")
-            continue
-        c = found
-        if c.name in seen:
-            raise ImportFileError(file, f"列“{h}”与“{seen[c.name]}”都对应“{c.header}”，请只保留一列")
-        seen[c.name] = h
-        names.append(c.name)
-    missing = [c.header for c in spec.imported if c.required and c.name not in seen]
-    if missing:
-        raise ImportFileError(file, "缺少必需的列：" + "、".join(missing))
-    renamed = table.rename_columns(names)
-    # Optional columns absent from the file are added empty, so every rule can run.
-    for c in spec.imported:
-        if c.name not in seen:
-            renamed = renamed.append_column(c.name, pa.nulls(renamed.num_rows, pa.string()))
-    return renamed, unknown
-
-
 def issue_rows(con: duckdb.DuckDBPyConnection, file: str, rows: np.ndarray, column: str,
                values: list[str], code: str, reason: str, severity: str, table: str) -> None:
     """Insert issues for explicit row numbers (checks computed in numpy)."""
-    if len(rows) == 0:
-        return
-    batch = pa.table({
-        "file": pa.array([file] * len(rows)),
-        "table_name": pa.array([table] * len(rows)),
-        "row": pa.array(np.asarray(rows).astype(np.int32)),
-        "column_name": pa.array([column] * len(rows)),
-        "value": pa.array(values, type=pa.string()),
-        "severity": pa.array([severity] * len(rows)),
-        "code": pa.array([code] * len(rows)),
-        "reason": pa.array([reason] * len(rows)),
-    })
-    con.register("_issue_batch", batch)
-    con.execute("INSERT INTO import_issue SELECT * FROM _issue_batch")
-    con.unregister("_issue_batch")
+    issue_rows_each(con, file, rows, column, values, code, [reason] * len(rows), severity, table)
 
 
 def issue_rows_each(con: duckdb.DuckDBPyConnection, file: str, rows: np.ndarray, column: str,

@@ -148,10 +148,14 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_manifest(args: argparse.Namespace) -> int:
     from data.manifest import manifest_markdown
 
-    text = manifest_markdown()
-    if args.write:
-        Path(args.write).write_text(text, encoding="utf-8")
-        print(f"已写入 {args.write}")
+    return _print_or_write(manifest_markdown(), args.write)
+
+
+def _print_or_write(text: str, path: str | None) -> int:
+    """A generated document to the file named, or to standard output."""
+    if path:
+        Path(path).write_text(text, encoding="utf-8")
+        print(f"已写入 {path}")
     else:
         print(text, end="")
     return 0
@@ -335,13 +339,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     from scoring.docs import model_markdown
     from scoring.model import load_model
 
-    text = model_markdown(load_model())
-    if args.write:
-        Path(args.write).write_text(text, encoding="utf-8")
-        print(f"已写入 {args.write}")
-    else:
-        print(text, end="")
-    return 0
+    return _print_or_write(model_markdown(load_model()), args.write)
 
 
 def _open_db(args: argparse.Namespace):  # type: ignore[no-untyped-def]
