@@ -317,9 +317,11 @@ def derive_units(con) -> None:  # type: ignore[no-untyped-def]
     con.execute("""UPDATE township SET county_code = (
                      SELECT c.code FROM county c WHERE ST_Contains(c.geom, ST_PointOnSurface(township.geom)) LIMIT 1)
                    WHERE county_code IS NULL""")
+    # A grid without a township, or naming one the layer no longer has (counties that stood
+    # in gave way to townships), is placed by its polygon.
     con.execute("""UPDATE grid SET township_code = (
                      SELECT t.code FROM township t WHERE ST_Contains(t.geom, ST_PointOnSurface(grid.geom)) LIMIT 1)
-                   WHERE township_code IS NULL""")
+                   WHERE township_code IS NULL OR township_code NOT IN (SELECT code FROM township)""")
     level = "county" if not real and con.execute("SELECT count(*) FROM county").fetchone()[0] else "township"
     con.execute("INSERT OR REPLACE INTO meta VALUES ('unit_level', ?)", [level])
 
@@ -331,22 +333,22 @@ def unit_level(con) -> str:  # type: ignore[no-untyped-def]
 
 
 def load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,  # type: ignore[no-untyped-def]
-                say: Progress, fraction: float) -> None:
+                say: Progress, fraction: float) -> HeaderMatch:
     """Read, check and write one ledger file into ``spec``'s table (which must be there).
 
     ``entry`` is the file's manifest entry (``data.manifest.FILE_KEYS``): ``path`` (relative to
     ``source_dir``), ``crs`` for tables with coordinates, and optionally ``headers`` (the
     file's own headers mapped to columns), ``values`` (its own values mapped to allowed ones)
-    and ``header_row``.
+    and ``header_row``. Returns how the file's headers were read (which columns it has).
     """
     if any(c.kind == "lon" for c in spec.columns):
-        _import_located(con, source_dir, spec, entry, report, say, fraction)
-        return
+        return _import_located(con, source_dir, spec, entry, report, say, fraction)
     # No coordinates: typed, checked and written in one pass into the final table.
-    stg, _, _ = _load_ledger(con, source_dir, spec, entry, report, say, fraction)
+    stg, match, _ = _load_ledger(con, source_dir, spec, entry, report, say, fraction)
     with _Timer(report, say, fraction + 0.04, "validate_write", f"校验并写入{spec.title}"):
         validate_staged(con, stg, spec, _label(entry), "—", [], direct=True, **_value_map(entry))
     _release(con, spec)
+    return match
 
 
 def _label(entry: dict) -> str:
@@ -368,6 +370,8 @@ SKIPPED_REASONS = {
     "repeated_header": "重复的表头行，不是记录，已跳过",
     "total": "合计行，不是记录，已跳过",
     "footer": "表尾（填表人、审核人等），不是记录，已跳过",
+    "section": "分组标题或小计行（如“一、某某区”“某某区小计”），不是记录，已跳过",
+    "numbering": "表头下的列序号行（甲、乙、丙或 1、2、3），不是记录，已跳过",
 }
 SYSTEMS_COMPATIBLE = {
     "gcj02": ("gcj02",),
@@ -460,7 +464,9 @@ def _ledger_crs(con, stg: str, spec: T.Table, file: str, entry: dict, match: Hea
     xy = con.execute(f"SELECT {xv} AS x, {yv} AS y FROM {stg} USING SAMPLE 5000 ROWS").fetchnumpy()
     centre = con.execute("SELECT avg(ST_X(ST_Centroid(geom))) FROM township").fetchone()
     try:
-        crs, why = detect_crs(xy["x"].astype(float), xy["y"].astype(float), centre[0] if centre else None)
+        # Blank cells come back masked: they are no coordinates, not zeros.
+        crs, why = detect_crs(np.ma.filled(np.ma.asarray(xy["x"], dtype=float), np.nan),
+                              np.ma.filled(np.ma.asarray(xy["y"], dtype=float), np.nan), centre[0] if centre else None)
     except CRSDetectionError as exc:
         if hint and hint[0] in ("gcj02", "bd09"):
             crs, why = hint[0], ""
@@ -479,7 +485,7 @@ def _ledger_crs(con, stg: str, spec: T.Table, file: str, entry: dict, match: Hea
 
 
 def _import_located(con, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,  # type: ignore[no-untyped-def]
-                    say: Progress, fraction: float) -> None:
+                    say: Progress, fraction: float) -> HeaderMatch:
     """Enterprises and incidents: coordinates, H3 cells and placement, then one typed write."""
     file = _label(entry)
     stg, match, header_row = _load_ledger(con, source_dir, spec, entry, report, say, fraction)
@@ -511,6 +517,7 @@ def _import_located(con, source_dir: Path, spec: T.Table, entry: dict, report: B
     if with_park:
         report.unplaced_enterprises = unplaced
     _release(con, spec)
+    return match
 
 
 def _release(con, spec: T.Table) -> None:  # type: ignore[no-untyped-def]
@@ -624,7 +631,8 @@ def _boundary_crs(gdf, entry: dict, con, spec: T.Table, file: str):  # type: ign
     try:
         crs, why = detect_crs(coords[:, 0], coords[:, 1], centre[0] if centre else None)
     except CRSDetectionError as exc:
-        raise ImportFileError(file, f"{exc}（边界文件没有可用的坐标系说明，如 .prj）") from exc
+        raise ImportFileError(file, f"{exc}（边界文件没有可用的坐标系说明，如 .prj）；请声明坐标系，如 --crs EPSG:4549"
+                                    "（CGCS2000 3 度带、中央经线 120°E）或 --crs gcj02") from exc
     _file_issue(con, file, spec.name, 1, "几何", crs, "warning", "crs_detected", f"坐标系自动判断为 {crs}：{why}")
     return gdf, crs
 

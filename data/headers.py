@@ -44,6 +44,8 @@ CRS_WORDS: tuple[tuple[str, str], ...] = (
 CRS_BRACKET_NUMBERS = {"84": "EPSG:4326", "2000": "cgcs2000"}
 #: Units a header may name (in brackets or as a suffix), longest first.
 UNITS = ("平方米", "万元", "㎡", "m²", "m2", "元", "人", "家", "个")
+#: Words that say only "where": 坐标（经度） and 位置(纬度) are named by what is in their brackets.
+CONTAINER_WORDS = frozenset({"坐标", "位置", "定位", "gps坐标", "地理坐标"})
 #: Headers that only number the rows: ignored without a warning.
 ROW_NUMBER_HEADERS = frozenset({"序号", "编号序号", "no", "no.", "行号"})
 
@@ -67,6 +69,8 @@ def normalise_header(text: object) -> str:
     prev = None
     while prev != s:  # nested brackets: innermost first
         prev, s = s, _BRACKETS.sub("", s)
+    if _DROP.sub("", s) in CONTAINER_WORDS:  # 坐标（经度）: the brackets hold the name itself
+        s = _fold(text).replace("(", "").replace(")", "")
     for word, _ in CRS_WORDS:
         s = s.replace(word, "")
     s = _DROP.sub("", s)
@@ -135,6 +139,9 @@ def _mapping_lookup(spec: Table, mapping: Mapping[str, str] | None) -> dict[str,
     out: dict[str, str | None] = {}
     for k, v in (mapping or {}).items():
         target = by_key.get(str(v).strip(), by_key.get(normalise_header(v))) if v else None
+        if v and target is None:  # a typo in the map must not drop the column in silence
+            raise ImportFileError("", f"表头对应把“{k}”对应到“{v}”，但{spec.title}表没有这一列（可用："
+                                      + "、".join(c.header for c in spec.imported) + "；留空则忽略该列）")
         out[normalise_header(k)] = target
     return out
 
@@ -167,7 +174,7 @@ class HeaderMatch:
         have = {c for c in self.columns if c in ("lon", "lat")}
         if have == {"lon", "lat"}:
             return None
-        seen = "、".join(h for h in self.headers if h) or "（无）"
+        seen = "、".join(h for h in self.headers if h and h != ROW) or "（无）"
         lack = "、".join(spec.column(c).header for c in ("lon", "lat") if c not in have)
         return (f"没有找到坐标列（缺少：{lack}）。需要“经度”和“纬度”两列，或“X坐标”和“Y坐标”等平面坐标列。"
                 f"文件中的表头为：{seen}。请对应表头后再导入（页面上选择，或命令行 --headers）；"

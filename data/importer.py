@@ -106,6 +106,27 @@ def _upsert(con: duckdb.DuckDBPyConnection, spec: T.Table) -> tuple[int, int, in
     return int(inserted), int(updated), int(unchanged)
 
 
+#: Derived columns, by the imported columns they are computed from.
+DERIVED_FROM = {"high_fire_risk": ("industry",)}
+
+
+def _keep_what_the_file_lacks(con: duckdb.DuckDBPyConnection, spec: T.Table, present: set[str], file: str) -> None:
+    """A file that updates rows without some column (a department's list with names and
+    coordinates but no staff count) must not blank that column: rows it updates keep their
+    stored values there, and the report says which columns were kept."""
+    absent = [c.name for c in spec.imported if c.name not in present and c.name != spec.key]
+    absent += [d for d, sources in DERIVED_FROM.items()
+               if d in {c.name for c in spec.columns} and all(s in absent for s in sources)]
+    if not absent:
+        return
+    sets = ", ".join(f"{c} = o.{c}" for c in absent)
+    con.execute(f"UPDATE {spec.name} AS n SET {sets} FROM _old o WHERE o.{spec.key} = n.{spec.key}")
+    kept = [spec.column(c).header for c in absent if c not in DERIVED_FROM]
+    con.execute("INSERT INTO import_issue VALUES (?, ?, NULL, '', ?, 'info', 'columns_kept', ?)",
+                [file, spec.name, "、".join(kept),
+                 "文件中没有这些列：已有的记录更新时保留原值，新记录留空：" + "、".join(kept)])
+
+
 @contextmanager
 def _working_copy(db_path: Path, say: Progress) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection on a copy of the database, swapped in when the block ends
@@ -177,11 +198,12 @@ def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: s
         entry = {"path": file_path.name, "crs": crs, "headers": headers or {}, "values": values or {},
                  "header_row": header_row}
         try:
-            load_ledger(con, file_path.parent, spec, entry, report, say, 0.10)
+            match = load_ledger(con, file_path.parent, spec, entry, report, say, 0.10)
         except (ImportFileError, CRSNameError) as exc:
             raise ImportError_(str(exc)) from exc
         _finish_file_reports(con, report)  # counts the file's own rows, before they are merged
         say("与已有数据合并（按主键新增或更新）", 0.75)
+        _keep_what_the_file_lacks(con, spec, set(match.source), label)
         inserted, updated, unchanged = _upsert(con, spec)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('last_import', ?)",
                     [dt.datetime.now().isoformat(timespec="seconds")])

@@ -154,6 +154,11 @@ def _cell_to_str(value: object) -> str | None:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, float) and abs(value) >= 2**53:
+        # A long code (a credit code, an ID) stored as a number: Excel kept 15 digits and made
+        # the rest zeros. Written out in full it would pass for a real code; as 9.1331002e+17
+        # it is seen for what it is and refused with its reason.
+        return f"{value:.15g}"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -295,6 +300,13 @@ _SUSPECT = (r"^[\s\x{3000}\x{a0}]*(?:[" + "".join(sorted({w[0] for w in TOTAL_WO
 _TOTAL = re.compile("(?:" + "|".join(TOTAL_WORDS) + r")(?:[：:（(\d]|$)")
 _FOOTER = re.compile("(?:" + "|".join(FOOTER_WORDS) + r")(?:[^：:]{0,4}[：:]|$)")
 _FOOTER_CELL = re.compile(r"[^：:]{1,8}[：:]")  # 审核人：李四 — every cell of a wide footer
+#: A section heading alone on its row (一、椒江区（3家）, （二）黄岩区) or a subtotal named after
+#: its section (椒江区小计).
+_SECTION = re.compile(r"(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]).*")
+_TOTAL_AFTER = re.compile(r".{1,20}(?:小计|合计)(?:[：:（(\d].*)?")
+#: The row some forms put under the header to number its columns: 甲 乙 丙 … or 1 2 3 ….
+_ORDINALS = "甲乙丙丁戊己庚辛壬癸"
+_NUMBERING = re.compile(rf"[{_ORDINALS}]|[（(]?\d{{1,2}}[)）]?")
 _SUMMARY = re.compile(r"[共计约]?[-+]?[\d,，.]*\d%?[\u4e00-\u9fff]{0,2}|[-—－/／\\无]+")  # 15, 3家, 12.5%, —
 
 
@@ -341,9 +353,14 @@ def _row_kind(cells: Sequence[str | None], header: _Header) -> str | None:
             return "title"
         if filled[0][0] == header.serial and first.isdigit():
             return "template"
+        if header.width >= 3 and (_SECTION.fullmatch(first) or _TOTAL_AFTER.fullmatch(first)):
+            return "section"
+    if len(filled) >= 3 and all(_NUMBERING.fullmatch(_SPACE.sub("", c)) for _, c in filled) \
+            and _SPACE.sub("", filled[0][1]) in ("甲", "1", "(1)", "（1）"):
+        return "numbering"
     sparse = len(filled) == 1 or 2 * len(filled) < header.width
     rest = [_SPACE.sub("", c) for _, c in filled[1:]]
-    if _TOTAL.match(first) and (sparse or all(_SUMMARY.fullmatch(c) for c in rest)):
+    if (_TOTAL.match(first) or _TOTAL_AFTER.fullmatch(first)) and (sparse or all(_SUMMARY.fullmatch(c) for c in rest)):
         return "total"
     if _FOOTER.match(first) and (sparse or all(_FOOTER_CELL.match(c) for c in rest)):
         return "footer"
@@ -379,6 +396,10 @@ def _pass_over(raw: pa.Table, header: _Header) -> tuple[pa.Table, list[Skipped]]
     null = pa.scalar(None, pa.string())
     first = pc.coalesce(*[pc.if_else(e, null, c) for e, c in zip(empty, cols, strict=True)])
     look = pc.fill_null(pc.match_substring_regex(first, _SUSPECT), False)
+    filled = functools.reduce(pc.add, [pc.cast(pc.invert(e), pa.int16()) for e in empty])
+    look = pc.or_(look, pc.equal(filled, 1))  # a section heading or subtotal alone on its row
+    look = pc.or_(look, pc.fill_null(pc.is_in(first, value_set=pa.array(["甲", "1", "(1)", "（1）"])), False))
+    look = pc.or_(look, pc.fill_null(pc.match_substring_regex(first, "(小计|合计)"), False))
     for title in header.titles:  # a page title repeated starts like the title
         look = pc.or_(look, pc.fill_null(pc.starts_with(first, title[:8]), False))
     if header.serial is not None and header.serial < width:  # only the 序号 filled
@@ -742,7 +763,7 @@ def _looks_gbk_read_as_latin1(gdf) -> bool:  # type: ignore[no-untyped-def]
     """True when text attributes are Chinese (GBK) bytes decoded as Latin-1: every character
     below U+0100, some above U+007F, and the bytes decode as GB18030 into CJK characters."""
     texts = [v for col in gdf.columns if col != getattr(gdf, "_geometry_column_name", None)
-             and gdf[col].dtype == object for v in gdf[col].head(200) if isinstance(v, str)]
+             for v in gdf[col].head(200) if isinstance(v, str)]  # text columns, whatever their dtype
     texts += [c for c in gdf.columns if isinstance(c, str)]
     suspect = [t for t in texts if any(ord(ch) > 0x7F for ch in t)]
     if not suspect or any(ord(ch) > 0xFF for t in suspect for ch in t):

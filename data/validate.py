@@ -33,8 +33,8 @@ from data.readers import ROW, ImportFileError
 from data.tables import Column, Table
 from geo import crs as geocrs
 
-TRUE_WORDS = ("是", "1", "y", "yes", "true", "有", "√")
-FALSE_WORDS = ("否", "0", "n", "no", "false", "无", "×")
+TRUE_WORDS = ("是", "1", "y", "yes", "true", "有", "√", "✓", "✔", "涉及", "存在", "是的", "有的")
+FALSE_WORDS = ("否", "0", "n", "no", "false", "无", "×", "✗", "✘", "不涉及", "未涉及", "不存在", "没有", "不是")
 DATE_FORMATS = ("%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d", "%Y%m%d", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S",
                 "%Y年%m月%d号")
 #: Units a number may carry in a cell, by the unit in its column's header: suffix -> factor.
@@ -118,18 +118,27 @@ def v_col(c: Column) -> str:
     return q("v_" + c.name)
 
 
-#: What a date cell holds to say "nothing" (not rectified yet, no closing date): read as blank.
-DATE_NOTHING = ("/", "／", "-", "－", "--", "—", "——", "无")
+#: What a cell holds to say "nothing applies": read as blank.
+DASHES = ("/", "／", "-", "－", "--", "—", "——", "―", "\\")
+#: What a date cell holds to say "no date yet" (not rectified, not closed): read as blank.
+DATE_NOTHING = (*DASHES, "无", "暂无", "未整改", "整改中", "正在整改", "待整改", "未完成", "未销号", "未验收")
+NOTHING = {"date": DATE_NOTHING, "bool": DASHES}
 
 
 def nothing_sql(c: Column, x: str) -> str:
     """SQL for cleaned text ``x`` with the placeholders that mean "nothing" read as blank
-    (date columns: ``/``, ``—``, ``无``); other columns unchanged."""
-    if c.kind != "date":
+    (date columns: ``/``, ``—``, ``无``, ``未整改`` …; yes/no columns: ``/``, ``—``); other
+    columns unchanged."""
+    words = NOTHING.get(c.kind)
+    if not words:
         return x
-    longest = max(len(w.encode()) for w in DATE_NOTHING)  # a byte count first: dates are longer
-    return (f"CASE WHEN strlen({x}) <= {longest} AND {x} IN ({', '.join(lit(w) for w in DATE_NOTHING)}) "
+    longest = max(len(w.encode()) for w in words)  # a byte count first: most cells are longer
+    return (f"CASE WHEN strlen({x}) <= {longest} AND {x} IN ({', '.join(lit(w) for w in words)}) "
             f"THEN NULL ELSE {x} END")
+
+
+#: How the reader writes a long code Excel stored as a number (data.readers._cell_to_str).
+NUMBER_AS_CODE = "[0-9](\\.[0-9]+)?e\\+[0-9]+"
 
 
 #: Kinds parsed as written first, then repaired where that fails (``p`` then ``v``).
@@ -157,9 +166,11 @@ def plain_value_expr(c: Column, x: str) -> str:
     if c.kind == "bool":
         t = ", ".join(lit(w) for w in TRUE_WORDS)
         f = ", ".join(lit(w) for w in FALSE_WORDS)
-        # 是/否 first: exact matches skip the Unicode lower() for nearly every cell.
+        # 是/否 first: exact matches skip the Unicode lower() for nearly every cell. Otherwise
+        # half-width, lower case, and a note in brackets after the answer dropped (是（液氨）).
+        w = f"regexp_replace(lower({halfwidth_sql(x)}), '\\s*[(（].*[)）]$', '')"
         return (f"(CASE WHEN {x} = '是' THEN true WHEN {x} = '否' THEN false "
-                f"WHEN lower({x}) IN ({t}) THEN true WHEN lower({x}) IN ({f}) THEN false END)")
+                f"WHEN {w} IN ({t}) THEN true WHEN {w} IN ({f}) THEN false END)")
     return x
 
 
@@ -429,8 +440,13 @@ def column_rules(c: Column, res: valuemaps.Resolution | None = None) -> list[Rul
         pattern = "|".join(f"[0-9]{{{n}}}" for n in c.digits)
         rules.append(Rule(c, f"NOT regexp_full_match({{v}}, '{pattern}')", "digits",
                           f"应为 {' 或 '.join(map(str, c.digits))} 位数字"))
+    if c.kind in ("uscc", "code"):
+        rules.append(Rule(c, f"regexp_full_match({{x}}, {lit(NUMBER_AS_CODE)})", "code_as_number",
+                          f"{c.header}被存成了数字，超过 15 位的部分已被 Excel 改成 0，无法恢复："
+                          "请把该列设为“文本”格式后重新填写"))
     if c.kind == "uscc":
-        rules.append(Rule(c, f"NOT regexp_full_match({{v}}, {lit(uscc.FORMAT_SQL)})", "uscc_format",
+        rules.append(Rule(c, f"NOT regexp_full_match({{v}}, {lit(uscc.FORMAT_SQL)}) "
+                             f"AND NOT regexp_full_match({{x}}, {lit(NUMBER_AS_CODE)})", "uscc_format",
                           "统一社会信用代码格式错误（应为 18 位数字或大写字母，不含 I、O、S、V、Z）"))
     repair = repair_rule(c)
     if repair:

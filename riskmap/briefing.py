@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from data import queries
@@ -101,7 +102,7 @@ def build_view(con: duckdb.DuckDBPyConnection, scope: str = "city", key: str | N
             import shapely
 
             area = shapely.union_all(list(towns["geom"]))
-            parks = parks[[bool(g.intersects(area)) for g in parks["geom"]]]
+            parks = parks[np.array([bool(g.intersects(area)) for g in parks["geom"]], dtype=bool)]
         bundle.add(boundaries_overlay("parks", parks, (0, 140, 70), 1.5, None, t("layer_parks", lang)))
         what = t("snap_hex", lang, r=res)
     elif scope == "township":
@@ -191,6 +192,8 @@ def area_of(con: duckdb.DuckDBPyConnection, code: str | None = None) -> Area:
     counties = con.execute("SELECT code, name FROM county ORDER BY code").fetchall()
     city = queries.meta(con).get("city_name") or ""
     if not code:
+        if not counties:  # a city with townships but no county layer: a row per township
+            return Area(None, city, None, [(n, [t]) for t, n, _ in towns])
         return Area(None, city, None, [(n, [t for t, _, cc in towns if cc == c]) for c, n in counties])
     county = dict(counties).get(code)
     if county:

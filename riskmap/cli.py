@@ -45,7 +45,8 @@ def _print_build(report) -> None:  # type: ignore[no-untyped-def]
         print(f"{f.file:<18}{f.table:<12}{f.crs:<11}{f.rows_read:>9}{f.accepted:>9}"
               f"{f.rejected:>7}{f.warnings:>7}")
     if report.unplaced_enterprises:
-        print(f"\n{report.unplaced_enterprises} 家企业坐标不在任何乡镇边界内（已保留，见 report）")
+        unit = "区县" if report.meta.get("unit_level") == "county" else "乡镇"
+        print(f"\n{report.unplaced_enterprises} 家企业坐标不在任何{unit}边界内（已保留，见 report）")
     stages = "  ".join(f"{k} {v:.2f}s" for k, v in report.timings_s.items())
     print(f"\n用时 {report.total_s:.1f} 秒：{stages}")
     print(f"数据库：{report.db_path}")
@@ -92,6 +93,15 @@ def _json_arg(path: str | None, what: str) -> dict | None:
     return data
 
 
+def _iso_date(text: str) -> str:
+    """An argparse type: a date written YYYY-MM-DD (returned as written), else a usage error."""
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期“{text}”无法识别，应写作 YYYY-MM-DD，如 2026-11-30") from None
+    return text
+
+
 def _checked_crs(name: str | None) -> str | None:
     from geo.crs import CRSNameError, check_crs_name
 
@@ -113,6 +123,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not layers.get("county") and not layers.get("township"):
         raise CliError("至少需要一个行政区边界：--county 区县边界文件，或 --township 乡镇边界文件")
     crs = {layer: _checked_crs(args.crs) for layer in layers} if args.crs else None
+    headers = _json_arg(args.headers, "表头对应")
     accounts = Accounts(db.parent / "security.sqlite")
     password = None
     if args.admin and not any(u["username"] == args.admin for u in accounts.users()):
@@ -125,7 +136,10 @@ def cmd_init(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
     print(f"建立城市“{args.city}”→ {db}")
     try:
-        report = init_city(db, args.city, layers, crs, _progress, replace=args.replace)
+        # One map for every layer, or one per layer: {"county": {...}, "township": {...}}.
+        per_layer = headers if headers and set(headers) <= set(BOUNDARY_LAYERS) else dict.fromkeys(layers, headers)
+        report = init_city(db, args.city, layers, crs, _progress, replace=args.replace,
+                           headers=per_layer if headers else None)
     except BuildError as exc:
         print(f"建立失败，未改动任何数据：{exc}", file=sys.stderr)
         return 2
@@ -306,9 +320,19 @@ def cmd_draw(args: argparse.Namespace) -> int:
     if not roster_path.exists():
         print(f"没有检查人员名单：{roster_path}（CSV，列：姓名,部门）", file=sys.stderr)
         return 2
-    roster = pd.read_csv(roster_path, dtype=str, encoding="utf-8-sig").rename(columns={"姓名": "name", "部门": "department"})
+    from data.readers import ImportFileError, read_table_file
+
+    try:  # UTF-8 or GBK, a title row above the header: read as any ledger is
+        roster = read_table_file(roster_path).to_pandas().rename(columns={"姓名": "name", "部门": "department"})
+    except ImportFileError as exc:
+        raise CliError(str(exc)) from None
+    if not {"name", "department"} <= set(roster.columns):
+        raise CliError(f"{roster_path.name}：检查人员名单应有“姓名”和“部门”两列")
     seed = args.seed if args.seed is not None else int(time.time())
-    d = draw_inspections(score(measures_as_of(con, as_of), model), roster, model, args.size, seed)
+    try:
+        d = draw_inspections(score(measures_as_of(con, as_of), model), roster, model, args.size, seed)
+    except ValueError as exc:  # e.g. fewer inspectors than a pair needs
+        raise CliError(f"无法抽查：{exc}") from None
     log = paths.data_dir() / "draw_log.jsonl"
     append_log(d, log)
     print(f"双随机抽查：随机种子 {d.seed}（已记录于 {log}），抽取 {d.size} 家，分层：" +
@@ -359,8 +383,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     con = _open_db(args)
     for k, v in con.execute("SELECT key, value FROM meta ORDER BY key").fetchall():
         print(f"{k}: {v}")
+    from data.build import unit_level
+
+    stand_in = unit_level(con) == "county"
     for t in TABLES:
-        print(f"{t.title}（{t.name}）：{con.execute(f'SELECT count(*) FROM {t.name}').fetchone()[0]}")
+        note = "，由区县代替：本市没有乡镇边界" if stand_in and t.name == "township" else ""
+        print(f"{t.title}（{t.name}{note}）：{con.execute(f'SELECT count(*) FROM {t.name}').fetchone()[0]}")
     return 0
 
 
@@ -389,12 +417,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from data.importer import BOUNDARIES, ImportError_
     from riskmap.pipeline import import_boundary_file, import_file
 
     db = Path(args.db) if args.db else paths.db_path()
     headers = _json_arg(args.headers, "表头对应")
     values = _json_arg(args.values, "取值对应")
+    for column, answers in (values or {}).items():
+        if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
+            raise CliError(f"取值对应文件中“{column}”应为 {{文件中的取值: 标准取值}}，如 "
+                           '{"department": {"安监站": "应急管理局"}}')
     crs = _checked_crs(args.crs)
     if args.header_row is not None and args.header_row < 1:
         raise CliError("--header-row 应为表头所在的行号（从 1 开始）")
@@ -412,7 +446,9 @@ def cmd_import(args: argparse.Namespace) -> int:
           f"新增 {r.inserted}，更新 {r.updated}，未变 {r.unchanged}；提示 {r.warnings} 条；用时 {r.seconds:.1f} 秒")
     for row in r.issues.head(args.show).itertuples():
         kind = {"error": "拒绝", "warning": "提示", "info": "跳过"}.get(row.severity, "提示")
-        print(f"  [{kind}] 第 {row.row} 行 {row.column_name}“{row.value}”：{row.reason}")
+        where = "文件" if pd.isna(row.row) else f"第 {int(row.row)} 行"  # no row: about the whole file
+        value = row.value if isinstance(row.value, str) else ""
+        print(f"  [{kind}] {where} {row.column_name}“{value}”：{row.reason}")
     if len(r.issues) > args.show:
         print(f"  ……共 {len(r.issues)} 条，完整清单：python -m riskmap report")
     return 0
@@ -496,6 +532,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--grid", help="网格边界")
     p.add_argument("--park", help="园区边界")
     p.add_argument("--crs", help="边界的坐标系（默认用文件自带的 .prj；没有时按数值判断）")
+    p.add_argument("--headers", help="边界属性名对应关系 JSON 文件：{属性名: 列名或标准表头}，如 {\"QHDM_1\": \"code\"}；"
+                        "各图层不同时写成 {\"county\": {…}, \"township\": {…}}")
     p.add_argument("--admin", help="管理员用户名（密码随后输入）")
     p.add_argument("--password-stdin", action="store_true", help="从标准输入读管理员密码（脚本用）")
     p.add_argument("--replace", action="store_true", help="已有数据库时重新开始（原库另存一份）")
@@ -508,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("demo", help="生成示意城市并建库")
     p.add_argument("--seed", type=int, default=20261123)
     p.add_argument("--enterprises", type=int, default=20_000)
-    p.add_argument("--as-of", default="2026-11-20", help="数据截止日期")
+    p.add_argument("--as-of", type=_iso_date, default="2026-11-20", help="数据截止日期")
     p.add_argument("--out", help="导入文件输出目录")
     p.add_argument("--no-build", action="store_true", help="只生成文件，不建库")
     p.set_defaults(func=cmd_demo)
@@ -522,23 +560,23 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("score", help="按评估日计算企业风险评分与分级")
-    p.add_argument("--as-of", help="评估日（默认为数据截止日）")
+    p.add_argument("--as-of", type=_iso_date, help="评估日（默认为数据截止日）")
     p.add_argument("--model", help="模型文件（默认 scoring/model.toml）")
     p.add_argument("--top", type=int, default=10, help="列出得分最高的企业数")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("backtest", help="回测：按某日评分，看其后的事故")
-    p.add_argument("--as-of", help="评分日（默认为数据截止日前 horizon 天）")
+    p.add_argument("--as-of", type=_iso_date, help="评分日（默认为数据截止日前 horizon 天）")
     p.add_argument("--horizon", type=int, default=365, help="向后看的天数")
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("listing", help="乡镇与企业挂牌督办名单及理由")
-    p.add_argument("--as-of", help="评估日（默认为数据截止日）")
-    p.add_argument("--compare", help="与另一评估日比较：新挂牌、继续挂牌、摘牌")
+    p.add_argument("--as-of", type=_iso_date, help="评估日（默认为数据截止日）")
+    p.add_argument("--compare", type=_iso_date, help="与另一评估日比较：新挂牌、继续挂牌、摘牌")
     p.set_defaults(func=cmd_listing)
 
     p = sub.add_parser("robustness", help="权重扰动下乡镇排名区间与挂牌概率")
-    p.add_argument("--as-of")
+    p.add_argument("--as-of", type=_iso_date)
     p.add_argument("--draws", type=int, default=1000)
     p.add_argument("--spread", type=float, default=0.25)
     p.add_argument("--seed", type=int, default=20261123)
@@ -548,11 +586,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, default=50)
     p.add_argument("--seed", type=int, help="随机种子（默认取当前时间，并记录）")
     p.add_argument("--roster", help="检查人员名单 CSV（姓名,部门）")
-    p.add_argument("--as-of")
+    p.add_argument("--as-of", type=_iso_date)
     p.set_defaults(func=cmd_draw)
 
     p = sub.add_parser("due", help="按等级检查间隔到期应检的企业")
-    p.add_argument("--as-of")
+    p.add_argument("--as-of", type=_iso_date)
     p.add_argument("--top", type=int, default=20)
     p.set_defaults(func=cmd_due)
 
@@ -568,7 +606,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("export", help="导出通报材料：地图快照、周报表、清单、Word/PDF 通报")
     p.add_argument("kind", choices=list(EXPORTS), help="；".join(f"{k} {v[0]}" for k, v in EXPORTS.items()))
     p.add_argument("--out", help="输出文件或文件夹（默认当前文件夹，按内容命名）")
-    p.add_argument("--end", help="统计截止日期（默认数据截至日期）")
+    p.add_argument("--end", type=_iso_date, help="统计截止日期（默认数据截至日期）")
     p.add_argument("--days", type=int, default=7, help="统计天数（默认 7，即一周）")
     p.add_argument("--area", help="周报表的区县或乡镇代码（默认全市）")
     p.add_argument("--scope", choices=list(SCOPES), default="city", help="地图范围")
@@ -607,9 +645,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_check_schema)
 
     args = parser.parse_args(argv)
+    from scoring.model import ModelConfigError
+
     try:
         return int(args.func(args))
-    except CliError as exc:
+    except (CliError, ModelConfigError) as exc:
         print(f"无法执行：{exc}", file=sys.stderr)
         return 2
     except (duckdb.Error, OSError) as exc:  # an unreadable or locked file, a full disk…

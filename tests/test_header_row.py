@@ -379,3 +379,31 @@ def test_the_thin_wrappers_detect_the_header(tmp_path: Path):
     assert readers.read_table_file(xlsx).equals(table)
     csv_path = write_csv(tmp_path / "t.csv", case["rows"])
     assert readers.read_csv_strings(csv_path).column("_row").to_pylist() == [5, 7]
+
+
+def test_section_headings_subtotals_and_column_numbers_are_not_records(tmp_path):
+    """Found by review: 一、椒江区（3家）, （二）黄岩区, 椒江区小计 and a 甲 乙 丙 / 1 2 3 row under the
+    header were taken as records; a record named 说明书印刷厂 must stay one."""
+    from openpyxl import Workbook
+
+    from data.headers import header_score
+    from data.tables import ENTERPRISE
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["某区企业名录"])
+    ws.append(["序号", "统一社会信用代码", "企业名称", "经度", "纬度", "从业人数"])
+    ws.append(["甲", "乙", "丙", "1", "2", "3"])
+    ws.append(["一、椒江区（3家）"])
+    ws.append([1, "91331002MA2A00001X", "甲厂", 121.4, 28.6, 5])
+    ws.append([2, "91331002MA2A00002X", "说明书印刷厂", 121.4, 28.6, 5])
+    ws.append(["椒江区小计", None, None, None, None, 10])
+    ws.append(["（二）黄岩区"])
+    ws.append([3, "91331003MA2A00003X", "乙厂", 121.2, 28.6, 5])
+    ws.append(["合计", None, None, None, None, 15])
+    path = tmp_path / "sections.xlsx"
+    wb.save(path)
+    sheet = read_sheet(path, None, header_score(ENTERPRISE))
+    assert sheet.header_row == 2 and sheet.table.column("_row").to_pylist() == [5, 6, 9]
+    assert [(s.row, s.kind) for s in sheet.skipped] == [(1, "title"), (3, "numbering"), (4, "section"),
+                                                        (7, "total"), (8, "section"), (10, "total")]

@@ -416,3 +416,176 @@ def test_township_codes_keep_the_length_the_source_uses(small_city: City, tmp_pa
     built = dict(connect(small_city.db, read_only=True).execute("SELECT code || '000', kind FROM township").fetchall())
     assert {code: kind for code, _, kind in rows} == built  # 街道/镇/乡 from digits 7-9, as for 9-digit codes
     assert con.execute("SELECT value FROM meta WHERE key = 'unit_level'").fetchone() == ("township",)
+
+
+# --- found by an independent review of a new city's first day ----------------------------------
+
+
+def test_a_gbk_shapefile_without_cpg_with_ascii_field_names(small_city: City, tmp_path):
+    """XZQDM/XZQMC are ASCII: only the values are GBK (pandas keeps them as its str dtype)."""
+    import zipfile
+
+    import geopandas as gpd
+
+    counties = gpd.read_file(small_city.source / "county.geojson").to_crs("EPSG:4549")
+    counties = counties.rename(columns={"区县代码": "XZQDM", "区县名称": "XZQMC"})
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    counties.to_file(folder / "qx.shp", encoding="gbk")
+    (folder / "qx.cpg").unlink()
+    archive = tmp_path / "qx.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in folder.iterdir():
+            z.write(f, f.name)
+    db = tmp_path / "riskmap.duckdb"
+    init_city(db, "某某市", {"county": archive}, progress=None)
+    got = dict(connect(db, read_only=True).execute("SELECT code, name FROM county").fetchall())
+    assert got == dict(zip(counties["XZQDM"], counties["XZQMC"]))
+
+
+def test_a_township_only_city(small_city: City, tmp_path, monkeypatch):
+    """Townships without a county layer: every page runs, the weekly report has a row per township."""
+    import io
+
+    import openpyxl
+
+    data_dir = tmp_path / "data"
+    db = data_dir / "riskmap.duckdb"
+    init_city(db, "某某市", {"township": small_city.source / "township.geojson"}, progress=None)
+    import_file(db, small_city.source / "enterprise.csv", "enterprise", progress=None)
+    for page in ("targets", "overview", "listing"):
+        at = run_page(data_dir, page, monkeypatch)
+        assert not at.exception, (page, [e.message for e in at.exception])
+    from riskmap.briefing import export
+
+    data, _ = export(connect(db, read_only=True), "weekly", days=30)
+    names = {n for (n,) in connect(db, read_only=True).execute("SELECT name FROM township").fetchall()}
+    rows = [r[0] for r in openpyxl.load_workbook(io.BytesIO(data))["周报表"].iter_rows(values_only=True)]
+    assert names <= set(rows) and "合计" in rows
+
+
+@pytest.mark.parametrize("kind", ["png", "html"])
+def test_a_county_map_in_a_city_without_parks(county_city, kind, tmp_path):
+    _, db = county_city
+    key = connect(db, read_only=True).execute("SELECT min(code) FROM county").fetchone()[0]
+    out = tmp_path / kind
+    assert main(["--db", str(db), "export", kind, "--scope", "county", "--key", key, "--out", str(out)]) == 0
+    assert out.stat().st_size > 1000
+
+
+def test_grids_follow_when_townships_replace_the_counties(small_city: City, county_city, tmp_path):
+    _, db = county_city
+    mine = tmp_path / "riskmap.duckdb"
+    shutil.copyfile(db, mine)
+    import_boundary_file(mine, small_city.source / "grid.geojson", "grid", progress=None)
+    con = connect(mine, read_only=True)
+    assert con.execute("SELECT count(*) FROM grid WHERE length(township_code) = 6").fetchone()[0] > 0
+    con.close()
+    import_boundary_file(mine, small_city.source / "township.geojson", "township", progress=None)
+    con = connect(mine, read_only=True)
+    got = dict(con.execute("SELECT grid_id, township_code FROM grid").fetchall())
+    want = dict(connect(small_city.db, read_only=True).execute("SELECT grid_id, township_code FROM grid").fetchall())
+    assert got == want  # placed again in the townships, as the city built at once has them
+
+
+def test_blank_coordinates_are_not_zeros_when_the_system_is_told_from_values(small_city: City, county_city, tmp_path):
+    _, db = county_city
+    mine = tmp_path / "riskmap.duckdb"
+    shutil.copyfile(db, mine)
+    rows = [r for r in read_csv(small_city.source / "enterprise.csv") if r["经度"]][:10]
+    path = tmp_path / "半数无坐标.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["统一社会信用代码", "企业名称", "经度", "纬度"])
+        w.writerows([r["统一社会信用代码"], r["企业名称"], r["经度"] if i < 4 else "", r["纬度"] if i < 4 else ""]
+                    for i, r in enumerate(rows))
+    r = import_file(mine, path, "enterprise", "auto", progress=None)
+    assert (r.rows_read, r.accepted) == (10, 10)
+    assert (r.issues["code"] == "no_coordinate").sum() == 6 and (r.issues["code"] == "crs_detected").sum() == 1
+
+
+def test_an_update_keeps_the_columns_the_file_does_not_have(small_city: City, county_city, tmp_path):
+    _, db = county_city
+    mine = tmp_path / "riskmap.duckdb"
+    shutil.copyfile(db, mine)
+    con = connect(mine, read_only=True)
+    before = con.execute("SELECT uscc, name, lon, lat, employees, industry, high_fire_risk, hazchem FROM enterprise "
+                         "WHERE employees IS NOT NULL AND lon IS NOT NULL ORDER BY uscc LIMIT 5").fetchall()
+    con.close()
+    path = tmp_path / "名称坐标.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["统一社会信用代码", "企业名称", "经度", "纬度"])
+        w.writerows([u, n + "（新名）", lon, lat] for u, n, lon, lat, *_ in before)
+    r = import_file(mine, path, "enterprise", progress=None)
+    assert (r.updated, r.inserted) == (5, 0)
+    kept = r.issues[r.issues["code"] == "columns_kept"]
+    assert len(kept) == 1 and "从业人数" in kept["reason"].iloc[0]
+    con = connect(mine, read_only=True)
+    after = con.execute("SELECT uscc, name, lon, lat, employees, industry, high_fire_risk, hazchem FROM enterprise "
+                        "WHERE uscc IN (SELECT unnest(?)) ORDER BY uscc", [[b[0] for b in before]]).fetchall()
+    assert [a[1] for a in after] == [b[1] + "（新名）" for b in before]
+    assert [a[4:] for a in after] == [b[4:] for b in before]  # staff, industry, its fire-risk flag, hazchem
+
+
+def test_a_header_map_naming_no_column_is_refused(small_city: City, county_city, tmp_path):
+    from data.importer import ImportError_
+
+    _, db = county_city
+    mine = tmp_path / "riskmap.duckdb"
+    shutil.copyfile(db, mine)
+    with pytest.raises(ImportError_, match="对应到“职工总数”，但企业表没有这一列"):
+        import_file(mine, small_city.source / "enterprise.csv", "enterprise", headers={"从业人数": "职工总数"},
+                    progress=None)
+
+
+def test_credit_codes_excel_stored_as_numbers_are_refused_with_their_reason(county_city, tmp_path):
+    from openpyxl import Workbook
+
+    _, db = county_city
+    mine = tmp_path / "riskmap.duckdb"
+    shutil.copyfile(db, mine)
+    lon, lat = connect(mine, read_only=True).execute("SELECT lon, lat FROM enterprise WHERE lon IS NOT NULL "
+                                                     "LIMIT 1").fetchone()
+    wb = Workbook()
+    wb.active.append(["统一社会信用代码", "企业名称", "经度", "纬度"])
+    wb.active.append([913310020000000001, "甲厂", lon, lat])  # 18 digits typed into a number cell
+    wb.active.append([913310020000000002, "乙厂", lon, lat])
+    path = tmp_path / "数字代码.xlsx"
+    wb.save(path)
+    r = import_file(mine, path, "enterprise", progress=None)
+    assert (r.accepted, r.rejected) == (0, 2)
+    errors = r.issues[r.issues["severity"] == "error"]
+    assert set(errors["code"]) == {"code_as_number"} and errors["reason"].str.contains("文本").all()
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["score", "--as-of", "2025-13-01"], "日期“2025-13-01”无法识别"),
+    (["listing", "--compare", "yesterday"], "日期“yesterday”无法识别"),
+    (["export", "weekly", "--end", "2025/10/31"], "日期“2025/10/31”无法识别"),
+])
+def test_bad_dates_on_the_command_line(county_city, argv, says, capsys):
+    _, db = county_city
+    with pytest.raises(SystemExit) as stop:  # argparse's own usage error: exit 2, a sentence
+        main(["--db", str(db), *argv])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+
+
+def test_a_value_map_of_the_wrong_shape_gets_a_sentence(small_city: City, county_city, tmp_path, capsys):
+    _, db = county_city
+    bad = tmp_path / "v.json"
+    bad.write_text('{"level": "重大"}', encoding="utf-8")
+    assert main(["--db", str(db), "import", str(small_city.source / "hazard.csv"), "--table", "hazard",
+                 "--values", str(bad)]) == 2
+    assert "应为 {文件中的取值: 标准取值}" in capsys.readouterr().err
+
+
+def test_the_city_name_is_shown_as_text(small_city: City, tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    init_city(data_dir / "riskmap.duckdb", "[某市](http://evil.example)", {"county": small_city.source / "county.geojson"},
+              progress=None)
+    at = run_page(data_dir, "overview", monkeypatch)
+    assert not at.exception
+    assert at.title[0].value.startswith("\\[某市\\]\\(http://evil\\.example\\)")  # escaped: no link

@@ -386,3 +386,31 @@ def test_unknown_values_lists_what_the_page_must_ask():
 def test_fold_is_the_form_values_are_compared_in():
     assert fold(" 依法关闭 / 取缔 ") == "依法关闭取缔"
     assert fold("ＡＢ　ｃ") == "abc"
+
+
+@pytest.mark.parametrize("written, expected", [
+    ("涉及", True), ("不涉及", False), ("✓", True), ("✔", True), ("Ｙ", True), ("１", True), ("存在", True),
+    ("不存在", False), ("没有", False), ("是（液氨）", True), ("/", None), ("―", None), ("也许", None),
+])
+def test_yes_no_as_offices_write_it(written: str, expected):
+    """Found by review: these rejected whole enterprises. "/" says "does not apply": blank."""
+    import duckdb
+
+    from data.tables import ENTERPRISE
+    from data.validate import lit, nothing_sql, plain_value_expr
+
+    c = ENTERPRISE.column("hazchem")
+    got = duckdb.connect().execute(f"SELECT {plain_value_expr(c, nothing_sql(c, lit(written)))}").fetchone()[0]
+    assert got is expected
+
+
+@pytest.mark.parametrize("written", ["未整改", "整改中", "正在整改", "未完成", "未销号", "暂无"])
+def test_not_yet_in_a_date_column_is_no_date(written: str):
+    """Found by review: 未整改 in 整改完成日期 rejected exactly the open hazards."""
+    import duckdb
+
+    from data.tables import HAZARD
+    from data.validate import lit, nothing_sql
+
+    c = HAZARD.column("rectified_on")
+    assert duckdb.connect().execute(f"SELECT {nothing_sql(c, lit(written))}").fetchone()[0] is None

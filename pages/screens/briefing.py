@@ -8,7 +8,7 @@ import datetime as dt
 import streamlit as st
 
 from data import queries
-from pages.screens.common import export_button, lang, start_page, tr
+from pages.screens.common import counties_stand_in, export_button, lang, start_page, tr
 from riskmap.briefing import EXPORTS, export
 from scoring.run import default_as_of
 
@@ -40,7 +40,9 @@ for col, kind in zip(cols * 3, ("weekly", "five", "six", "parks", "docx", "pdf")
 
 st.subheader(tr("brief_maps"))
 m1, m2, m3 = st.columns(3)
-scope = m1.selectbox(tr("brief_scope"), ("city", "county", "township", "grid", "park"), key="brief_scope",
+# Where counties stand in for townships, one "区县" scope is enough.
+scopes = ("city", "county", "grid", "park") if counties_stand_in() else ("city", "county", "township", "grid", "park")
+scope = m1.selectbox(tr("brief_scope"), scopes, key="brief_scope",
                      format_func=lambda s: tr(f"scope_{s}"))
 options: dict[str, str] = {}
 if scope == "county":

@@ -80,7 +80,7 @@ def import_section() -> None:
                 # A label is Markdown: the file's header is made inert.
                 mapping[header] = cols[i % 3].selectbox(
                     md(header), options, index=options.index(default) if default in options else 0,
-                    format_func=choices.get, key=f"map_{table}_{header}")
+                    format_func=choices.get, key=f"map_{table}_{i}_{header}")  # a header may repeat
         mapping = {h: c for h, c in mapping.items() if c}
         have = set(known.values()) | set(mapping.values())
         still_missing = [c.header for c in spec.imported if c.required and c.name not in have]
@@ -189,7 +189,7 @@ if can("import"):
 
 if "last_import" in st.session_state:
     r = st.session_state["last_import"]
-    st.success(tr("import_done", file=r.file, read=r.rows_read, ok=r.accepted, bad=r.rejected, new=r.inserted,
+    st.success(tr("import_done", file=md(r.file), read=r.rows_read, ok=r.accepted, bad=r.rejected, new=r.inserted,
                   upd=r.updated, same=r.unchanged, s=r.seconds))
     rows = pd.DataFrame()
     if len(r.issues):

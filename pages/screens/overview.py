@@ -134,7 +134,7 @@ big = st.query_params.get("screen") == "1"
 
 if big:
     st.markdown(BIG_SCREEN_CSS, unsafe_allow_html=True)  # constant CSS of ours, no user text
-st.title(f"{meta.get('city_name') or ''}{tr('page_overview')}")
+st.title(f"{md(meta.get('city_name') or '')}{tr('page_overview')}")  # the city's name is user text
 data_note_badge(meta)
 if not big:
     st.markdown(f"[{tr('big_screen')} ↗](?screen=1)")

@@ -12,7 +12,7 @@ from data import queries
 from layers.export import to_xlsx
 from layers.maps import area_index_map
 from layers.render import legend_html, to_pydeck, view_for
-from pages.screens.common import basemap, export_button, lang, localise, require_db, show, start_page, tr
+from pages.screens.common import basemap, export_button, lang, localise, md, require_db, show, start_page, tr
 from riskmap.briefing import export
 from scoring.run import default_as_of
 
@@ -49,7 +49,7 @@ show(pd.DataFrame({
 names = dict(zip(parks["code"], parks["name"]))
 park_id = st.selectbox(tr("park_pick"), parks["code"], key="park", format_func=names.get)
 hazards = queries.park_hazard_list(con, park_id, as_of - dt.timedelta(days=DAYS - 1), as_of)
-st.subheader(tr("park_list_title", name=names[park_id], days=DAYS))
+st.subheader(tr("park_list_title", name=md(names[park_id]), days=DAYS))
 show(hazards, hide_index=True, key="park_hazards")
 st.caption(tr("difficulty_note"))
 export_button(st, tr("download", name=names[park_id] + tr("park_list")),

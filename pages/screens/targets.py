@@ -64,7 +64,7 @@ park_names = dict(zip(scores["park_id"], scores["park_name"]))
 
 def pick(col, label: str, options, names=None):  # type: ignore[no-untyped-def]
     return col.multiselect(tr(label), options=options, key=label, placeholder=tr("choose"),
-                           format_func=(names.get if names else tv))
+                           format_func=(lambda v: names.get(v) or str(v)) if names else tv)  # a code without a name: the code
 
 
 c1, c2, c3 = st.columns(3)
