@@ -339,28 +339,6 @@ def test_a_manifest_with_counties_alone_is_enough(tmp_path):
     assert got["files"] == {"county": {"path": "区县.zip"}}
 
 
-def test_a_gbk_shapefile_without_cpg_keeps_its_chinese_names(small_city: City, tmp_path):
-    """GDAL reads a Shapefile without a .cpg as Latin-1; offices write GBK. The names must come
-    out as written, and the city start from them."""
-    import zipfile
-
-    import geopandas as gpd
-
-    counties = gpd.read_file(small_city.source / "county.geojson").to_crs("EPSG:4549")
-    folder = tmp_path / "shp"
-    folder.mkdir()
-    counties.to_file(folder / "区县界.shp", encoding="gbk")
-    (folder / "区县界.cpg").unlink()
-    archive = tmp_path / "区县界.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for f in folder.iterdir():
-            z.write(f, f.name)
-    db = tmp_path / "riskmap.duckdb"
-    init_city(db, "某某市", {"county": archive}, progress=None)
-    got = dict(connect(db, read_only=True).execute("SELECT code, name FROM county").fetchall())
-    assert got == dict(zip(counties["区县代码"], counties["区县名称"]))
-
-
 @pytest.mark.parametrize("command", [["score"], ["listing"], ["report"], ["info"], ["due"], ["export", "weekly"],
                                      ["import", "x.csv", "--table", "hazard"]])
 def test_commands_without_a_database_say_how_to_start_one(command, tmp_path, capsys):
@@ -421,26 +399,29 @@ def test_township_codes_keep_the_length_the_source_uses(small_city: City, tmp_pa
 # --- found by an independent review of a new city's first day ----------------------------------
 
 
-def test_a_gbk_shapefile_without_cpg_with_ascii_field_names(small_city: City, tmp_path):
-    """XZQDM/XZQMC are ASCII: only the values are GBK (pandas keeps them as its str dtype)."""
+@pytest.mark.parametrize("code, name", [("区县代码", "区县名称"), ("XZQDM", "XZQMC")])
+def test_a_gbk_shapefile_without_cpg_keeps_its_chinese_names(small_city: City, tmp_path, code: str, name: str):
+    """GDAL reads a Shapefile without a .cpg as Latin-1; offices write GBK. The names must come
+    out as written, whether the field names are Chinese too or ASCII (XZQDM/XZQMC, where only
+    the values are GBK and pandas keeps them as its str dtype), and the city start from them."""
     import zipfile
 
     import geopandas as gpd
 
     counties = gpd.read_file(small_city.source / "county.geojson").to_crs("EPSG:4549")
-    counties = counties.rename(columns={"区县代码": "XZQDM", "区县名称": "XZQMC"})
+    counties = counties.rename(columns={"区县代码": code, "区县名称": name})
     folder = tmp_path / "shp"
     folder.mkdir()
-    counties.to_file(folder / "qx.shp", encoding="gbk")
-    (folder / "qx.cpg").unlink()
-    archive = tmp_path / "qx.zip"
+    counties.to_file(folder / "区县界.shp", encoding="gbk")
+    (folder / "区县界.cpg").unlink()
+    archive = tmp_path / "区县界.zip"
     with zipfile.ZipFile(archive, "w") as z:
         for f in folder.iterdir():
             z.write(f, f.name)
     db = tmp_path / "riskmap.duckdb"
     init_city(db, "某某市", {"county": archive}, progress=None)
     got = dict(connect(db, read_only=True).execute("SELECT code, name FROM county").fetchall())
-    assert got == dict(zip(counties["XZQDM"], counties["XZQMC"]))
+    assert got == dict(zip(counties[code], counties[name]))
 
 
 def test_a_township_only_city(small_city: City, tmp_path, monkeypatch):
