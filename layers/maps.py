@@ -37,6 +37,8 @@ class MapBundle:
     bins: Bins
     view_points: tuple[list[float], list[float]]
     more_legends: list[Legend] = field(default_factory=list)
+    #: Whether an overlay drew aggregated circles instead of every point (more than MAX_POINTS).
+    aggregated: bool = False
 
     def add(self, overlay: Overlay) -> "MapBundle":
         """Draw ``overlay`` above the base layers but under any text labels."""
@@ -48,6 +50,7 @@ class MapBundle:
         self.datasets.update(overlay.datasets)
         if overlay.legend:
             self.more_legends.append(overlay.legend)
+        self.aggregated |= overlay.aggregated
         return self
 
 

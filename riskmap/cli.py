@@ -395,14 +395,16 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import os
 
-    from riskmap.briefing import EXPORTS, ViewError, export
+    from reports.exports import EXPORTS, ExportRequest, export
+    from reports.views import ViewError, ViewRequest
 
     con = _open_db(args)
     end = dt.date.fromisoformat(args.end) if args.end else None
     t0 = time.perf_counter()
     print(f"正在生成{EXPORTS[args.kind][0]}……", flush=True)
     try:
-        data, name = export(con, args.kind, end, args.days, args.area, args.scope, args.key, args.size, args.lang)
+        request = ExportRequest(end, args.days, args.area, ViewRequest(args.scope, args.key, lang=args.lang), args.size)
+        data, name = export(con, args.kind, request)
     except ViewError as exc:
         print(f"无法导出：{exc}", file=sys.stderr)
         return 2
@@ -601,7 +603,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("info", help="查看数据库概况")
     p.set_defaults(func=cmd_info)
 
-    from riskmap.briefing import EXPORTS, SCOPES
+    from reports.exports import EXPORTS
+    from reports.views import SCOPES
 
     p = sub.add_parser("export", help="导出通报材料：地图快照、周报表、清单、Word/PDF 通报")
     p.add_argument("kind", choices=list(EXPORTS), help="；".join(f"{k} {v[0]}" for k, v in EXPORTS.items()))

@@ -491,7 +491,7 @@ FORM_HEADERS_EN: dict[str, str] = {
     "安全隐患问题描述": "Hazard description", "安全隐患类型": "Hazard type", "整治责任单位": "Responsible unit",
     "计划完成整治时间": "Planned completion", "整治进度": "Progress", "问题上报日期": "Reported on",
     "存在困难": "Difficulties",
-    # ledgers (五张清单 / 六个清单, riskmap/ledgers.py)
+    # ledgers (五张清单 / 六个清单, reports/ledgers.py)
     "隐患编号": "Hazard ID", "企业名称": "Enterprise", "统一社会信用代码": "Credit code", "乡镇（街道）": "Township",
     "网格": "Grid", "发现日期": "Found on", "隐患等级": "Level", "隐患类别": "Category", "隐患描述": "Description",
     "责任部门": "Department", "整改期限": "Deadline", "整改完成日期": "Rectified on", "验收销号日期": "Closed on",

@@ -68,6 +68,11 @@ def weekly_figures(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
     return {k: (float(v) if v is not None else float("nan")) for k, v in zip(keys, row)}
 
 
+def period_bounds(end: dt.date, days: int) -> tuple[dt.date, dt.date]:
+    """The ``days`` ending on ``end``, both ends included: (start, end)."""
+    return end - dt.timedelta(days=days - 1), end
+
+
 def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     """The period of the same length just before [start, end]."""
     days = (end - start).days + 1

@@ -417,7 +417,7 @@ def test_draw_gives_an_assignment_list_that_stays(city_env: City):
     at = at.text_input(key="f_text").set_value("x").run()  # another rerun: the draw is still shown
     assert at.dataframe[-1].value.equals(table)
     # The download is built from the same rows.
-    from layers.export import to_xlsx
+    from reports.spreadsheets import to_xlsx
 
     wb = openpyxl.load_workbook(io.BytesIO(to_xlsx(table, "交办清单")))
     rows = list(wb["交办清单"].values)

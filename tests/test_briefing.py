@@ -89,10 +89,10 @@ def _keys(con) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("scope", ["city", "county", "township", "grid", "park"])
 def test_every_scope_draws_its_own_enterprises(con, scope: str):
-    from riskmap.briefing import build_view, snapshot_png
+    from reports.views import ViewRequest, build_view, snapshot_png
 
     key = _keys(con).get(scope)
-    view = build_view(con, scope, key)
+    view = build_view(con, ViewRequest(scope, key))
     column = {"township": "township_code", "grid": "grid_id", "park": "park_id"}.get(scope)
     if column:
         points = view.bundle.datasets["enterprise_points"]
@@ -104,33 +104,34 @@ def test_every_scope_draws_its_own_enterprises(con, scope: str):
         hexes = view.bundle.datasets["hexes"]
         n = con.execute("SELECT count(*) FROM enterprise WHERE township_code LIKE ? || '%' AND h3_r8 IS NOT NULL",
                         [key]).fetchone()[0]
-        assert sum(int(h["tip"]) for h in hexes) == n
+        # The tooltip is the screen's ("本格企业 12 家"): a snapshot is the view on screen.
+        assert sum(int(h["tip"].removeprefix("本格企业 ").removesuffix(" 家")) for h in hexes) == n
     assert "示意数据" in view.frame.note and "2026-11-20" in view.frame.subtitle
-    img = pixels(snapshot_png(con, "slide", scope=scope, key=key))
+    img = pixels(snapshot_png(con, ViewRequest(scope, key), "slide"))
     assert img.shape[:2] == (1080, 1920)
 
 
 def test_view_of_a_filtered_list_and_in_english(con):
-    from riskmap.briefing import ViewError, build_view
+    from reports.views import ViewError, ViewRequest, build_view
 
     major = [u for (u,) in con.execute("SELECT uscc FROM enterprise_score WHERE tier = '重大'").fetchall()]
-    view = build_view(con, "enterprises", usccs=major, lang="en")
+    view = build_view(con, ViewRequest("enterprises", usccs=tuple(major), lang="en"))
     placed = {u for (u,) in con.execute("SELECT uscc FROM enterprise WHERE lon IS NOT NULL").fetchall()}
     assert {p["uscc"] for p in view.bundle.datasets["enterprise_points"]} == set(major) & placed
     assert [e.label for e in view.frame.legends[0].entries] == ["Major", "Significant", "General", "Low"]
     assert view.frame.north == "N" and "safety risk map" in view.frame.title
     with pytest.raises(ViewError, match="no township"):
-        build_view(con, "township", "000000000")
+        build_view(con, ViewRequest("township", "000000000"))
     with pytest.raises(ViewError, match="unknown scope"):
-        build_view(con, "planet")
+        build_view(con, ViewRequest("planet"))
 
 
 def test_html_export_is_one_file_with_nothing_remote(con):
     import re
 
-    from riskmap.briefing import snapshot_html
+    from reports.views import ViewRequest, snapshot_html
 
-    page = snapshot_html(con, scope="city")
+    page = snapshot_html(con, ViewRequest("city"))
     assert not re.search(r"<(script|link|img)\b[^>]*(src|href)=", page)  # everything inline
     assert "window.L=" in page.replace(" ", "") or "window.L =" in page  # Leaflet itself is in the file
     assert '"风险六边形"' in page and '"园区"' in page and "示意数据" in page
@@ -161,7 +162,7 @@ def test_weekly_report_workbook_matches_independent_queries(con):
 
     import openpyxl
 
-    from riskmap.briefing import weekly_report_xlsx
+    from reports.weekly import weekly_report_xlsx
 
     end, days = dt.date(2026, 11, 20), 30
     start = end - dt.timedelta(days=days - 1)
@@ -224,7 +225,8 @@ def test_weekly_report_workbook_matches_independent_queries(con):
 def test_weekly_report_for_one_county_lists_its_townships(con):
     import openpyxl
 
-    from riskmap.briefing import ViewError, weekly_report_xlsx
+    from reports.views import ViewError
+    from reports.weekly import weekly_report_xlsx
 
     county = con.execute("SELECT code FROM county ORDER BY code LIMIT 1").fetchone()[0]
     wb = openpyxl.load_workbook(io.BytesIO(weekly_report_xlsx(con, area=county)))
@@ -245,7 +247,7 @@ def test_ledger_workbooks_have_the_lists_and_the_counts(con):
     import openpyxl
 
     from data.queries import PARK_HAZARD_COLUMNS
-    from riskmap.ledgers import five_lists, park_lists, six_lists, workbook
+    from reports.ledgers import five_lists, park_lists, six_lists, workbook
 
     end = dt.date(2026, 11, 20)
     start = end - dt.timedelta(days=29)
@@ -282,7 +284,7 @@ def test_ledger_workbooks_have_the_lists_and_the_counts(con):
 
 
 def test_sheet_names_are_valid_and_unique():
-    from riskmap.ledgers import _sheet_name
+    from reports.ledgers import _sheet_name
 
     used: set[str] = set()
     names = [_sheet_name(n, used) for n in ["a/b:c*", "a/b:c*", "x" * 40, "x" * 40, ""]]
@@ -293,7 +295,7 @@ def test_sheet_names_are_valid_and_unique():
 def briefing(con):
     import datetime as dt
 
-    from riskmap.document import build_briefing
+    from reports.document import build_briefing
 
     return build_briefing(con, dt.date(2026, 11, 20), 7)
 
@@ -303,7 +305,7 @@ def test_briefing_docx_has_every_part_with_the_right_numbers(con, briefing):
 
     from docx import Document
 
-    from riskmap.document import TOP_TARGETS, briefing_docx
+    from reports.document import TOP_TARGETS, briefing_docx
 
     doc = Document(io.BytesIO(briefing_docx(briefing)))
     text = "\n".join(p.text for p in doc.paragraphs)
@@ -328,7 +330,7 @@ def test_briefing_docx_has_every_part_with_the_right_numbers(con, briefing):
 def test_briefing_pdf_pages_and_embedded_font(briefing):
     import re
 
-    from riskmap.document import briefing_pdf
+    from reports.document import briefing_pdf
 
     pdf = briefing_pdf(briefing)
     assert pdf.startswith(b"%PDF")
@@ -338,7 +340,7 @@ def test_briefing_pdf_pages_and_embedded_font(briefing):
 
 
 def test_trend_chart_has_no_missing_glyphs(briefing):
-    from riskmap.document import trend_png
+    from reports.document import trend_png
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -351,10 +353,10 @@ def test_county_map_keeps_to_the_county(con):
     import shapely
 
     from data import queries
-    from riskmap.briefing import build_view
+    from reports.views import ViewRequest, build_view
 
     county = _keys(con)["county"]
-    view = build_view(con, "county", county)
+    view = build_view(con, ViewRequest("county", county))
     towns = queries.township_geometries(con)
     area = shapely.union_all(list(towns.loc[towns["county_code"] == county, "geom"])).buffer(1e-6)
     parks = view.bundle.datasets["parks"]
@@ -365,7 +367,7 @@ def test_county_map_keeps_to_the_county(con):
 def test_lists_narrowed_by_department_and_level(con):
     import datetime as dt
 
-    from riskmap.ledgers import five_lists, narrow
+    from reports.ledgers import five_lists, narrow
 
     lists = five_lists(con, dt.date(2026, 8, 1), dt.date(2026, 11, 20))
     hz = narrow(lists["隐患清单"], ["消防救援"], ["较大"])

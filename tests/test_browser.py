@@ -200,12 +200,12 @@ def test_exported_html_map_works_offline(small_city: City, tmp_path):
 
     from data.build import connect
     from layers.html import to_html
-    from riskmap.briefing import build_view
+    from reports.views import ViewRequest, build_view
 
     from .browser import CHROMIUM_ARGS, chromium_path
 
     con = connect(small_city.db, read_only=True)
-    view = build_view(con, "city")
+    view = build_view(con, ViewRequest("city"))
     hexes = view.bundle.datasets["hexes"]
     hexes[0] = {**hexes[0], "tip": EVIL}
     page_html = to_html(view.bundle.specs, view.bundle.datasets, view.frame.title, view.frame.legends,

@@ -53,14 +53,14 @@ def test_build_failure_is_reported_and_exits_nonzero(tmp_path, capsys):
 
 
 def test_export_command_writes_the_same_files_as_the_buttons(city_env: City, tmp_path, capsys):
-    """The CLI and the app's buttons both call riskmap.briefing.export: same content."""
+    """The CLI and the app's buttons both call reports.exports.export: same content."""
     import io
 
     import openpyxl
     from PIL import Image
 
     from data.build import connect
-    from riskmap.briefing import export
+    from reports.exports import ExportRequest, export
 
     db = str(city_env.db)
     con = connect(city_env.db, read_only=True)
@@ -68,7 +68,7 @@ def test_export_command_writes_the_same_files_as_the_buttons(city_env: City, tmp
     written = next(tmp_path.glob("周报表_*.xlsx"))
     assert "已写入" in capsys.readouterr().out and not list(tmp_path.glob("*.part"))
     ours = openpyxl.load_workbook(written)
-    theirs = openpyxl.load_workbook(io.BytesIO(export(con, "weekly", days=30)[0]))
+    theirs = openpyxl.load_workbook(io.BytesIO(export(con, "weekly", ExportRequest(days=30))[0]))
     assert ours.sheetnames == theirs.sheetnames
     for a, b in zip(ours, theirs):
         assert list(a.iter_rows(values_only=True)) == list(b.iter_rows(values_only=True))

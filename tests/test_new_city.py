@@ -437,9 +437,9 @@ def test_a_township_only_city(small_city: City, tmp_path, monkeypatch):
     for page in ("targets", "overview", "listing"):
         at = run_page(data_dir, page, monkeypatch)
         assert not at.exception, (page, [e.message for e in at.exception])
-    from riskmap.briefing import export
+    from reports.exports import ExportRequest, export
 
-    data, _ = export(connect(db, read_only=True), "weekly", days=30)
+    data, _ = export(connect(db, read_only=True), "weekly", ExportRequest(days=30))
     names = {n for (n,) in connect(db, read_only=True).execute("SELECT name FROM township").fetchall()}
     rows = [r[0] for r in openpyxl.load_workbook(io.BytesIO(data))["周报表"].iter_rows(values_only=True)]
     assert names <= set(rows) and "合计" in rows

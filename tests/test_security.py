@@ -77,8 +77,8 @@ def _grid_of_demo_account(city: City) -> str:
 def test_a_grid_connection_reaches_only_its_grid(small_city: City):
     """Every query function and every export, on a 网格员's connection: only their grid."""
     from data import queries
-    from riskmap import ledgers
-    from riskmap.briefing import EXPORTS, export
+    from reports import ledgers
+    from reports.exports import EXPORTS, ExportRequest, export
 
     grid = _grid_of_demo_account(small_city)
     base = open_snapshot(small_city.db)
@@ -100,11 +100,11 @@ def test_a_grid_connection_reaches_only_its_grid(small_city: City):
     for name, frame in lists.items():
         assert set(frame["统一社会信用代码"]) <= mine, name
     for kind in EXPORTS:  # every export runs on the restricted connection without reaching more
-        data, _ = export(con, kind, days=365)
+        data, _ = export(con, kind, ExportRequest(days=365))
         assert data
     import openpyxl
 
-    weekly = openpyxl.load_workbook(io.BytesIO(export(con, "weekly", days=365)[0]))["周报表"]
+    weekly = openpyxl.load_workbook(io.BytesIO(export(con, "weekly", ExportRequest(days=365))[0]))["周报表"]
     total = next(r for r in weekly.iter_rows(values_only=True) if r[0] == "合计")
     assert total[1] == len(mine)
 

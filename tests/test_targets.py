@@ -5,7 +5,7 @@ import io
 import pandas as pd
 import pytest
 
-from layers.export import neutralise_formulas, to_xlsx
+from reports.spreadsheets import neutralise_formulas, to_xlsx
 from scoring.model import load_model
 from scoring.targets import filter_targets, main_factors
 

@@ -9,7 +9,8 @@ import streamlit as st
 
 from data import queries
 from pages.screens.common import counties_stand_in, export_button, lang, start_page, tr
-from riskmap.briefing import EXPORTS, export
+from reports.exports import EXPORTS, ExportRequest, export
+from reports.views import ViewRequest
 from scoring.run import default_as_of
 
 MIME = {"png": "image/png", "html": "text/html", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -34,7 +35,7 @@ cols = st.columns(3)
 for col, kind in zip(cols * 3, ("weekly", "five", "six", "parks", "docx", "pdf")):
     suffix = EXPORTS[kind][1]
     export_button(col, 
-        tr(f"export_{kind}"), lambda kind=kind: export(con, kind, end, days, area or None, lang=lang())[0],
+        tr(f"export_{kind}"), lambda kind=kind: export(con, kind, ExportRequest(end, days, area or None, ViewRequest(lang=lang())))[0],
         file_name=f"{tr(f'export_{kind}')}_{end}.{suffix}",
         mime=MIME[suffix], key=f"dl_{kind}", width="stretch")
 
@@ -58,11 +59,11 @@ elif scope == "park":
 key = m2.selectbox(tr("brief_key"), list(options), format_func=options.get, key="brief_key") if options else None
 size = m3.radio(tr("brief_size"), ("slide", "a4"), key="brief_size", format_func=lambda s: tr(f"size_{s}"))
 d1, d2 = st.columns(2)
-export_button(d1, tr("export_png"), lambda: export(con, "png", end, days, scope=scope, key=key, size=size,
-                                                    lang=lang())[0],
+view = ViewRequest(scope, key, lang=lang())
+export_button(d1, tr("export_png"), lambda: export(con, "png", ExportRequest(end, days, view=view, size=size))[0],
                    file_name=f"{tr('export_png')}_{scope}_{end}.png", mime=MIME["png"], key="dl_png",
                    width="stretch")
-export_button(d2, tr("export_html"), lambda: export(con, "html", end, days, scope=scope, key=key, lang=lang())[0],
+export_button(d2, tr("export_html"), lambda: export(con, "html", ExportRequest(end, days, view=view))[0],
                    file_name=f"{tr('export_html')}_{scope}_{end}.html", mime=MIME["html"], key="dl_html",
                    width="stretch")
 st.caption(tr("brief_cli"))

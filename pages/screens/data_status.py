@@ -16,10 +16,10 @@ from data.valuemaps import load_value_maps, save_value_map
 from data.headers import header_score, match_headers, normalise_header
 from data.readers import ImportFileError, read_sheet
 from data.templates import template_xlsx
-from layers.export import to_xlsx
+from reports.spreadsheets import to_xlsx
 from pages.screens.common import (audit, build_demo_with_progress, can, data_note_badge, export_button, localise, md,
                                   require_db, show, tr, tv)
-from riskmap.ledgers import workbook
+from reports.ledgers import workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Coordinate systems offered for ledgers with coordinates ("auto": told from the values).

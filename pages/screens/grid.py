@@ -11,7 +11,8 @@ from layers.colors import TIER_COLORS
 from layers.maps import grid_map
 from layers.render import legend_html, selected_values, to_pydeck, view_for
 from pages.screens.common import basemap, export_button, lang, md, require_db, show, start_page, tr, tv
-from riskmap.briefing import export
+from reports.exports import ExportRequest, export
+from reports.views import ViewRequest
 from scoring.model import load_model
 from scoring.run import default_as_of
 
@@ -51,7 +52,7 @@ if clicked and clicked[0] in set(enterprises["uscc"]) and st.session_state.get("
     st.session_state["_grid_click"] = clicked[0]
     st.session_state["profile"] = clicked[0]
 st.markdown(legend_html(bundle.legend), unsafe_allow_html=True)  # our own labels, escaped
-export_button(st, tr("export_png"), lambda: export(con, "png", scope="grid", key=grid_id, lang=lang())[0],
+export_button(st, tr("export_png"), lambda: export(con, "png", ExportRequest(view=ViewRequest("grid", grid_id, lang=lang())))[0],
                    file_name=f"{tr('export_png')}_{grid_id}.png", mime="image/png", key="dl_grid_png")
 
 st.subheader(tr("grid_enterprises"))

@@ -10,9 +10,9 @@ import streamlit as st
 
 from data import queries
 from data.vocab import HAZARD_LEVELS
-from layers.export import to_xlsx
+from reports.spreadsheets import to_xlsx
 from pages.screens.common import export_button, localise, require_db, show, start_page, tr, tv
-from riskmap.ledgers import FIVE_LISTS, five_lists, narrow
+from reports.ledgers import FIVE_LISTS, five_lists, narrow
 from scoring.report import HAZARD_FIGURES, hazard_figures, monthly_rectification
 from scoring.run import default_as_of
 
@@ -92,7 +92,7 @@ show(od.rename(columns={
     "days_overdue": tr("col_overdue_days")}).drop(columns=["id"]), hide_index=True, key="hz_overdue")
 
 st.subheader(tr("five_lists"))
-# The same lists as the Excel exports and `python -m riskmap export five` (riskmap/ledgers.py),
+# The same lists as the Excel exports and `python -m riskmap export five` (reports/ledgers.py),
 # narrowed by the department and level chosen above.
 LIST_KEYS = dict(zip(FIVE_LISTS, ("list_inspection", "list_hazard", "list_assigned", "list_rectified",
                                   "list_supervised")))

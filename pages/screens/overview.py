@@ -11,11 +11,12 @@ import streamlit as st
 from data import queries
 from geo.h3cells import RESOLUTIONS, cell_area_km2
 from layers.colors import TIER_COLORS
-from layers.maps import (INDEX_BINS, MAX_POINTS, Overlay, boundaries_overlay, enterprises_overlay, hazards_overlay,
-                         incidents_overlay, overview_map, overview_pick)
+from layers.maps import MAX_POINTS, overview_pick
 from layers.render import legend_html, to_pydeck, view_for
-from pages.screens.common import basemap, data_note_badge, db_version, lang, md, require_db, show, tr, tv
-from scoring.report import WEEKLY_COLUMNS, previous_period, weekly_figures
+from pages.screens.common import basemap, data_note_badge, db_version, export_button, lang, md, require_db, show, tr, tv
+from reports.exports import ExportRequest, export
+from reports.views import OVERLAYS, ViewRequest, build_view
+from scoring.report import WEEKLY_COLUMNS, period_bounds, previous_period, weekly_figures
 from scoring.run import default_as_of
 
 PERIODS = (7, 30, 90, 365)
@@ -31,79 +32,28 @@ def _top_townships(version: str) -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _load(version: str, res: int) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _load(version: str) -> tuple[dict, dict]:
     con = require_db()
-    return (queries.meta(con), queries.counts(con), queries.hex_counts(con, res),
-            queries.township_geometries(con), queries.township_summary(con))
+    return queries.meta(con), queries.counts(con)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _figures(version: str, days: int) -> tuple[dt.date, dt.date, dict, dict]:
     con = require_db()
-    end = default_as_of(con)
-    start = end - dt.timedelta(days=days - 1)
+    start, end = period_bounds(default_as_of(con), days)
     return start, end, weekly_figures(con, start, end), weekly_figures(con, *previous_period(start, end))
 
 
-#: Optional layers of the city map, in the order they are drawn.
-OVERLAYS = ("grids", "parks", "enterprises", "hazards", "incidents")
 DEFAULT_OVERLAYS = ("parks", "incidents")
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _overlay_data(version: str, name: str, tiers: tuple[str, ...], days: int) -> pd.DataFrame:
-    con = require_db()
-    end = default_as_of(con)
-    if name == "grids":
-        return queries.grid_geometries(con)
-    if name == "parks":
-        return queries.park_geometries(con)
-    if name == "enterprises":
-        return queries.enterprise_points(con, list(tiers))
-    if name == "hazards":
-        return queries.open_hazards_by_enterprise(con, end)
-    return queries.incidents_between(con, end - dt.timedelta(days=days - 1), end)
-
-
-def _overlay(version: str, name: str, tiers: tuple[str, ...], days: int) -> Overlay:
-    frame = _overlay_data(version, name, tiers if name == "enterprises" else (), days if name == "incidents" else 0)
-    if name == "grids":
-        return boundaries_overlay("grids", frame, (70, 110, 200), 0.5, tr("tip_grid"), tr("layer_grids"))
-    if name == "parks":
-        return boundaries_overlay("parks", frame, (0, 140, 70), 2, tr("tip_park"), tr("layer_parks"))
-    if name == "enterprises":
-        return enterprises_overlay(frame, TIER_COLORS, {
-            "legend_title": tr("legend_enterprises"), "tip": tr("tip_enterprise"), "tip_cluster": tr("tip_cluster")},
-            tier_names={t: str(tv(t)) for t in TIER_COLORS})
-    if name == "hazards":
-        return hazards_overlay(frame, {"legend_title": tr("legend_hazards"), "major": tr("hz_major"),
-                                       "other": tr("hz_other"), "overdue": tr("hz_overdue"), "tip": tr("tip_hazards")})
-    return incidents_overlay(frame, {"legend_title": tr("legend_incidents"), "fatal": tr("inc_fatal"),
-                                     "other": tr("inc_other"), "tip": tr("tip_incident")})
-
-
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _deck(version: str, res: int, language: str, show_names: bool, by_index: bool, base,  # type: ignore[no-untyped-def]
-          dark: bool = False, overlays: tuple[str, ...] = (), tiers: tuple[str, ...] = (), days: int = 30):
-    meta, counts, hexes, shapes, summary = _load(version, res)
-    tw = shapes.merge(summary[["code", "enterprises"]], on="code", how="left").fillna({"enterprises": 0})
-    labels = {"tip_township": tr("tip_township"), "legend_note": tr("legend_note")}
-    if by_index:
-        labels |= {"tip_hex": tr("tip_hex_index"), "legend_title": tr("legend_hex_index")}
-        bundle = overview_map(queries.hex_index(require_db(), res), tw, labels, show_names, "index", INDEX_BINS)
-    else:
-        labels |= {"tip_hex": tr("tip_hex"), "legend_title": tr("legend_hex")}
-        bundle = overview_map(hexes, tw, labels, show_names=show_names)
-    aggregated = False
-    for name in OVERLAYS:
-        if name in overlays:
-            layer = _overlay(version, name, tiers, days)
-            aggregated |= layer.aggregated
-            bundle.add(layer)
-    view = view_for(*bundle.view_points)
+def _deck(version: str, req: ViewRequest, base, dark: bool = False):  # type: ignore[no-untyped-def]
+    """The city map of ``req`` — the same view an export of ``req`` draws — as a deck."""
+    bundle = build_view(require_db(), req).bundle
     legends = "".join(legend_html(leg) for leg in [bundle.legend, *bundle.more_legends])
-    return (to_pydeck(bundle.specs, bundle.datasets, view, base, background="#0e1117" if dark else "#f7f5f0"),
-            legends, aggregated)
+    return (to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), base,
+                      background="#0e1117" if dark else "#f7f5f0"), legends, bundle.aggregated)
 
 
 def _fmt(key: str, value: float) -> str:
@@ -129,7 +79,7 @@ h1 {font-size: 3.2rem !important; color: #ffffff !important;}
 
 con = require_db()
 version = db_version()
-meta, counts, *_ = _load(version, 8)
+meta, counts = _load(version)
 big = st.query_params.get("screen") == "1"
 
 if big:
@@ -174,8 +124,9 @@ with right:
                  hide_index=True, height=560 if big else 260)
 with left:
     st.subheader(tr("map_title"))
-    deck, legend, aggregated = _deck(version, res, lang(), show_names, by_index, basemap(), big,
-                                     overlays, tiers, days)
+    req = ViewRequest("city", res=res, colour="index" if by_index else "count", names=show_names,
+                      overlays=overlays, tiers=tiers, days=days, lang=lang())
+    deck, legend, aggregated = _deck(version, req, basemap(), big)
     if big:
         st.pydeck_chart(deck, height=720, key="overview_map")
         event = None
@@ -186,6 +137,9 @@ with left:
     if aggregated:
         st.caption(tr("clustered", cap=MAX_POINTS))
     st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
+    if not big:  # the same request as the screen: the snapshot is this map
+        export_button(st, tr("export_png"), lambda: export(con, "png", ExportRequest(end=end, days=days, view=req))[0],
+                      file_name=f"{tr('export_png')}_{end}.png", mime="image/png", key="overview_png")
 
 if not big:
     summary = _top_townships(version)

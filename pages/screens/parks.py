@@ -9,11 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from data import queries
-from layers.export import to_xlsx
+from reports.spreadsheets import to_xlsx
 from layers.maps import area_index_map
 from layers.render import legend_html, to_pydeck, view_for
 from pages.screens.common import basemap, export_button, lang, localise, md, require_db, show, start_page, tr
-from riskmap.briefing import export
+from reports.exports import ExportRequest, export
+from reports.views import ViewRequest
 from scoring.run import default_as_of
 
 DAYS = 90
@@ -56,5 +57,5 @@ export_button(st, tr("download", name=names[park_id] + tr("park_list")),
                    lambda: to_xlsx(localise(hazards), tr("park_list")),
                    file_name=f"{names[park_id]}_{tr('park_list')}_{as_of}.xlsx", key="park_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-export_button(st, tr("export_png"), lambda: export(con, "png", scope="park", key=park_id, lang=lang())[0],
+export_button(st, tr("export_png"), lambda: export(con, "png", ExportRequest(view=ViewRequest("park", park_id, lang=lang())))[0],
                    file_name=f"{names[park_id]}_{tr('export_png')}.png", mime="image/png", key="park_png")

@@ -10,9 +10,10 @@ import streamlit as st
 
 from data import paths, queries
 from data.vocab import DEPARTMENTS
-from layers.export import to_xlsx
+from reports.spreadsheets import to_xlsx
 from pages.screens.common import audit, can, counties_stand_in, data_note_badge, db_version, export_button, lang, localise, require_db, show, tr, tv
-from riskmap.briefing import export
+from reports.exports import ExportRequest, export
+from reports.views import ViewRequest
 from scoring.backtest import due_for_inspection
 from scoring.draw import append_log, draw_inspections
 from scoring.measures import measures_as_of
@@ -85,9 +86,9 @@ chosen = filter_targets(scores, counties, townships, industries, tiers, parks, f
 st.caption(tr("n_targets", n=len(chosen)))
 
 if len(chosen):
-    export_button(st, tr("snapshot_filters"), lambda: export(
-        con, "png", usccs=chosen["uscc"].tolist(), scope="enterprises", lang=lang(),
-        label=tr("snap_selection", n=len(chosen)))[0],
+    selection = ViewRequest("enterprises", usccs=tuple(chosen["uscc"]), lang=lang(),
+                            label=tr("snap_selection", n=len(chosen)))
+    export_button(st, tr("snapshot_filters"), lambda: export(con, "png", ExportRequest(view=selection))[0],
         file_name=f"{tr('export_png')}_{meta.get('as_of', '')}.png", mime="image/png", key="dl_snapshot")
 
 ranked, due_tab, draw_tab = st.tabs([tr("tab_ranked"), tr("tab_due"), tr("tab_draw")])

@@ -131,7 +131,7 @@ def workbook(lists: dict[str, pd.DataFrame], title: str, period: str) -> bytes:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    from layers.export import neutralise_formulas
+    from reports.spreadsheets import neutralise_formulas
 
     wb = Workbook(write_only=True)
     used: set[str] = set()

@@ -18,9 +18,11 @@ import duckdb
 import pandas as pd
 
 from data import queries
+from layers.png import render_png
+from reports.views import View, ViewRequest, build_view
 from riskmap.i18n import t, value
 from scoring.model import load_model
-from scoring.report import WEEKLY_COLUMNS, monthly_rectification, previous_period, weekly_figures
+from scoring.report import WEEKLY_COLUMNS, monthly_rectification, period_bounds, previous_period, weekly_figures
 from scoring.run import default_as_of
 from scoring.targets import main_factors
 
@@ -38,7 +40,7 @@ class Briefing:
     trend: pd.DataFrame      # month, found, rectified_rate
     map_png: bytes
     trend_png: bytes
-    view: object             # riskmap.briefing.View of the city map (for the PDF's vector map)
+    view: View               # the city map (drawn as vectors in the PDF)
     lang: str
 
 
@@ -86,11 +88,7 @@ def trend_png(trend: pd.DataFrame, lang: str = "zh", size: tuple[float, float] =
 def build_briefing(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, days: int = 7,
                    lang: str = "zh") -> Briefing:
     """Everything the briefing shows, for the ``days`` ending ``end`` (default: the as-of date)."""
-    from riskmap.briefing import build_view
-    from layers.png import render_png
-
-    end = end or default_as_of(con)
-    start = end - dt.timedelta(days=days - 1)
+    start, end = period_bounds(end or default_as_of(con), days)
     meta = queries.meta(con)
     now = weekly_figures(con, start, end)
     before = weekly_figures(con, *previous_period(start, end))
@@ -113,7 +111,7 @@ def build_briefing(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, d
         t("col_score", lang): scores["score"].round(1), t("col_main", lang): main_factors(scores, load_model()),
     })
     trend = monthly_rectification(con, end, months=12)
-    view = build_view(con, "city", lang=lang)
+    view = build_view(con, ViewRequest(lang=lang))
     city = meta.get("city_name") or ""
     return Briefing(
         title=t("doc_title", lang, city=city),
@@ -266,7 +264,7 @@ def briefing_pdf(b: Briefing) -> bytes:
     with PdfPages(buf, metadata={"Title": b.title, "Creator": "风险一张图"}) as pdf:
         pdf.savefig(cover_figure(b))
         view = b.view
-        pdf.savefig(render_figure(view.bundle.specs, view.bundle.datasets, view.frame, "a4"))  # type: ignore[attr-defined]
+        pdf.savefig(render_figure(view.bundle.specs, view.bundle.datasets, view.frame, "a4"))
         _text_page(pdf, t("doc_listed", b.lang), _rows_as_lines(b.listed, {t("col_reasons", b.lang): 60}))
         _text_page(pdf, t("doc_targets", b.lang, n=TOP_TARGETS), _rows_as_lines(b.targets, {t("col_main", b.lang): 60}))
     return buf.getvalue()
