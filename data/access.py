@@ -23,7 +23,7 @@ import duckdb
 BY_ENTERPRISE = ("enterprise_score", "hazard", "inspection", "enforcement")
 #: Tables that summarise many grids: hidden from a grid scope.
 SUMMARIES = ("area_township", "area_park", "area_h3_r7", "area_h3_r8", "area_h3_r9", "agg_hex", "agg_township",
-             "listing_township", "import_file", "import_issue")
+             "listing_township", "import_file", "import_issue", "inspector")
 
 
 def _lit(text: str) -> str:
@@ -86,10 +86,14 @@ def scope_connection(con: duckdb.DuckDBPyConnection, grid_id: str | None = None,
             if t in real:
                 views[t] = f"SELECT * FROM {real[t]} WHERE false"
     if mask_people:
-        base = views.get("grid", f"SELECT * FROM {real['grid']}")
-        masked = (f"* REPLACE ({MASK_NAME_SQL.format(c='manager')} AS manager, "
-                  f"{MASK_PHONE_SQL.format(c='phone')} AS phone)")
-        views["grid"] = f"SELECT {masked} FROM ({base})"
+        # Grid managers and inspectors: the people whose names and phones are listed.
+        for table, person in (("grid", "manager"), ("inspector", "name")):
+            if table not in real:
+                continue
+            base = views.get(table, f"SELECT * FROM {real[table]}")
+            masked = (f"* REPLACE ({MASK_NAME_SQL.format(c=person)} AS {person}, "
+                      f"{MASK_PHONE_SQL.format(c='phone')} AS phone)")
+            views[table] = f"SELECT {masked} FROM ({base})"
     for name, sql in views.items():
         scoped.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
     return scoped

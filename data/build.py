@@ -272,9 +272,9 @@ def _build(con, source_dir: Path, manifest: dict, report: BuildReport, say: Prog
             if name in files:
                 import_boundaries(con, source_dir, T.TABLES_BY_NAME[name], files[name], report)
         derive_units(con)
-    for i, spec in enumerate((T.ENTERPRISE, T.INSPECTION, T.HAZARD, T.ENFORCEMENT, T.INCIDENT)):
+    for i, spec in enumerate((T.ENTERPRISE, T.INSPECTION, T.HAZARD, T.ENFORCEMENT, T.INCIDENT, T.INSPECTOR)):
         if spec.name in files:
-            load_ledger(con, source_dir, spec, files[spec.name], report, say, 0.10 if i == 0 else 0.55 + 0.09 * (i - 1))
+            load_ledger(con, source_dir, spec, files[spec.name], report, say, 0.10 if i == 0 else 0.50 + 0.08 * (i - 1))
     _finish_file_reports(con, report)
     meta = {
         "built_at": dt.datetime.now().isoformat(timespec="seconds"),

@@ -683,12 +683,15 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
         "deaths": rng.poisson(0.03, m).astype(str), "injuries": rng.poisson(0.4, m).astype(str),
         "loss_10k_cny": np.round(rng.lognormal(np.log(5), 1.0, m), 2).astype(str),
     }, T.INCIDENT)
-    # A fictitious roster of inspectors for the 双随机 draw: three per department.
+    # A fictitious roster of inspectors for the 双随机 draw: three per department, with made-up
+    # badge numbers and phones (not drawn from the generator, so nothing else changes).
     roster_dep = np.repeat(np.array(deps, dtype=object), 3)
-    with open(out / "roster.csv", "w", encoding="utf-8-sig", newline="") as fh:
-        fh.write("姓名,部门\n")
-        for name, dep in zip(_person_names(rng, len(roster_dep)), roster_dep):
-            fh.write(f"{name},{dep}\n")
+    n_ins = len(roster_dep)
+    _write_csv(out / "inspector.csv", {
+        "badge": np.array([f"SY{i + 1:05d}" for i in range(n_ins)], dtype=object),
+        "name": _person_names(rng, n_ins), "department": roster_dep,
+        "phone": np.array([f"1390000{i + 1:04d}" for i in range(n_ins)], dtype=object),
+    }, T.INSPECTOR)
     truth = pa.table({"uscc": codes, "hidden_risk": np.round(z, 4), "management": np.round(mgmt, 4),
                       "lon_wgs84": np.round(lonlat[:, 0], 6), "lat_wgs84": np.round(lonlat[:, 1], 6)})
     import pyarrow.csv as pacsv
@@ -722,6 +725,7 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
             "enforcement": {"path": "enforcement.csv"},
             # Fire-department records come from a web map in GCJ-02.
             "incident": {"path": "incident.csv", "crs": "gcj02"},
+            "inspector": {"path": "inspector.csv"},
         },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

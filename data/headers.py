@@ -167,6 +167,14 @@ class HeaderMatch:
         """File header -> column name, for the recognised headers."""
         return {h: c for h, c in zip(self.headers, self.columns) if c}
 
+    def missing_after(self, spec: Table, mapping: Mapping[str, str]) -> list[str]:
+        """The standard headers still missing once the unknown headers are mapped by
+        ``mapping`` (file header -> column name): required columns, and both coordinates of a
+        table that has them."""
+        have = {c for c in self.columns if c} | set(mapping.values())
+        need = [c for c in spec.imported if c.required or (c.kind in ("lon", "lat"))]
+        return [c.header for c in need if c.name not in have]
+
     def coordinate_problem(self, spec: Table) -> str | None:
         """Why this file's coordinates cannot be read (a located table without both columns), or None."""
         if not any(c.kind == "lon" for c in spec.imported):

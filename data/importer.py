@@ -39,7 +39,7 @@ from data.readers import ImportFileError
 from geo.crs import CRSNameError, check_crs_name
 
 #: Tables a ledger import can target (upsert by key).
-IMPORTABLE = ("enterprise", "inspection", "hazard", "enforcement", "incident")
+IMPORTABLE = ("enterprise", "inspection", "hazard", "enforcement", "incident", "inspector")
 #: Boundary layers: an import replaces the whole layer and places every point again.
 BOUNDARIES = ("county", "township", "grid", "park")
 

@@ -90,6 +90,7 @@ DEFAULT_FILES = {
     "hazard": "hazard.csv",
     "enforcement": "enforcement.csv",
     "incident": "incident.csv",
+    "inspector": "inspector.csv",
 }
 
 

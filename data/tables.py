@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from data import vocab
 
 #: 2: enterprise.small_scattered (小散乱污); 3: imported_at on every record; 4: enterprise.founded_on (成立日期)
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Column kinds and the DuckDB type each is stored as.
 KIND_SQL = {
@@ -295,6 +295,21 @@ INCIDENT = Table(
     ),
 )
 
+INSPECTOR = Table(
+    "inspector",
+    "检查人员",
+    "badge",
+    (
+        # The roster the 双随机 draw picks inspectors from (执法检查人员名录库).
+        Column("badge", "执法证号", "code", required=True, aliases=("执法证件号", "执法证编号", "证件号", "工号", "编号")),
+        Column("name", "姓名", required=True, aliases=("检查人员", "执法人员", "人员姓名")),
+        Column("department", "部门", "enum", required=True, choices=vocab.DEPARTMENTS,
+               aliases=("所属部门", "单位", "所在单位", "执法部门")),
+        Column("phone", "联系电话", aliases=("电话", "手机", "联系方式", "手机号码")),
+        *PROVENANCE,
+    ),
+)
+
 #: Boundaries first (enterprises are placed in them), enterprises before what refers to them.
 TABLES: tuple[Table, ...] = (
     COUNTY,
@@ -306,6 +321,7 @@ TABLES: tuple[Table, ...] = (
     HAZARD,
     ENFORCEMENT,
     INCIDENT,
+    INSPECTOR,
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from data import queries
 from layers.png import render_png
+from reports.figures import change_text, figure_text
 from reports.views import View, ViewRequest, build_view
 from riskmap.i18n import t, value
 from scoring.model import load_model
@@ -42,19 +43,6 @@ class Briefing:
     trend_png: bytes
     view: View               # the city map (drawn as vectors in the PDF)
     lang: str
-
-
-def _fmt(key: str, v: float) -> str:
-    if v != v:
-        return "—"
-    return f"{v:.1%}" if key == "rectification_rate" else f"{v:,.2f}" if key == "fines_10k" else f"{v:,.0f}"
-
-
-def _change(key: str, now: float, before: float, lang: str) -> str:
-    if key == "enterprises" or now != now or before != before:
-        return ""
-    d = now - before
-    return t("pp", lang, v=d * 100) if key == "rectification_rate" else f"{d:+,.4g}"
 
 
 def trend_png(trend: pd.DataFrame, lang: str = "zh", size: tuple[float, float] = (8.0, 3.2)) -> bytes:
@@ -94,8 +82,8 @@ def build_briefing(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, d
     before = weekly_figures(con, *previous_period(start, end))
     kpis = pd.DataFrame({
         t("doc_item", lang): [t(f"w_{k}", lang) for k, _, _ in WEEKLY_COLUMNS],
-        t("doc_value", lang): [_fmt(k, now[k]) for k, _, _ in WEEKLY_COLUMNS],
-        t("doc_change", lang): [_change(k, now[k], before[k], lang) for k, _, _ in WEEKLY_COLUMNS],
+        t("doc_value", lang): [figure_text(k, now[k]) for k, _, _ in WEEKLY_COLUMNS],
+        t("doc_change", lang): [change_text(k, now[k], before[k], lang) for k, _, _ in WEEKLY_COLUMNS],
     })
     listing = queries.township_listing(con)
     listed = pd.DataFrame({

@@ -309,33 +309,29 @@ def cmd_robustness(args: argparse.Namespace) -> int:
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from scoring.draw import append_log, draw_inspections
+    from riskmap.draws import DrawError, draw_and_record
     from scoring.measures import measures_as_of
     from scoring.model import score
 
     con, model, as_of = _scoring_inputs(args)
-    roster_path = Path(args.roster) if args.roster else paths.demo_source_dir() / "roster.csv"
-    if not roster_path.exists():
-        print(f"没有检查人员名单：{roster_path}（CSV，列：姓名,部门）", file=sys.stderr)
-        return 2
-    from data.readers import ImportFileError, read_table_file
+    inspectors = None
+    if args.roster:  # a file for this draw only, instead of the roster table
+        from data.readers import ImportFileError, read_table_file
 
-    try:  # UTF-8 or GBK, a title row above the header: read as any ledger is
-        roster = read_table_file(roster_path).to_pandas().rename(columns={"姓名": "name", "部门": "department"})
-    except ImportFileError as exc:
-        raise CliError(str(exc)) from None
-    if not {"name", "department"} <= set(roster.columns):
-        raise CliError(f"{roster_path.name}：检查人员名单应有“姓名”和“部门”两列")
+        try:  # UTF-8 or GBK, a title row above the header: read as any ledger is
+            inspectors = read_table_file(Path(args.roster)).to_pandas().rename(columns={"姓名": "name", "部门": "department"})
+        except ImportFileError as exc:
+            raise CliError(str(exc)) from None
+        if not {"name", "department"} <= set(inspectors.columns):
+            raise CliError(f"{Path(args.roster).name}：检查人员名单应有“姓名”和“部门”两列")
     seed = args.seed if args.seed is not None else int(time.time())
+    db = Path(args.db) if args.db else paths.db_path()
     try:
-        d = draw_inspections(score(measures_as_of(con, as_of), model), roster, model, args.size, seed)
-    except ValueError as exc:  # e.g. fewer inspectors than a pair needs
+        d = draw_and_record(con, score(measures_as_of(con, as_of), model), model, args.size, seed, "cli",
+                            inspectors, folder=db.parent)
+    except DrawError as exc:
         raise CliError(f"无法抽查：{exc}") from None
-    log = paths.data_dir() / "draw_log.jsonl"
-    append_log(d, log)
-    print(f"双随机抽查：随机种子 {d.seed}（已记录于 {log}），抽取 {d.size} 家，分层：" +
+    print(f"双随机抽查：随机种子 {d.seed}（已记录于 {db.parent / 'draw_log.jsonl'}），抽取 {d.size} 家，分层：" +
           "，".join(f"{k} {v}" for k, v in d.allocation.items()))
     for _, r in d.targets.iterrows():
         print(f"  {r['uscc']} {r['tier']} {r['score']:.1f} 分  检查人员：{r['inspectors']}")
@@ -587,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("draw", help="双随机抽查（按风险等级分层）")
     p.add_argument("--size", type=int, default=50)
     p.add_argument("--seed", type=int, help="随机种子（默认取当前时间，并记录）")
-    p.add_argument("--roster", help="检查人员名单 CSV（姓名,部门）")
+    p.add_argument("--roster", help="只用于本次抽查的检查人员名单文件（姓名,部门）；默认用已导入的检查人员表")
     p.add_argument("--as-of", type=_iso_date)
     p.set_defaults(func=cmd_draw)
 

@@ -50,3 +50,23 @@ def busiest(con, column: str) -> str:  # type: ignore[no-untyped-def]
     """The value of ``column`` (grid_id, park_id, township_code) with the most enterprises."""
     return con.execute(f"SELECT {column} FROM enterprise WHERE {column} IS NOT NULL "
                        "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]
+
+
+@pytest.fixture(scope="session")
+def tiny_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The literal tiny city of tests/fixtures.py, built once: a database in about a second."""
+    from .fixtures import build_tiny_city
+
+    return build_tiny_city(tmp_path_factory.mktemp("tiny"))
+
+
+#: Fixtures that build (or stand on) the 3,000-enterprise demo city.
+CITY_FIXTURES = {"small_city", "city_env", "county_city"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests that need the demo city ``city``: ``pytest -m "not city and not browser"``
+    is the fast subset (literal data only)."""
+    for item in items:
+        if CITY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.city)

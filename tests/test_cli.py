@@ -36,11 +36,10 @@ def test_score_listing_backtest_and_draw_commands(city_env: City, capsys):
 
     log = city_env.data_dir / "draw_log.jsonl"
     logged = log.read_text(encoding="utf-8").count('"seed": 7') if log.exists() else 0  # other tests draw too
-    assert main(["--db", db, "draw", "--size", "5", "--seed", "7",
-                 "--roster", str(city_env.source / "roster.csv")]) == 0
+    assert main(["--db", db, "draw", "--size", "5", "--seed", "7"]) == 0  # inspectors from the roster table
     first = capsys.readouterr().out
     assert "随机种子 7" in first
-    main(["--db", db, "draw", "--size", "5", "--seed", "7", "--roster", str(city_env.source / "roster.csv")])
+    main(["--db", db, "draw", "--size", "5", "--seed", "7"])
     again = capsys.readouterr().out
     assert first.split("\n", 1)[1] == again.split("\n", 1)[1]  # same seed, same draw
     assert log.read_text(encoding="utf-8").count('"seed": 7') == logged + 2

@@ -233,3 +233,19 @@ def start_page(title_key: str):  # type: ignore[no-untyped-def]
 
     data_note_badge(queries.meta(con))
     return con, db_version()
+
+
+#: Our own stylesheet for the projector: no sidebar, header or toolbar; dark; large type.
+BIG_SCREEN_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
+[data-testid="stSidebarCollapsedControl"] {display: none !important;}
+.stApp {background: #0e1117; color: #f0f0f0;}
+.block-container {max-width: 100% !important; padding-top: 1rem !important;}
+h1 {font-size: 3.2rem !important; color: #ffffff !important;}
+[data-testid="stMetricValue"] {font-size: 3rem !important; color: #ffd866 !important;}
+[data-testid="stMetricLabel"] p {font-size: 1.25rem !important; color: #d0d0d0 !important;}
+[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"], h2, h3 {color: #e8e8e8 !important;}
+[data-testid="stAlert"] p, [data-testid="stAlert"] span {color: #5a4500 !important;}
+[data-testid="stMetricDelta"] {background: transparent !important;}
+[data-testid="stMetricDelta"] * {color: #c8c8c8 !important; font-size: 1.1rem !important;}
+</style>"""

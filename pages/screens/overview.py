@@ -13,14 +13,17 @@ from geo.h3cells import RESOLUTIONS, cell_area_km2
 from layers.colors import TIER_COLORS
 from layers.maps import MAX_POINTS, overview_pick
 from layers.render import legend_html, to_pydeck, view_for
-from pages.screens.common import basemap, data_note_badge, db_version, export_button, lang, md, require_db, show, tr, tv
+from pages.screens.common import (BIG_SCREEN_CSS, basemap, data_note_badge, db_version, export_button, lang, md,
+                                  require_db, show, tr, tv)
 from reports.exports import ExportRequest, export
+from reports.figures import change_text, figure_text
 from reports.views import OVERLAYS, ViewRequest, build_view
 from scoring.report import WEEKLY_COLUMNS, period_bounds, previous_period, weekly_figures
 from scoring.run import default_as_of
 
 PERIODS = (7, 30, 90, 365)
 TOP_TOWNSHIPS = 15
+DEFAULT_OVERLAYS = ("parks", "incidents")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -44,9 +47,6 @@ def _figures(version: str, days: int) -> tuple[dt.date, dt.date, dict, dict]:
     return start, end, weekly_figures(con, start, end), weekly_figures(con, *previous_period(start, end))
 
 
-DEFAULT_OVERLAYS = ("parks", "incidents")
-
-
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _deck(version: str, req: ViewRequest, base, dark: bool = False):  # type: ignore[no-untyped-def]
     """The city map of ``req`` — the same view an export of ``req`` draws — as a deck."""
@@ -56,34 +56,13 @@ def _deck(version: str, req: ViewRequest, base, dark: bool = False):  # type: ig
                       background="#0e1117" if dark else "#f7f5f0"), legends, bundle.aggregated)
 
 
-def _fmt(key: str, value: float) -> str:
-    if value != value:
-        return "—"
-    return f"{value:.1%}" if key == "rectification_rate" else f"{value:,.2f}" if key == "fines_10k" else f"{value:,.0f}"
-
-
-#: Our own stylesheet for the projector: no sidebar, header or toolbar; dark; large type.
-BIG_SCREEN_CSS = """<style>
-[data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
-[data-testid="stSidebarCollapsedControl"] {display: none !important;}
-.stApp {background: #0e1117; color: #f0f0f0;}
-.block-container {max-width: 100% !important; padding-top: 1rem !important;}
-h1 {font-size: 3.2rem !important; color: #ffffff !important;}
-[data-testid="stMetricValue"] {font-size: 3rem !important; color: #ffd866 !important;}
-[data-testid="stMetricLabel"] p {font-size: 1.25rem !important; color: #d0d0d0 !important;}
-[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"], h2, h3 {color: #e8e8e8 !important;}
-[data-testid="stAlert"] p, [data-testid="stAlert"] span {color: #5a4500 !important;}
-[data-testid="stMetricDelta"] {background: transparent !important;}
-[data-testid="stMetricDelta"] * {color: #c8c8c8 !important; font-size: 1.1rem !important;}
-</style>"""
-
 con = require_db()
 version = db_version()
 meta, counts = _load(version)
 big = st.query_params.get("screen") == "1"
 
 if big:
-    st.markdown(BIG_SCREEN_CSS, unsafe_allow_html=True)  # constant CSS of ours, no user text
+    st.markdown(BIG_SCREEN_CSS, unsafe_allow_html=True)  # constant CSS of ours (common.py), no user text
 st.title(f"{md(meta.get('city_name') or '')}{tr('page_overview')}")  # the city's name is user text
 data_note_badge(meta)
 if not big:
@@ -96,10 +75,8 @@ st.caption(tr("weekly_title", start=start, end=end))
 keys = [k for k, _, _ in WEEKLY_COLUMNS]
 for row in (keys[:6], keys[6:]):
     for col, key in zip(st.columns(6), row):
-        delta = None if key == "enterprises" or now[key] != now[key] else now[key] - before[key]
-        shown_delta = None if delta is None else (
-            tr("pp", v=delta * 100) if key == "rectification_rate" else f"{delta:+,.4g}")
-        col.metric(tr(f"w_{key}"), _fmt(key, now[key]), shown_delta, delta_color="off")
+        col.metric(tr(f"w_{key}"), figure_text(key, now[key]), change_text(key, now[key], before[key], lang()) or None,
+                   delta_color="off")
 if counts["unplaced"] or counts["no_coordinates"]:
     st.caption(tr("unplaced", n=counts["unplaced"], m=counts["no_coordinates"]))
 

@@ -7,12 +7,11 @@ and on the page of an administrator whose installation has no database.
 
 from __future__ import annotations
 
-import uuid
+from contextlib import ExitStack
 
 import streamlit as st
 
 from data import paths
-from data.importer import safe_upload_name
 from pages.screens.common import md, tr
 
 #: Coordinate systems offered for the boundary files ("file": the file's own .prj, else told
@@ -26,6 +25,7 @@ def start_city_form(need_admin: bool) -> None:
     """The form; on success the city is built, the administrator (if asked for) created and
     logged in, and the script reruns."""
     from data.build import BuildError
+    from pages.importing import staged
     from riskmap.accounts import AccountError, Accounts
     from riskmap.pipeline import init_city
 
@@ -57,33 +57,24 @@ def start_city_form(need_admin: bool) -> None:
         if password != again:
             st.error(tr("setup_password_mismatch"))
             return
-    folder = paths.uploads_dir() / uuid.uuid4().hex
-    folder.mkdir(parents=True, exist_ok=True)
-    files = {}
-    for layer, upload in uploads.items():
-        if upload is not None:
-            path = folder / f"{layer}_{safe_upload_name(upload.name)}"
-            path.write_bytes(upload.getvalue())
-            files[layer] = path
     accounts = Accounts(paths.security_path())
     bar = st.progress(0.0, text=tr("building"))
     try:
         if need_admin:  # the password rules are checked before anything is built
             accounts.check_password(password)
-        report = init_city(paths.db_path(), city, files, None if crs == "file" else dict.fromkeys(files, crs),
-                           lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
+        with ExitStack() as stack:
+            files = {layer: stack.enter_context(staged(upload, f"{layer}_"))
+                     for layer, upload in uploads.items() if upload is not None}
+            report = init_city(paths.db_path(), city, files, None if crs == "file" else dict.fromkeys(files, crs),
+                               lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
         if need_admin:
             accounts.add(username.strip(), username.strip(), "admin", password, None, by="setup")
             st.session_state["user"] = accounts.login(username.strip(), password)
     except (BuildError, AccountError) as exc:
-        bar.empty()
         st.error(tr("setup_failed", why=md(exc)))  # may quote a file's name or attributes
         return
     finally:
-        for path in files.values():
-            path.unlink(missing_ok=True)
-        folder.rmdir()
-    bar.empty()
+        bar.empty()
     accounts.log(st.session_state["user"].username if "user" in st.session_state else None, "init_city",
                  {"city": city, "layers": sorted(files), "unit_level": report.meta.get("unit_level", "")})
     st.cache_data.clear()

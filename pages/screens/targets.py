@@ -8,14 +8,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from data import paths, queries
+from data import queries
 from data.vocab import DEPARTMENTS
 from reports.spreadsheets import to_xlsx
-from pages.screens.common import audit, can, counties_stand_in, data_note_badge, db_version, export_button, lang, localise, require_db, show, tr, tv
+from pages.screens.common import (can, counties_stand_in, current_user, data_note_badge, db_version, export_button, lang,
+                                  localise, require_db, show, tr, tv)
 from reports.exports import ExportRequest, export
 from reports.views import ViewRequest
 from scoring.backtest import due_for_inspection
-from scoring.draw import append_log, draw_inspections
+from riskmap.draws import DrawError, draw_and_record
 from scoring.measures import measures_as_of
 from scoring.model import load_model
 from scoring.run import default_as_of
@@ -44,10 +45,18 @@ def _measures(version: str) -> pd.DataFrame:
 #: Rows of a list sent to the browser; the Excel download has them all. (Sending all 20,000
 #: on every rerun made this page the slowest under load: bench/load.py.)
 SHOWN_ROWS = 2000
-#: Days an inspection drawn today has to be done in (a local default).
-ASSIGN_DAYS = 30
-#: Header names of the inspector roster file.
-ROSTER_COLUMNS = {"姓名": "name", "部门": "department"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def assignment_list(d, scores: pd.DataFrame, drawn_on: dt.date, days: int) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The 交办清单 of a draw: each target with its inspectors, assigned today, due in ``days``."""
+    task = d.targets.join(scores.set_index("uscc")[["name", "township_name", "main_factors"]], on="uscc")
+    return pd.DataFrame({
+        tr("col_no"): range(1, len(task) + 1), tr("col_uscc"): task["uscc"], tr("col_ent_name"): task["name"],
+        tr("col_name"): task["township_name"], tr("col_tier"): task["tier"], tr("col_score"): task["score"].round(1),
+        tr("col_main"): task["main_factors"], tr("col_inspectors"): task["inspectors"],
+        tr("col_assigned_on"): drawn_on, tr("col_due_by"): drawn_on + dt.timedelta(days=days),
+    })
 
 con = require_db()
 version = db_version()
@@ -104,8 +113,7 @@ with ranked:
         st.caption(tr("shown_rows", n=SHOWN_ROWS, total=len(view)))
     # Built when clicked (a 20,000-row workbook takes seconds), not on every rerun.
     export_button(st, tr("download", name=tr("list_targets")), lambda: to_xlsx(localise(view), tr("list_targets")),
-                       file_name=f"{tr('list_targets')}_{meta.get('as_of', '')}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                  file_name=f"{tr('list_targets')}_{meta.get('as_of', '')}.xlsx", mime=XLSX)
     if len(chosen):
         pick = st.selectbox(tr("breakdown_pick"), chosen["uscc"].head(300), key="pick",
                             format_func=lambda u: f"{u} {chosen.loc[chosen['uscc'] == u, 'name'].iloc[0]}")
@@ -131,33 +139,22 @@ with due_tab:
     }).head(SHOWN_ROWS), hide_index=True, key="due_table")
 
 with draw_tab:
-    roster_path = paths.demo_source_dir() / "roster.csv"
     d1, d2 = st.columns(2)
     size = d1.number_input(tr("draw_size"), min_value=1, max_value=max(1, len(chosen)), value=min(20, max(1, len(chosen))),
                            key="draw_size")
     seed = d2.number_input(tr("draw_seed"), min_value=0, value=int(dt.date.today().strftime("%Y%m%d")), key="draw_seed")
     if st.button(tr("draw_button"), key="draw_button", disabled=not len(chosen) or not can("draw")):
-        if not roster_path.exists():
-            st.error(tr("no_roster", path=roster_path))
+        try:
+            d = draw_and_record(con, chosen, model, int(size), int(seed), current_user().username)
+        except DrawError as exc:
+            st.error(str(exc))
         else:
-            roster = pd.read_csv(roster_path, dtype=str, encoding="utf-8-sig").rename(columns=ROSTER_COLUMNS)
-            d = draw_inspections(chosen, roster, model, int(size), int(seed))
-            append_log(d, paths.data_dir() / "draw_log.jsonl")
-            audit("draw", seed=d.seed, size=d.size, allocation=d.allocation, targets=d.targets["uscc"].tolist())
             st.session_state["last_draw"] = (d, dt.date.today())
     if "last_draw" in st.session_state:
         d, drawn_on = st.session_state["last_draw"]
         st.success(tr("draw_done", n=d.size, seed=d.seed, alloc="，".join(f"{k} {v}" for k, v in d.allocation.items())))
-        info = scores.set_index("uscc")
-        task = d.targets.join(info[["name", "township_name", "main_factors"]], on="uscc")
-        assigned = pd.DataFrame({
-            tr("col_no"): range(1, len(task) + 1), tr("col_uscc"): task["uscc"], tr("col_ent_name"): task["name"],
-            tr("col_name"): task["township_name"], tr("col_tier"): task["tier"], tr("col_score"): task["score"].round(1),
-            tr("col_main"): task["main_factors"], tr("col_inspectors"): task["inspectors"],
-            tr("col_assigned_on"): drawn_on, tr("col_due_by"): drawn_on + dt.timedelta(days=ASSIGN_DAYS),
-        })
+        assigned = assignment_list(d, scores, drawn_on, model.plan.assign_days)
         show(assigned, hide_index=True, key="draw_table")
         export_button(st, tr("download", name=tr("list_assigned")), lambda: to_xlsx(localise(assigned), tr("list_assigned")),
-                           file_name=f"{tr('list_assigned')}_{drawn_on}_{d.seed}.xlsx", key="dl_assigned",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        st.caption(tr("assign_note", days=ASSIGN_DAYS))
+                      file_name=f"{tr('list_assigned')}_{drawn_on}_{d.seed}.xlsx", key="dl_assigned", mime=XLSX)
+        st.caption(tr("assign_note", days=model.plan.assign_days))
