@@ -7,16 +7,17 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from scoring.model import load_model
+
 RGB = tuple[int, int, int]
 
 #: Sequential yellow-orange-red (ColorBrewer YlOrRd, 6 classes).
 YL_OR_RD: tuple[RGB, ...] = (
     (255, 255, 178), (254, 217, 118), (254, 178, 76), (253, 141, 60), (240, 59, 32), (189, 0, 38),
 )
-#: Supervision tiers 重大/较大/一般/低 shown 红/橙/黄/蓝.
-TIER_COLORS: dict[str, RGB] = {
-    "重大": (215, 25, 28), "较大": (253, 141, 60), "一般": (255, 221, 51), "低": (44, 123, 182),
-}
+#: Supervision tiers (重大/较大/一般/低 shown 红/橙/黄/蓝) in the colours of the model's ``[[tier]]``
+#: ``rgb``, highest first.
+TIER_COLORS: dict[str, RGB] = {t.name: t.rgb for t in load_model().tiers}
 
 
 @dataclass(frozen=True)

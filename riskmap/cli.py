@@ -298,9 +298,9 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     con, model, as_of = _scoring_inputs(args)
     areas = model_outputs(con, as_of, model)["area_township"].rename(columns={"key": "township_code"})
     t0 = time.perf_counter()
-    r = township_robustness(measures_as_of(con, as_of), areas, model, args.draws, args.spread, args.seed)
+    r = township_robustness(measures_as_of(con, as_of, model), areas, model, args.draws, args.spread, args.seed)
     names = dict(con.execute("SELECT code, name FROM township").fetchall())
-    print(f"权重扰动 ±{args.spread:.0%}，{args.draws} 次（种子 {args.seed}，用时 {time.perf_counter() - t0:.1f} 秒）")
+    print(f"权重扰动 ±{r.spread:.0%}，{r.draws} 次（种子 {r.seed}，用时 {time.perf_counter() - t0:.1f} 秒）")
     shown = r.table[r.table["p_listed"] > 0].sort_values("p_listed", ascending=False)
     for _, row in shown.iterrows():
         print(f"  {names.get(row['township_code'], row['township_code'])}：挂牌概率 {row['p_listed']:.0%}，"
@@ -575,9 +575,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("robustness", help="权重扰动下乡镇排名区间与挂牌概率")
     p.add_argument("--as-of", type=_iso_date)
-    p.add_argument("--draws", type=int, default=1000)
-    p.add_argument("--spread", type=float, default=0.25)
-    p.add_argument("--seed", type=int, default=20261123)
+    p.add_argument("--draws", type=int, help="模拟次数（默认取模型 [robustness] 的 draws）")
+    p.add_argument("--spread", type=float, help="权重扰动幅度，0.25 即 ±25%%（默认取模型的 spread）")
+    p.add_argument("--seed", type=int, help="随机种子（默认取模型的 seed）")
     p.set_defaults(func=cmd_robustness)
 
     p = sub.add_parser("draw", help="双随机抽查（按风险等级分层）")

@@ -405,7 +405,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "no_grids": ("还没有网格边界。管理员可在“数据管理”页导入网格边界，企业随即按坐标落到各网格。",
                  "No grid boundaries yet. An administrator can import them on the Data page; enterprises are then "
                  "placed in their grids."),
-    "robustness_title": ("权重扰动 ±25%、1000 次模拟下的稳健性", "Robustness under ±25 % weights, 1,000 draws"),
+    # formatted with the model's [robustness] (scoring.model.RobustnessConfig.fields)
+    "robustness_title": ("权重扰动 ±{spread:.0%}、{draws} 次模拟下的稳健性",
+                         "Robustness under ±{spread_pct:g} % weights, {draws:,} draws"),
 }
 
 

@@ -12,10 +12,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from scoring.model import AreaIndex
+from scoring.model import AreaIndex, Model, load_model
 
-HIGH_TIERS = ("重大", "较大")
-TIER_COLUMNS = {"重大": "n_major", "较大": "n_serious", "一般": "n_general", "低": "n_low"}
+
+def tier_columns(model: Model) -> dict[str, str]:
+    """Tier name → the column counting its enterprises (``n_<tier id>``: n_major, n_serious …)."""
+    return {t.name: f"n_{t.id}" for t in model.tiers}
 
 
 def normalise(values: pd.Series | np.ndarray, winsorise: tuple[float, float]) -> np.ndarray:
@@ -39,7 +41,8 @@ def composite_index(indicators: pd.DataFrame, weights: Mapping[str, float],
 
 
 def area_metrics(frame: pd.DataFrame, incidents: pd.DataFrame, key: str, config: AreaIndex,
-                 all_keys: pd.Series | None = None, area_km2: pd.Series | None = None) -> pd.DataFrame:
+                 all_keys: pd.Series | None = None, area_km2: pd.Series | None = None,
+                 model: Model | None = None) -> pd.DataFrame:
     """Metrics, indicators and the index for every area of one level.
 
     Parameters
@@ -49,15 +52,23 @@ def area_metrics(frame: pd.DataFrame, incidents: pd.DataFrame, key: str, config:
         ``overdue_major``, ``open_*``, ``found_12m``, ``rectified_12m``,
         ``days_since_inspection``) and the area column ``key``.
     incidents : DataFrame
-        Incidents of the last 12 months with the area column ``key`` (unlinked ones count).
+        Incidents in the window of the ``incidents_12m`` measure with the area column ``key``
+        (unlinked ones count): :func:`scoring.measures.incidents_in_window`.
     all_keys : Series, optional
         Every area of the level, so that areas with no enterprise still appear (count 0).
     area_km2 : Series, optional
         Area of each key in km², for densities.
+    model : Model, optional
+        Where the tiers (their columns, which are high) and the ``inspection_coverage`` window
+        come from; the shipped model if not given.
     """
+    model = model or load_model()
+    coverage = model.measure("inspection_coverage")
+    assert coverage.window_days is not None  # covered measures have a window (validated)
+    columns = tier_columns(model)
     f = frame[frame[key].notna()].assign(
         open_hazards=lambda d: d["open_general"] + d["open_serious"] + d["open_major"],
-        inspected_12m=lambda d: d["days_since_inspection"] <= 365,
+        inspected_12m=lambda d: d["days_since_inspection"] <= coverage.window_days,
     )
     g = f.groupby(key, sort=True)
     out = g.agg(enterprises=("score", "size"), mean_score=("score", "mean"), max_score=("score", "max"),
@@ -67,13 +78,13 @@ def area_metrics(frame: pd.DataFrame, incidents: pd.DataFrame, key: str, config:
     top5 = f.sort_values("score", ascending=False).groupby(key, sort=True).head(5)
     out["top5_mean_score"] = top5.groupby(key, sort=True)["score"].mean()
     tiers = f.groupby([key, "tier"]).size().unstack(fill_value=0)
-    for tier, col in TIER_COLUMNS.items():
+    for tier, col in columns.items():
         out[col] = tiers[tier].reindex(out.index).fillna(0).astype(int) if tier in tiers else 0
     if all_keys is not None:
         out = out.reindex(pd.Index(all_keys, name=key))
         out["enterprises"] = out["enterprises"].fillna(0).astype(int)
         for col in ("open_hazards", "overdue", "overdue_major", "found_12m", "rectified_12m",
-                    *TIER_COLUMNS.values()):
+                    *columns.values()):
             out[col] = out[col].fillna(0).astype(int)
     if key in incidents.columns:
         per_area = incidents[incidents[key].notna()].groupby(key).size()
@@ -83,7 +94,7 @@ def area_metrics(frame: pd.DataFrame, incidents: pd.DataFrame, key: str, config:
         out["incidents_12m"] = linked.groupby(key).size().reindex(out.index).fillna(0).astype(int)
     n = out["enterprises"].replace(0, np.nan)
     out["rectification_rate"] = out["rectified_12m"] / out["found_12m"].replace(0, np.nan)
-    out["high_tier_share"] = (out["n_major"] + out["n_serious"]) / n
+    out["high_tier_share"] = sum(out[columns[t]] for t in model.high_tiers) / n
     out["overdue_per_100"] = out["overdue"] / n * 100
     out["unrectified_share"] = 1 - out["rectification_rate"]
     out["incidents_per_1000"] = out["incidents_12m"] / n * 1000

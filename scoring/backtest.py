@@ -60,7 +60,7 @@ def backtest(con: duckdb.DuckDBPyConnection, model: Model, as_of: dt.date, horiz
              ks: tuple[int, ...] = (50, 100, 500), top_shares: tuple[float, ...] = (0.05, 0.10, 0.20),
              ) -> BacktestResult:
     """Score as of ``as_of`` and compare with incidents in (as_of, as_of + horizon]."""
-    scores = rank_order(score(measures_as_of(con, as_of), model))
+    scores = rank_order(score(measures_as_of(con, as_of, model), model))
     end = as_of + dt.timedelta(days=horizon_days)
     later = con.execute(
         "SELECT uscc, count(*) AS n FROM incident WHERE uscc IS NOT NULL AND date > ? AND date <= ? "

@@ -1,9 +1,10 @@
-"""Per-enterprise measures as of a date, from the base tables.
+"""Per-enterprise measures as of a date, from the base tables, by SQL generated from the
+measures declared in ``model.toml`` (``[[measure]]``).
 
 Every record is filtered by its own date (found_on, date, ...) ``<= as_of``, and a hazard
-counts as open at T if it was found on or before T and not rectified on or before T — so a
-score as of T is the score the office would have seen on day T. Records dated later never
-leak in.
+counts as open at T if it was found on or before T and not rectified on or before T
+(:func:`scoring.sql.hazard_open`) — so a score as of T is the score the office would have
+seen on day T. Records dated later never leak in.
 """
 
 from __future__ import annotations
@@ -13,55 +14,11 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-#: A date far enough back that "never inspected" ramps to the maximum.
-NEVER_DAYS = 9999
+from scoring.model import Measure, Model, load_model
+from scoring.sql import hazard_open, hazard_rectified, within_days
 
-
-def measures_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
-    """One row per enterprise with every measure the model can read, as of ``as_of``.
-
-    Columns: the enterprise flags and sizes, ``outside_park``; hazards ``open_general``,
-    ``open_serious``, ``open_major``, ``overdue``, ``overdue_major``; ``found_12m`` and
-    ``rectified_12m`` (hazards found in the last 12 months, and of those rectified by T);
-    ``days_since_inspection`` (NEVER_DAYS if none); ``enforcement_12m``; ``repeat_categories_12m``; ``incidents_36m``, ``deaths_36m``.
-    """
-    return con.execute(
-        """
-        WITH t AS (SELECT ?::DATE AS d),
-        hz AS (
-          SELECT h.uscc,
-                 count(*) FILTER (open AND level = '一般') AS open_general,
-                 count(*) FILTER (open AND level = '较大') AS open_serious,
-                 count(*) FILTER (open AND level = '重大') AS open_major,
-                 count(*) FILTER (open AND deadline < (SELECT d FROM t)) AS overdue,
-                 count(*) FILTER (open AND level = '重大' AND deadline < (SELECT d FROM t)) AS overdue_major,
-                 count(*) FILTER (recent) AS found_12m,
-                 count(*) FILTER (recent AND NOT open) AS rectified_12m
-          FROM (SELECT uscc, level, deadline,
-                       rectified_on IS NULL OR rectified_on > (SELECT d FROM t) AS open,
-                       found_on > (SELECT d FROM t) - INTERVAL 365 DAY AS recent
-                FROM hazard WHERE found_on <= (SELECT d FROM t)) h
-          GROUP BY h.uscc),
-        rep AS (
-          SELECT uscc, count(*) AS repeat_categories_12m FROM (
-            SELECT uscc, category FROM hazard
-            WHERE found_on <= (SELECT d FROM t) AND found_on > (SELECT d FROM t) - INTERVAL 365 DAY
-              AND category IS NOT NULL
-            GROUP BY uscc, category HAVING count(*) >= 2)
-          GROUP BY uscc),
-        ins AS (
-          SELECT uscc, max(date) AS last_inspection FROM inspection
-          WHERE date <= (SELECT d FROM t) GROUP BY uscc),
-        enf AS (
-          SELECT uscc, count(*) AS enforcement_12m FROM enforcement
-          WHERE date <= (SELECT d FROM t) AND date > (SELECT d FROM t) - INTERVAL 365 DAY
-          GROUP BY uscc),
-        inc AS (
-          SELECT uscc, count(*) AS incidents_36m, sum(coalesce(deaths, 0)) AS deaths_36m FROM incident
-          WHERE uscc IS NOT NULL AND date <= (SELECT d FROM t)
-            AND date > (SELECT d FROM t) - INTERVAL 1095 DAY
-          GROUP BY uscc)
-        SELECT e.uscc, e.name, e.industry, e.township_code, e.grid_id, e.park_id,
+#: The enterprise's own columns, read as they stand (a blank flag is false, a blank size 0).
+ENTERPRISE_COLUMNS = """e.uscc, e.name, e.industry, e.township_code, e.grid_id, e.park_id,
                e.h3_r7, e.h3_r8, e.h3_r9,
                coalesce(e.hazchem, false) AS hazchem, coalesce(e.dust, false) AS dust,
                coalesce(e.ammonia, false) AS ammonia, coalesce(e.confined_space, false) AS confined_space,
@@ -70,27 +27,122 @@ def measures_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFra
                coalesce(e.high_fire_risk, false) AS high_fire_risk,
                coalesce(e.employees, 0) AS employees, coalesce(e.mixed_use, false) AS mixed_use,
                coalesce(e.rented, false) AS rented, coalesce(e.illegal_building_m2, 0) AS illegal_building_m2,
-               e.park_id IS NULL AS outside_park,
-               coalesce(hz.open_general, 0) AS open_general, coalesce(hz.open_serious, 0) AS open_serious,
-               coalesce(hz.open_major, 0) AS open_major, coalesce(hz.overdue, 0) AS overdue,
-               coalesce(hz.overdue_major, 0) AS overdue_major, coalesce(hz.found_12m, 0) AS found_12m,
-               coalesce(hz.rectified_12m, 0) AS rectified_12m,
-               ins.last_inspection,
-               coalesce(date_diff('day', ins.last_inspection, (SELECT d FROM t)), ?) AS days_since_inspection,
-               coalesce(enf.enforcement_12m, 0) AS enforcement_12m,
-               coalesce(rep.repeat_categories_12m, 0) AS repeat_categories_12m,
-               coalesce(inc.incidents_36m, 0) AS incidents_36m, coalesce(inc.deaths_36m, 0) AS deaths_36m
-        FROM enterprise e
-        LEFT JOIN hz USING (uscc) LEFT JOIN rep USING (uscc) LEFT JOIN ins USING (uscc)
-        LEFT JOIN enf USING (uscc) LEFT JOIN inc USING (uscc)
-        ORDER BY e.uscc
-        """,
-        [as_of, NEVER_DAYS],
-    ).df()
+               e.park_id IS NULL AS outside_park"""
+
+#: The date T inside the generated query.
+T = "(SELECT d FROM t)"
 
 
-def incidents_in_window(con: duckdb.DuckDBPyConnection, as_of: dt.date, days: int = 365) -> pd.DataFrame:
-    """Incidents in (as_of - days, as_of] with their area keys (those without an enterprise too)."""
+def record_filter(m: Measure, t: str = T) -> str:
+    """SQL: the records of ``m``'s source it keeps, among those dated on or before T (its
+    status, level and window), or "" for all of them."""
+    parts = []
+    if m.status in ("open", "overdue"):
+        parts.append(hazard_open(t, found=False))
+    if m.status == "overdue":
+        parts.append(f"deadline < {t}")
+    if m.status == "rectified":
+        parts.append(hazard_rectified(t))
+    if m.level is not None:
+        parts.append(f"level = '{m.level}'")  # one of HAZARD_LEVELS (validated)
+    if m.window_days is not None:
+        parts.append(within_days(m.date_column, t, m.window_days))
+    return " AND ".join(parts)
+
+
+def measure_sql(m: Measure, t: str = T) -> str:
+    """SQL: the aggregate of one enterprise measure over its source's records of one
+    enterprise dated on or before T (a ``repeats`` measure: over its groups, see
+    :func:`measures_query`)."""
+    keep = record_filter(m, t)
+    where = f" FILTER ({keep})" if keep else ""
+    if m.aggregate == "count":
+        return f"count(*){where}"
+    if m.aggregate == "sum":
+        return f"sum(coalesce({m.column}, 0)){where}"
+    if m.aggregate == "latest":
+        return f"max({m.date_column}){where}"
+    if m.aggregate == "days_since":
+        return f"date_diff('day', max({m.date_column}){where}, {t})"
+    raise ValueError(f"measure {m.id!r}: {m.aggregate} is not a per-record aggregate")
+
+
+def _blank(m: Measure) -> str:
+    """What an enterprise without a record has: 0, ``never`` days, or no date."""
+    if m.aggregate == "latest":
+        return "NULL"
+    return str(m.never) if m.aggregate == "days_since" else "0"
+
+
+def measures_query(model: Model) -> str:
+    """The one query of :func:`measures_as_of`, generated from the declared measures: one
+    grouped pass per ledger, one per ``repeats`` measure; ``$t`` is T."""
+    declared = model.enterprise_measures
+    ctes = ["t AS (SELECT $t::DATE AS d)"]
+    joins: list[str] = []
+    by_source: dict[str, list[Measure]] = {}
+    for m in declared:
+        if m.aggregate == "repeats":
+            name = f"m_{m.id}"
+            keep = " AND ".join(x for x in (record_filter(m), f"{m.by} IS NOT NULL") if x)
+            ctes.append(f"""{name} AS (
+          SELECT uscc, count(*) AS {m.id} FROM (
+            SELECT uscc, {m.by} FROM {m.source}
+            WHERE {m.date_column} <= {T} AND {keep}
+            GROUP BY uscc, {m.by} HAVING count(*) >= {m.min_count})
+          GROUP BY uscc)""")
+            joins.append(name)
+        else:
+            by_source.setdefault(m.source, []).append(m)
+    for source, ms in by_source.items():
+        date = ms[0].date_column
+        where = f"{date} <= {T}"
+        if all(m.window_days is not None for m in ms):  # nothing older is read: leave it out early
+            where += " AND " + within_days(date, T, max(int(m.window_days or 0) for m in ms))
+        columns = ",\n                 ".join(f"{measure_sql(m)} AS {m.id}" for m in ms)
+        ctes.append(f"""src_{source} AS (
+          SELECT uscc,
+                 {columns}
+          FROM {source} WHERE {where}
+          GROUP BY uscc)""")
+        joins.append(f"src_{source}")
+    cte_of = {m.id: f"m_{m.id}" if m.aggregate == "repeats" else f"src_{m.source}" for m in declared}
+    selected = ",\n               ".join(
+        f"{cte_of[m.id]}.{m.id}" if m.aggregate == "latest" else f"coalesce({cte_of[m.id]}.{m.id}, {_blank(m)}) AS {m.id}"
+        for m in declared)
+    return (f"WITH {','.join(chr(10) + '        ' + c for c in ctes)}\n"
+            f"        SELECT {ENTERPRISE_COLUMNS}" + (f",\n               {selected}" if declared else "") + "\n"
+            "        FROM enterprise e\n" + "".join(f"        LEFT JOIN {j} USING (uscc)\n" for j in joins) +
+            "        ORDER BY e.uscc")
+
+
+def measures_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model | None = None) -> pd.DataFrame:
+    """One row per enterprise with every measure the model can read, as of ``as_of``.
+
+    Columns: the enterprise's own (:data:`ENTERPRISE_COLUMNS`: flags and sizes,
+    ``outside_park``), then every measure of ``model``'s ``[[measure]]`` with ``per =
+    "enterprise"``, in the file's order (hazards ``open_*``, ``overdue``, ``overdue_major``,
+    ``found_12m``, ``rectified_12m``; ``last_inspection``, ``days_since_inspection``;
+    ``enforcement_12m``; ``repeat_categories_12m``; ``incidents_36m``, ``deaths_36m`` in the
+    shipped model). ``model``: the shipped one if not given.
+    """
+    return con.execute(measures_query(model or load_model()), {"t": as_of}).df()
+
+
+def incidents_in_window(con: duckdb.DuckDBPyConnection, as_of: dt.date, days: int | None = None) -> pd.DataFrame:
+    """Incidents in (as_of - days, as_of] with their area keys (those without an enterprise too).
+
+    ``days``: the window of the ``incidents_12m`` measure of the shipped model if not given.
+    """
+    days = days if days is not None else window_days(load_model(), "incidents_12m")
     return con.execute(
         "SELECT id, uscc, township_code, grid_id, h3_r7, h3_r8, h3_r9, deaths FROM incident "
-        "WHERE date <= ? AND date > ? - to_days(?)", [as_of, as_of, days]).df()
+        f"WHERE date <= $t AND {within_days('date', '$t', days)}", {"t": as_of}).df()
+
+
+def window_days(model: Model, measure: str) -> int:
+    """The window of a declared measure, in days (it must have one)."""
+    days = model.measure(measure).window_days
+    if days is None:
+        raise ValueError(f"measure {measure!r} has no window")
+    return days

@@ -1,16 +1,20 @@
-"""The risk model as data: factors, direct-determination rules and tiers from ``model.toml``.
+"""The risk model as data: factors, measures, direct-determination rules, tiers, the area
+index, the listings, the inspection plan and the robustness analysis, all from ``model.toml``.
 
 Loading validates every entry and names the bad one. Scoring is a pure function of a
 measures table (one row per enterprise) and the model: each factor contributes
 ``weight × f(measure)`` with ``f`` in [0, 1], the score is their sum, the tier follows from
-the points unless a direct rule sets it.
+the points unless a direct rule sets it. The measures' SQL is generated from their
+declarations (:mod:`scoring.measures`).
 """
 
 from __future__ import annotations
 
 import math
+import re
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,24 @@ import pandas as pd
 
 DEFAULT_MODEL = Path(__file__).with_name("model.toml")
 KINDS = {"flag": (), "cap": ("cap",), "ramp": ("lo", "hi"), "log": ("ref",)}
+
+#: The ledgers a measure may read: the column dating a record, and the ledger's name.
+SOURCES = {"hazard": ("found_on", "隐患台账"), "inspection": ("date", "检查台账"),
+           "enforcement": ("date", "执法台账"), "incident": ("date", "事故台账")}
+#: How a measure aggregates its records, and the keys each way needs.
+AGGREGATES = {"count": (), "sum": ("column",), "latest": (), "days_since": ("never",),
+              "repeats": ("by", "min_count"), "covered": ()}
+#: Hazard statuses at T a measure may keep: open (not rectified by T), overdue (open and past
+#: its deadline), rectified (by T).
+HAZARD_STATUSES = ("open", "overdue", "rectified")
+#: The hazard levels of ``data.vocab.HAZARD_LEVELS`` (scoring does not import data).
+HAZARD_LEVELS = ("一般", "较大", "重大")
+#: Measures the area tables compute per area, by the ids their columns carry.
+AREA_MEASURES = ("incidents_12m", "inspection_coverage")
+MEASURE_KEYS = {"id", "name", "source", "aggregate", "definition", "window_days", "status", "level", "column",
+                "by", "min_count", "never", "per"}
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+YEAR_WORDS = ("一", "两", "三", "四", "五", "六", "七", "八", "九", "十")
 
 
 class ModelConfigError(ValueError):
@@ -68,11 +90,94 @@ class DirectRule:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """A measure read from a ledger as of T, declared in ``[[measure]]``.
+
+    A record counts when its own date (:attr:`date_column`) is on or before T and, with
+    ``window_days``, after T - ``window_days``; ``status`` and ``level`` keep some hazards.
+    ``per = "area"`` measures are computed for each area, not each enterprise.
+    """
+
+    id: str
+    name: str
+    source: str
+    aggregate: str
+    definition: str
+    window_days: int | None = None
+    status: str | None = None
+    level: str | None = None
+    column: str | None = None
+    by: str | None = None
+    min_count: int | None = None
+    never: int | None = None
+    per: str = "enterprise"
+
+    @property
+    def date_column(self) -> str:
+        """The column that dates a record of the source."""
+        return SOURCES[self.source][0]
+
+    @property
+    def window_years(self) -> str:
+        """The window in words, for texts: 一年, 两年, 三年 … (whole years only)."""
+        years = self._whole_years()
+        return (YEAR_WORDS[years - 1] if years <= len(YEAR_WORDS) else str(years)) + "年"
+
+    @property
+    def window_months(self) -> int:
+        """The window in months, for texts: 12, 24, 36 … (whole years only)."""
+        return self._whole_years() * 12
+
+    @property
+    def window_text(self) -> str:
+        """The window in words for any length: "12 个月", "36 个月" (whole years), else "200 天"."""
+        if self.window_days is None:
+            raise ValueError(f"指标“{self.id}”没有时间窗")
+        return f"{self.window_months} 个月" if self.window_days % 365 == 0 else f"{self.window_days} 天"
+
+    def _whole_years(self) -> int:
+        if self.window_days is None:
+            raise ValueError(f"指标“{self.id}”没有时间窗")
+        if self.window_days % 365:
+            raise ValueError(f"指标“{self.id}”的时间窗 {self.window_days} 天不是整年，请在文字中写 window_days")
+        return self.window_days // 365
+
+
+@dataclass(frozen=True)
 class Tier:
+    id: str
     name: str
     color: str
+    rgb: tuple[int, int, int]
+    high: bool  # counts among the "重大、较大风险" enterprises
     min_score: float
     inspect_every_days: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The inspection plan: days to complete an assigned inspection, inspectors per target."""
+
+    assign_days: int
+    inspectors_per_target: int
+
+
+@dataclass(frozen=True)
+class RobustnessConfig:
+    """The Monte Carlo over the weights: each weight × U[1 - spread, 1 + spread], ``draws``
+    times from ``seed``; a township listed in at least ``stable_listed`` of the draws is
+    稳定挂牌, in at most ``stable_unlisted`` 稳定不挂牌, in between 临界."""
+
+    spread: float
+    draws: int
+    seed: int
+    stable_listed: float
+    stable_unlisted: float
+
+    def fields(self) -> dict[str, float | int]:
+        """The parameters for text templates, ``spread_pct`` (25 for ±25 %) besides."""
+        return {"spread": self.spread, "spread_pct": round(self.spread * 100, 6), "draws": self.draws,
+                "seed": self.seed, "stable_listed": self.stable_listed, "stable_unlisted": self.stable_unlisted}
 
 
 @dataclass(frozen=True)
@@ -124,6 +229,9 @@ class Model:
     factors: tuple[Factor, ...]
     direct_rules: tuple[DirectRule, ...]
     tiers: tuple[Tier, ...]  # highest first
+    plan: Plan
+    robustness: RobustnessConfig
+    declared_measures: tuple[Measure, ...] = ()
     area_index: AreaIndex | None = None
     township_listing: Listing | None = None
     enterprise_listing: Listing | None = None
@@ -141,6 +249,23 @@ class Model:
     def tier(self, name: str) -> Tier:
         return next(t for t in self.tiers if t.name == name)
 
+    @property
+    def high_tiers(self) -> tuple[str, ...]:
+        """Names of the tiers counted as high risk (the top ones), highest first."""
+        return tuple(t.name for t in self.tiers if t.high)
+
+    def measure(self, id: str) -> Measure:
+        """The declared measure ``id``."""
+        for m in self.declared_measures:
+            if m.id == id:
+                return m
+        raise KeyError(f"no [[measure]] {id!r} in the model")
+
+    @property
+    def enterprise_measures(self) -> tuple[Measure, ...]:
+        """The declared measures of each enterprise, in file order (columns of ``measures_as_of``)."""
+        return tuple(m for m in self.declared_measures if m.per == "enterprise")
+
 
 def _require(entry: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
     if key not in entry:
@@ -155,6 +280,41 @@ def model_from_dict(raw: dict[str, Any]) -> Model:
     """Build and validate a :class:`Model` from parsed TOML."""
     version = _require(raw, "version", "模型", str)
     title = raw.get("title", "")
+    measures = _measures(raw.get("measure", []))
+
+    tiers: list[Tier] = []
+    for i, entry in enumerate(raw.get("tier", [])):
+        where = f"tier #{i + 1}（{entry.get('name', '?')}）"
+        _known(entry, {"id", "name", "color", "rgb", "high", "min_score", "inspect_every_days"}, where)
+        days = _require(entry, "inspect_every_days", where, int)
+        if days <= 0:
+            raise ModelConfigError(f"{where}: inspect_every_days 必须大于 0")
+        tid = _identifier(entry, "id", where)
+        if any(t.id == tid for t in tiers):
+            raise ModelConfigError(f"{where}: id 重复")
+        rgb = _require(entry, "rgb", where, list)
+        if len(rgb) != 3 or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in rgb):
+            raise ModelConfigError(f"{where}: rgb 应为 0–255 的三个整数（现为 {rgb!r}）")
+        tiers.append(Tier(tid, _require(entry, "name", where, str), _require(entry, "color", where, str),
+                          (rgb[0], rgb[1], rgb[2]), _require(entry, "high", where, bool),
+                          float(_require(entry, "min_score", where, (int, float))), days))
+    if not tiers:
+        raise ModelConfigError("模型: 至少需要一个 tier")
+    mins = [t.min_score for t in tiers]
+    if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
+        raise ModelConfigError("tier: min_score 必须从高到低严格递减")
+    if mins[-1] != 0:
+        raise ModelConfigError(f"tier #{len(tiers)}（{tiers[-1].name}）: 最低一级的 min_score 必须为 0")
+    high = [t.high for t in tiers]
+    if not high[0] or high != sorted(high, reverse=True):
+        first = next(i for i, h in enumerate(high) if not h)
+        bad = next((i for i in range(first, len(tiers)) if high[i]), 0)
+        raise ModelConfigError(f"tier #{bad + 1}（{tiers[bad].name}）: high = true 的应是最高的一级或几级（连续）")
+
+    words = text_words(measures, tiers)
+    measures = tuple(replace(m, name=_words(m.name, f"measure “{m.id}”", words),
+                             definition=_words(m.definition, f"measure “{m.id}”", words)) for m in measures)
+
     factors: list[Factor] = []
     seen: set[str] = set()
     for i, entry in enumerate(raw.get("factor", [])):
@@ -175,29 +335,14 @@ def model_from_dict(raw: dict[str, Any]) -> Model:
         if kind == "ramp" and not params["hi"] > params["lo"]:
             raise ModelConfigError(f"{where}: hi 必须大于 lo")
         factors.append(Factor(
-            id=fid, name=_require(entry, "name", where, str), group=_require(entry, "group", where, str),
+            id=fid, name=_text(entry, "name", where, words), group=_require(entry, "group", where, str),
             kind=kind, measure=_require(entry, "measure", where, str), weight=float(weight),
-            definition=_require(entry, "definition", where, str),
+            definition=_text(entry, "definition", where, words),
             source=_require(entry, "source", where, str), params=params,
         ))
     if not factors:
         raise ModelConfigError("模型: 至少需要一个 factor")
 
-    tiers: list[Tier] = []
-    for i, entry in enumerate(raw.get("tier", [])):
-        where = f"tier #{i + 1}（{entry.get('name', '?')}）"
-        days = _require(entry, "inspect_every_days", where, int)
-        if days <= 0:
-            raise ModelConfigError(f"{where}: inspect_every_days 必须大于 0")
-        tiers.append(Tier(_require(entry, "name", where, str), _require(entry, "color", where, str),
-                          float(_require(entry, "min_score", where, (int, float))), days))
-    if not tiers:
-        raise ModelConfigError("模型: 至少需要一个 tier")
-    mins = [t.min_score for t in tiers]
-    if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
-        raise ModelConfigError("tier: min_score 必须从高到低严格递减")
-    if mins[-1] != 0:
-        raise ModelConfigError(f"tier #{len(tiers)}（{tiers[-1].name}）: 最低一级的 min_score 必须为 0")
 
     names = {t.name for t in tiers}
     rules: list[DirectRule] = []
@@ -206,16 +351,140 @@ def model_from_dict(raw: dict[str, Any]) -> Model:
         tier = _require(entry, "tier", where, str)
         if tier not in names:
             raise ModelConfigError(f"{where}: 没有名为“{tier}”的 tier")
-        rules.append(DirectRule(_require(entry, "id", where, str), _require(entry, "name", where, str),
+        rules.append(DirectRule(_require(entry, "id", where, str), _text(entry, "name", where, words),
                                 _require(entry, "measure", where, str),
                                 float(_require(entry, "min", where, (int, float))), tier,
                                 _require(entry, "source", where, str)))
-    return Model(version, title, tuple(factors), tuple(rules), tuple(tiers),
-                 _area_index(raw.get("area_index")), _listing(raw.get("township_listing"), "township_listing"),
-                 _listing(raw.get("enterprise_listing"), "enterprise_listing"))
+    per_area = {m.id for m in measures if m.per == "area"}
+    for where, read in [*((f"factor “{f.id}”", f.measure) for f in factors),
+                        *((f"direct_rule “{r.id}”", r.measure) for r in rules)]:
+        if read in per_area:
+            raise ModelConfigError(f"{where}: 指标“{read}”按区域计算（per = \"area\"），不能用于企业")
+    area_index = _area_index(raw.get("area_index"), words)
+    if area_index is not None:
+        for mid in AREA_MEASURES:
+            if mid not in per_area:
+                raise ModelConfigError(f"area_index: 需要声明 [[measure]]“{mid}”（per = \"area\"）")
+    return Model(version=version, title=title, factors=tuple(factors), direct_rules=tuple(rules),
+                 tiers=tuple(tiers), plan=_plan(raw.get("plan")), robustness=_robustness(raw.get("robustness")),
+                 declared_measures=measures, area_index=area_index,
+                 township_listing=_listing(raw.get("township_listing"), "township_listing", words),
+                 enterprise_listing=_listing(raw.get("enterprise_listing"), "enterprise_listing", words))
 
 
-def _area_index(raw: dict[str, Any] | None) -> AreaIndex | None:
+def text_words(measures: tuple[Measure, ...], tiers: list[Tier] | tuple[Tier, ...]) -> dict[str, object]:
+    """What a text of the model may quote in braces: ``{<measure id>.window_years}`` (一年, 三年),
+    ``{<measure id>.window_months}`` (12, 36), ``{<measure id>.window_days}`` and the other fields
+    of a measure; ``{high}`` (重大、较大) and ``{high_or}`` (重大或较大), the high tiers."""
+    high = [t.name for t in tiers if t.high]
+    return {**{m.id: m for m in measures}, "high": "、".join(high), "high_or": "或".join(high)}
+
+
+def _words(text: str, where: str, words: Mapping[str, object]) -> str:
+    if "{" not in text:
+        return text
+    try:
+        return text.format_map(words)
+    except (KeyError, AttributeError, ValueError, IndexError) as exc:
+        raise ModelConfigError(f"{where}: “{text}”中的 {{…}} 无法替换（{exc}）") from exc
+
+
+def _text(entry: dict[str, Any], key: str, where: str, words: Mapping[str, object]) -> str:
+    """A text of an entry with its ``{…}`` filled from :func:`text_words`."""
+    return _words(_require(entry, key, where, str), where, words)
+
+
+def _known(entry: dict[str, Any], keys: set[str], where: str) -> None:
+    """A key the loader does not read is a typo that would silently change nothing: refuse it."""
+    unknown = sorted(set(entry) - keys)
+    if unknown:
+        raise ModelConfigError(f"{where}: 未知的键 {'、'.join(unknown)}（可用：{'、'.join(sorted(keys))}）")
+
+
+def _identifier(entry: dict[str, Any], key: str, where: str) -> str:
+    value = _require(entry, key, where, str)
+    if not _IDENTIFIER.fullmatch(value):
+        raise ModelConfigError(f"{where}: “{key}”应为小写字母、数字和下划线组成的名称（现为 {value!r}）")
+    return value
+
+
+def _positive_int(entry: dict[str, Any], key: str, where: str, minimum: int = 1) -> int:
+    value = _require(entry, key, where, int)
+    if value < minimum:
+        raise ModelConfigError(f"{where}: {key} 必须不小于 {minimum}（现为 {value}）")
+    return int(value)
+
+
+def _measures(raw: list[dict[str, Any]]) -> tuple[Measure, ...]:
+    out: list[Measure] = []
+    for i, entry in enumerate(raw):
+        where = f"measure #{i + 1}（{entry.get('id', '?')}）"
+        _known(entry, MEASURE_KEYS, where)
+        mid = _identifier(entry, "id", where)
+        if any(m.id == mid for m in out):
+            raise ModelConfigError(f"{where}: id 重复")
+        source = _require(entry, "source", where, str)
+        if source not in SOURCES:
+            raise ModelConfigError(f"{where}: source 应为 {', '.join(SOURCES)} 之一，而不是 {source!r}")
+        aggregate = _require(entry, "aggregate", where, str)
+        if aggregate not in AGGREGATES:
+            raise ModelConfigError(f"{where}: aggregate 应为 {', '.join(AGGREGATES)} 之一，而不是 {aggregate!r}")
+        for key in ("column", "by", "min_count", "never"):
+            if key in entry and key not in AGGREGATES[aggregate]:
+                raise ModelConfigError(f"{where}: aggregate = {aggregate!r} 不用“{key}”")
+        per = entry.get("per", "enterprise")
+        if per not in ("enterprise", "area"):
+            raise ModelConfigError(f"{where}: per 应为 enterprise 或 area，而不是 {per!r}")
+        if per == "area" and aggregate not in ("count", "covered") or aggregate == "covered" and per != "area":
+            raise ModelConfigError(f"{where}: 按区域（per = \"area\"）的指标只能是 count 或 covered，covered 只能按区域")
+        for key in ("status", "level"):
+            if key in entry and source != "hazard":
+                raise ModelConfigError(f"{where}: “{key}”只适用于 source = \"hazard\"")
+        status = entry.get("status")
+        if status is not None and status not in HAZARD_STATUSES:
+            raise ModelConfigError(f"{where}: status 应为 {', '.join(HAZARD_STATUSES)} 之一，而不是 {status!r}")
+        level = entry.get("level")
+        if level is not None and level not in HAZARD_LEVELS:
+            raise ModelConfigError(f"{where}: level 应为 {'、'.join(HAZARD_LEVELS)} 之一，而不是 {level!r}")
+        window = _positive_int(entry, "window_days", where) if "window_days" in entry else None
+        if aggregate == "covered" and window is None:
+            raise ModelConfigError(f"{where}: aggregate = \"covered\" 需要 window_days")
+        out.append(Measure(
+            id=mid, name=_require(entry, "name", where, str), source=source, aggregate=aggregate,
+            definition=_require(entry, "definition", where, str), window_days=window, status=status, level=level,
+            column=_identifier(entry, "column", where) if aggregate == "sum" else None,
+            by=_identifier(entry, "by", where) if aggregate == "repeats" else None,
+            min_count=_positive_int(entry, "min_count", where) if aggregate == "repeats" else None,
+            never=_positive_int(entry, "never", where, 0) if aggregate == "days_since" else None,
+            per=per,
+        ))
+    return tuple(out)
+
+
+def _plan(raw: dict[str, Any] | None) -> Plan:
+    if raw is None:
+        raise ModelConfigError("模型: 缺少 [plan]（assign_days、inspectors_per_target）")
+    _known(raw, {"assign_days", "inspectors_per_target"}, "plan")
+    return Plan(_positive_int(raw, "assign_days", "plan"), _positive_int(raw, "inspectors_per_target", "plan"))
+
+
+def _robustness(raw: dict[str, Any] | None) -> RobustnessConfig:
+    if raw is None:
+        raise ModelConfigError("模型: 缺少 [robustness]（spread、draws、seed、stable_listed、stable_unlisted）")
+    where = "robustness"
+    _known(raw, {"spread", "draws", "seed", "stable_listed", "stable_unlisted"}, where)
+    spread = float(_require(raw, "spread", where, (int, float)))
+    if not 0 <= spread < 1:
+        raise ModelConfigError(f"{where}: spread 应满足 0 ≤ spread < 1（现为 {spread}）")
+    listed = float(_require(raw, "stable_listed", where, (int, float)))
+    unlisted = float(_require(raw, "stable_unlisted", where, (int, float)))
+    if not 0 <= unlisted < listed <= 1:
+        raise ModelConfigError(f"{where}: 应满足 0 ≤ stable_unlisted < stable_listed ≤ 1（现为 {unlisted}, {listed}）")
+    return RobustnessConfig(spread, _positive_int(raw, "draws", where), _positive_int(raw, "seed", where, 0),
+                            listed, unlisted)
+
+
+def _area_index(raw: dict[str, Any] | None, words: Mapping[str, object]) -> AreaIndex | None:
     if raw is None:
         return None
     indicators = []
@@ -224,8 +493,8 @@ def _area_index(raw: dict[str, Any] | None) -> AreaIndex | None:
         weight = _require(entry, "weight", where, (int, float))
         if not weight > 0:
             raise ModelConfigError(f"{where}: weight 必须大于 0（现为 {weight}）")
-        indicators.append(Indicator(_require(entry, "id", where, str), _require(entry, "name", where, str),
-                                    float(weight), _require(entry, "definition", where, str)))
+        indicators.append(Indicator(_require(entry, "id", where, str), _text(entry, "name", where, words),
+                                    float(weight), _text(entry, "definition", where, words)))
     if not indicators:
         raise ModelConfigError("area_index: 至少需要一个 indicator")
     lo, hi = raw.get("winsorise", [0.05, 0.95])
@@ -234,7 +503,7 @@ def _area_index(raw: dict[str, Any] | None) -> AreaIndex | None:
     return AreaIndex(tuple(indicators), (float(lo), float(hi)), int(raw.get("min_enterprises", 5)))
 
 
-def _listing(raw: dict[str, Any] | None, section: str) -> Listing | None:
+def _listing(raw: dict[str, Any] | None, section: str, words: Mapping[str, object]) -> Listing | None:
     if raw is None:
         return None
     rules = []
@@ -247,11 +516,11 @@ def _listing(raw: dict[str, Any] | None, section: str) -> Listing | None:
             raise ModelConfigError(f"{where}: 需要 min 或 max 之一")
         bound = "min" if "min" in entry else "max"
         value = float(_require(entry, bound, where, (int, float)))
-        rules.append(ListingRule(_require(entry, "id", where, str), _require(entry, "name", where, str),
+        rules.append(ListingRule(_require(entry, "id", where, str), _text(entry, "name", where, words),
                                  _require(entry, "indicator", where, str), level,
                                  value if bound == "min" else None, value if bound == "max" else None))
     days = _require(raw, "deadline_days", section, int)
-    return Listing(tuple(rules), days, _require(raw, "delisting", section, str))
+    return Listing(tuple(rules), days, _text(raw, "delisting", section, words))
 
 
 def load_model(path: Path | str = DEFAULT_MODEL) -> Model:

@@ -19,6 +19,8 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from scoring.sql import hazard_rectified
+
 #: (key, 中文 label as on the form, unit) in the form's order.
 WEEKLY_COLUMNS = (
     ("enterprises", "小微企业总数", "家"),
@@ -40,7 +42,7 @@ def weekly_figures(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
                    townships: list[str] | None = None) -> dict[str, float]:
     """The weekly-report figures for [start, end], optionally for some townships only."""
     row = con.execute(
-        """
+        f"""
         WITH ent AS (SELECT uscc FROM enterprise
                      WHERE $all OR township_code IN (SELECT unnest($tw::VARCHAR[]))),
         hz AS (SELECT h.* FROM hazard h SEMI JOIN ent USING (uscc)),
@@ -53,7 +55,7 @@ def weekly_figures(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
           (SELECT count(*) FROM hz WHERE found_on BETWEEN $s AND $e AND level = '重大'),
           (SELECT count(*) FROM hz WHERE rectified_on BETWEEN $s AND $e),
           (SELECT count(*) FROM hz WHERE rectified_on BETWEEN $s AND $e AND level = '重大'),
-          (SELECT count(*) FILTER (rectified_on <= $e) / nullif(count(*), 0)
+          (SELECT count(*) FILTER ({hazard_rectified("$e")}) / nullif(count(*), 0)
              FROM hz WHERE found_on BETWEEN $s AND $e),
           (SELECT count(*) FROM enf WHERE date BETWEEN $s AND $e AND action = '立案查处'),
           (SELECT coalesce(sum(fine_10k_cny), 0) FROM enf WHERE date BETWEEN $s AND $e
@@ -82,10 +84,11 @@ def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
 def monthly_rectification(con: duckdb.DuckDBPyConnection, as_of: dt.date, months: int = 24) -> pd.DataFrame:
     """Per month of discovery: hazards found, the share rectified by their deadline, and the
     share rectified by ``as_of`` (recent months are still closing, so the two differ)."""
+    rectified = hazard_rectified("$t")
     return con.execute(
-        """SELECT date_trunc('month', found_on)::DATE AS month, count(*) AS found,
-                  count(*) FILTER (rectified_on <= deadline AND rectified_on <= $t) / count(*) AS on_time_rate,
-                  count(*) FILTER (rectified_on <= $t) / count(*) AS rectified_rate
+        f"""SELECT date_trunc('month', found_on)::DATE AS month, count(*) AS found,
+                  count(*) FILTER (rectified_on <= deadline AND {rectified}) / count(*) AS on_time_rate,
+                  count(*) FILTER ({rectified}) / count(*) AS rectified_rate
            FROM hazard
            WHERE found_on <= $t AND found_on > date_trunc('month', $t::DATE) - to_months($m)
            GROUP BY 1 ORDER BY 1""", {"t": as_of, "m": months - 1}).df()
@@ -190,7 +193,7 @@ def daily_figures(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
     not what was demolished, so the cell is left for the reporter.
     """
     row = con.execute(
-        """
+        f"""
         WITH ent AS (SELECT * FROM enterprise
                      WHERE $all OR township_code IN (SELECT unnest($tw::VARCHAR[]))),
         hz AS (SELECT h.* FROM hazard h SEMI JOIN ent USING (uscc)),
@@ -203,7 +206,7 @@ def daily_figures(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
                (SELECT count(*) FROM hz WHERE found_on BETWEEN $s AND $e AND level = '重大'),
                (SELECT count(*) FROM hz WHERE rectified_on BETWEEN $s AND $e),
                (SELECT count(*) FROM hz WHERE rectified_on BETWEEN $s AND $e AND level = '重大'),
-               (SELECT 100.0 * count(*) FILTER (rectified_on <= $e) / nullif(count(*), 0)
+               (SELECT 100.0 * count(*) FILTER ({hazard_rectified("$e")}) / nullif(count(*), 0)
                   FROM hz WHERE found_on BETWEEN $s AND $e),
                (SELECT count(DISTINCT uscc) FILTER (action = '限期整改') FROM enf),
                (SELECT count(DISTINCT uscc) FILTER (action = '查封') FROM enf),
@@ -233,10 +236,10 @@ def hazard_figures(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFra
     hazards). One row per area, areas without hazards included, in code order.
     """
     return con.execute(
-        """
+        f"""
         WITH hz AS (
           SELECT e.township_code AS code, h.level, h.deadline,
-                 h.rectified_on IS NOT NULL AND h.rectified_on <= $t AS done
+                 {hazard_rectified("$t", "h")} AS done
           FROM hazard h JOIN enterprise e USING (uscc)
           WHERE h.found_on <= $t AND e.township_code IS NOT NULL)
         SELECT t.code, t.name,

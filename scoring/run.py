@@ -17,7 +17,7 @@ import pandas as pd
 from geo.measure import area_km2
 from scoring.areas import area_metrics
 from scoring.listing import apply_listing
-from scoring.measures import incidents_in_window, measures_as_of
+from scoring.measures import incidents_in_window, measures_as_of, window_days
 from scoring.model import Model, load_model, score
 
 #: Area levels: name → (enterprise column, table of the areas' keys or None for hexagons).
@@ -55,28 +55,29 @@ def model_outputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model) 
     """Every output table of the model for one as-of date, as DataFrames."""
     import h3
 
-    measures = measures_as_of(con, as_of)
+    measures = measures_as_of(con, as_of, model)
     scored = score(measures, model)
     frame = measures.merge(scored[["uscc", "score", "tier"]], on="uscc")
-    incidents = incidents_in_window(con, as_of)
+    incidents = incidents_in_window(con, as_of, window_days(model, "incidents_12m"))
     out: dict[str, pd.DataFrame] = {"enterprise_score": scored}
     assert model.area_index is not None
     for level, (column, sql) in AREA_LEVELS.items():
         if sql:
             keys, km2 = _areas_of(con, sql)
-            table = area_metrics(frame, incidents, column, model.area_index, all_keys=keys, area_km2=km2)
+            table = area_metrics(frame, incidents, column, model.area_index, all_keys=keys, area_km2=km2,
+                                 model=model)
         else:
-            table = area_metrics(frame, incidents, column, model.area_index)
+            table = area_metrics(frame, incidents, column, model.area_index, model=model)
             cells = table[column].astype(np.uint64)
             table["area_km2"] = [h3.cell_area(format(int(c), "x"), unit="km^2") for c in cells]
             table["density_per_km2"] = table["enterprises"] / table["area_km2"]
         out[f"area_{level}"] = table.rename(columns={column: "key"})
     if model.township_listing:
-        tw = apply_listing(out["area_township"], model.township_listing, as_of)
+        tw = apply_listing(out["area_township"], model.township_listing, as_of, model)
         out["listing_township"] = tw[tw["listed"]].drop(columns=["listed"])
     if model.enterprise_listing:
         ent = apply_listing(frame[["uscc", "name", "township_code", "grid_id", "open_major", "overdue_major",
-                                   "score", "tier"]], model.enterprise_listing, as_of)
+                                   "score", "tier"]], model.enterprise_listing, as_of, model)
         out["listing_enterprise"] = ent[ent["listed"]].drop(columns=["listed"])
     return out
 
@@ -85,14 +86,15 @@ def township_listing_at(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: M
     """The township table with its listing decision (``listed``, ``level``, ``reasons``) as it
     would have been on ``as_of``: only the township level of :func:`model_outputs`."""
     assert model.area_index is not None and model.township_listing is not None
-    measures = measures_as_of(con, as_of)
+    measures = measures_as_of(con, as_of, model)
     frame = measures.merge(score(measures, model)[["uscc", "score", "tier"]], on="uscc")
     column, sql = AREA_LEVELS["township"]
     assert sql is not None
     keys, km2 = _areas_of(con, sql)
-    table = area_metrics(frame, incidents_in_window(con, as_of), column, model.area_index, all_keys=keys,
-                         area_km2=km2).rename(columns={column: "key"})
-    return apply_listing(table, model.township_listing, as_of)
+    incidents = incidents_in_window(con, as_of, window_days(model, "incidents_12m"))
+    table = area_metrics(frame, incidents, column, model.area_index, all_keys=keys, area_km2=km2,
+                         model=model).rename(columns={column: "key"})
+    return apply_listing(table, model.township_listing, as_of, model)
 
 
 def months_before(day: dt.date, months: int) -> dt.date:

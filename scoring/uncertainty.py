@@ -3,7 +3,8 @@
 Monte Carlo: each draw multiplies every factor weight by an independent uniform factor in
 [1 - spread, 1 + spread], rescores every enterprise, recomputes the township index and the
 listing. What does not depend on weights (hazard counts, incidents, coverage, direct
-determination) is computed once. Seeded, so the same seed gives the same answer.
+determination) is computed once. Seeded, so the same seed gives the same answer. Spread,
+draws, seed and the listing-frequency thresholds are the model's ``[robustness]``.
 """
 
 from __future__ import annotations
@@ -16,9 +17,6 @@ import pandas as pd
 from scoring.areas import normalise
 from scoring.model import Model
 
-ROBUST_LISTED, ROBUST_UNLISTED = 0.9, 0.1
-
-
 @dataclass
 class Robustness:
     seed: int
@@ -27,9 +25,13 @@ class Robustness:
     table: pd.DataFrame  # one row per township
 
 
-def township_robustness(measures: pd.DataFrame, areas: pd.DataFrame, model: Model, draws: int = 1000,
-                        spread: float = 0.25, seed: int = 20261123, chunk: int = 100) -> Robustness:
+def township_robustness(measures: pd.DataFrame, areas: pd.DataFrame, model: Model, draws: int | None = None,
+                        spread: float | None = None, seed: int | None = None, chunk: int = 100) -> Robustness:
     """Rank interval and listing frequency of every township under perturbed weights.
+
+    ``draws``, ``spread`` and ``seed`` default to the model's ``[robustness]``; a township
+    listed in at least ``stable_listed`` of the draws is 稳定挂牌, in at most
+    ``stable_unlisted`` 稳定不挂牌, in between 临界.
 
     Parameters
     ----------
@@ -40,7 +42,10 @@ def township_robustness(measures: pd.DataFrame, areas: pd.DataFrame, model: Mode
         reused) with ``township_code``.
     """
     assert model.area_index is not None and model.township_listing is not None
-    cfg, listing = model.area_index, model.township_listing
+    cfg, listing, rules = model.area_index, model.township_listing, model.robustness
+    draws = rules.draws if draws is None else draws
+    spread = rules.spread if spread is None else spread
+    seed = rules.seed if seed is None else seed
     keys = areas["township_code"].to_numpy()
     pos = {k: i for i, k in enumerate(keys)}
     m = measures[measures["township_code"].isin(pos)]
@@ -51,10 +56,10 @@ def township_robustness(measures: pd.DataFrame, areas: pd.DataFrame, model: Mode
 
     fractions = np.column_stack([f.fraction(m[f.measure]) for f in model.factors])  # n × factors
     weights = np.array([f.weight for f in model.factors])
-    high_min = min(t.min_score for t in model.tiers if t.name in ("重大", "较大"))
+    high_min = min(t.min_score for t in model.tiers if t.high)
     direct_high = np.zeros(len(m), dtype=bool)
     for rule in model.direct_rules:
-        if rule.tier in ("重大", "较大"):
+        if rule.tier in model.high_tiers:
             direct_high |= pd.to_numeric(m[rule.measure], errors="coerce").fillna(0).to_numpy() >= rule.min
 
     fixed = {i.id: areas[i.id].to_numpy(dtype=float) for i in cfg.indicators
@@ -96,8 +101,8 @@ def township_robustness(measures: pd.DataFrame, areas: pd.DataFrame, model: Mode
             listed[start + j] = hit
 
     p_listed = listed.mean(axis=0)
-    status = np.where(p_listed >= ROBUST_LISTED, "稳定挂牌",
-                      np.where(p_listed <= ROBUST_UNLISTED, "稳定不挂牌", "临界"))
+    status = np.where(p_listed >= rules.stable_listed, "稳定挂牌",
+                      np.where(p_listed <= rules.stable_unlisted, "稳定不挂牌", "临界"))
     table = pd.DataFrame({
         "township_code": keys,
         "rank_p05": np.percentile(ranks, 5, axis=0).round().astype(int),

@@ -31,11 +31,17 @@ TINY = {
     "direct_rule": [{"id": "major", "name": "重大隐患", "measure": "open_major", "min": 1, "tier": "重大",
                      "source": "s"}],
     "tier": [
-        {"name": "重大", "color": "红", "min_score": 20, "inspect_every_days": 30},
-        {"name": "较大", "color": "橙", "min_score": 10, "inspect_every_days": 90},
-        {"name": "一般", "color": "黄", "min_score": 5, "inspect_every_days": 180},
-        {"name": "低", "color": "蓝", "min_score": 0, "inspect_every_days": 365},
+        {"id": "major", "name": "重大", "color": "红", "rgb": [215, 25, 28], "high": True, "min_score": 20,
+         "inspect_every_days": 30},
+        {"id": "serious", "name": "较大", "color": "橙", "rgb": [253, 141, 60], "high": True, "min_score": 10,
+         "inspect_every_days": 90},
+        {"id": "general", "name": "一般", "color": "黄", "rgb": [255, 221, 51], "high": False, "min_score": 5,
+         "inspect_every_days": 180},
+        {"id": "low", "name": "低", "color": "蓝", "rgb": [44, 123, 182], "high": False, "min_score": 0,
+         "inspect_every_days": 365},
     ],
+    "plan": {"assign_days": 30, "inspectors_per_target": 2},
+    "robustness": {"spread": 0.25, "draws": 1000, "seed": 1, "stable_listed": 0.9, "stable_unlisted": 0.1},
 }
 
 

@@ -91,7 +91,7 @@ if can("decide") and not picked and len(listing) and st.button(tr("decide_listin
         {"code": k, "level": lv} for k, lv in zip(listing["key"], listing["level"])])
     st.success(tr("decided", n=len(listing)))
 
-st.subheader(tr("robustness_title"))
+st.subheader(tr("robustness_title", **load_model().robustness.fields()))
 borderline = robust.merge(areas[["key", "name"]], left_on="township_code", right_on="key")
 borderline = borderline[borderline["p_listed"] > 0].sort_values("p_listed", ascending=False)
 show(pd.DataFrame({
