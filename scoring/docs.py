@@ -47,7 +47,8 @@ def measure_rule(m: Measure) -> str:
 def _window(m: Measure) -> str:
     if m.window_days is None:
         return "—"
-    return f"{m.window_days} 天" if m.aggregate == "covered" else f"评估日前 {m.window_days} 天"
+    text = f"{m.window_days} 天" if m.aggregate == "covered" else f"评估日前 {m.window_days} 天"
+    return f"{text}（同 `{m.window_of}`）" if m.window_of else text
 
 
 def model_markdown(model: Model) -> str:
@@ -56,7 +57,7 @@ def model_markdown(model: Model) -> str:
     lines = [f"# {model.title}（版本 {model.version}）", "",
              "企业得分 = 各因子得分之和；因子得分 = 权重 × 折算值（0–1）。本文件由 "
              "`python -m riskmap model` 从 `scoring/model.toml` 生成，请勿手改；反引号内为配置文件中的表名和键名"
-             f"（模型名称 `title`，版本号 `version`，写入每张结果表）。", "",
+             "（模型名称 `title`，版本号 `version`，写入每张结果表）。", "",
              f"满分 {model.max_score:g} 分。", "",
              "## 因子（`[[factor]]`）", "",
              f"每个因子：{_keys('id', 'name', 'group', 'kind', 'measure', 'weight', 'definition', 'source')}。"
@@ -76,7 +77,8 @@ def model_markdown(model: Model) -> str:
               f"每个指标：{_keys('id', 'name', 'source', 'aggregate', 'window_days', 'definition')}；"
               f"隐患可按状态 `status`（`open` 未整改、`overdue` 逾期未整改、`rectified` 已整改）和等级 `level` 筛选；"
               f"`sum` 求和的列 `column`；`days_since` 没有记录时的天数 `never`；`repeats` 分组的列 `by` 和最少条数 "
-              f"`min_count`；`per = \"area\"` 的按区域计算（含未关联企业的记录）。"
+              f"`min_count`；`window_of` 与前面某个指标共用时间窗（如整改率的分子与分母、事故起数与死亡人数）；"
+              f"`per` 为 `area` 的按区域计算（含未关联企业的记录），默认 `enterprise` 按企业。"
               "文字中的 {指标.window_years} 等写法引用指标的时间窗，改时间窗只需改一处。", "",
               "| 指标 | 台账 | 计算 | 时间窗 | 按 | 定义 |", "|---|---|---|---|---|---|"]
     for m in model.declared_measures:

@@ -37,7 +37,7 @@ HAZARD_STATUSES = ("open", "overdue", "rectified")
 HAZARD_LEVELS = ("一般", "较大", "重大")
 #: Measures the area tables compute per area, by the ids their columns carry.
 AREA_MEASURES = ("incidents_12m", "inspection_coverage")
-MEASURE_KEYS = {"id", "name", "source", "aggregate", "definition", "window_days", "status", "level", "column",
+MEASURE_KEYS = {"id", "name", "source", "aggregate", "definition", "window_days", "window_of", "status", "level", "column",
                 "by", "min_count", "never", "per"}
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 YEAR_WORDS = ("一", "两", "三", "四", "五", "六", "七", "八", "九", "十")
@@ -94,7 +94,8 @@ class Measure:
     """A measure read from a ledger as of T, declared in ``[[measure]]``.
 
     A record counts when its own date (:attr:`date_column`) is on or before T and, with
-    ``window_days``, after T - ``window_days``; ``status`` and ``level`` keep some hazards.
+    ``window_days``, after T - ``window_days`` (``window_of``: the measure whose window it shares,
+    ``window_days`` then being that one's); ``status`` and ``level`` keep some hazards.
     ``per = "area"`` measures are computed for each area, not each enterprise.
     """
 
@@ -111,6 +112,7 @@ class Measure:
     min_count: int | None = None
     never: int | None = None
     per: str = "enterprise"
+    window_of: str | None = None
 
     @property
     def date_column(self) -> str:
@@ -447,6 +449,14 @@ def _measures(raw: list[dict[str, Any]]) -> tuple[Measure, ...]:
         if level is not None and level not in HAZARD_LEVELS:
             raise ModelConfigError(f"{where}: level 应为 {'、'.join(HAZARD_LEVELS)} 之一，而不是 {level!r}")
         window = _positive_int(entry, "window_days", where) if "window_days" in entry else None
+        window_of = entry.get("window_of")
+        if window_of is not None:
+            if window is not None:
+                raise ModelConfigError(f"{where}: window_days 与 window_of 只能写一个")
+            shared = next((m for m in out if m.id == window_of), None)
+            if shared is None or shared.window_of is not None or shared.window_days is None:
+                raise ModelConfigError(f"{where}: window_of = {window_of!r} 应为前面声明的、自己写了 window_days 的指标")
+            window = shared.window_days
         if aggregate == "covered" and window is None:
             raise ModelConfigError(f"{where}: aggregate = \"covered\" 需要 window_days")
         out.append(Measure(
@@ -456,7 +466,7 @@ def _measures(raw: list[dict[str, Any]]) -> tuple[Measure, ...]:
             by=_identifier(entry, "by", where) if aggregate == "repeats" else None,
             min_count=_positive_int(entry, "min_count", where) if aggregate == "repeats" else None,
             never=_positive_int(entry, "never", where, 0) if aggregate == "days_since" else None,
-            per=per,
+            per=per, window_of=window_of,
         ))
     return tuple(out)
 
