@@ -212,7 +212,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "draw_button": ("抽取", "Draw"),
     "draw_done": ("已抽取 {n} 家，随机种子 {seed}；分层：{alloc}", "Drew {n}; seed {seed}; by tier: {alloc}"),
     "col_inspectors": ("检查人员", "Inspectors"),
-    "no_roster": ("没有检查人员名单（{path}）", "No inspector roster ({path})"),
     "layers": ("图层", "Layers"),
     "layer_grids": ("网格边界", "Grid boundaries"),
     "layer_hex": ("风险六边形", "Risk hexagons"),
