@@ -6,6 +6,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from scoring.sql import hazard_open, hazard_rectified
+
 
 def meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("SELECT key, value FROM meta").fetchall())
@@ -101,8 +103,10 @@ def hex_index(con: duckdb.DuckDBPyConnection, res: int) -> pd.DataFrame:
 #: Hazard statuses in the order a closed loop moves through them.
 HAZARD_STATUSES = ("整改中", "逾期", "已整改", "已销号")
 #: Hazard status as of a date, derived from its dates (never stored).
-HAZARD_STATUS_SQL = """CASE WHEN closed_on <= $t THEN '已销号' WHEN rectified_on <= $t THEN '已整改'
+HAZARD_STATUS_SQL = f"""CASE WHEN closed_on <= $t THEN '已销号' WHEN {hazard_rectified('$t')} THEN '已整改'
     WHEN deadline < $t THEN '逾期' ELSE '整改中' END"""
+#: A hazard ``h`` open on the date ``$t`` (scoring.sql: the model's one definition).
+OPEN_H = hazard_open("$t", "h")
 
 
 def grid_list(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -137,7 +141,7 @@ def grid_hazards(con: duckdb.DuckDBPyConnection, grid_id: str, as_of) -> pd.Data
         f"""SELECT h.id, h.uscc, e.name, h.found_on, h.level, h.category, h.description, h.department,
                    h.deadline, {HAZARD_STATUS_SQL} AS status
             FROM hazard h JOIN enterprise e USING (uscc)
-            WHERE e.grid_id = $g AND h.found_on <= $t AND (h.rectified_on IS NULL OR h.rectified_on > $t)
+            WHERE e.grid_id = $g AND {OPEN_H}
             ORDER BY h.deadline, h.id""", {"g": grid_id, "t": as_of}).df()
 
 
@@ -181,12 +185,12 @@ def hazards_between(con: duckdb.DuckDBPyConnection, start, end, as_of) -> pd.Dat
 def overdue_hazards(con: duckdb.DuckDBPyConnection, as_of) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """Every hazard past its deadline and not rectified as of ``as_of``, longest overdue first."""
     return con.execute(
-        """SELECT h.id, h.uscc, e.name, t.name AS township_name, g.name AS grid_name, g.manager,
+        f"""SELECT h.id, h.uscc, e.name, t.name AS township_name, g.name AS grid_name, g.manager,
                   h.found_on, h.level, h.category, h.department, h.deadline,
                   date_diff('day', h.deadline, $t) AS days_overdue
            FROM hazard h JOIN enterprise e USING (uscc) LEFT JOIN township t ON t.code = e.township_code
            LEFT JOIN grid g ON g.grid_id = e.grid_id
-           WHERE h.found_on <= $t AND h.deadline < $t AND (h.rectified_on IS NULL OR h.rectified_on > $t)
+           WHERE {OPEN_H} AND h.deadline < $t
            ORDER BY days_overdue DESC, h.id""", {"t": as_of}).df()
 
 
@@ -231,7 +235,7 @@ def park_hazard_list(con: duckdb.DuckDBPyConnection, park_id: str, since, as_of)
                    {HAZARD_STATUS_SQL} AS "整治进度", h.found_on AS "问题上报日期", NULL::VARCHAR AS "存在困难"
             FROM hazard h JOIN enterprise e USING (uscc) JOIN park p ON p.park_id = e.park_id
             WHERE e.park_id = $p AND h.found_on <= $t
-              AND (h.found_on >= $since OR h.rectified_on IS NULL OR h.rectified_on > $t)
+              AND (h.found_on >= $since OR {hazard_open('$t', 'h', found=False)})
             ORDER BY h.found_on, h.id""", {"p": park_id, "since": since, "t": as_of}).df()
     df.insert(0, "序号", range(1, len(df) + 1))
     return df
@@ -278,11 +282,11 @@ def enterprise_points(con: duckdb.DuckDBPyConnection, tiers: list[str], column: 
 def open_hazards_by_enterprise(con: duckdb.DuckDBPyConnection, as_of) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """Per placed enterprise: hazards found by ``as_of`` and not rectified, of them 重大, and overdue."""
     return con.execute(
-        """SELECT e.uscc, e.name, e.lon, e.lat, count(*) AS open,
+        f"""SELECT e.uscc, e.name, e.lon, e.lat, count(*) AS open,
                   count(*) FILTER (h.level = '重大') AS major,
                   count(*) FILTER (h.deadline < $t) AS overdue
            FROM hazard h JOIN enterprise e USING (uscc)
-           WHERE e.lon IS NOT NULL AND h.found_on <= $t AND (h.rectified_on IS NULL OR h.rectified_on > $t)
+           WHERE e.lon IS NOT NULL AND {OPEN_H}
            GROUP BY ALL ORDER BY major DESC, open DESC, e.uscc""", {"t": as_of}).df()
 
 
@@ -314,11 +318,11 @@ def enterprise_departments(con: duckdb.DuckDBPyConnection, as_of, days: int = 36
     """For each enterprise, the departments that have it in hand as of ``as_of``: those that
     inspected it in the last ``days`` days or own one of its hazards not yet rectified."""
     return con.execute(
-        """SELECT uscc, list(DISTINCT department ORDER BY department) AS departments FROM (
+        f"""SELECT uscc, list(DISTINCT department ORDER BY department) AS departments FROM (
                SELECT uscc, department FROM inspection WHERE date <= $t AND date > $t - $d::INT
                UNION ALL
                SELECT uscc, department FROM hazard
-               WHERE found_on <= $t AND (rectified_on IS NULL OR rectified_on > $t) AND department IS NOT NULL)
+               WHERE {hazard_open('$t')} AND department IS NOT NULL)
            GROUP BY uscc ORDER BY uscc""", {"t": as_of, "d": days}).df()
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from data import queries
 from data.queries import HAZARD_STATUS_SQL
 from riskmap.i18n import unit_text
+from scoring.sql import hazard_open
 
 FIVE_LISTS = ("检查清单", "隐患清单", "交办清单", "整改清单", "督办清单")
 SIX_LISTS = ("监督清单", "风险隐患清单", "整改清单", "验收销号清单", "执法清单", "责任清单")
@@ -51,7 +52,7 @@ def five_lists(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> 
            FROM inspection i JOIN enterprise e USING (uscc) LEFT JOIN township t ON t.code = e.township_code
            WHERE i.date BETWEEN $s AND $e ORDER BY i.date, i.id""", {"s": start, "e": end}).df()
     found = _hazards(con, "h.found_on BETWEEN $s AND $e", p)
-    assigned = _hazards(con, "h.found_on <= $t AND (h.rectified_on IS NULL OR h.rectified_on > $t)", p)
+    assigned = _hazards(con, hazard_open("$t", "h"), p)
     rectified = _hazards(con, "h.rectified_on BETWEEN $s AND $e", p)
     supervised = queries.enterprise_listing(con).rename(columns={
         "uscc": "统一社会信用代码", "name": "企业名称", "township_name": "乡镇（街道）", "level": "督办级别",
@@ -87,7 +88,7 @@ def six_lists(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> d
            LEFT JOIN township t ON t.code = e.township_code LEFT JOIN grid g ON g.grid_id = e.grid_id
            ORDER BY s.score DESC, e.uscc""", {"t": end}).df()
     hazards = _hazards(con, "h.found_on BETWEEN $s AND $e", p)
-    open_ = _hazards(con, "h.found_on <= $t AND (h.rectified_on IS NULL OR h.rectified_on > $t)", p)
+    open_ = _hazards(con, hazard_open("$t", "h"), p)
     open_["剩余天数"] = [(d - end).days if pd.notna(d) else None for d in pd.to_datetime(open_["整改期限"]).dt.date]
     accepted = _hazards(con, "h.rectified_on BETWEEN $s AND $e OR h.closed_on BETWEEN $s AND $e", p)
     enforcement = con.execute(

@@ -206,19 +206,20 @@ def cmd_score(args: argparse.Namespace) -> int:
     from scoring.measures import measures_as_of
     from scoring.model import load_model, score
     from scoring.run import default_as_of
+    from scoring.targets import score_parts
 
     con = _open_db(args)
     model = load_model(args.model) if args.model else load_model()
     as_of = dt.date.fromisoformat(args.as_of) if args.as_of else default_as_of(con)
-    scored = score(measures_as_of(con, as_of), model)
+    scored = score(measures_as_of(con, as_of, model), model)  # the model's own windows too
     print(f"模型 {model.version}，评估日 {as_of}，企业 {len(scored)} 家")
     counts = scored["tier"].value_counts()
     for t in model.tiers:
         print(f"  {t.name}（{t.color}）：{int(counts.get(t.name, 0))} 家，每 {t.inspect_every_days} 天检查一次")
     top = scored.sort_values(["score", "uscc"], ascending=[False, True]).head(args.top)
     for _, r in top.iterrows():
-        parts = sorted(((r[f.column], f.name) for f in model.factors if r[f.column] > 0), reverse=True)
-        detail = "，".join(f"{name} {pts:.1f}" for pts, name in parts)
+        parts = sorted(score_parts(r, model), key=lambda p: -p.points)  # largest first; ties keep the model's order
+        detail = "，".join(f"{p.name} {p.points:.1f}" for p in parts)
         print(f"  {r['uscc']} {r['tier']} {r['score']:.1f} 分 = {detail}")
     return 0
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,3 +58,25 @@ def main_factors(scores: pd.DataFrame, model: Model, top: int = 3) -> list[str]:
     names = [f.name for f in model.factors]
     return [" + ".join(f"{names[j]} {_points(row[j])}" for j in idx if row[j] > 0)
             for row, idx in zip(points, order)]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One factor's contribution to an enterprise's score."""
+
+    group: str
+    name: str
+    points: float
+
+
+def score_parts(row: Mapping[str, Any], model: Model) -> list[Part]:
+    """The factors that contributed to one scored row (``enterprise_score``), in the model's
+    order: the parts a score is the sum of, for every screen, the CLI and the exports."""
+    return [Part(f.group, f.name, float(row[f.column])) for f in model.factors if float(row[f.column]) > 0]
+
+
+def direct_reasons(row: Mapping[str, Any], model: Model) -> list[str]:
+    """The direct-determination rules that hold for a scored row (by name), e.g. an open 重大隐患."""
+    held = str(row.get("direct_rules") or "")
+    names = {r.id: r.name for r in model.direct_rules}
+    return [names.get(r, r) for r in held.split(";") if r]

@@ -14,6 +14,7 @@ from pages.screens.common import basemap, export_button, lang, md, require_db, s
 from reports.exports import ExportRequest, export
 from reports.views import ViewRequest
 from scoring.model import load_model
+from scoring.targets import score_parts
 from scoring.run import default_as_of
 
 
@@ -39,7 +40,7 @@ c = st.columns(4)
 c[0].metric(tr("grid_kpi_enterprises"), len(enterprises))
 c[1].metric(tr("grid_kpi_open"), len(hazards))
 c[2].metric(tr("grid_kpi_overdue"), int((hazards["status"] == "逾期").sum()))
-c[3].metric(tr("grid_kpi_high"), int(enterprises["tier"].isin(["重大", "较大"]).sum()))
+c[3].metric(tr("grid_kpi_high", high="、".join(model.high_tiers)), int(enterprises["tier"].isin(model.high_tiers).sum()))
 
 bundle = grid_map(queries.grid_geometry(con, grid_id), enterprises, TIER_COLORS,
                   {"legend_title": tr("grid_legend"), "tip": tr("tip_enterprise")},
@@ -88,8 +89,8 @@ if len(enterprises):
     with b:
         if len(s):
             row = s.iloc[0]
-            parts = [(f.name, float(row[f.column])) for f in model.factors if row[f.column] > 0]
-            st.markdown(f"**{row['tier']} · {row['score']:.1f}** = " + " + ".join(f"{n} {v:g}" for n, v in parts))
+            parts = " + ".join(f"{p.name} {p.points:g}" for p in score_parts(row, model))
+            st.markdown(f"**{row['tier']} · {row['score']:.1f}** = {parts}")
     for key in ("hazards", "inspections", "enforcement", "incidents"):
         with st.expander(f"{tr('profile_' + key)}（{len(p[key])}）", expanded=key == "hazards"):
             show(p[key], hide_index=True)

@@ -19,6 +19,7 @@ from reports.exports import ExportRequest, export
 from reports.figures import change_text, figure_text
 from reports.views import OVERLAYS, ViewRequest, build_view
 from scoring.report import WEEKLY_COLUMNS, period_bounds, previous_period, weekly_figures
+from scoring.model import load_model
 from scoring.run import default_as_of
 
 PERIODS = (7, 30, 90, 365)
@@ -56,8 +57,7 @@ def _deck(version: str, req: ViewRequest, base, dark: bool = False):  # type: ig
                       background="#0e1117" if dark else "#f7f5f0"), legends, bundle.aggregated)
 
 
-con = require_db()
-version = db_version()
+con, version, model = require_db(), db_version(), load_model()
 meta, counts = _load(version)
 big = st.query_params.get("screen") == "1"
 
@@ -92,7 +92,7 @@ with right:
         show_names = st.toggle(tr("show_names"), value=False, key="show_names")
         overlays = tuple(st.multiselect(tr("layers"), OVERLAYS, default=list(DEFAULT_OVERLAYS), key="layers",
                                         format_func=lambda k: tr(f"layer_{k}")))
-        tiers = tuple(st.multiselect(tr("ent_tiers"), list(TIER_COLORS), default=["重大", "较大"], key="ent_tiers",
+        tiers = tuple(st.multiselect(tr("ent_tiers"), list(TIER_COLORS), default=list(model.high_tiers), key="ent_tiers",
                                      format_func=tv)
                       if "enterprises" in overlays else ())
     listed = queries.township_listing(con)
@@ -144,6 +144,6 @@ if not big:
         tr("col_index"): top["index"].round(1), tr("col_enterprises"): top["enterprises"],
         tr("col_n_major"): top["n_major"], tr("col_n_serious"): top["n_serious"],
         tr("col_overdue"): top["overdue"], tr("col_rate"): top["rectification_rate"],
-        tr("col_incidents_12m"): top["incidents_12m"], tr("col_level"): top["level"].fillna("—"),
+        tr("col_incidents_12m", months=model.measure("incidents_12m").window_months): top["incidents_12m"], tr("col_level"): top["level"].fillna("—"),
     }), hide_index=True, key="top_townships",
         column_config={tr("col_rate"): st.column_config.NumberColumn(format="percent")})

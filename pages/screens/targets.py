@@ -9,9 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from data import queries
-from data.vocab import DEPARTMENTS
 from reports.spreadsheets import to_xlsx
-from pages.screens.common import (can, counties_stand_in, current_user, data_note_badge, db_version, export_button, lang,
+from pages.screens.common import (can, current_user, data_note_badge, db_version, export_button, lang,
                                   localise, require_db, show, tr, tv)
 from reports.exports import ExportRequest, export
 from reports.views import ViewRequest
@@ -20,7 +19,8 @@ from riskmap.draws import DrawError, draw_and_record
 from scoring.measures import measures_as_of
 from scoring.model import load_model
 from scoring.run import default_as_of
-from scoring.targets import FLAG_COLUMNS, filter_targets, main_factors
+from pages.filters import target_filters
+from scoring.targets import direct_reasons, main_factors, score_parts
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)  # read-only: no copy per run
@@ -66,32 +66,7 @@ scores = _scores(version)
 st.title(tr("page_targets"))
 data_note_badge(meta)
 
-flag_names = {f.measure: f.name for f in model.factors if f.measure in FLAG_COLUMNS}
-county_names = dict(zip(scores["county_code"], scores["county_name"]))
-township_names = dict(zip(scores["township_code"], scores["township_name"]))
-park_names = dict(zip(scores["park_id"], scores["park_name"]))
-
-
-def pick(col, label: str, options, names=None):  # type: ignore[no-untyped-def]
-    return col.multiselect(tr(label), options=options, key=label, placeholder=tr("choose"),
-                           format_func=(lambda v: names.get(v) or str(v)) if names else tv)  # a code without a name: the code
-
-
-c1, c2, c3 = st.columns(3)
-# Where counties stand in for townships, the township filter already picks counties.
-counties = [] if counties_stand_in() else pick(c1, "f_county", sorted(scores["county_code"].dropna().unique()),
-                                                 county_names)
-tw_pool = scores if not counties else scores[scores["county_code"].isin(counties)]
-townships = pick(c2, "f_township", sorted(tw_pool["township_code"].dropna().unique()), township_names)
-tiers = pick(c3, "f_tier", [t.name for t in model.tiers])
-c4, c5, c6 = st.columns(3)
-industries = pick(c4, "f_industry", sorted(scores["industry"].dropna().unique()))
-parks = pick(c5, "f_park", sorted(scores["park_id"].dropna().unique()), park_names)
-flags = pick(c6, "f_flags", list(flag_names), flag_names)
-c7, c8 = st.columns([1, 2])
-departments = pick(c7, "f_department", list(DEPARTMENTS))
-text = c8.text_input(tr("f_text"), key="f_text")
-chosen = filter_targets(scores, counties, townships, industries, tiers, parks, flags, text, departments)
+chosen = target_filters(scores, model)
 st.caption(tr("n_targets", n=len(chosen)))
 
 if len(chosen):
@@ -118,13 +93,12 @@ with ranked:
         pick = st.selectbox(tr("breakdown_pick"), chosen["uscc"].head(300), key="pick",
                             format_func=lambda u: f"{u} {chosen.loc[chosen['uscc'] == u, 'name'].iloc[0]}")
         row = chosen[chosen["uscc"] == pick].iloc[0]
-        parts = pd.DataFrame([(f.group, f.name, float(row[f.column])) for f in model.factors if row[f.column] > 0],
-                             columns=[tr("col_group"), tr("col_factor"), tr("col_points")])
-        show(parts, hide_index=True, key="breakdown")
-        st.caption(f"{tr('col_score')} {row['score']:.1f} = " + " + ".join(f"{p:g}" for p in parts[tr("col_points")]))
-        if row["direct_rules"]:
-            names = {r.id: r.name for r in model.direct_rules}
-            st.warning(tr("direct_rule", rules="、".join(names[r] for r in row["direct_rules"].split(";"))))
+        parts = score_parts(row, model)
+        show(pd.DataFrame([(p.group, p.name, p.points) for p in parts],
+                          columns=[tr("col_group"), tr("col_factor"), tr("col_points")]), hide_index=True, key="breakdown")
+        st.caption(f"{tr('col_score')} {row['score']:.1f} = " + " + ".join(f"{p.points:g}" for p in parts))
+        if direct_reasons(row, model):
+            st.warning(tr("direct_rule", rules="、".join(direct_reasons(row, model))))
 
 with due_tab:
     as_of = default_as_of(con)

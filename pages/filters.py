@@ -1,0 +1,41 @@
+"""The filters of 检查目标: county, township, tier, industry, park, features, department, name."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from data.vocab import DEPARTMENTS
+from pages.screens.common import counties_stand_in, tr, tv
+from scoring.model import Model
+from scoring.targets import FLAG_COLUMNS, filter_targets
+
+
+def target_filters(scores: pd.DataFrame, model: Model) -> pd.DataFrame:
+    """Draw the filters over ``scores`` (the score table with names and departments) and return
+    the rows every chosen filter keeps (an empty filter keeps all)."""
+    flag_names = {f.measure: f.name for f in model.factors if f.measure in FLAG_COLUMNS}
+    county_names = dict(zip(scores["county_code"], scores["county_name"]))
+    township_names = dict(zip(scores["township_code"], scores["township_name"]))
+    park_names = dict(zip(scores["park_id"], scores["park_name"]))
+
+    def pick(col, label: str, options, names=None):  # type: ignore[no-untyped-def]
+        # a code without a name is shown as the code
+        return col.multiselect(tr(label), options=options, key=label, placeholder=tr("choose"),
+                               format_func=(lambda v: names.get(v) or str(v)) if names else tv)
+
+    c1, c2, c3 = st.columns(3)
+    # Where counties stand in for townships, the township filter already picks counties.
+    counties = [] if counties_stand_in() else pick(c1, "f_county", sorted(scores["county_code"].dropna().unique()),
+                                                     county_names)
+    tw_pool = scores if not counties else scores[scores["county_code"].isin(counties)]
+    townships = pick(c2, "f_township", sorted(tw_pool["township_code"].dropna().unique()), township_names)
+    tiers = pick(c3, "f_tier", [t.name for t in model.tiers])
+    c4, c5, c6 = st.columns(3)
+    industries = pick(c4, "f_industry", sorted(scores["industry"].dropna().unique()))
+    parks = pick(c5, "f_park", sorted(scores["park_id"].dropna().unique()), park_names)
+    flags = pick(c6, "f_flags", list(flag_names), flag_names)
+    c7, c8 = st.columns([1, 2])
+    departments = pick(c7, "f_department", list(DEPARTMENTS))
+    text = c8.text_input(tr("f_text"), key="f_text")
+    return filter_targets(scores, counties, townships, industries, tiers, parks, flags, text, departments)
