@@ -65,8 +65,8 @@ CITY_FIXTURES = {"small_city", "city_env", "county_city"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark tests that need the demo city ``city``: ``pytest -m "not city and not browser"``
-    is the fast subset (literal data only)."""
+    """Mark tests that need the demo city ``city``: ``pytest -m "not city and not slow and not
+    browser"`` is the fast subset (literal data only, under 30 s)."""
     for item in items:
         if CITY_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.city)

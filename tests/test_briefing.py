@@ -35,7 +35,7 @@ def hand_bundle():
                         True, "index", INDEX_BINS)
 
 
-@pytest.mark.parametrize("size", ["slide", "a4"])
+@pytest.mark.parametrize("size", ["slide", pytest.param("a4", marks=pytest.mark.slow)])  # a4: 9 s at 300 dpi
 def test_png_has_the_size_the_colours_and_no_missing_glyphs(size: str):
     bundle = hand_bundle()
     frame = Frame("示意市 安全风险图", "H3 8 级 · 数据截至 2026-11-20", "示意数据：虚构城市", [bundle.legend])

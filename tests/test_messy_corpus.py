@@ -28,6 +28,8 @@ import pytest
 from geo.crs import haversine_m
 from tests import messy
 
+pytestmark = pytest.mark.slow  # builds the corpus and four cities: ~35 s; not in the fast subset
+
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> messy.Corpus:
