@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -106,7 +105,7 @@ async def user(url: str, times: dict[str, list[float]], errors: list[str]) -> No
             raise RuntimeError("no navigation after login: the login failed")
         for page in PAGES:
             times[page].append(await s.run(page_hash=s.pages[page]))
-    except Exception as exc:  # noqa: BLE001 — every failure is counted, not raised
+    except Exception as exc:  # every failure is counted, not raised
         errors.append(f"{type(exc).__name__}: {exc}")
     finally:
         if hasattr(s, "ws"):

@@ -43,7 +43,7 @@ def measure() -> list[tuple[str, float, float]]:
         at = AppTest.from_file(app, default_timeout=300)
         at.session_state["user"] = ADMIN
         at.run()
-        first = timed(lambda: at.switch_page(f"pages/screens/{page}.py").run())
+        first = timed(lambda at=at, page=page: at.switch_page(f"pages/screens/{page}.py").run())
         again = [timed(at.run) for _ in range(REPEATS)]
         assert not at.exception, (page, at.exception)
         rows.append((f"{page} (first load / rerun)", first, statistics.median(again)))
@@ -52,10 +52,12 @@ def measure() -> list[tuple[str, float, float]]:
         "overview: hexagons r9": ("overview", lambda at: at.radio(key="hex_res").set_value(9)),
         "overview: all five layers": ("overview", lambda at: at.multiselect(key="layers").set_value(
             ["grids", "parks", "enterprises", "hazards", "incidents"])),
-        "targets: department = 消防救援": ("targets", lambda at: at.multiselect(key="f_department").set_value(["消防救援"])),
+        "targets: department = 消防救援": ("targets", lambda at: at.multiselect(key="f_department").set_value(
+            ["消防救援"])),
         "targets: tier = 重大": ("targets", lambda at: at.multiselect(key="f_tier").set_value(["重大"])),
         "targets: industry = 制鞋": ("targets", lambda at: at.multiselect(key="f_industry").set_value(["制鞋"])),
-        "hazards: department = 消防救援": ("hazards", lambda at: at.multiselect(key="hz_department").set_value(["消防救援"])),
+        "hazards: department = 消防救援": ("hazards", lambda at: at.multiselect(key="hz_department").set_value(
+            ["消防救援"])),
     }
     for label, (page, change) in interactions.items():
         times = []
@@ -64,7 +66,7 @@ def measure() -> list[tuple[str, float, float]]:
             at.session_state["user"] = ADMIN
             at.run()
             at.switch_page(f"pages/screens/{page}.py").run()
-            times.append(timed(lambda: change(at).run()))
+            times.append(timed(lambda at=at, change=change: change(at).run()))
             assert not at.exception, (label, at.exception)
         rows.append((label, float("nan"), statistics.median(times)))
     return rows

@@ -11,7 +11,6 @@ by point-in-polygon) → inspections, hazards, enforcement, incidents → area a
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -678,7 +677,7 @@ def import_boundaries(con, source_dir: Path, spec: T.Table, entry: dict,  # type
     wkb = shapely.to_wkb(np.where(usable, geoms, none))
     con.register("_geom_arrow", pa.table({ROW: pa.array(rows, pa.int32()),
                                            "wkb": pa.array(list(wkb), pa.binary())}))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _geom AS SELECT * FROM _geom_arrow")
+    con.execute("CREATE OR REPLACE TEMP TABLE _geom AS SELECT * FROM _geom_arrow")
     con.unregister("_geom_arrow")
 
     ok = validate_staged(con, stg, spec, file, "EPSG:4326", [], **_value_map(entry))

@@ -21,7 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -109,7 +109,7 @@ def header_hints(text: object) -> Hints:
     return Hints(crs, unit)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lookup(spec: Table) -> dict[str, tuple[Column, int]]:
     """Normalised header -> (column, rank): 0 the standard header, 1 the column name, 2 an alias."""
     out: dict[str, tuple[Column, int]] = {}

@@ -29,12 +29,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pandas as pd
+import pyarrow as pa
 
 from data import tables as T
-from data.build import (BuildReport, FileReport, Progress, Step, _finish_file_reports, connect, derive_units, discard,
-                        import_boundaries, load_ledger, place_again, print_progress, remove_dead_side_files)
+from data.build import (
+    BuildReport,
+    FileReport,
+    Progress,
+    Step,
+    _finish_file_reports,
+    connect,
+    derive_units,
+    discard,
+    import_boundaries,
+    load_ledger,
+    place_again,
+    print_progress,
+    remove_dead_side_files,
+)
 from data.readers import ImportFileError
 from geo.crs import CRSNameError, check_crs_name
 
@@ -188,7 +201,8 @@ def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: s
     with _working_copy(db_path, say) as con:
         found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if not found or found[0] != str(T.SCHEMA_VERSION):
-            raise ImportError_(f"数据库结构版本为 {found[0] if found else '无'}，当前为 {T.SCHEMA_VERSION}：请先重建数据库")
+            raise ImportError_(f"数据库结构版本为 {found[0] if found else '无'}，"
+                               f"当前为 {T.SCHEMA_VERSION}：请先重建数据库")
         con.execute(f"ALTER TABLE {table} RENAME TO _old")
         con.execute(T.table_ddl(spec))
         # The file's earlier issues are replaced by this import's.

@@ -605,7 +605,7 @@ def _xlsx_rows(path: Path) -> list[list[object]]:
     if (declared is None or declared <= MAX_CALAMINE_CELLS) and used_cells(path) <= MAX_CALAMINE_CELLS:
         try:
             rows = _calamine_rows(path)
-        except Exception:  # noqa: BLE001 — calamine refuses some files openpyxl reads
+        except Exception:  # calamine refuses some files openpyxl reads
             rows = None
     if rows is None:
         rows = _openpyxl_rows(path)
@@ -738,7 +738,7 @@ def read_sheet(path: Path, header_row: int | None = None, header_score: HeaderSc
             return _read_xlsx(path, header_row, header_score)
     except ImportFileError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any parser failure is the file's problem
+    except Exception as exc:  # any parser failure is the file's problem
         raise ImportFileError(path.name, f"无法读取：{exc}") from exc
     raise ImportFileError(path.name, f"不支持的文件类型 {suffix}（支持 csv、xlsx）")
 
@@ -787,11 +787,12 @@ def read_boundary_file(path: Path):  # type: ignore[no-untyped-def]
             # A Shapefile without a .cpg: GDAL takes its attributes as Latin-1, but Chinese
             # offices write them in GBK. Read again, telling it so.
             gdf = gpd.read_file(path, encoding="gb18030")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ImportFileError(path.name, f"无法读取边界文件：{exc}") from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf.columns:
         # e.g. a CSV ledger given as a boundary layer: geopandas reads it as a plain table
-        raise ImportFileError(path.name, "无法读取边界文件：没有几何图形（边界应为 GeoJSON、zip 打包的 Shapefile 或 GeoPackage）")
+        raise ImportFileError(path.name, "无法读取边界文件：没有几何图形"
+                                         "（边界应为 GeoJSON、zip 打包的 Shapefile 或 GeoPackage）")
     for col in gdf.columns:
         if col != gdf.geometry.name:
             gdf[col] = gdf[col].map(_cell_to_str).astype(object)

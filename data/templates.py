@@ -20,7 +20,8 @@ KIND_TEXT = {
 
 EXAMPLES = {
     "uscc": "91330100716105852F", "name": "某某鞋业有限公司", "address": "某区某街道某路 1 号", "lon": "120.65",
-    "lat": "27.85", "founded_on": "2015-03-20", "industry": "制鞋", "employees": "35", "revenue_10k_cny": "800", "illegal_building_m2": "0",
+    "lat": "27.85", "founded_on": "2015-03-20", "industry": "制鞋", "employees": "35", "revenue_10k_cny": "800",
+    "illegal_building_m2": "0",
     "id": "YH0001", "date": "2026-07-01", "found_on": "2026-07-01", "deadline": "2026-07-31",
     "category": "消防", "description": "安全出口堵塞", "fine_10k_cny": "1.5", "deaths": "0", "injuries": "0",
 }

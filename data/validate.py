@@ -21,8 +21,8 @@ row are put back by :func:`convert_coordinates` when only the swapped pair lies 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import duckdb
 import numpy as np
@@ -308,7 +308,8 @@ REPAIRS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("fixed_degree", "已去掉东经、北纬标记", "regexp_matches(upper({h}), '东经|北纬|^[EN]|[EN]$')", ("lon", "lat")),
     ("fixed_approximate", "约数已按确数记录", "regexp_matches({h}, '约|余|多|左右|上下')", ("int", "float")),
     ("fixed_case", "小写字母已转为大写", "regexp_matches({h}, '[a-z]')", ("uscc",)),
-    ("fixed_blanks", "已去掉中间的空格", "regexp_matches({h}, '\\s')", ("int", "float", "lon", "lat", "date", "code", "uscc")),
+    ("fixed_blanks", "已去掉中间的空格", "regexp_matches({h}, '\\s')",
+     ("int", "float", "lon", "lat", "date", "code", "uscc")),
     ("fixed_fullwidth", "全角字符已转为半角", f"regexp_matches({{t}}, '{_FULLWIDTH_NON_DIGIT}')",
      ("int", "float", "lon", "lat", "date", "code", "uscc")),
     ("fixed_fullwidth", "全角数字已转为半角",
@@ -351,7 +352,8 @@ def repair_rule(c: Column) -> Rule | None:
     def test(sql: str) -> str:
         return _fill(sql, t=t, h=h)
 
-    code = "CASE " + " ".join(f"WHEN {test(sql)} THEN {lit(code)}" for code, _, sql, _ in repairs) + " ELSE 'fixed_value' END"
+    code = ("CASE " + " ".join(f"WHEN {test(sql)} THEN {lit(code)}" for code, _, sql, _ in repairs)
+            + " ELSE 'fixed_value' END")
     labels = "concat_ws('，', " + ", ".join(f"CASE WHEN {test(sql)} THEN {lit(label)} END"
                                            for _, label, sql, _ in repairs) + ")"
     became = _shown(c, value_expr(c, t))

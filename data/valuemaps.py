@@ -25,7 +25,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -63,7 +63,7 @@ class Lexicon:
         return self.forms.get(key, frozenset())
 
 
-@lru_cache(maxsize=None)
+@cache
 def lexicon(choices: tuple[str, ...]) -> Lexicon:
     """The lexicon of the enum family declaring ``choices``."""
     forms: dict[str, set[str]] = {}

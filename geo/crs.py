@@ -311,5 +311,6 @@ def detect_crs(x: ArrayLike, y: ArrayLike, lon_hint: float | None = None) -> tup
             cm = int(round(lon_hint / 3.0)) * 3
             if not 75 <= cm <= 135:
                 raise CRSDetectionError(f"中央经线 {cm}° 不在中国范围内")
-            return f"EPSG:{4534 + (cm - 75) // 3}", f"平面坐标无带号，按 CGCS2000 3 度带高斯-克吕格、中央经线 {cm}°E 处理"
+            return (f"EPSG:{4534 + (cm - 75) // 3}",
+                    f"平面坐标无带号，按 CGCS2000 3 度带高斯-克吕格、中央经线 {cm}°E 处理")
     raise CRSDetectionError(f"无法从数值判断坐标系（横坐标中位数 {mx:.6g}，纵坐标中位数 {my:.6g}），请声明坐标系")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from layers.render import legend_html
-from layers.spec import Legend, LayerSpec
+from layers.spec import LayerSpec, Legend
 
 VENDOR = Path(__file__).resolve().parent / "vendor" / "leaflet-1.9.4"
 
@@ -154,7 +154,11 @@ def to_html(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mapping[
         fc = _features(spec, rows)
         for f in fc["features"]:  # the view fits the boundaries, not a stray point outside them
             g = f["geometry"]
-            pts = [g["coordinates"]] if g["type"] == "Point" else g["coordinates"][0][:: max(1, len(g["coordinates"][0]) // 8)]
+            if g["type"] == "Point":
+                pts = [g["coordinates"]]
+            else:
+                ring = g["coordinates"][0]
+                pts = ring[:: max(1, len(ring) // 8)]
             (bounds if spec.type == "polygon" else loose).extend([[p[1], p[0]] for p in pts])
         script.append(_LAYER_JS.format(data=json.dumps(fc, ensure_ascii=False, separators=(",", ":")),
                                        map=map_js, name=json.dumps(names.get(spec.id, spec.id), ensure_ascii=False)))

@@ -13,7 +13,7 @@ import shapely
 from geo.h3cells import cells_to_str
 from layers.colors import YL_OR_RD, Bins, nice_count_bins
 from layers.render import selected_values
-from layers.spec import Legend, LegendEntry, LayerSpec
+from layers.spec import LayerSpec, Legend, LegendEntry
 
 #: Most raw points one map layer sends to the browser; beyond it points are aggregated.
 MAX_POINTS = 10_000
@@ -40,7 +40,7 @@ class MapBundle:
     #: Whether an overlay drew aggregated circles instead of every point (more than MAX_POINTS).
     aggregated: bool = False
 
-    def add(self, overlay: Overlay) -> "MapBundle":
+    def add(self, overlay: Overlay) -> MapBundle:
         """Draw ``overlay`` above the base layers but under any text labels."""
         clash = set(overlay.datasets) & set(self.datasets)
         if clash:
@@ -251,7 +251,8 @@ def enterprises_overlay(points: pd.DataFrame, tier_colors: dict[str, tuple[int, 
         lat, lng = h3.cell_to_latlng(cell)
         tier = names[int(worst)] if worst < len(names) else ""
         rows.append({"position": [round(lng, 6), round(lat, 6)], "color": list(tier_colors.get(tier, grey)),
-                     "n": int(n), "r": round(40 * float(np.sqrt(n)), 1), "hex": cell, "tip": labels["tip_cluster"].format(n=int(n), tier=shown.get(tier, tier))})
+                     "n": int(n), "r": round(40 * float(np.sqrt(n)), 1), "hex": cell,
+                     "tip": labels["tip_cluster"].format(n=int(n), tier=shown.get(tier, tier))})
     spec = LayerSpec("enterprises", "scatter", "enterprise_points", pickable=True,
                      vis={"get_radius": "r", "radius_min_pixels": 3, "radius_max_pixels": 30,
                           "stroked": True, "get_line_color": [40, 40, 40], "line_width_min_pixels": 0.5})
@@ -275,7 +276,8 @@ def hazards_overlay(open_hazards: pd.DataFrame, labels: dict[str, str]) -> Overl
         ``name``, ``open``, ``major`` and ``overdue``)
     """
     h = open_hazards
-    rows = [{"position": pos, "n": int(o), "r": round(30 * float(np.sqrt(o)), 1), "color": list(HAZARD_MAJOR if m else HAZARD_OTHER),
+    rows = [{"position": pos, "n": int(o), "r": round(30 * float(np.sqrt(o)), 1),
+             "color": list(HAZARD_MAJOR if m else HAZARD_OTHER),
              "line": list(OVERDUE_RING) + [255 if d else 0],
              "tip": labels["tip"].format(name=nm, open=int(o), major=int(m), overdue=int(d))}
             for pos, nm, o, m, d in zip(_positions(h["lon"], h["lat"]), h["name"], h["open"], h["major"],

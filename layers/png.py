@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from layers.spec import Legend, LayerSpec
+from layers.spec import LayerSpec, Legend
 
 #: Output sizes: name -> ((width px, height px), dpi). A4 portrait at 300 dpi is 2480 × 3508.
 SIZES: dict[str, tuple[tuple[int, int], int]] = {"slide": ((1920, 1080), 100), "a4": ((2480, 3508), 300)}

@@ -16,7 +16,7 @@ import numpy as np
 import pydeck as pdk
 
 from layers.basemap import Basemap, raster_style, to_gcj02
-from layers.spec import LAYER_TYPES, Legend, LayerSpec
+from layers.spec import LAYER_TYPES, LayerSpec, Legend
 
 # Unquoted family names: pydeck passes a string literal only when it is wrapped in quotes.
 CJK_FONTS = "Noto Sans CJK SC, WenQuanYi Micro Hei, Microsoft YaHei, PingFang SC, sans-serif"

@@ -18,8 +18,16 @@ import streamlit as st
 from data import paths
 from data import tables as T
 from data.headers import header_score, match_headers, normalise_header
-from data.importer import (BOUNDARIES, IMPORTABLE, ImportError_, ImportResult, load_header_maps, safe_upload_name,
-                           save_header_map, unknown_values_of)
+from data.importer import (
+    BOUNDARIES,
+    IMPORTABLE,
+    ImportError_,
+    ImportResult,
+    load_header_maps,
+    safe_upload_name,
+    save_header_map,
+    unknown_values_of,
+)
 from data.readers import ImportFileError, read_sheet
 from data.templates import template_xlsx
 from data.valuemaps import load_value_maps, save_value_map

@@ -14,7 +14,6 @@ from riskmap.i18n import set_unit_level
 from scoring.report import period_bounds
 from scoring.run import default_as_of
 
-
 #: What ``export`` makes: kind -> (description, file suffix).
 EXPORTS = {
     "png": ("地图快照（PNG）", "png"),
@@ -72,7 +71,8 @@ def export(con: duckdb.DuckDBPyConnection, kind: str, request: ExportRequest = E
     if kind in ("five", "six", "parks"):
         from reports import ledgers
 
-        lists = {"five": ledgers.five_lists, "six": ledgers.six_lists, "parks": ledgers.park_lists}[kind](con, start, end)
+        make = {"five": ledgers.five_lists, "six": ledgers.six_lists, "parks": ledgers.park_lists}[kind]
+        lists = make(con, start, end)
         city = queries.meta(con).get("city_name") or ""
         return ledgers.workbook(lists, f"{city}{EXPORTS[kind][0].removesuffix('（Excel）')}", f"{start} 至 {end}"), name
     from reports.document import briefing_docx, briefing_pdf, build_briefing

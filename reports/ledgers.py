@@ -93,7 +93,8 @@ def six_lists(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> d
     accepted = _hazards(con, "h.rectified_on BETWEEN $s AND $e OR h.closed_on BETWEEN $s AND $e", p)
     enforcement = con.execute(
         """SELECT f.id AS "执法编号", f.date AS "执法日期", e.name AS "企业名称", f.uscc AS "统一社会信用代码",
-                  t.name AS "乡镇（街道）", f.action AS "执法措施", f.fine_10k_cny AS "罚款（万元）", f.department AS "执法部门"
+                  t.name AS "乡镇（街道）", f.action AS "执法措施", f.fine_10k_cny AS "罚款（万元）",
+                  f.department AS "执法部门"
            FROM enforcement f JOIN enterprise e USING (uscc) LEFT JOIN township t ON t.code = e.township_code
            WHERE f.date BETWEEN $s AND $e ORDER BY f.date, f.id""", {"s": start, "e": end}).df()
     departments = queries.enterprise_departments(con, end)

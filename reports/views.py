@@ -17,8 +17,17 @@ import pandas as pd
 
 from data import queries
 from layers.colors import TIER_COLORS
-from layers.maps import (INDEX_BINS, MapBundle, Overlay, boundaries_overlay, enterprises_overlay, hazards_overlay,
-                         incidents_overlay, overview_map, polygon_records)
+from layers.maps import (
+    INDEX_BINS,
+    MapBundle,
+    Overlay,
+    boundaries_overlay,
+    enterprises_overlay,
+    hazards_overlay,
+    incidents_overlay,
+    overview_map,
+    polygon_records,
+)
 from layers.png import Frame, render_png
 from layers.spec import LayerSpec
 from riskmap.i18n import t, value

@@ -53,8 +53,15 @@ def weekly_report_xlsx(con: duckdb.DuckDBPyConnection, end: dt.date | None = Non
     from openpyxl import Workbook
 
     from reports.spreadsheets import write_form
-    from scoring.report import (DAILY_FORM, DEPARTMENT_COLUMNS, WEEKLY_FORM, daily_figures, department_figures,
-                                department_sentence, weekly_figures)
+    from scoring.report import (
+        DAILY_FORM,
+        DEPARTMENT_COLUMNS,
+        WEEKLY_FORM,
+        daily_figures,
+        department_figures,
+        department_sentence,
+        weekly_figures,
+    )
 
     start, end = period_bounds(end or default_as_of(con), days)
     where = area_of(con, area)

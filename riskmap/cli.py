@@ -33,9 +33,11 @@ import duckdb
 
 from data import paths
 
+_T0 = time.perf_counter()  # the progress lines count seconds from the start of the command
 
-def _progress(stage: str, fraction: float, _t0: list[float] = [time.perf_counter()]) -> None:
-    print(f"[{fraction * 100:5.1f}%] {time.perf_counter() - _t0[0]:6.1f}s  {stage}", flush=True)
+
+def _progress(stage: str, fraction: float) -> None:
+    print(f"[{fraction * 100:5.1f}%] {time.perf_counter() - _T0:6.1f}s  {stage}", flush=True)
 
 
 def _print_build(report) -> None:  # type: ignore[no-untyped-def]
@@ -129,7 +131,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.admin and not any(u["username"] == args.admin for u in accounts.users()):
         import getpass
 
-        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass(f"{args.admin} 的密码：")
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass(f"{args.admin} 的密码：")
         try:
             accounts.check_password(password)
         except AccountError as exc:
@@ -150,8 +155,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         try:
             accounts.add(args.admin, args.admin, "admin", password, None, by="cli")
         except AccountError as exc:
-            print(f"城市已建立，但管理员账号未创建：{exc}（用 python -m riskmap users add {args.admin} --role admin 重试）",
-                  file=sys.stderr)
+            print(f"城市已建立，但管理员账号未创建：{exc}"
+                  f"（用 python -m riskmap users add {args.admin} --role admin 重试）", file=sys.stderr)
             return 2
         print(f"管理员账号：{args.admin}")
     print("\n下一步：导入企业台账，例如\n  python -m riskmap import 企业台账.xlsx --table enterprise\n"
@@ -320,7 +325,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
         from data.readers import ImportFileError, read_table_file
 
         try:  # UTF-8 or GBK, a title row above the header: read as any ledger is
-            inspectors = read_table_file(Path(args.roster)).to_pandas().rename(columns={"姓名": "name", "部门": "department"})
+            inspectors = (read_table_file(Path(args.roster)).to_pandas()
+                          .rename(columns={"姓名": "name", "部门": "department"}))
         except ImportFileError as exc:
             raise CliError(str(exc)) from None
         if not {"name", "department"} <= set(inspectors.columns):
@@ -347,7 +353,8 @@ def cmd_due(args: argparse.Namespace) -> int:
     con, model, as_of = _scoring_inputs(args)
     measures = measures_as_of(con, as_of)
     due = due_for_inspection(score(measures, model), measures, as_of)
-    print(f"到期应检（评估日 {as_of}，按等级检查间隔）：{len(due)} 家，其中从未检查 {int(due['never_inspected'].sum())} 家")
+    print(f"到期应检（评估日 {as_of}，按等级检查间隔）：{len(due)} 家，"
+          f"其中从未检查 {int(due['never_inspected'].sum())} 家")
     for tier, n in due["tier"].value_counts().reindex([t.name for t in model.tiers]).fillna(0).items():
         print(f"  {tier}：{int(n)} 家")
     for _, r in due.head(args.top).iterrows():
@@ -503,7 +510,7 @@ def schema_of(db: Path) -> str | None:
         return None
     try:
         row = connect(db, read_only=True).execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    except Exception:  # noqa: BLE001 — any unreadable file counts as "needs a rebuild"
+    except Exception:  # any unreadable file counts as "needs a rebuild"
         return None
     return row[0] if row else None
 
@@ -531,8 +538,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--grid", help="网格边界")
     p.add_argument("--park", help="园区边界")
     p.add_argument("--crs", help="边界的坐标系（默认用文件自带的 .prj；没有时按数值判断）")
-    p.add_argument("--headers", help="边界属性名对应关系 JSON 文件：{属性名: 列名或标准表头}，如 {\"QHDM_1\": \"code\"}；"
-                        "各图层不同时写成 {\"county\": {…}, \"township\": {…}}")
+    p.add_argument("--headers", help="边界属性名对应关系 JSON 文件：{属性名: 列名或标准表头}，"
+                                     "如 {\"QHDM_1\": \"code\"}；各图层不同时写成 {\"county\": {…}, \"township\": {…}}")
     p.add_argument("--admin", help="管理员用户名（密码随后输入）")
     p.add_argument("--password-stdin", action="store_true", help="从标准输入读管理员密码（脚本用）")
     p.add_argument("--replace", action="store_true", help="已有数据库时重新开始（原库另存一份）")
@@ -631,11 +638,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from riskmap.accounts import ROLES
 
-    p = sub.add_parser("users", help="账号：list 列出 | add 添加 | disable 停用 | enable 启用 | password 改密码 | audit 审计日志 | demo 示意账号")
+    p = sub.add_parser("users", help="账号：list 列出 | add 添加 | disable 停用 | enable 启用 | password 改密码 | "
+                                     "audit 审计日志 | demo 示意账号")
     p.add_argument("action", choices=["list", "add", "disable", "enable", "password", "audit", "demo"])
     p.add_argument("username", nargs="?", default="")
     p.add_argument("--name", help="姓名")
-    p.add_argument("--role", choices=list(ROLES), default="leader", help="leader 领导、office 安委办、grid 网格员、admin 管理员")
+    p.add_argument("--role", choices=list(ROLES), default="leader",
+                   help="leader 领导、office 安委办、grid 网格员、admin 管理员")
     p.add_argument("--grid", help="网格员的网格编号")
     p.add_argument("--password-stdin", action="store_true", help="从标准输入读密码（脚本用）")
     p.add_argument("--limit", type=int, default=100, help="audit：显示多少条")

@@ -74,7 +74,8 @@ def backtest(con: duckdb.DuckDBPyConnection, model: Model, as_of: dt.date, horiz
             result.precision_at_k[k] = float(hit[:k].mean())
     for share in top_shares:
         n = max(1, int(round(share * len(scores))))
-        result.share_of_incidents_in_top[share] = float(counts[:n].sum() / counts.sum()) if counts.sum() else float("nan")
+        share_in_top = float(counts[:n].sum() / counts.sum()) if counts.sum() else float("nan")
+        result.share_of_incidents_in_top[share] = share_in_top
     return result
 
 

@@ -98,8 +98,8 @@ def model_markdown(model: Model) -> str:
               f"{'、'.join(model.high_tiers)}风险企业”）。", "",
               "| 等级 | 颜色 | 地图颜色（RGB） | 高风险 | 得分下限 | 检查间隔（天） |", "|---|---|---|---|---:|---:|"]
     for t in model.tiers:
-        lines.append(f"| {t.name}（`{t.id}`） | {t.color} | {', '.join(map(str, t.rgb))} | {'是' if t.high else '否'} | "
-                     f"{t.min_score:g} | {t.inspect_every_days} |")
+        lines.append(f"| {t.name}（`{t.id}`） | {t.color} | {', '.join(map(str, t.rgb))} | "
+                     f"{'是' if t.high else '否'} | {t.min_score:g} | {t.inspect_every_days} |")
 
     if model.area_index:
         a = model.area_index

@@ -108,7 +108,8 @@ def measures_query(model: Model) -> str:
         joins.append(f"src_{source}")
     cte_of = {m.id: f"m_{m.id}" if m.aggregate == "repeats" else f"src_{m.source}" for m in declared}
     selected = ",\n               ".join(
-        f"{cte_of[m.id]}.{m.id}" if m.aggregate == "latest" else f"coalesce({cte_of[m.id]}.{m.id}, {_blank(m)}) AS {m.id}"
+        f"{cte_of[m.id]}.{m.id}" if m.aggregate == "latest"
+        else f"coalesce({cte_of[m.id]}.{m.id}, {_blank(m)}) AS {m.id}"
         for m in declared)
     return (f"WITH {','.join(chr(10) + '        ' + c for c in ctes)}\n"
             f"        SELECT {ENTERPRISE_COLUMNS}" + (f",\n               {selected}" if declared else "") + "\n"

@@ -37,8 +37,8 @@ HAZARD_STATUSES = ("open", "overdue", "rectified")
 HAZARD_LEVELS = ("一般", "较大", "重大")
 #: Measures the area tables compute per area, by the ids their columns carry.
 AREA_MEASURES = ("incidents_12m", "inspection_coverage")
-MEASURE_KEYS = {"id", "name", "source", "aggregate", "definition", "window_days", "window_of", "status", "level", "column",
-                "by", "min_count", "never", "per"}
+MEASURE_KEYS = {"id", "name", "source", "aggregate", "definition", "window_days", "window_of", "status", "level",
+                "column", "by", "min_count", "never", "per"}
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 YEAR_WORDS = ("一", "两", "三", "四", "五", "六", "七", "八", "九", "十")
 
@@ -438,7 +438,8 @@ def _measures(raw: list[dict[str, Any]]) -> tuple[Measure, ...]:
         if per not in ("enterprise", "area"):
             raise ModelConfigError(f"{where}: per 应为 enterprise 或 area，而不是 {per!r}")
         if per == "area" and aggregate not in ("count", "covered") or aggregate == "covered" and per != "area":
-            raise ModelConfigError(f"{where}: 按区域（per = \"area\"）的指标只能是 count 或 covered，covered 只能按区域")
+            raise ModelConfigError(f"{where}: 按区域（per = \"area\"）的指标只能是 count 或 covered，"
+                                   "covered 只能按区域")
         for key in ("status", "level"):
             if key in entry and source != "hazard":
                 raise ModelConfigError(f"{where}: “{key}”只适用于 source = \"hazard\"")
@@ -455,7 +456,8 @@ def _measures(raw: list[dict[str, Any]]) -> tuple[Measure, ...]:
                 raise ModelConfigError(f"{where}: window_days 与 window_of 只能写一个")
             shared = next((m for m in out if m.id == window_of), None)
             if shared is None or shared.window_of is not None or shared.window_days is None:
-                raise ModelConfigError(f"{where}: window_of = {window_of!r} 应为前面声明的、自己写了 window_days 的指标")
+                raise ModelConfigError(f"{where}: window_of = {window_of!r} "
+                                       "应为前面声明的、自己写了 window_days 的指标")
             window = shared.window_days
         if aggregate == "covered" and window is None:
             raise ModelConfigError(f"{where}: aggregate = \"covered\" 需要 window_days")

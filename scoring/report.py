@@ -159,9 +159,10 @@ def department_sentence(row: pd.Series) -> str:
     """A department's line of the report in one sentence of our own wording."""
     return (f"{row['department']}：检查小微企业 {int(row['inspected'])} 家；发现隐患 {int(row['hazards'])} 项"
             f"（重大 {int(row['hazards_major'])} 项），整改 {int(row['rectified'])} 项"
-            f"（重大 {int(row['rectified_major'])} 项）；立案 {int(row['cases'])} 家，罚款 {row['fines_10k']:.2f} 万元，"
-            f"行政拘留 {int(row['detained'])} 人，移送公安 {int(row['referred'])} 人，"
-            f"停产停业 {int(row['suspended'])} 家，依法关闭 {int(row['closed'])} 家。")
+            f"（重大 {int(row['rectified_major'])} 项）；立案 {int(row['cases'])} 家，"
+            f"罚款 {row['fines_10k']:.2f} 万元，行政拘留 {int(row['detained'])} 人，"
+            f"移送公安 {int(row['referred'])} 人，停产停业 {int(row['suspended'])} 家，"
+            f"依法关闭 {int(row['closed'])} 家。")
 
 
 #: The daily statistics form (seed 004, 附件1) as a header tree: (label, children or key).

@@ -17,6 +17,7 @@ import pandas as pd
 from scoring.areas import normalise
 from scoring.model import Model
 
+
 @dataclass
 class Robustness:
     seed: int

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from data.build import BuildReport
-from riskmap.pipeline import rebuild
 from data.demo import DemoConfig, generate_city
+from riskmap.pipeline import rebuild
 
 SMALL = DemoConfig(seed=7, enterprises=3000, townships=24, counties=3, grids=240, parks=6,
                    as_of=dt.date(2026, 11, 20))

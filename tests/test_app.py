@@ -44,7 +44,7 @@ def deck(at: AppTest) -> dict:
 
 
 def layer(d: dict, kind: str) -> dict:
-    return next(l for l in d["layers"] if l["@@type"] == kind)
+    return next(layer for layer in d["layers"] if layer["@@type"] == kind)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -83,7 +83,7 @@ def test_map_is_offline_and_tooltips_are_plain_text(city_env: City):
 
 def test_township_names_toggle(city_env: City):
     at = run_app()
-    assert not any(l["@@type"] == "TextLayer" for l in deck(at)["layers"])
+    assert not any(layer["@@type"] == "TextLayer" for layer in deck(at)["layers"])
     at = at.toggle(key="show_names").set_value(True).run()
     text = layer(deck(at), "TextLayer")
     assert text["characterSet"] == "auto"  # CJK glyphs are built on demand, offline
@@ -287,7 +287,7 @@ def test_gcj02_basemap_shifts_the_overview(city_env: City):
     at = at.run()
     assert not at.exception
     d = deck(at)
-    assert [l["@@type"] for l in d["layers"]][0] == "PolygonLayer"  # hexagons drawn as shifted outlines
+    assert [layer["@@type"] for layer in d["layers"]][0] == "PolygonLayer"  # hexagons drawn as shifted outlines
     assert "tiles.example" in d["mapStyle"]
 
 
@@ -316,7 +316,7 @@ def test_big_screen_mode_has_no_controls(city_env: City):
 
 
 def layer_by_id(d: dict, layer_id: str) -> dict:
-    return next(l for l in d["layers"] if l["id"] == layer_id)
+    return next(layer for layer in d["layers"] if layer["id"] == layer_id)
 
 
 def test_overview_layers_match_independent_counts(city_env: City):
@@ -326,7 +326,7 @@ def test_overview_layers_match_independent_counts(city_env: City):
     from data.build import connect
 
     at = run_app()
-    assert [l["id"] for l in deck(at)["layers"]] == ["townships", "hex", "township_lines", "parks", "incidents"]
+    assert [layer["id"] for layer in deck(at)["layers"]] == ["townships", "hex", "township_lines", "parks", "incidents"]
     at = at.multiselect(key="layers").set_value(["grids", "parks", "enterprises", "hazards", "incidents"]).run()
     at = at.multiselect(key="ent_tiers").set_value(["重大", "较大", "一般", "低"]).run()
     assert not at.exception

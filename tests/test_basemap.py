@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from geo.crs import wgs84_to_gcj02
-from layers.basemap import BasemapError, Basemap, raster_style, tianditu, to_gcj02, xyz
+from layers.basemap import Basemap, BasemapError, raster_style, tianditu, to_gcj02, xyz
 from layers.render import to_pydeck
 from layers.spec import LayerSpec
 

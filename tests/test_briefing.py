@@ -13,7 +13,6 @@ from PIL import Image
 
 from layers.maps import INDEX_BINS, overview_map
 from layers.png import SIZES, FontMissing, Frame, _nice_length, render_png
-from layers.spec import Legend, LegendEntry
 
 from .conftest import City, busiest
 

@@ -135,7 +135,7 @@ def test_messy_enterprise_ledger(db: Path, tmp_path):
     assert [g[:5] for g in got] == [(facts["good1"], 35, 12.5, True, False), (facts["good2"], 12, 0.3, False, True),
                                      (facts["bad_checksum"], 5, 80.0, False, False)]
     # GCJ-02 in, WGS-84 stored: back within half a metre of the known points, in their townships.
-    for (uscc, *_, lon, lat, tw, src, row), (tlon, tlat, ttw) in zip(got[:2], facts["truth"]):
+    for (_uscc, *_, lon, lat, tw, src, _row), (tlon, tlat, ttw) in zip(got[:2], facts["truth"]):
         assert haversine_m(lon, lat, tlon, tlat) < 0.5 and tw == ttw and src == path.name
     far = con.execute("SELECT township_code FROM enterprise WHERE uscc = ?", [facts["far"]]).fetchone()
     assert far == (None,)  # kept, not placed

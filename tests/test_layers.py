@@ -10,7 +10,7 @@ import shapely
 from layers.colors import YL_OR_RD, Bins, nice_count_bins
 from layers.maps import overview_map
 from layers.render import LayerDataError, legend_html, to_pydeck, view_for
-from layers.spec import Legend, LegendEntry, LayerSpec
+from layers.spec import LayerSpec, Legend, LegendEntry
 
 
 def test_bins_classify_edges_by_hand():
@@ -45,16 +45,16 @@ def test_overview_map_renders_hexes_and_outlines():
     labels = {"tip_hex": "本格企业 {n} 家", "tip_township": "{name}\n企业 {n} 家", "legend_title": "企业数"}
     bundle = overview_map(hexes, towns, labels)
     d = json.loads(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points)).to_json())
-    h3_layer = next(l for l in d["layers"] if l["@@type"] == "H3HexagonLayer")
+    h3_layer = next(layer for layer in d["layers"] if layer["@@type"] == "H3HexagonLayer")
     assert [h["hex"] for h in h3_layer["data"]] == ["88411c8b2bfffff", "88411c8b29fffff"]
     assert h3_layer["data"][1]["tip"] == "本格企业 40 家"
-    poly = next(l for l in d["layers"] if l["@@type"] == "PolygonLayer")
+    poly = next(layer for layer in d["layers"] if layer["@@type"] == "PolygonLayer")
     assert poly["data"][0]["polygon"][0] == [120.7, 27.8] or len(poly["data"][0]["polygon"]) == 5
     # No basemap: the style is inline, with a background layer and no sources to download.
     from urllib.parse import unquote
 
     style = json.loads(unquote(d["mapStyle"].removeprefix("data:application/json,")))
-    assert style["sources"] == {} and [l["type"] for l in style["layers"]] == ["background"]
+    assert style["sources"] == {} and [layer["type"] for layer in style["layers"]] == ["background"]
 
 
 def test_user_text_is_escaped_in_legends_and_tooltips():

@@ -95,7 +95,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory, corpus: messy.Corpus) -> Lo
     for lg in corpus.enterprise_ledgers():
         try:
             reports[lg.key] = run(db, lg)
-        except Exception as exc:  # noqa: BLE001 - reported by the tests that need it
+        except Exception as exc:  # reported by the tests that need it
             reports[lg.key] = exc
     return Loaded(db, reports)
 
@@ -147,7 +147,7 @@ def _stored(db: Path, table: str, file_name: str) -> tuple[dict[int, list[dict[s
             cur = con.execute(f"SELECT * FROM {table} WHERE source_file = ?", [file_name])
             names = [d[0] for d in cur.description]
             rows = [dict(zip(names, r)) for r in cur.fetchall()]
-    except Exception as exc:  # noqa: BLE001 - reported as a mismatch of every row
+    except Exception as exc:  # reported as a mismatch of every row
         return {}, f"cannot read {table}: {exc}"
     out: dict[int, list[dict[str, Any]]] = {}
     for r in rows:
@@ -398,7 +398,7 @@ def test_located_table_without_coordinate_columns_fails_whole_import(tmp_path: P
     try:
         import_file(db, corpus.no_coordinates, "enterprise", crs="auto", headers=None, progress=None,
                     values=None, header_row=None)
-    except Exception as exc:  # noqa: BLE001 - any exception, as long as it says what it saw
+    except Exception as exc:  # any exception, as long as it says what it saw
         message = str(exc)
     assert message is not None, "an enterprise ledger without coordinate columns was imported"
     assert "位置1" in message and "位置2" in message, f"the message does not name the headers it saw: {message}"
@@ -460,7 +460,7 @@ def test_county_only_city(tmp_path: Path, corpus: messy.Corpus, loaded: Loaded, 
             from scoring.report import hazard_figures
 
             fig = hazard_figures(con, messy.AS_OF)
-        except Exception as exc:  # noqa: BLE001 - reported with the placement problems above
+        except Exception as exc:  # reported with the placement problems above
             fig = None
             problems.append(f"scoring.report.hazard_figures failed: {exc!r}")
     missing, extra = sorted(set(corpus.hazards) - stored_ids), sorted(stored_ids - set(corpus.hazards))
@@ -498,7 +498,7 @@ def test_corpus_share_of_rows_right(tmp_path: Path, corpus: messy.Corpus, loaded
     for lg in corpus.hazard_ledgers():
         try:
             reports[lg.key] = run(db, lg)
-        except Exception as exc:  # noqa: BLE001 - a failed import is every row wrong, not a stop
+        except Exception as exc:  # a failed import is every row wrong, not a stop
             reports[lg.key] = exc
     checks = []
     for lg in corpus.enterprise_ledgers() + corpus.hazard_ledgers():

@@ -3,8 +3,6 @@ briefing — made on the server the same way ``python -m riskmap export`` makes 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
 
 from data import queries
@@ -13,7 +11,8 @@ from reports.exports import EXPORTS, ExportRequest, export
 from reports.views import ViewRequest
 from scoring.run import default_as_of
 
-MIME = {"png": "image/png", "html": "text/html", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+MIME = {"png": "image/png", "html": "text/html",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "pdf": "application/pdf"}
 
 con, version = start_page("page_briefing")
@@ -34,10 +33,11 @@ area = st.selectbox(tr("brief_area"), list(areas), format_func=areas.get, key="b
 cols = st.columns(3)
 for col, kind in zip(cols * 3, ("weekly", "five", "six", "parks", "docx", "pdf")):
     suffix = EXPORTS[kind][1]
-    export_button(col, 
-        tr(f"export_{kind}"), lambda kind=kind: export(con, kind, ExportRequest(end, days, area or None, ViewRequest(lang=lang())))[0],
-        file_name=f"{tr(f'export_{kind}')}_{end}.{suffix}",
-        mime=MIME[suffix], key=f"dl_{kind}", width="stretch")
+    export_button(col, tr(f"export_{kind}"),
+                  lambda kind=kind: export(con, kind,
+                                           ExportRequest(end, days, area or None, ViewRequest(lang=lang())))[0],
+                  file_name=f"{tr(f'export_{kind}')}_{end}.{suffix}",
+                  mime=MIME[suffix], key=f"dl_{kind}", width="stretch")
 
 st.subheader(tr("brief_maps"))
 m1, m2, m3 = st.columns(3)

@@ -16,7 +16,6 @@ import streamlit as st
 from data import paths
 from riskmap.i18n import names_townships, set_unit_level, t, unit_level, unit_text, value
 
-
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$"})
 
 

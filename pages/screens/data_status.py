@@ -8,7 +8,16 @@ import streamlit as st
 from data import queries
 from data import tables as T
 from pages.importing import XLSX, boundary_form, import_form, issues_frame, last_result
-from pages.screens.common import build_demo_with_progress, can, data_note_badge, export_button, localise, require_db, show, tr
+from pages.screens.common import (
+    build_demo_with_progress,
+    can,
+    data_note_badge,
+    export_button,
+    localise,
+    require_db,
+    show,
+    tr,
+)
 from reports.spreadsheets import to_xlsx
 
 con = require_db()

@@ -14,8 +14,8 @@ from pages.screens.common import basemap, export_button, lang, md, require_db, s
 from reports.exports import ExportRequest, export
 from reports.views import ViewRequest
 from scoring.model import load_model
-from scoring.targets import score_parts
 from scoring.run import default_as_of
+from scoring.targets import score_parts
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -40,7 +40,8 @@ c = st.columns(4)
 c[0].metric(tr("grid_kpi_enterprises"), len(enterprises))
 c[1].metric(tr("grid_kpi_open"), len(hazards))
 c[2].metric(tr("grid_kpi_overdue"), int((hazards["status"] == "逾期").sum()))
-c[3].metric(tr("grid_kpi_high", high="、".join(model.high_tiers)), int(enterprises["tier"].isin(model.high_tiers).sum()))
+c[3].metric(tr("grid_kpi_high", high="、".join(model.high_tiers)),
+            int(enterprises["tier"].isin(model.high_tiers).sum()))
 
 bundle = grid_map(queries.grid_geometry(con, grid_id), enterprises, TIER_COLORS,
                   {"legend_title": tr("grid_legend"), "tip": tr("tip_enterprise")},
@@ -53,7 +54,8 @@ if clicked and clicked[0] in set(enterprises["uscc"]) and st.session_state.get("
     st.session_state["_grid_click"] = clicked[0]
     st.session_state["profile"] = clicked[0]
 st.markdown(legend_html(bundle.legend), unsafe_allow_html=True)  # our own labels, escaped
-export_button(st, tr("export_png"), lambda: export(con, "png", ExportRequest(view=ViewRequest("grid", grid_id, lang=lang())))[0],
+export_button(st, tr("export_png"),
+                   lambda: export(con, "png", ExportRequest(view=ViewRequest("grid", grid_id, lang=lang())))[0],
                    file_name=f"{tr('export_png')}_{grid_id}.png", mime="image/png", key="dl_grid_png")
 
 st.subheader(tr("grid_enterprises"))

@@ -10,9 +10,9 @@ import streamlit as st
 
 from data import queries
 from data.vocab import HAZARD_LEVELS
-from reports.spreadsheets import to_xlsx
 from pages.screens.common import export_button, localise, require_db, show, start_page, tr, tv
 from reports.ledgers import FIVE_LISTS, five_lists, narrow
+from reports.spreadsheets import to_xlsx
 from scoring.report import HAZARD_FIGURES, hazard_figures, monthly_rectification
 from scoring.run import default_as_of
 

@@ -65,7 +65,8 @@ st.caption(tr("map_click_hint"))
 deck, legend = _deck(version, lang(), basemap())
 event = st.pydeck_chart(deck, height=600, key="listing_map", on_select="rerun", selection_mode="single-object")
 st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
-picked = [c for c in selected_values(event.selection if event else None, "area_index", "code") if c in set(areas["key"])]
+picked = [c for c in selected_values(event.selection if event else None, "area_index", "code")
+          if c in set(areas["key"])]
 if picked:
     row = areas[areas["key"] == picked[0]].iloc[0]
     st.info(tr("selected_township", name=md(row["name"]), index=float(row["index"]), rank=int(row["index_rank"])))

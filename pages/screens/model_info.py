@@ -8,8 +8,8 @@ import streamlit as st
 
 from data import queries
 from pages.screens.common import data_note_badge, db_version, require_db, tr
-from scoring.backtest import backtest
 from riskmap.i18n import unit_text
+from scoring.backtest import backtest
 from scoring.docs import model_markdown
 from scoring.model import load_model
 from scoring.run import default_as_of

@@ -13,13 +13,24 @@ from geo.h3cells import RESOLUTIONS, cell_area_km2
 from layers.colors import TIER_COLORS
 from layers.maps import MAX_POINTS, overview_pick
 from layers.render import legend_html, to_pydeck, view_for
-from pages.screens.common import (BIG_SCREEN_CSS, basemap, data_note_badge, db_version, export_button, lang, md,
-                                  require_db, show, tr, tv)
+from pages.screens.common import (
+    BIG_SCREEN_CSS,
+    basemap,
+    data_note_badge,
+    db_version,
+    export_button,
+    lang,
+    md,
+    require_db,
+    show,
+    tr,
+    tv,
+)
 from reports.exports import ExportRequest, export
 from reports.figures import change_text, figure_text
 from reports.views import OVERLAYS, ViewRequest, build_view
-from scoring.report import WEEKLY_COLUMNS, period_bounds, previous_period, weekly_figures
 from scoring.model import load_model
+from scoring.report import WEEKLY_COLUMNS, period_bounds, previous_period, weekly_figures
 from scoring.run import default_as_of
 
 PERIODS = (7, 30, 90, 365)
@@ -92,8 +103,8 @@ with right:
         show_names = st.toggle(tr("show_names"), value=False, key="show_names")
         overlays = tuple(st.multiselect(tr("layers"), OVERLAYS, default=list(DEFAULT_OVERLAYS), key="layers",
                                         format_func=lambda k: tr(f"layer_{k}")))
-        tiers = tuple(st.multiselect(tr("ent_tiers"), list(TIER_COLORS), default=list(model.high_tiers), key="ent_tiers",
-                                     format_func=tv)
+        tiers = tuple(st.multiselect(tr("ent_tiers"), list(TIER_COLORS), default=list(model.high_tiers),
+                                     key="ent_tiers", format_func=tv)
                       if "enterprises" in overlays else ())
     listed = queries.township_listing(con)
     st.markdown(f"**{tr('listed_now')}（{len(listed)}）**")
@@ -144,6 +155,7 @@ if not big:
         tr("col_index"): top["index"].round(1), tr("col_enterprises"): top["enterprises"],
         tr("col_n_major"): top["n_major"], tr("col_n_serious"): top["n_serious"],
         tr("col_overdue"): top["overdue"], tr("col_rate"): top["rectification_rate"],
-        tr("col_incidents_12m", months=model.measure("incidents_12m").window_months): top["incidents_12m"], tr("col_level"): top["level"].fillna("—"),
+        tr("col_incidents_12m", months=model.measure("incidents_12m").window_months): top["incidents_12m"],
+        tr("col_level"): top["level"].fillna("—"),
     }), hide_index=True, key="top_townships",
         column_config={tr("col_rate"): st.column_config.NumberColumn(format="percent")})

@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from data import queries
-from reports.spreadsheets import to_xlsx
 from layers.maps import area_index_map
 from layers.render import legend_html, to_pydeck, view_for
 from pages.screens.common import basemap, export_button, lang, localise, md, require_db, show, start_page, tr
 from reports.exports import ExportRequest, export
+from reports.spreadsheets import to_xlsx
 from reports.views import ViewRequest
 from scoring.run import default_as_of
 
@@ -36,7 +36,8 @@ if parks.empty:
 shown = parks.assign(listed=False, index=parks["index"].fillna(0), index_rank=parks["index_rank"].fillna(0))
 bundle = area_index_map(shown, {"legend_title": tr("park_legend"), "tip": tr("tip_township_index")},
                         context=queries.township_geometries(con))
-st.pydeck_chart(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), basemap()), height=520, key="park_map")
+st.pydeck_chart(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), basemap()),
+                height=520, key="park_map")
 st.markdown(legend_html(bundle.legend), unsafe_allow_html=True)  # our own labels, escaped
 
 show(pd.DataFrame({
@@ -57,5 +58,6 @@ export_button(st, tr("download", name=names[park_id] + tr("park_list")),
                    lambda: to_xlsx(localise(hazards), tr("park_list")),
                    file_name=f"{names[park_id]}_{tr('park_list')}_{as_of}.xlsx", key="park_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-export_button(st, tr("export_png"), lambda: export(con, "png", ExportRequest(view=ViewRequest("park", park_id, lang=lang())))[0],
+export_button(st, tr("export_png"),
+                   lambda: export(con, "png", ExportRequest(view=ViewRequest("park", park_id, lang=lang())))[0],
                    file_name=f"{names[park_id]}_{tr('export_png')}.png", mime="image/png", key="park_png")

@@ -9,17 +9,27 @@ import pandas as pd
 import streamlit as st
 
 from data import queries
-from reports.spreadsheets import to_xlsx
-from pages.screens.common import (can, current_user, data_note_badge, db_version, export_button, lang,
-                                  localise, require_db, show, tr, tv)
+from pages.filters import target_filters
+from pages.screens.common import (
+    can,
+    current_user,
+    data_note_badge,
+    db_version,
+    export_button,
+    lang,
+    localise,
+    require_db,
+    show,
+    tr,
+)
 from reports.exports import ExportRequest, export
+from reports.spreadsheets import to_xlsx
 from reports.views import ViewRequest
-from scoring.backtest import due_for_inspection
 from riskmap.draws import DrawError, draw_and_record
+from scoring.backtest import due_for_inspection
 from scoring.measures import measures_as_of
 from scoring.model import load_model
 from scoring.run import default_as_of
-from pages.filters import target_filters
 from scoring.targets import direct_reasons, main_factors, score_parts
 
 
@@ -95,7 +105,8 @@ with ranked:
         row = chosen[chosen["uscc"] == pick].iloc[0]
         parts = score_parts(row, model)
         show(pd.DataFrame([(p.group, p.name, p.points) for p in parts],
-                          columns=[tr("col_group"), tr("col_factor"), tr("col_points")]), hide_index=True, key="breakdown")
+                          columns=[tr("col_group"), tr("col_factor"), tr("col_points")]),
+             hide_index=True, key="breakdown")
         st.caption(f"{tr('col_score')} {row['score']:.1f} = " + " + ".join(f"{p.points:g}" for p in parts))
         if direct_reasons(row, model):
             st.warning(tr("direct_rule", rules="、".join(direct_reasons(row, model))))
@@ -114,8 +125,8 @@ with due_tab:
 
 with draw_tab:
     d1, d2 = st.columns(2)
-    size = d1.number_input(tr("draw_size"), min_value=1, max_value=max(1, len(chosen)), value=min(20, max(1, len(chosen))),
-                           key="draw_size")
+    size = d1.number_input(tr("draw_size"), min_value=1, max_value=max(1, len(chosen)),
+                           value=min(20, max(1, len(chosen))), key="draw_size")
     seed = d2.number_input(tr("draw_seed"), min_value=0, value=int(dt.date.today().strftime("%Y%m%d")), key="draw_seed")
     if st.button(tr("draw_button"), key="draw_button", disabled=not len(chosen) or not can("draw")):
         try:
@@ -129,6 +140,7 @@ with draw_tab:
         st.success(tr("draw_done", n=d.size, seed=d.seed, alloc="，".join(f"{k} {v}" for k, v in d.allocation.items())))
         assigned = assignment_list(d, scores, drawn_on, model.plan.assign_days)
         show(assigned, hide_index=True, key="draw_table")
-        export_button(st, tr("download", name=tr("list_assigned")), lambda: to_xlsx(localise(assigned), tr("list_assigned")),
+        export_button(st, tr("download", name=tr("list_assigned")),
+                      lambda: to_xlsx(localise(assigned), tr("list_assigned")),
                       file_name=f"{tr('list_assigned')}_{drawn_on}_{d.seed}.xlsx", key="dl_assigned", mime=XLSX)
         st.caption(tr("assign_note", days=model.plan.assign_days))
