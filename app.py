@@ -15,7 +15,7 @@ disable_pages_folder_mode()  # `python -m riskmap.serve` does this before the fi
 
 st.set_page_config(page_title=t("app_title", st.session_state.get("lang", "zh")), layout="wide")
 
-lang = st.sidebar.selectbox(t("language"), list(LANGS), format_func=LANGS.get, key="lang")
+lang = st.sidebar.selectbox(t("language"), list(LANGS), format_func=LANGS.__getitem__, key="lang")
 st.sidebar.markdown(f"### {t('app_title', lang)}")
 
 
@@ -68,7 +68,7 @@ with st.sidebar.expander(t("basemap", lang)):
     elif kind == "xyz":
         st.text_input(t("basemap_url", lang), key="basemap_url")
         st.radio(t("basemap_crs", lang), ("wgs84", "gcj02"), key="basemap_crs", horizontal=True,
-                 format_func={"wgs84": "WGS-84 / CGCS2000", "gcj02": "GCJ-02"}.get)
+                 format_func={"wgs84": "WGS-84 / CGCS2000", "gcj02": "GCJ-02"}.__getitem__)
     if kind != "none":
         st.caption(t("basemap_note", lang))
 
@@ -89,7 +89,7 @@ mine = [p for p in PAGES if user.role in p[2]]
 try:
     _con = connection()
     if _con is not None:
-            use_units_of(_con)  # the page titles name the city's own areas (乡镇挂牌, or 区县挂牌)
+        use_units_of(_con)  # the page titles name the city's own areas (乡镇挂牌, or 区县挂牌)
 except duckdb.Error:  # an old or unreadable file: the page says so (common.require_db)
     pass
 nav = st.navigation([st.Page(f"pages/screens/{script}.py", title=t(title, lang), default=i == 0)

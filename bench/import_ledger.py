@@ -21,13 +21,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 START, END = "<!-- import:start -->", "<!-- import:end -->"
 
 
-def hazard_rows(con, n: int) -> tuple[list[str], list[list[object]]]:  # type: ignore[no-untyped-def]
+def hazard_rows(con: duckdb.DuckDBPyConnection, n: int) -> tuple[list[str], list[list[object]]]:
     import numpy as np
 
     ents = [u for (u,) in con.execute("SELECT uscc FROM enterprise ORDER BY uscc").fetchall()]
@@ -44,7 +48,7 @@ def hazard_rows(con, n: int) -> tuple[list[str], list[list[object]]]:  # type: i
     return header, rows
 
 
-def messy_hazard_rows(con, n: int) -> tuple[list[str], list[list[object]]]:  # type: ignore[no-untyped-def]
+def messy_hazard_rows(con: duckdb.DuckDBPyConnection, n: int) -> tuple[list[str], list[list[object]]]:
     """The same hazards as an office keeps them: a title and a note row above the header, the
     office's own headers, levels and departments by their full names, "/" for not yet
     rectified, full-width digits in one date in ten, a signature row below — every row valid."""
@@ -63,7 +67,7 @@ def messy_hazard_rows(con, n: int) -> tuple[list[str], list[list[object]]]:  # t
     return [], out
 
 
-def enterprise_rows(con, n: int) -> tuple[list[str], list[list[object]]]:  # type: ignore[no-untyped-def]
+def enterprise_rows(con: duckdb.DuckDBPyConnection, n: int) -> tuple[list[str], list[list[object]]]:
     import numpy as np
 
     from data.uscc import check_char

@@ -21,6 +21,10 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from streamlit.proto.WidgetStates_pb2 import WidgetStates
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -43,7 +47,7 @@ class Session:
         self.ws = await websockets.connect(self.url.replace("http", "ws") + "/_stcore/stream",
                                            subprotocols=["streamlit"], max_size=None)
 
-    async def run(self, widget_states=None, page_hash: str = "") -> float:  # type: ignore[no-untyped-def]
+    async def run(self, widget_states: WidgetStates | None = None, page_hash: str = "") -> float:
         """Ask for a script run; wait until it has finished; return the seconds it took."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import duckdb
 
+from data.queries import scalar
+
 #: Tables that hold rows of one enterprise, through its credit code.
 BY_ENTERPRISE = ("enterprise_score", "hazard", "inspection", "enforcement")
 #: Tables that summarise many grids: hidden from a grid scope.
@@ -64,11 +66,11 @@ def scope_connection(con: duckdb.DuckDBPyConnection, grid_id: str | None = None,
     mask_people : show grid managers' names and phones masked
     """
     scoped = con.cursor()
-    db = scoped.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+    db = scalar(scoped, "SELECT current_database()")
     real = {t: f'"{db}".main.{t}' for t in _tables(scoped)}
     views: dict[str, str] = {}
     if grid_id is not None:
-        if not scoped.execute(f"SELECT count(*) FROM {real['grid']} WHERE grid_id = ?", [grid_id]).fetchone()[0]:  # type: ignore[index]
+        if not scalar(scoped, f"SELECT count(*) FROM {real['grid']} WHERE grid_id = ?", [grid_id]):
             raise PermissionError(f"no grid {grid_id!r}")
         g = _lit(grid_id)
         mine = f"(SELECT uscc FROM {real['enterprise']} WHERE grid_id = {g})"

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -26,6 +27,7 @@ from data import vocab
 from data.headers import HeaderMatch, apply_units, header_score, map_headers, orient_coordinates
 from data.manifest import ManifestError
 from data.manifest import read_manifest as _read_manifest
+from data.queries import scalar
 from data.readers import ROW, ImportFileError, read_boundary_file, read_sheet
 from data.validate import (
     Extra,
@@ -40,7 +42,10 @@ from geo import h3cells
 from geo.crs import CRSNameError, check_crs_name, geometries_to_wgs84
 from geo.spatial import load_spatial, points_in_polygons
 
-Progress = Callable[[str, float], None]
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+Progress = Callable[[str, float], object]  # what it returns is not used
 
 
 class BuildError(RuntimeError):
@@ -262,7 +267,7 @@ class _Timer:
         )
 
 
-def _build(con, source_dir: Path, manifest: dict, report: BuildReport, say: Progress,  # type: ignore[no-untyped-def]
+def _build(con: duckdb.DuckDBPyConnection, source_dir: Path, manifest: dict, report: BuildReport, say: Progress,
            steps: Sequence[Step]) -> None:
     create_schema(con)
     files = manifest["files"]
@@ -294,7 +299,7 @@ def _build(con, source_dir: Path, manifest: dict, report: BuildReport, say: Prog
 COUNTY_UNIT_KIND = "区县"
 
 
-def derive_units(con) -> None:  # type: ignore[no-untyped-def]
+def derive_units(con: duckdb.DuckDBPyConnection) -> None:
     """Make the finest administrative level present stand in for townships, and fill the
     references the boundary files left out.
 
@@ -305,7 +310,7 @@ def derive_units(con) -> None:  # type: ignore[no-untyped-def]
     12-digit code) or, failing that, from the county polygon holding it; a grid's township
     from the township polygon holding it.
     """
-    real = con.execute(f"SELECT count(*) FROM township WHERE kind IS DISTINCT FROM '{COUNTY_UNIT_KIND}'").fetchone()[0]
+    real = scalar(con, f"SELECT count(*) FROM township WHERE kind IS DISTINCT FROM '{COUNTY_UNIT_KIND}'")
     if not real:
         con.execute("DELETE FROM township")
         con.execute(f"""INSERT INTO township (code, name, county_code, kind, geom)
@@ -321,17 +326,17 @@ def derive_units(con) -> None:  # type: ignore[no-untyped-def]
     con.execute("""UPDATE grid SET township_code = (
                      SELECT t.code FROM township t WHERE ST_Contains(t.geom, ST_PointOnSurface(grid.geom)) LIMIT 1)
                    WHERE township_code IS NULL OR township_code NOT IN (SELECT code FROM township)""")
-    level = "county" if not real and con.execute("SELECT count(*) FROM county").fetchone()[0] else "township"
+    level = "county" if not real and scalar(con, "SELECT count(*) FROM county") else "township"
     con.execute("INSERT OR REPLACE INTO meta VALUES ('unit_level', ?)", [level])
 
 
-def unit_level(con) -> str:  # type: ignore[no-untyped-def]
+def unit_level(con: duckdb.DuckDBPyConnection) -> str:
     """``county`` when counties stand in for townships, else ``township``."""
     row = con.execute("SELECT value FROM meta WHERE key = 'unit_level'").fetchone()
     return row[0] if row else "township"
 
 
-def load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,  # type: ignore[no-untyped-def]
+def load_ledger(con: duckdb.DuckDBPyConnection, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,
                 say: Progress, fraction: float) -> HeaderMatch:
     """Read, check and write one ledger file into ``spec``'s table (which must be there).
 
@@ -381,13 +386,14 @@ SYSTEMS_COMPATIBLE = {
 }
 
 
-def _file_issue(con, file: str, table: str, row: int | None, column: str, value: str, severity: str,  # type: ignore[no-untyped-def]
-                code: str, reason: str) -> None:
+def _file_issue(con: duckdb.DuckDBPyConnection, file: str, table: str, row: int | None, column: str, value: str,
+                severity: str, code: str, reason: str) -> None:
     con.execute("INSERT INTO import_issue VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [file, table, row, column, value, severity, code, reason])
 
 
-def _header_issues(con, file: str, spec: T.Table, header_row: int, match: HeaderMatch) -> None:  # type: ignore[no-untyped-def]
+def _header_issues(con: duckdb.DuckDBPyConnection, file: str, spec: T.Table, header_row: int,
+                   match: HeaderMatch) -> None:
     """What the header row told us, in the import report (warnings keep every row)."""
     for h in match.unknown:
         _file_issue(con, file, spec.name, header_row, h, h, "warning", "unknown_header",
@@ -397,7 +403,7 @@ def _header_issues(con, file: str, spec: T.Table, header_row: int, match: Header
                     f"与“{winner}”都对应“{spec.column(col).header}”，已使用“{winner}”，本列忽略")
 
 
-def _load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,  # type: ignore[no-untyped-def]
+def _load_ledger(con: duckdb.DuckDBPyConnection, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,
                  say: Progress, fraction: float) -> tuple[str, HeaderMatch, int]:
     """Read a ledger into a registered staging table; returns its name, how its headers were
     read and the header's row (file-level notes are reported on that row)."""
@@ -435,7 +441,7 @@ def _load_ledger(con, source_dir: Path, spec: T.Table, entry: dict, report: Buil
     return stg, match, sheet.header_row
 
 
-def _ledger_crs(con, stg: str, spec: T.Table, file: str, entry: dict, match: HeaderMatch,  # type: ignore[no-untyped-def]
+def _ledger_crs(con: duckdb.DuckDBPyConnection, stg: str, spec: T.Table, file: str, entry: dict, match: HeaderMatch,
                 header_row: int) -> str:
     """The coordinate system of a located ledger: declared, else told from its values and from a
     system its coordinate headers name (经度(GCJ-02), X坐标(2000)); what was used and why is
@@ -483,7 +489,7 @@ def _ledger_crs(con, stg: str, spec: T.Table, file: str, entry: dict, match: Hea
     return crs
 
 
-def _import_located(con, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,  # type: ignore[no-untyped-def]
+def _import_located(con: duckdb.DuckDBPyConnection, source_dir: Path, spec: T.Table, entry: dict, report: BuildReport,
                     say: Progress, fraction: float) -> HeaderMatch:
     """Enterprises and incidents: coordinates, H3 cells and placement, then one typed write."""
     file = _label(entry)
@@ -519,14 +525,14 @@ def _import_located(con, source_dir: Path, spec: T.Table, entry: dict, report: B
     return match
 
 
-def _release(con, spec: T.Table) -> None:  # type: ignore[no-untyped-def]
+def _release(con: duckdb.DuckDBPyConnection, spec: T.Table) -> None:
     """Free a ledger's staging and validation tables once its rows are written."""
     drop_validation(con, spec)
     con.execute(f"DROP TABLE IF EXISTS _place_{spec.name}")
     con.unregister(f"_stg_{spec.name}")
 
 
-def _place(con, spec: T.Table, with_park: bool) -> None:  # type: ignore[no-untyped-def]
+def _place(con: duckdb.DuckDBPyConnection, spec: T.Table, with_park: bool) -> None:
     """``_place_<table>``: per row, WGS-84 coordinates, H3 cells, township, grid (and park)."""
     points_in_polygons(con, "_pts", "township", "_tw", ROW, "code")
     points_in_polygons(con, "_pts", "grid", "_gr", ROW, "grid_id")
@@ -544,7 +550,7 @@ def _place(con, spec: T.Table, with_park: bool) -> None:  # type: ignore[no-unty
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
-def place_again(con) -> None:  # type: ignore[no-untyped-def]
+def place_again(con: duckdb.DuckDBPyConnection) -> None:
     """After a boundary layer has been replaced: place every enterprise and incident again from
     its stored WGS-84 coordinates (township, grid, park), and write the "outside" warnings anew,
     each naming the row's own source file and row."""
@@ -572,16 +578,16 @@ def place_again(con) -> None:  # type: ignore[no-untyped-def]
               OR (grid_id IS NULL AND EXISTS (SELECT 1 FROM grid)))""")
 
 
-def _unit_word(con) -> str:  # type: ignore[no-untyped-def]
+def _unit_word(con: duckdb.DuckDBPyConnection) -> str:
     return "区县" if unit_level(con) == "county" else "乡镇（街道）"
 
 
-def _outside_reason(con) -> str:  # type: ignore[no-untyped-def]
+def _outside_reason(con: duckdb.DuckDBPyConnection) -> str:
     word = _unit_word(con)
     return f"坐标不在任何{word}边界内，已保留但未归属{word.removesuffix('（街道）')}（不会被挪到最近的边界里）"
 
 
-def _report_unplaced(con, spec: T.Table, file: str) -> int:  # type: ignore[no-untyped-def]
+def _report_unplaced(con: duckdb.DuckDBPyConnection, spec: T.Table, file: str) -> int:
     """Warn about rows with coordinates that fall in no township (or no grid)."""
     lon_header = spec.column("lon").header
     con.execute(
@@ -599,12 +605,11 @@ def _report_unplaced(con, spec: T.Table, file: str) -> int:  # type: ignore[no-u
         FROM {spec.name} WHERE township_code IS NOT NULL AND grid_id IS NULL
           AND EXISTS (SELECT 1 FROM grid)"""
     )
-    return int(con.execute(
-        f"SELECT count(*) FROM {spec.name} WHERE lon IS NOT NULL AND township_code IS NULL"
-    ).fetchone()[0])
+    return int(scalar(con, f"SELECT count(*) FROM {spec.name} WHERE lon IS NOT NULL AND township_code IS NULL"))
 
 
-def _boundary_crs(gdf, entry: dict, con, spec: T.Table, file: str):  # type: ignore[no-untyped-def]
+def _boundary_crs(gdf: gpd.GeoDataFrame, entry: dict, con: duckdb.DuckDBPyConnection, spec: T.Table,
+                  file: str) -> tuple[gpd.GeoDataFrame, str]:
     """The coordinate system of a boundary file: declared, else the file's own (.prj, GeoPackage),
     else told from its vertices. Returns ``(gdf, crs name)``; a file whose system pyproj knows
     only as WKT is reprojected to WGS-84 here."""
@@ -636,7 +641,7 @@ def _boundary_crs(gdf, entry: dict, con, spec: T.Table, file: str):  # type: ign
     return gdf, crs
 
 
-def import_boundaries(con, source_dir: Path, spec: T.Table, entry: dict,  # type: ignore[no-untyped-def]
+def import_boundaries(con: duckdb.DuckDBPyConnection, source_dir: Path, spec: T.Table, entry: dict,
                        report: BuildReport) -> None:
     import shapely
 
@@ -693,7 +698,7 @@ def import_boundaries(con, source_dir: Path, spec: T.Table, entry: dict,  # type
     con.execute("DROP TABLE _geom")
 
 
-def _finish_file_reports(con, report: BuildReport) -> None:  # type: ignore[no-untyped-def]
+def _finish_file_reports(con: duckdb.DuckDBPyConnection, report: BuildReport) -> None:
     """Fill accepted/rejected/warnings per file and record them in ``import_file``."""
     counts = {
         (f, sev): (rows, issues)
@@ -706,10 +711,10 @@ def _finish_file_reports(con, report: BuildReport) -> None:  # type: ignore[no-u
         fr.rejected = counts.get((fr.file, "error"), (0, 0))[0]
         fr.accepted = fr.rows_read - fr.rejected
         fr.warnings = counts.get((fr.file, "warning"), (0, 0))[1]
-        stored = con.execute(f"SELECT count(*) FROM {fr.table} WHERE "
-                             + ("source_file = ?" if "source_file" in
-                                {c.name for c in T.TABLES_BY_NAME[fr.table].columns} else "? IS NOT NULL"),
-                             [fr.file]).fetchone()[0]
+        stored = scalar(con, f"SELECT count(*) FROM {fr.table} WHERE "
+                        + ("source_file = ?" if "source_file" in
+                           {c.name for c in T.TABLES_BY_NAME[fr.table].columns} else "? IS NOT NULL"),
+                        [fr.file])
         if stored != fr.accepted:
             raise BuildError(f"{fr.file}: 内部错误，接受 {fr.accepted} 行但写入 {stored} 行")
         con.execute("INSERT INTO import_file VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -42,7 +42,7 @@ BOX_KM = (-0.25 * KM_PER_DEG_LON, -0.25 * KM_PER_DEG_LAT, 0.25 * KM_PER_DEG_LON,
 CITY_CODE = "3399"  # no real prefecture uses it: fictitious by construction
 DATA_NOTE = "示意数据：虚构城市，边界、企业与记录均由程序随机生成，不对应任何真实地区与单位"
 
-Progress = Callable[[str, float], None]
+Progress = Callable[[str, float], object]  # what it returns is not used
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def _km_to_deg(xy: np.ndarray) -> np.ndarray:
     return np.column_stack([LON0 + xy[:, 0] / KM_PER_DEG_LON, LAT0 + xy[:, 1] / KM_PER_DEG_LAT])
 
 
-def _sample_in(rng: np.random.Generator, poly, n: int) -> np.ndarray:
+def _sample_in(rng: np.random.Generator, poly: shapely.Geometry, n: int) -> np.ndarray:
     """n uniform points inside a polygon (rejection sampling, vectorised)."""
     minx, miny, maxx, maxy = poly.bounds
     out = np.empty((0, 2))
@@ -171,7 +171,7 @@ def _sample_in(rng: np.random.Generator, poly, n: int) -> np.ndarray:
     return out[:n]
 
 
-def _partition(seeds: np.ndarray, region, amp: float, wavelength: float, phases: np.ndarray,
+def _partition(seeds: np.ndarray, region: shapely.Geometry, amp: float, wavelength: float, phases: np.ndarray,
                segment_km: float) -> list:
     """Warped Voronoi partition of ``region``: one (Multi)Polygon per seed (None if lost)."""
     env = shapely.box(*region.buffer(5 * wavelength).bounds)
@@ -212,7 +212,8 @@ def _outline(rng: np.random.Generator) -> Polygon:
     return blob.intersection(shapely.box(minx + 0.3, miny + 0.3, maxx - 0.3, maxy - 0.3))
 
 
-def _spaced_points(rng, region, n: int, centres: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+def _spaced_points(rng: np.random.Generator, region: shapely.Geometry, n: int, centres: np.ndarray,
+                   fixed: np.ndarray) -> np.ndarray:
     """Seeds denser near ``centres``; ``fixed`` seeds come first and are kept."""
     pts = [tuple(p) for p in fixed]
     inner = region.buffer(-1.2)
@@ -239,7 +240,7 @@ def _spaced_points(rng, region, n: int, centres: np.ndarray, fixed: np.ndarray) 
     return np.asarray(pts)
 
 
-def _unique_names(rng, n: int, suffixes: list[str], taken: set[str]) -> list[str]:
+def _unique_names(rng: np.random.Generator, n: int, suffixes: list[str], taken: set[str]) -> list[str]:
     out = []
     for s in suffixes[:n]:
         while True:
@@ -251,19 +252,19 @@ def _unique_names(rng, n: int, suffixes: list[str], taken: set[str]) -> list[str
     return out
 
 
-def _person_names(rng, n: int) -> np.ndarray:
+def _person_names(rng: np.random.Generator, n: int) -> np.ndarray:
     sur = rng.choice(_SURNAMES, n)
     g1 = rng.choice(_GIVEN, n)
     g2 = np.where(rng.random(n) < 0.6, rng.choice(_GIVEN, n), "")
     return np.char.add(np.char.add(sur, g1), g2)
 
 
-def _phones(rng, n: int) -> np.ndarray:
+def _phones(rng: np.random.Generator, n: int) -> np.ndarray:
     head = rng.choice(["138", "139", "158", "159", "187", "135", "136", "150", "151", "188"], n)
     return np.char.add(head, np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8))
 
 
-def _uscc_codes(rng, county_codes: np.ndarray) -> np.ndarray:
+def _uscc_codes(rng: np.random.Generator, county_codes: np.ndarray) -> np.ndarray:
     """Unique, valid-checksum codes: 9 (工商) 1 (enterprise) + county + org code + check."""
     n = len(county_codes)
     bodies: np.ndarray = np.unique(rng.integers(0, 10**8, int(n * 1.1) + 16))

@@ -26,7 +26,7 @@ from functools import cache
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from data.readers import ROW, ImportFileError
+from data.readers import ROW, HeaderScore, ImportFileError
 from data.tables import Column, Table
 
 _BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕|<[^<>]*>|《[^《》]*》")
@@ -121,7 +121,7 @@ def _lookup(spec: Table) -> dict[str, tuple[Column, int]]:
     return out
 
 
-def header_score(spec: Table):  # type: ignore[no-untyped-def]
+def header_score(spec: Table) -> HeaderScore:
     """A function counting the cells of a row that are headers of ``spec`` (to find the header row)."""
     lookup = _lookup(spec)
 
@@ -206,10 +206,11 @@ def match_headers(names: list[str], spec: Table, mapping: Mapping[str, str] | No
             cand.append((spec.column(target), -1) if target else None)
         else:
             cand.append(lookup.get(key))
-    best: dict[str, int] = {}
+    best: dict[str, int] = {}  # column -> the index of its best header
+    best_rank: dict[str, int] = {}  # column -> that header's rank
     for i, found in enumerate(cand):
-        if found and (found[0].name not in best or cand[best[found[0].name]][1] > found[1]):  # type: ignore[index]
-            best[found[0].name] = i
+        if found and (found[0].name not in best or best_rank[found[0].name] > found[1]):
+            best[found[0].name], best_rank[found[0].name] = i, found[1]
     m = HeaderMatch(columns=[None] * len(names), headers=[str(h) for h in names])
     for i, (h, found) in enumerate(zip(names, cand)):
         if h == ROW:
@@ -224,7 +225,7 @@ def match_headers(names: list[str], spec: Table, mapping: Mapping[str, str] | No
             m.columns[i] = col.name
             m.source[col.name] = str(h)
             m.hints[col.name] = header_hints(h)
-        elif cand[winner][1] == rank:  # type: ignore[index]
+        elif best_rank[col.name] == rank:
             raise ImportFileError("", f"列“{h}”与“{names[winner]}”都对应“{col.header}”，请只保留一列，或对应表头时指定")
         else:
             m.shadowed.append((str(h), str(names[winner]), col.name))

@@ -48,6 +48,7 @@ from data.build import (
     print_progress,
     remove_dead_side_files,
 )
+from data.queries import scalar
 from data.readers import ImportFileError
 from geo.crs import CRSNameError, check_crs_name
 
@@ -261,7 +262,7 @@ def import_boundary_layer(db_path: Path | str, file_path: Path | str, table: str
     say = progress or (lambda stage, fraction: None)
     t0 = time.perf_counter()
     with _working_copy(db_path, say) as con:
-        before = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+        before = scalar(con, f"SELECT count(*) FROM {table}")
         con.execute(f"DELETE FROM {table}")
         con.execute("DELETE FROM import_issue WHERE file = ?", [file_path.name])
         con.execute("DELETE FROM import_file WHERE file = ?", [file_path.name])

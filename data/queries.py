@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import duckdb
 import numpy as np
 import pandas as pd
 
 from scoring.sql import hazard_open, hazard_rectified
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> Any:
+    """The one value of a query that returns one row (``SELECT count(*) …``)."""
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        raise LookupError(f"no row from {sql!r}")
+    return row[0]
 
 
 def meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -135,7 +146,7 @@ def grid_enterprises(con: duckdb.DuckDBPyConnection, grid_id: str) -> pd.DataFra
            WHERE e.grid_id = ? ORDER BY s.score DESC NULLS LAST, e.uscc""", [grid_id]).df()
 
 
-def grid_hazards(con: duckdb.DuckDBPyConnection, grid_id: str, as_of) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def grid_hazards(con: duckdb.DuckDBPyConnection, grid_id: str, as_of: dt.date) -> pd.DataFrame:
     """Hazards of a grid's enterprises that are not yet rectified as of ``as_of``."""
     return con.execute(
         f"""SELECT h.id, h.uscc, e.name, h.found_on, h.level, h.category, h.description, h.department,
@@ -145,7 +156,7 @@ def grid_hazards(con: duckdb.DuckDBPyConnection, grid_id: str, as_of) -> pd.Data
             ORDER BY h.deadline, h.id""", {"g": grid_id, "t": as_of}).df()
 
 
-def enterprise_profile(con: duckdb.DuckDBPyConnection, uscc: str, as_of) -> dict[str, pd.DataFrame]:  # type: ignore[no-untyped-def]
+def enterprise_profile(con: duckdb.DuckDBPyConnection, uscc: str, as_of: dt.date) -> dict[str, pd.DataFrame]:
     """一企一档: attributes, score parts, hazards (with status), inspections, enforcement, incidents."""
     p = {"u": uscc, "t": as_of}
     return {
@@ -171,7 +182,7 @@ def enterprise_profile(con: duckdb.DuckDBPyConnection, uscc: str, as_of) -> dict
     }
 
 
-def hazards_between(con: duckdb.DuckDBPyConnection, start, end, as_of) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def hazards_between(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, as_of: dt.date) -> pd.DataFrame:
     """Hazards found in [start, end] with their status as of ``as_of`` and the enterprise's place."""
     return con.execute(
         f"""SELECT h.id, h.uscc, e.name, t.name AS township_name, h.found_on, h.level, h.category,
@@ -182,7 +193,7 @@ def hazards_between(con: duckdb.DuckDBPyConnection, start, end, as_of) -> pd.Dat
         {"s": start, "e": end, "t": as_of}).df()
 
 
-def overdue_hazards(con: duckdb.DuckDBPyConnection, as_of) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def overdue_hazards(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
     """Every hazard past its deadline and not rectified as of ``as_of``, longest overdue first."""
     return con.execute(
         f"""SELECT h.id, h.uscc, e.name, t.name AS township_name, g.name AS grid_name, g.manager,
@@ -194,7 +205,7 @@ def overdue_hazards(con: duckdb.DuckDBPyConnection, as_of) -> pd.DataFrame:  # t
            ORDER BY days_overdue DESC, h.id""", {"t": as_of}).df()
 
 
-def inspections_between(con: duckdb.DuckDBPyConnection, start, end) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def inspections_between(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> pd.DataFrame:
     return con.execute(
         """SELECT i.id, i.uscc, e.name, t.name AS township_name, i.date, i.department, i.result
            FROM inspection i JOIN enterprise e USING (uscc) LEFT JOIN township t ON t.code = e.township_code
@@ -227,7 +238,7 @@ def park_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return df
 
 
-def park_hazard_list(con: duckdb.DuckDBPyConnection, park_id: str, since, as_of) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def park_hazard_list(con: duckdb.DuckDBPyConnection, park_id: str, since: dt.date, as_of: dt.date) -> pd.DataFrame:
     """A park's hazards found since ``since`` or still open, in the columns of the park form."""
     df = con.execute(
         f"""SELECT p.name AS "园区名称", e.name AS "发生位置（企业名称）", h.description AS "安全隐患问题描述",
@@ -279,7 +290,7 @@ def enterprise_points(con: duckdb.DuckDBPyConnection, tiers: list[str], column: 
     return df
 
 
-def open_hazards_by_enterprise(con: duckdb.DuckDBPyConnection, as_of) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def open_hazards_by_enterprise(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
     """Per placed enterprise: hazards found by ``as_of`` and not rectified, of them 重大, and overdue."""
     return con.execute(
         f"""SELECT e.uscc, e.name, e.lon, e.lat, count(*) AS open,
@@ -290,7 +301,7 @@ def open_hazards_by_enterprise(con: duckdb.DuckDBPyConnection, as_of) -> pd.Data
            GROUP BY ALL ORDER BY major DESC, open DESC, e.uscc""", {"t": as_of}).df()
 
 
-def incidents_between(con: duckdb.DuckDBPyConnection, start, end) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def incidents_between(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Incidents dated in [start, end] (coordinates as stored: WGS-84) with the enterprise name."""
     return con.execute(
         """SELECT i.id, i.date, i.lon, i.lat, i.kind, coalesce(i.deaths, 0) AS deaths,
@@ -314,7 +325,7 @@ def enterprises_in(con: duckdb.DuckDBPyConnection, column: str, key: str | int) 
             WHERE e.{column} = $k ORDER BY s.score DESC, e.uscc""", {"k": key}).df()
 
 
-def enterprise_departments(con: duckdb.DuckDBPyConnection, as_of, days: int = 365) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def enterprise_departments(con: duckdb.DuckDBPyConnection, as_of: dt.date, days: int = 365) -> pd.DataFrame:
     """For each enterprise, the departments that have it in hand as of ``as_of``: those that
     inspected it in the last ``days`` days or own one of its hazards not yet rectified."""
     return con.execute(

@@ -22,9 +22,13 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 ROW = "_row"  # the record's real 1-based row number in the sheet (the header keeps its own)
 
@@ -589,7 +593,7 @@ def _openpyxl_rows(path: Path) -> list[list[object]]:
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         ws = wb.worksheets[0]
-        ws.reset_dimensions()  # type: ignore[union-attr]
+        ws.reset_dimensions()
         return [_trimmed(r) for r in ws.iter_rows(values_only=True)]
     finally:
         wb.close()
@@ -759,7 +763,7 @@ def read_table_file(path: Path) -> pa.Table:
     return read_sheet(path).table
 
 
-def _looks_gbk_read_as_latin1(gdf) -> bool:  # type: ignore[no-untyped-def]
+def _looks_gbk_read_as_latin1(gdf: gpd.GeoDataFrame) -> bool:
     """True when text attributes are Chinese (GBK) bytes decoded as Latin-1: every character
     below U+0100, some above U+007F, and the bytes decode as GB18030 into CJK characters."""
     texts = [v for col in gdf.columns if col != getattr(gdf, "_geometry_column_name", None)
@@ -775,7 +779,7 @@ def _looks_gbk_read_as_latin1(gdf) -> bool:  # type: ignore[no-untyped-def]
     return all(any("\u4e00" <= ch <= "\u9fff" for ch in d) for d in decoded)
 
 
-def read_boundary_file(path: Path):  # type: ignore[no-untyped-def]
+def read_boundary_file(path: Path) -> gpd.GeoDataFrame:
     """Read a GeoJSON / Shapefile / GeoPackage as a GeoDataFrame with string attributes."""
     import geopandas as gpd
 

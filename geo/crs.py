@@ -9,9 +9,13 @@ formulas, vectorised over numpy arrays.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    from pyproj import Transformer
 
 # Krasovsky 1940 ellipsoid, as used by the GCJ-02 formula.
 _GCJ_A = 6378245.0
@@ -189,7 +193,7 @@ def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Floats, Floats]:
 
 
 @lru_cache(maxsize=32)
-def _transformer(src: str, dst: str):  # type: ignore[no-untyped-def]
+def _transformer(src: str, dst: str) -> Transformer:
     from pyproj import Transformer
 
     return Transformer.from_crs(src, dst, always_xy=True)

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from layers.spec import LayerSpec, Legend
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Output sizes: name -> ((width px, height px), dpi). A4 portrait at 300 dpi is 2480 × 3508.
 SIZES: dict[str, tuple[tuple[int, int], int]] = {"slide": ((1920, 1080), 100), "a4": ((2480, 3508), 300)}
@@ -70,7 +73,7 @@ class Frame:
     credit: str = ""
 
 
-def _projector(lon: np.ndarray, lat: np.ndarray):  # type: ignore[no-untyped-def]
+def _projector(lon: np.ndarray, lat: np.ndarray) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     from pyproj import Transformer
 
     lon0 = float((np.nanmin(lon) + np.nanmax(lon)) / 2)
@@ -110,7 +113,7 @@ def _nice_length(span_m: float) -> float:
 
 
 def render_figure(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mapping[str, Any]]],
-                  frame: Frame, size: str = "slide"):  # type: ignore[no-untyped-def]
+                  frame: Frame, size: str = "slide") -> Figure:
     """A matplotlib Figure of the map and its frame (see :func:`render_png`)."""
     import matplotlib
 

@@ -87,7 +87,7 @@ def view_for(lon: Sequence[float], lat: Sequence[float]) -> dict[str, float]:
 
 def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mapping]],
               view: Mapping[str, float], basemap: Basemap | None = None, height: int = 640,
-              background: str = "#f7f5f0"):  # type: ignore[no-untyped-def]
+              background: str = "#f7f5f0") -> FrozenDeck:
     """Build a ``pydeck.Deck`` from specs.
 
     Parameters
@@ -118,13 +118,13 @@ def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mappin
     )
 
 
-class FrozenDeck(pdk.Deck):  # type: ignore[misc]
+class FrozenDeck(pdk.Deck):
     """A ``pydeck.Deck`` that serialises itself once: pages keep their decks in a cache and
     Streamlit asks for the JSON on every run (50 ms for the city map, per run, per user)."""
 
     _json: str | None = None
 
-    def to_json(self) -> str:  # type: ignore[override]
+    def to_json(self) -> str:
         if self._json is None:
             self._json = super().to_json()
         return self._json

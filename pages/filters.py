@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import pandas as pd
 import streamlit as st
 
 from data.vocab import DEPARTMENTS
-from pages.screens.common import counties_stand_in, tr, tv
+from pages.screens.common import counties_stand_in, tr, tv_label
 from scoring.model import Model
 from scoring.targets import FLAG_COLUMNS, filter_targets
+
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
 
 
 def target_filters(scores: pd.DataFrame, model: Model) -> pd.DataFrame:
@@ -19,10 +25,10 @@ def target_filters(scores: pd.DataFrame, model: Model) -> pd.DataFrame:
     township_names = dict(zip(scores["township_code"], scores["township_name"]))
     park_names = dict(zip(scores["park_id"], scores["park_name"]))
 
-    def pick(col, label: str, options, names=None):  # type: ignore[no-untyped-def]
+    def pick(col: DeltaGenerator, label: str, options: list[Any], names: Mapping[Any, str] | None = None) -> list[Any]:
         # a code without a name is shown as the code
         return col.multiselect(tr(label), options=options, key=label, placeholder=tr("choose"),
-                               format_func=(lambda v: names.get(v) or str(v)) if names else tv)
+                               format_func=(lambda v: names.get(v) or str(v)) if names else tv_label)
 
     c1, c2, c3 = st.columns(3)
     # Where counties stand in for townships, the township filter already picks counties.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -31,8 +32,11 @@ from data.importer import (
 from data.readers import ImportFileError, read_sheet
 from data.templates import template_xlsx
 from data.valuemaps import load_value_maps, save_value_map
-from pages.screens.common import audit, export_button, localise, md, show, tr, tv
+from pages.screens.common import audit, export_button, localise, md, show, tr, tv_label
 from reports.ledgers import workbook
+
+if TYPE_CHECKING:
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Coordinate systems offered ("auto": told from the values and the headers).
@@ -42,7 +46,7 @@ ASK_VALUES = 20
 
 
 @contextmanager
-def staged(upload, prefix: str = "") -> Iterator[Path]:  # type: ignore[no-untyped-def]
+def staged(upload: UploadedFile, prefix: str = "") -> Iterator[Path]:
     """An uploaded file written under the data directory for the length of the block, then
     removed: uploads are kept only while they are read or imported."""
     import uuid
@@ -85,7 +89,7 @@ def _header_mapping(spec: T.Table, table: pa.Table) -> tuple[dict[str, str], lis
             # A label is Markdown: the file's header is made inert; a header may repeat.
             mapping[header] = cols[i % 3].selectbox(
                 md(header), options, index=options.index(default) if default in options else 0,
-                format_func=choices.get, key=f"map_{spec.name}_{i}_{header}")
+                format_func=choices.__getitem__, key=f"map_{spec.name}_{i}_{header}")
     mapping = {h: c for h, c in mapping.items() if c}
     st.caption(tr("map_known", n=len(known), cols="、".join(f"{md(h)}→{spec.column(c).header}" for h, c in known.items()
                                                            if h != spec.column(c).header) or "—"))
@@ -108,7 +112,7 @@ def _value_mapping(spec: T.Table, table: pa.Table, mapping: dict[str, str]) -> d
             default = saved.get(column, {}).get(value, "")
             picked = cols[i % 3].selectbox(tr("values_option", value=md(value), n=rows), options,
                                            index=options.index(default) if default in options else 0,
-                                           format_func=lambda o: tv(o) if o else tr("values_reject"),
+                                           format_func=lambda o: tv_label(o) if o else tr("values_reject"),
                                            key=f"val_{spec.name}_{column}_{value}")
             if picked:
                 answers.setdefault(column, {})[value] = picked
@@ -120,7 +124,7 @@ def import_form() -> None:
     st.subheader(tr("import_title"))
     titles = {name: T.TABLES_BY_NAME[name].title for name in IMPORTABLE}
     c1, c2 = st.columns([2, 1])
-    table = c1.selectbox(tr("import_table"), IMPORTABLE, format_func=titles.get, key="import_table")
+    table = c1.selectbox(tr("import_table"), IMPORTABLE, format_func=titles.__getitem__, key="import_table")
     c2.download_button(tr("template", name=titles[table]), lambda: template_xlsx(table),
                        file_name=f"{tr('template_file', name=titles[table])}.xlsx", mime=XLSX, key="dl_template")
     spec = T.TABLES_BY_NAME[table]
@@ -178,7 +182,8 @@ def boundary_form() -> None:
     st.caption(tr("boundary_note"))
     layers = {name: T.TABLES_BY_NAME[name].title for name in BOUNDARIES}
     c1, c2 = st.columns(2)
-    layer = c1.selectbox(tr("boundary_layer"), BOUNDARIES, index=1, format_func=layers.get, key="boundary_layer")
+    layer = c1.selectbox(tr("boundary_layer"), BOUNDARIES, index=1, format_func=layers.__getitem__,
+                         key="boundary_layer")
     crs = c2.selectbox(tr("import_crs"), ("file", *CRS_CHOICES[1:]), key="boundary_crs",
                        format_func=lambda c: tr("crs_from_file") if c == "file" else tr(f"crs_{c}"))
     upload = st.file_uploader(tr("boundary_file"), type=["geojson", "json", "zip", "gpkg"],

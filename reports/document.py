@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import textwrap
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -26,6 +27,12 @@ from scoring.model import load_model
 from scoring.report import WEEKLY_COLUMNS, monthly_rectification, period_bounds, previous_period, weekly_figures
 from scoring.run import default_as_of
 from scoring.targets import main_factors
+
+if TYPE_CHECKING:
+    from docx.document import Document
+    from docx.text.run import Run
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
 
 TOP_TARGETS = 20
 
@@ -113,7 +120,7 @@ def build_briefing(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, d
 
 # --- Word -------------------------------------------------------------------------------
 
-def _east_asian(run, font: str) -> None:  # type: ignore[no-untyped-def]
+def _east_asian(run: Run, font: str) -> None:
     """Name the font Word uses for Chinese characters in this run."""
     from docx.oxml.ns import qn
 
@@ -126,7 +133,7 @@ def _east_asian(run, font: str) -> None:  # type: ignore[no-untyped-def]
     rfonts.set(qn("w:eastAsia"), font)
 
 
-def _table(doc, df: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
+def _table(doc: Document, df: pd.DataFrame) -> None:
     table = doc.add_table(rows=1, cols=len(df.columns))
     table.style = "Table Grid"
     for cell, col in zip(table.rows[0].cells, df.columns):
@@ -182,7 +189,7 @@ def briefing_docx(b: Briefing) -> bytes:
 A4 = (8.27, 11.69)
 
 
-def _text_page(pdf, title: str, lines: list[str], size: float = 9) -> None:  # type: ignore[no-untyped-def]
+def _text_page(pdf: PdfPages, title: str, lines: list[str], size: float = 9) -> None:
     from matplotlib.figure import Figure
 
     per_page = 52
@@ -209,7 +216,7 @@ def _rows_as_lines(df: pd.DataFrame, widths: dict[str, int]) -> list[str]:
     return out
 
 
-def cover_figure(b: Briefing):  # type: ignore[no-untyped-def]
+def cover_figure(b: Briefing) -> Figure:
     """The PDF's first page: title, period, note, the figures table and the trend chart."""
     import matplotlib
 

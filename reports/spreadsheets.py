@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 #: A spreadsheet treats a cell starting with these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -49,11 +53,11 @@ def _depth(tree: tuple) -> int:
 
 
 def _width(node: object) -> int:
-    return sum(_width(c) for _, c in node) if isinstance(node, tuple) else 1  # type: ignore[union-attr]
+    return sum(_width(c) for _, c in node) if isinstance(node, tuple) else 1
 
 
-def write_form(ws, title: str, info: str, first_header: str, tree: tuple, rows: list[tuple[str, dict]],
-               footer: list[str] | None = None, percent_keys: tuple[str, ...] = ()) -> int:  # type: ignore[no-untyped-def]
+def write_form(ws: Worksheet, title: str, info: str, first_header: str, tree: tuple, rows: list[tuple[str, dict]],
+               footer: list[str] | None = None, percent_keys: tuple[str, ...] = ()) -> int:
     """Write one form onto worksheet ``ws``: a title row, an info row (填报单位, 时间…), the
     header tree as merged multi-row headers, one row per (label, values) and footer lines.
 

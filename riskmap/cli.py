@@ -28,10 +28,15 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from data import paths
+
+if TYPE_CHECKING:
+    from data.build import BuildReport
+    from scoring.model import Model
 
 _T0 = time.perf_counter()  # the progress lines count seconds from the start of the command
 
@@ -40,7 +45,7 @@ def _progress(stage: str, fraction: float) -> None:
     print(f"[{fraction * 100:5.1f}%] {time.perf_counter() - _T0:6.1f}s  {stage}", flush=True)
 
 
-def _print_build(report) -> None:  # type: ignore[no-untyped-def]
+def _print_build(report: BuildReport) -> None:
     print()
     print(f"{'文件':<18}{'表':<12}{'坐标系':<11}{'读取':>9}{'接受':>9}{'拒绝':>7}{'提示':>7}")
     for f in report.files:
@@ -124,7 +129,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     layers = {layer: getattr(args, layer) for layer in BOUNDARY_LAYERS if getattr(args, layer)}
     if not layers.get("county") and not layers.get("township"):
         raise CliError("至少需要一个行政区边界：--county 区县边界文件，或 --township 乡镇边界文件")
-    crs = {layer: _checked_crs(args.crs) for layer in layers} if args.crs else None
+    checked = _checked_crs(args.crs) if args.crs else None
+    crs = dict.fromkeys(layers, checked) if checked is not None else None
     headers = _json_arg(args.headers, "表头对应")
     accounts = Accounts(db.parent / "security.sqlite")
     password = None
@@ -248,7 +254,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scoring_inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _scoring_inputs(args: argparse.Namespace) -> tuple[duckdb.DuckDBPyConnection, Model, dt.date]:
     from data.build import unit_level
     from riskmap.i18n import set_unit_level
     from scoring.model import load_model
@@ -286,8 +292,9 @@ def cmd_listing(args: argparse.Namespace) -> int:
         before = model_outputs(con, before_date, model)["area_township"]
         from scoring.listing import apply_listing
 
-        b = apply_listing(before, model.township_listing, before_date)
-        a = apply_listing(now["area_township"], model.township_listing, as_of)
+        assert model.township_listing is not None  # now["listing_township"] above exists
+        b = apply_listing(before, model.township_listing, before_date, model)
+        a = apply_listing(now["area_township"], model.township_listing, as_of, model)
         diff = compare_listings(b, a, "key")
         print(f"与 {before_date} 相比：")
         for status in ("新挂牌", "继续挂牌", "摘牌"):
@@ -370,7 +377,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     return _print_or_write(model_markdown(load_model()), args.write)
 
 
-def _open_db(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _open_db(args: argparse.Namespace) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the database; a CliError saying how to make one if there is none."""
     from data.build import connect
     from data.importer import NO_DATABASE
@@ -388,11 +395,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     for k, v in con.execute("SELECT key, value FROM meta ORDER BY key").fetchall():
         print(f"{k}: {v}")
     from data.build import unit_level
+    from data.queries import scalar
 
     stand_in = unit_level(con) == "county"
     for t in TABLES:
         note = "，由区县代替：本市没有乡镇边界" if stand_in and t.name == "township" else ""
-        print(f"{t.title}（{t.name}{note}）：{con.execute(f'SELECT count(*) FROM {t.name}').fetchone()[0]}")
+        print(f"{t.title}（{t.name}{note}）：{scalar(con, f'SELECT count(*) FROM {t.name}')}")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,14 +23,14 @@ PHRASES = {
 }
 
 
-def reason(rule: ListingRule, row: Mapping[str, object], model: Model | None = None) -> str:
+def reason(rule: ListingRule, row: Mapping[str, Any], model: Model | None = None) -> str:
     """One sentence naming the rule and the numbers that triggered it (windows from ``model``,
     the shipped one if not given)."""
     bound = rule.min if rule.min is not None else rule.max
     template = PHRASES.get(rule.indicator, "{name}：{indicator} = {v:g}")
     words = _words(model or load_model()) if _QUOTES_MEASURE.search(template) else {}
     extra = {"index": row.get("index", float("nan")), "name": rule.name, "indicator": rule.indicator}
-    return f"{rule.name}：" + template.format(v=float(row[rule.indicator]), b=float(bound or 0),  # type: ignore[arg-type]
+    return f"{rule.name}：" + template.format(v=float(row[rule.indicator]), b=float(bound or 0),
                                              **{**words, **extra})
 
 
@@ -58,7 +59,7 @@ def apply_listing(table: pd.DataFrame, listing: Listing, as_of: dt.date, model: 
     for rule in listing.rules:
         v = pd.to_numeric(out[rule.indicator], errors="coerce").to_numpy(dtype=float)
         with np.errstate(invalid="ignore"):
-            hit = v >= rule.min if rule.min is not None else v <= float(rule.max)  # type: ignore[arg-type]
+            hit = v >= rule.bound if rule.min is not None else v <= rule.bound
         hit &= ~np.isnan(v)  # no data, no listing
         rank = np.where(hit, np.minimum(rank, LEVEL_ORDER.index(rule.level)), rank)
         for i in np.flatnonzero(hit):

@@ -208,10 +208,17 @@ class ListingRule:
     min: float | None = None
     max: float | None = None
 
+    @property
+    def bound(self) -> float:
+        """The threshold: ``min``, else ``max`` (the model config gives exactly one of them)."""
+        bound = self.min if self.min is not None else self.max
+        assert bound is not None, f"listing rule {self.id}: neither min nor max"
+        return float(bound)
+
     def holds(self, value: float) -> bool:
         if value != value:  # NaN: no data, no listing
             return False
-        return value >= self.min if self.min is not None else value <= float(self.max)  # type: ignore[arg-type]
+        return value >= self.bound if self.min is not None else value <= self.bound
 
 
 @dataclass(frozen=True)

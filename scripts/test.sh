@@ -5,6 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh --test
 echo "Linting (ruff)…"
 .venv/bin/python -m ruff check .
-echo "Type-checking the pure core (mypy)…"
+echo "Type-checking (mypy)…"
 .venv/bin/python -m mypy
 exec .venv/bin/python -m pytest "$@"

@@ -10,6 +10,10 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [
@@ -66,7 +70,7 @@ def streamlit_server(data_dir: Path, timeout_s: float = 60):
             proc.kill()
 
 
-def wait_until_idle(page, timeout_ms: int = 90_000) -> None:  # type: ignore[no-untyped-def]
+def wait_until_idle(page: Page, timeout_ms: int = 90_000) -> None:
     """Wait in real time until Streamlit has run the script and drawn its result.
 
     Idle means: connected, the script not running, no loading skeletons, and the same
@@ -109,7 +113,7 @@ def app_page(data_dir: Path, width: int = 1600, height: int = 1000):
             browser.close()
 
 
-def map_canvas(page, settle_ms: int = 1500):  # type: ignore[no-untyped-def]
+def map_canvas(page: Page, settle_ms: int = 1500) -> Locator:
     """The page's first map canvas, once visible and given time to draw."""
     canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
     canvas.wait_for(state="visible", timeout=30_000)
@@ -121,7 +125,7 @@ def map_canvas(page, settle_ms: int = 1500):  # type: ignore[no-untyped-def]
 ADMIN_LOGIN = ("admin", "demo-admin-2026")
 
 
-def login(page, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+def login(page: Page, username: str, password: str) -> None:
     """Fill the login form and wait for the app."""
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码", exact=True).fill(password)
@@ -131,7 +135,7 @@ def login(page, username: str, password: str) -> None:  # type: ignore[no-untype
     wait_until_idle(page)
 
 
-def visit(page, url: str, path: str = "", account: tuple[str, str] | None = ADMIN_LOGIN) -> None:  # type: ignore[no-untyped-def]
+def visit(page: Page, url: str, path: str = "", account: tuple[str, str] | None = ADMIN_LOGIN) -> None:
     """Open ``url/path`` in a new session and log in there (a page load starts a new session)."""
     page.goto(f"{url}/{path}")
     wait_until_idle(page)
@@ -143,7 +147,7 @@ def visit(page, url: str, path: str = "", account: tuple[str, str] | None = ADMI
             wait_until_idle(page)
 
 
-def upload_choose_and_press(page, uploader: int, file: Path, combobox: str, option: str,  # type: ignore[no-untyped-def]
+def upload_choose_and_press(page: Page, uploader: int, file: Path, combobox: str, option: str,
                             button: str, done_text: str, first_says: str = "", timeout_ms: int = 90_000) -> str:
     """On the data page: upload ``file`` into the ``uploader``-th file input (the page must then
     say ``first_says``), pick ``option`` in ``combobox``, press ``button`` and wait until the page

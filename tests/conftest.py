@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from data.build import BuildReport
@@ -46,7 +47,7 @@ def city_env(small_city: City, monkeypatch: pytest.MonkeyPatch) -> City:
     return small_city
 
 
-def busiest(con, column: str) -> str:  # type: ignore[no-untyped-def]
+def busiest(con: duckdb.DuckDBPyConnection, column: str) -> str:
     """The value of ``column`` (grid_id, park_id, township_code) with the most enterprises."""
     return con.execute(f"SELECT {column} FROM enterprise WHERE {column} IS NOT NULL "
                        "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]

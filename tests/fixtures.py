@@ -56,7 +56,7 @@ INSPECTORS = (("SY00001", "王一", "应急管理局", "13900000001"), ("SY00002
               ("SY00003", "张三", "市场监管局", "13900000003"))
 
 
-def _csv(path: Path, header: list[str], rows: tuple) -> None:  # type: ignore[type-arg]
+def _csv(path: Path, header: list[str], rows: tuple[tuple[object, ...], ...]) -> None:
     import csv
 
     with open(path, "w", encoding="utf-8-sig", newline="") as f:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import TYPE_CHECKING
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,9 @@ from layers.maps import INDEX_BINS, overview_map
 from layers.png import SIZES, FontMissing, Frame, _nice_length, render_png
 
 from .conftest import City, busiest
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 
 def pixels(png: bytes) -> np.ndarray:
@@ -81,7 +86,7 @@ def con(small_city: City):
     return connect(small_city.db, read_only=True)
 
 
-def _keys(con) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _keys(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     tw = busiest(con, "township_code")
     return {"county": tw[:6], "township": tw, "grid": busiest(con, "grid_id"), "park": busiest(con, "park_id")}
 
@@ -152,7 +157,7 @@ def test_html_export_refuses_a_remote_reference(monkeypatch):
         to_html_title("x")
 
 
-def _sheet_rows(ws) -> list[tuple]:  # type: ignore[no-untyped-def]
+def _sheet_rows(ws: Worksheet) -> list[tuple[object, ...]]:
     return list(ws.iter_rows(values_only=True))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import numpy as np
@@ -13,6 +14,9 @@ import pytest
 
 from .browser import REPO, app_page, map_canvas, upload_choose_and_press, visit, wait_until_idle
 from .conftest import City
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Route
 
 ARTIFACTS = Path(os.environ.get("RISKMAP_ARTIFACTS", REPO / "test-artifacts")) / "browser"
 #: Pages with a map, and the least share of its canvas that must be drawn.
@@ -37,7 +41,7 @@ def test_pages_render_offline_in_headless_chromium(small_city: City):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     external: list[str] = []
 
-    def only_loopback(route) -> None:  # type: ignore[no-untyped-def]
+    def only_loopback(route: Route) -> None:
         host = urlparse(route.request.url).hostname
         if host in ("127.0.0.1", "localhost", None):
             route.continue_()

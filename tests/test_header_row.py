@@ -12,12 +12,16 @@ import sys
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from openpyxl import Workbook
 
 from data import readers
 from data.readers import ImportFileError, Sheet, read_sheet
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD = "91330100716105852F"
@@ -229,7 +233,7 @@ def spy_on_arrow(monkeypatch: pytest.MonkeyPatch) -> list:
     answers: list = []
     real = readers._csv_arrow
 
-    def spy(*args):  # type: ignore[no-untyped-def]
+    def spy(*args: object) -> pa.Table | None:
         answers.append(real(*args))
         return answers[-1]
 

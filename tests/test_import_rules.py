@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 import shapely
@@ -219,7 +221,7 @@ def test_both_xlsx_readers_give_the_same_strings(tmp_path: Path, monkeypatch):
     fast = read_xlsx_strings(path)
     real_import = builtins.__import__
 
-    def no_calamine(name, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def no_calamine(name: str, *args: Any, **kwargs: Any) -> ModuleType:
         if name == "python_calamine":
             raise ImportError("pretend calamine is missing")
         return real_import(name, *args, **kwargs)

@@ -18,15 +18,22 @@ import datetime as dt
 import hashlib
 import math
 import shutil
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from geo.crs import haversine_m
 from tests import messy
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from data.build import BuildReport
+    from data.importer import ImportResult
 
 pytestmark = pytest.mark.slow  # builds the corpus and four cities: ~35 s; not in the fast subset
 
@@ -41,14 +48,14 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> messy.Corpus:
 # ---------------------------------------------------------------------------------------------
 
 
-def _pipeline():  # type: ignore[no-untyped-def]
+def _pipeline() -> tuple[Callable[..., BuildReport], Callable[..., ImportResult]]:
     """The product API (imported here so a missing function fails the test, not collection)."""
     from riskmap.pipeline import import_file, init_city
 
     return init_city, import_file
 
 
-def _connect(db: Path):  # type: ignore[no-untyped-def]
+def _connect(db: Path) -> closing[duckdb.DuckDBPyConnection]:
     from data.build import connect
 
     return closing(connect(db, read_only=True))
@@ -65,7 +72,7 @@ def new_city(tmp_path: Path, corpus: messy.Corpus, form: str = "geojson_wgs84") 
     return db
 
 
-def run(db: Path, lg: messy.Ledger, mapped: bool = False):  # type: ignore[no-untyped-def]
+def run(db: Path, lg: messy.Ledger, mapped: bool = False) -> ImportResult:
     _, import_file = _pipeline()
     return import_file(db, lg.path, lg.table, crs=lg.crs, headers=None, progress=None,
                        values=lg.mapped_values if mapped else None, header_row=lg.header_row)

@@ -4,8 +4,10 @@ expected answer is worked out by hand from the rows written there."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from data.build import connect
@@ -16,7 +18,7 @@ AS_OF = dt.date.fromisoformat(F.AS_OF)
 
 
 @pytest.fixture()
-def con(tiny_city: Path):  # type: ignore[no-untyped-def]
+def con(tiny_city: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     c = connect(tiny_city, read_only=True)
     yield c
     c.close()

@@ -3,6 +3,8 @@ briefing — made on the server the same way ``python -m riskmap export`` makes 
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from data import queries
@@ -29,13 +31,18 @@ towns = dict(con.execute("SELECT code, name FROM township ORDER BY code").fetcha
 areas = {"": tr("whole_city"), **counties, **towns}
 
 st.subheader(tr("brief_reports"))
-area = st.selectbox(tr("brief_area"), list(areas), format_func=areas.get, key="brief_area")
+area = st.selectbox(tr("brief_area"), list(areas), format_func=areas.__getitem__, key="brief_area")
 cols = st.columns(3)
+
+
+def _export(kind: str) -> bytes:
+    """The file of ``kind`` for the period and area chosen above (made when it is downloaded)."""
+    return export(con, kind, ExportRequest(end, days, area or None, ViewRequest(lang=lang())))[0]
+
+
 for col, kind in zip(cols * 3, ("weekly", "five", "six", "parks", "docx", "pdf")):
     suffix = EXPORTS[kind][1]
-    export_button(col, tr(f"export_{kind}"),
-                  lambda kind=kind: export(con, kind,
-                                           ExportRequest(end, days, area or None, ViewRequest(lang=lang())))[0],
+    export_button(col, tr(f"export_{kind}"), partial(_export, kind),
                   file_name=f"{tr(f'export_{kind}')}_{end}.{suffix}",
                   mime=MIME[suffix], key=f"dl_{kind}", width="stretch")
 
@@ -56,7 +63,8 @@ elif scope == "grid":
 elif scope == "park":
     parks = con.execute("SELECT park_id, name FROM park ORDER BY park_id").fetchall()
     options = dict(parks)
-key = m2.selectbox(tr("brief_key"), list(options), format_func=options.get, key="brief_key") if options else None
+key = (m2.selectbox(tr("brief_key"), list(options), format_func=options.__getitem__, key="brief_key")
+       if options else None)
 size = m3.radio(tr("brief_size"), ("slide", "a4"), key="brief_size", format_func=lambda s: tr(f"size_{s}"))
 d1, d2 = st.columns(2)
 view = ViewRequest(scope, key, lang=lang())

@@ -10,11 +10,23 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from data import paths
 from riskmap.i18n import names_townships, set_unit_level, t, unit_level, unit_text, value
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+    from streamlit.delta_generator import DeltaGenerator
+    from streamlit.elements.arrow import DataframeState
+
+    from layers.basemap import Basemap
+    from riskmap.accounts import User
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$"})
 
@@ -38,7 +50,12 @@ def tv(text: object) -> object:
     return value(text, lang())
 
 
-def localise(df):  # type: ignore[no-untyped-def]
+def tv_label(option: object) -> str:
+    """:func:`tv` as a widget's ``format_func``, which must return text."""
+    return str(tv(option))
+
+
+def localise(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with vocabulary values, index and column labels in the chosen language (a no-op
     in Chinese). Names, addresses and other free text are left as they are."""
     if lang() == "zh":
@@ -59,13 +76,13 @@ def localise(df):  # type: ignore[no-untyped-def]
     return out
 
 
-def show(df, **kwargs):  # type: ignore[no-untyped-def]
+def show(df: pd.DataFrame, **kwargs: Any) -> DeltaGenerator | DataframeState:
     """``st.dataframe`` of :func:`localise` (df): every table goes through here."""
     return st.dataframe(localise(df), **kwargs)
 
 
 @st.cache_resource(max_entries=2)
-def _connect(path: str, mtime: float):  # type: ignore[no-untyped-def]
+def _connect(path: str, mtime: float) -> duckdb.DuckDBPyConnection:
     from data.build import open_snapshot
 
     # Read-only, on this version of the file: a rebuild or an import writes a new file and
@@ -73,7 +90,7 @@ def _connect(path: str, mtime: float):  # type: ignore[no-untyped-def]
     return open_snapshot(path)
 
 
-def current_user():  # type: ignore[no-untyped-def]
+def current_user() -> User | None:
     """The logged-in user (``riskmap.accounts.User``), or None."""
     return st.session_state.get("user")
 
@@ -91,7 +108,8 @@ def audit(action: str, **detail: object) -> None:
     Accounts(paths.security_path()).log(user.username if user else None, action, detail)
 
 
-def export_button(where, label: str, make, *, file_name: str, **kwargs):  # type: ignore[no-untyped-def]
+def export_button(where: DeltaGenerator | ModuleType, label: str, make: Callable[[], bytes], *, file_name: str,
+                  **kwargs: Any) -> bool | None:
     """A download button in ``where`` (``st`` or a column) for users allowed to export; each
     file made is written to the audit log. Others see nothing."""
     if not can("export"):
@@ -104,7 +122,7 @@ def export_button(where, label: str, make, *, file_name: str, **kwargs):  # type
     return where.download_button(label, data, file_name=file_name, **kwargs)
 
 
-def connection():  # type: ignore[no-untyped-def]
+def connection() -> duckdb.DuckDBPyConnection | None:
     """A read-only connection to the current database as the logged-in user may see it
     (a 网格员: only their grid; roles without the "people" permission: names and phones
     masked — enforced in the connection itself, see ``data.access``), or None if there is
@@ -142,7 +160,7 @@ def db_version() -> str:
     return f"{mtime}|{grid}|{int(mask)}"
 
 
-def require_db():  # type: ignore[no-untyped-def]
+def require_db() -> duckdb.DuckDBPyConnection:
     """Return a connection, or explain how to build the demo and stop the page."""
     con = connection()
     if con is not None:
@@ -171,7 +189,7 @@ def require_db():  # type: ignore[no-untyped-def]
     st.stop()
 
 
-def use_units_of(con) -> None:  # type: ignore[no-untyped-def]
+def use_units_of(con: duckdb.DuckDBPyConnection) -> None:
     """Make this run's labels name the areas of the database behind ``con`` (乡镇, or 区县 where
     the city has only county outlines)."""
     level = con.execute("SELECT value FROM meta WHERE key = 'unit_level'").fetchone()
@@ -193,7 +211,7 @@ def build_demo_with_progress() -> None:
     generate_city(DemoConfig(), paths.demo_source_dir(),
                   lambda s, f: bar.progress(min(f * 0.4, 1.0), text=s))
     rebuild(paths.demo_source_dir(), paths.db_path(),
-                   lambda s, f: bar.progress(min(0.4 + f * 0.6, 1.0), text=s))
+            lambda s, f: bar.progress(min(0.4 + f * 0.6, 1.0), text=s))
     bar.empty()
     st.success(tr("built", s=time.perf_counter() - t0))
     st.cache_data.clear()
@@ -206,7 +224,7 @@ def data_note_badge(meta: dict[str, str]) -> None:
         st.warning(f"**{tr('illustrative')}** · {md(note)}", icon="⚠️")
 
 
-def basemap():  # type: ignore[no-untyped-def]
+def basemap() -> Basemap | None:
     """The basemap chosen in the sidebar, or None (offline). A bad setting is shown, not raised."""
     from layers.basemap import BasemapError, tianditu, xyz
 
@@ -221,7 +239,7 @@ def basemap():  # type: ignore[no-untyped-def]
     return None
 
 
-def start_page(title_key: str):  # type: ignore[no-untyped-def]
+def start_page(title_key: str) -> tuple[duckdb.DuckDBPyConnection, str]:
     """Open a page: the database (or how to build it), its title and the data note.
 
     Returns the connection and the database version (the cache key of the page's loaders).

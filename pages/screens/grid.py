@@ -32,7 +32,7 @@ if grids.empty:
     st.info(tr("no_grids"))
     st.stop()
 labels = {r.grid_id: tr("grid_option", name=r.name, manager=r.manager or "—") for r in grids.itertuples()}
-grid_id = st.selectbox(tr("grid_pick"), grids["grid_id"], key="grid", format_func=labels.get)
+grid_id = st.selectbox(tr("grid_pick"), grids["grid_id"], key="grid", format_func=labels.__getitem__)
 enterprises = queries.grid_enterprises(con, grid_id)
 hazards = queries.grid_hazards(con, grid_id, as_of)
 

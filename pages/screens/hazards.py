@@ -4,13 +4,14 @@ month; and the 五张清单 (inspection, hazard, assigned, rectified, supervised
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
 from data import queries
 from data.vocab import HAZARD_LEVELS
-from pages.screens.common import export_button, localise, require_db, show, start_page, tr, tv
+from pages.screens.common import export_button, localise, require_db, show, start_page, tr, tv_label
 from reports.ledgers import FIVE_LISTS, five_lists, narrow
 from reports.spreadsheets import to_xlsx
 from scoring.report import HAZARD_FIGURES, hazard_figures, monthly_rectification
@@ -38,6 +39,11 @@ def _figures(version: str) -> pd.DataFrame:
     return hazard_figures(con, default_as_of(con))
 
 
+def _xlsx(frame: pd.DataFrame, key: str) -> bytes:
+    """A list as a workbook (made when it is downloaded)."""
+    return to_xlsx(localise(frame), tr(key))
+
+
 con, version = start_page("page_hazards")
 as_of = default_as_of(con)
 
@@ -46,9 +52,9 @@ days = st.radio(tr("period"), (30, 90, 365), index=1, horizontal=True, key="hz_p
 hazards, overdue, monthly = _data(version, days)
 c1, c2 = st.columns(2)
 departments = c1.multiselect(tr("col_department"), sorted(hazards["department"].dropna().unique()),
-                             key="hz_department", placeholder=tr("choose"), format_func=tv)
+                             key="hz_department", placeholder=tr("choose"), format_func=tv_label)
 levels = c2.multiselect(tr("col_hz_level"), list(HAZARD_LEVELS), key="hz_level", placeholder=tr("choose"),
-                        format_func=tv)
+                        format_func=tv_label)
 
 
 def keep(df: pd.DataFrame) -> pd.DataFrame:
@@ -102,6 +108,6 @@ for tab, (name, whole) in zip(st.tabs([tr(LIST_KEYS[n]) for n in lists]), lists.
     key = LIST_KEYS[name]
     with tab:
         show(frame, hide_index=True, key=f"tbl_{key}")
-        export_button(st, tr("download", name=tr(key)), lambda frame=frame, key=key: to_xlsx(localise(frame), tr(key)),
+        export_button(st, tr("download", name=tr(key)), partial(_xlsx, frame, key),
                       key=f"dl_{key}", file_name=f"{tr(key)}_{as_of}.xlsx",
                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

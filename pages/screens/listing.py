@@ -3,6 +3,8 @@ is to the choice of weights, and the index map."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +16,10 @@ from scoring.measures import measures_as_of
 from scoring.model import load_model
 from scoring.run import default_as_of, listing_history, months_before
 from scoring.uncertainty import township_robustness
+
+if TYPE_CHECKING:
+    from layers.basemap import Basemap
+    from layers.render import FrozenDeck
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -43,7 +49,7 @@ def _history(version: str) -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _deck(version: str, language: str, base):  # type: ignore[no-untyped-def]
+def _deck(version: str, language: str, base: Basemap | None) -> tuple[FrozenDeck, str]:
     areas, listing, shapes = _load(version)
     frame = shapes.merge(areas[["key", "index", "index_rank"]], left_on="code", right_on="key")
     frame["listed"] = frame["code"].isin(listing["key"])

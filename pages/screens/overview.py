@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -24,7 +25,7 @@ from pages.screens.common import (
     require_db,
     show,
     tr,
-    tv,
+    tv_label,
 )
 from reports.exports import ExportRequest, export
 from reports.figures import change_text, figure_text
@@ -32,6 +33,10 @@ from reports.views import OVERLAYS, ViewRequest, build_view
 from scoring.model import load_model
 from scoring.report import WEEKLY_COLUMNS, period_bounds, previous_period, weekly_figures
 from scoring.run import default_as_of
+
+if TYPE_CHECKING:
+    from layers.basemap import Basemap
+    from layers.render import FrozenDeck
 
 PERIODS = (7, 30, 90, 365)
 TOP_TOWNSHIPS = 15
@@ -60,7 +65,7 @@ def _figures(version: str, days: int) -> tuple[dt.date, dt.date, dict, dict]:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _deck(version: str, req: ViewRequest, base, dark: bool = False):  # type: ignore[no-untyped-def]
+def _deck(version: str, req: ViewRequest, base: Basemap | None, dark: bool = False) -> tuple[FrozenDeck, str, bool]:
     """The city map of ``req`` — the same view an export of ``req`` draws — as a deck."""
     bundle = build_view(require_db(), req).bundle
     legends = "".join(legend_html(leg) for leg in [bundle.legend, *bundle.more_legends])
@@ -93,6 +98,8 @@ if counts["unplaced"] or counts["no_coordinates"]:
 
 left, right = st.columns([3, 1])
 with right:
+    overlays: tuple[str, ...]
+    tiers: tuple[str, ...]
     if big:
         res, by_index, show_names, overlays, tiers = 8, True, False, ("incidents",), ()
     else:
@@ -104,7 +111,7 @@ with right:
         overlays = tuple(st.multiselect(tr("layers"), OVERLAYS, default=list(DEFAULT_OVERLAYS), key="layers",
                                         format_func=lambda k: tr(f"layer_{k}")))
         tiers = tuple(st.multiselect(tr("ent_tiers"), list(TIER_COLORS), default=list(model.high_tiers),
-                                     key="ent_tiers", format_func=tv)
+                                     key="ent_tiers", format_func=tv_label)
                       if "enterprises" in overlays else ())
     listed = queries.township_listing(con)
     st.markdown(f"**{tr('listed_now')}（{len(listed)}）**")
@@ -133,15 +140,15 @@ if not big:
     summary = _top_townships(version)
     picked = overview_pick(event.selection if event else None)
     if picked:
-        column, key, label = picked
-        inside = queries.enterprises_in(con, column, key)
+        column, picked_key, label = picked
+        inside = queries.enterprises_in(con, column, picked_key)
         if column.startswith("h3_"):
             st.info(tr("selected_hex", cell=label, n=len(inside), t=inside["township_code"].nunique()))
         else:
             st.info(tr("selected_area", name=md(label), n=len(inside)))
         st.caption(tr("clear_selection"))
         summary = summary[summary["key"].isin(inside["township_code"])
-                          | ((column == "township_code") & (summary["key"] == key))]
+                          | ((column == "township_code") & (summary["key"] == picked_key))]
         st.subheader(tr("selected_enterprises"))
         show(pd.DataFrame({
             tr("col_uscc"): inside["uscc"], tr("col_ent_name"): inside["name"],

@@ -49,7 +49,7 @@ show(pd.DataFrame({
     column_config={tr("col_rate"): st.column_config.NumberColumn(format="percent")})
 
 names = dict(zip(parks["code"], parks["name"]))
-park_id = st.selectbox(tr("park_pick"), parks["code"], key="park", format_func=names.get)
+park_id = st.selectbox(tr("park_pick"), parks["code"], key="park", format_func=names.__getitem__)
 hazards = queries.park_hazard_list(con, park_id, as_of - dt.timedelta(days=DAYS - 1), as_of)
 st.subheader(tr("park_list_title", name=md(names[park_id]), days=DAYS))
 show(hazards, hide_index=True, key="park_hazards")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,9 @@ from scoring.model import load_model
 from scoring.run import default_as_of
 from scoring.targets import direct_reasons, main_factors, score_parts
 
+if TYPE_CHECKING:
+    from scoring.draw import Draw
+
 
 @st.cache_resource(max_entries=8, show_spinner=False)  # read-only: no copy per run
 def _scores(version: str) -> pd.DataFrame:
@@ -58,7 +62,7 @@ SHOWN_ROWS = 2000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def assignment_list(d, scores: pd.DataFrame, drawn_on: dt.date, days: int) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def assignment_list(d: Draw, scores: pd.DataFrame, drawn_on: dt.date, days: int) -> pd.DataFrame:
     """The 交办清单 of a draw: each target with its inspectors, assigned today, due in ``days``."""
     task = d.targets.join(scores.set_index("uscc")[["name", "township_name", "main_factors"]], on="uscc")
     return pd.DataFrame({
@@ -129,8 +133,10 @@ with draw_tab:
                            value=min(20, max(1, len(chosen))), key="draw_size")
     seed = d2.number_input(tr("draw_seed"), min_value=0, value=int(dt.date.today().strftime("%Y%m%d")), key="draw_seed")
     if st.button(tr("draw_button"), key="draw_button", disabled=not len(chosen) or not can("draw")):
+        user = current_user()
+        assert user is not None  # the button is enabled only for a user who may draw
         try:
-            d = draw_and_record(con, chosen, model, int(size), int(seed), current_user().username)
+            d = draw_and_record(con, chosen, model, int(size), int(seed), user.username)
         except DrawError as exc:
             st.error(str(exc))
         else:
