@@ -39,7 +39,6 @@ LON0, LAT0 = 120.65, 27.85
 KM_PER_DEG_LON = 111.32 * np.cos(np.radians(LAT0))
 KM_PER_DEG_LAT = 110.57
 BOX_KM = (-0.25 * KM_PER_DEG_LON, -0.25 * KM_PER_DEG_LAT, 0.25 * KM_PER_DEG_LON, 0.25 * KM_PER_DEG_LAT)
-CITY_CODE = "3399"  # no real prefecture uses it: fictitious by construction
 DATA_NOTE = "示意数据：虚构城市，边界、企业与记录均由程序随机生成，不对应任何真实地区与单位"
 
 Progress = Callable[[str, float], object]  # what it returns is not used
@@ -349,6 +348,7 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
     dist_seat = np.hypot(*(seeds - seats[county_of]).T)
 
     county_suffix = ["区", "区", "区", "县", "县", "市", "县", "市", "县", "县", "市", "县"]
+    # Prefecture 3399: no real one uses it, so the codes are fictitious by construction.
     county_codes = ["339902", "339903", "339904", "339921", "339922", "339981", "339923",
                     "339982", "339924", "339925", "339983", "339926"][: cfg.counties]
     county_names = _unique_names(rng, cfg.counties, county_suffix, taken)

@@ -49,10 +49,6 @@ def township_geometries(con: duckdb.DuckDBPyConnection, simplify_deg: float = 0.
     return df
 
 
-def township_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute("SELECT * FROM agg_township ORDER BY enterprises DESC, code").df()
-
-
 def hex_counts(con: duckdb.DuckDBPyConnection, res: int) -> pd.DataFrame:
     """Enterprises per H3 cell at a resolution (cells as uint64)."""
     df = con.execute("SELECT cell, enterprises, high_fire_risk, in_park FROM agg_hex WHERE res = ? "

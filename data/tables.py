@@ -68,8 +68,6 @@ class Table:
     title: str
     key: str
     columns: tuple[Column, ...]
-    #: Boundary tables come as GeoJSON/SHP/GPKG; the rest as xlsx/csv.
-    spatial: bool = False
     #: The column holding an enterprise reference that must exist (hazards etc.).
     references_enterprise: str | None = None
     extra: tuple[Column, ...] = field(default=())
@@ -121,7 +119,6 @@ COUNTY = Table(
                aliases=("名称", "区县", "行政区名称", "区划名称", "name", "xzqmc", "qhmc", "qxmc")),
         GEOM,
     ),
-    spatial=True,
 )
 
 TOWNSHIP = Table(
@@ -140,7 +137,6 @@ TOWNSHIP = Table(
         Column("kind", "类型", derived=True),
         GEOM,
     ),
-    spatial=True,
 )
 
 GRID = Table(
@@ -158,7 +154,6 @@ GRID = Table(
         Column("phone", "联系电话", aliases=("电话", "手机", "联系方式", "手机号码", "手机号")),
         GEOM,
     ),
-    spatial=True,
 )
 
 PARK = Table(
@@ -172,7 +167,6 @@ PARK = Table(
         Column("operator", "运营单位", aliases=("运营管理单位", "管理单位", "运营主体", "运营方")),
         GEOM,
     ),
-    spatial=True,
 )
 
 ENTERPRISE = Table(

@@ -316,16 +316,6 @@ REPAIRS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
      f"regexp_matches({{t}}, '{_FULLWIDTH_ANY}') AND NOT regexp_matches({{t}}, '{_FULLWIDTH_NON_DIGIT}')",
      ("int", "float", "lon", "lat", "date", "code", "uscc")),
 )
-#: Issue codes and reasons added for values as people write them (for the report and the docs).
-REPAIR_CODES = {
-    "fixed_dms": "度分秒已换算为度：120°39′22.5″ → 120.65625",
-    "fixed_degree": "已去掉度的符号或东经、北纬标记：120.6度 → 120.6",
-    "fixed_approximate": "约数已按确数记录：约50人 → 50",
-    "fixed_case": "小写字母已转为大写（统一社会信用代码）",
-    "fixed_blanks": "已去掉中间的空格",
-    "fixed_fullwidth": "全角数字（字符）已转为半角：５０ → 50",
-    "fixed_swapped": "经纬度填反，已对调",
-}
 
 
 def _shown(c: Column, v: str) -> str:

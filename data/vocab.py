@@ -52,25 +52,6 @@ HIGH_FIRE_RISK_INDUSTRIES = (
     "竹木加工",
 )
 
-OTHER_INDUSTRIES = (
-    "汽摩配件",
-    "阀门",
-    "泵业",
-    "电气机械",
-    "五金制品",
-    "塑料制品",
-    "金属表面处理",
-    "食品加工",
-    "冷链仓储",
-    "家具制造",
-    "包装材料",
-    "电子元件",
-    "纺织",
-    "商贸仓储",
-)
-
-INDUSTRIES = HIGH_FIRE_RISK_INDUSTRIES + OTHER_INDUSTRIES
-
 # ---------------------------------------------------------------------------------------------
 # Synonyms: other correct ways of writing a value, accepted without a warning.
 #

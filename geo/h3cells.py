@@ -8,7 +8,6 @@ from numpy.typing import ArrayLike, NDArray
 
 #: Resolutions computed for every enterprise: r7 ≈ 5.2 km², r8 ≈ 0.74 km², r9 ≈ 0.11 km².
 RESOLUTIONS = (7, 8, 9)
-H3_NULL = 0
 
 Cells = NDArray[np.uint64]
 
@@ -25,7 +24,7 @@ def latlng_to_cells(lat: ArrayLike, lng: ArrayLike, res: int) -> Cells:
     Returns
     -------
     numpy.ndarray of uint64
-        One cell per point; ``0`` (H3_NULL) where a coordinate is missing (NaN).
+        One cell per point; ``0`` (no cell) where a coordinate is missing (NaN).
     """
     from h3ronpy.vector import coordinates_to_cells
 

@@ -22,7 +22,6 @@ from riskmap.i18n import unit_text
 from scoring.sql import hazard_open
 
 FIVE_LISTS = ("检查清单", "隐患清单", "交办清单", "整改清单", "督办清单")
-SIX_LISTS = ("监督清单", "风险隐患清单", "整改清单", "验收销号清单", "执法清单", "责任清单")
 
 
 def _numbered(df: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,7 @@ same request, so a snapshot shows what the screen shows.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
@@ -44,7 +44,7 @@ COLOURINGS = ("index", "count")
 @dataclass(frozen=True)
 class ViewRequest:
     """What a map shows, as plain data: the screens build their maps from one and the exports
-    draw the same one, so a snapshot is the view on screen. JSON-able (:meth:`to_json`).
+    draw the same one, so a snapshot is the view on screen.
 
     ``scope`` is one of :data:`SCOPES`; every scope but ``city`` and ``enterprises`` needs
     ``key`` (county/township code, grid id, park id). For the city and a county: H3 ``res``,
@@ -76,21 +76,6 @@ class ViewRequest:
         unknown = set(self.overlays) - set(OVERLAYS)
         if unknown:
             raise ViewError(f"unknown overlays {sorted(unknown)}; of {', '.join(OVERLAYS)}")
-
-    def to_json(self) -> str:
-        import json
-
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> ViewRequest:
-        import json
-
-        raw = json.loads(text)
-        for name in ("overlays", "tiers", "usccs"):
-            if name in raw:
-                raw[name] = tuple(raw[name])
-        return cls(**raw)
 
 
 class ViewError(ValueError):
