@@ -330,6 +330,20 @@ def derive_units(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES ('unit_level', ?)", [level])
 
 
+def schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The schema version the database was built with (None: not one of ours)."""
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except duckdb.CatalogException:  # no meta table
+        return None
+    return str(row[0]) if row else None
+
+
+def schema_is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the database has this code's schema (else it must be rebuilt from its files)."""
+    return schema_version(con) == str(T.SCHEMA_VERSION)
+
+
 def unit_level(con: duckdb.DuckDBPyConnection) -> str:
     """``county`` when counties stand in for townships, else ``township``."""
     row = con.execute("SELECT value FROM meta WHERE key = 'unit_level'").fetchone()

@@ -47,6 +47,8 @@ from data.build import (
     place_again,
     print_progress,
     remove_dead_side_files,
+    schema_is_current,
+    schema_version,
 )
 from data.queries import scalar
 from data.readers import ImportFileError
@@ -200,9 +202,8 @@ def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: s
     t0 = time.perf_counter()
     label = file_path.name  # recorded as the rows' source_file
     with _working_copy(db_path, say) as con:
-        found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if not found or found[0] != str(T.SCHEMA_VERSION):
-            raise ImportError_(f"数据库结构版本为 {found[0] if found else '无'}，"
+        if not schema_is_current(con):
+            raise ImportError_(f"数据库结构版本为 {schema_version(con) or '无'}，"
                                f"当前为 {T.SCHEMA_VERSION}：请先重建数据库")
         con.execute(f"ALTER TABLE {table} RENAME TO _old")
         con.execute(T.table_ddl(spec))

@@ -10,7 +10,7 @@ same request, so a snapshot shows what the screen shows.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import duckdb
 import pandas as pd
@@ -44,7 +44,9 @@ COLOURINGS = ("index", "count")
 @dataclass(frozen=True)
 class ViewRequest:
     """What a map shows, as plain data: the screens build their maps from one and the exports
-    draw the same one, so a snapshot is the view on screen.
+    draw the same one, so a snapshot is the view on screen. JSON-able (:meth:`to_json`,
+    :meth:`from_json`): ``python -m riskmap export png --view '{…}'`` draws a screen's map on a
+    schedule.
 
     ``scope`` is one of :data:`SCOPES`; every scope but ``city`` and ``enterprises`` needs
     ``key`` (county/township code, grid id, park id). For the city and a county: H3 ``res``,
@@ -76,6 +78,27 @@ class ViewRequest:
         unknown = set(self.overlays) - set(OVERLAYS)
         if unknown:
             raise ViewError(f"unknown overlays {sorted(unknown)}; of {', '.join(OVERLAYS)}")
+
+    def to_json(self) -> str:
+        import json
+
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ViewRequest:
+        """A request from its JSON (keys left out take their defaults); ViewError if it is not one."""
+        import json
+
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ViewError(f"not JSON: {exc}") from None
+        if not isinstance(raw, dict) or set(raw) - set(cls.__dataclass_fields__):
+            raise ViewError(f"a view request is an object with keys of {', '.join(cls.__dataclass_fields__)}")
+        for name in ("overlays", "tiers", "usccs"):
+            if name in raw:
+                raw[name] = tuple(raw[name])
+        return cls(**raw)
 
 
 class ViewError(ValueError):

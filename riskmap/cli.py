@@ -415,7 +415,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     print(f"正在生成{EXPORTS[args.kind][0]}……", flush=True)
     try:
-        request = ExportRequest(end, args.days, args.area, ViewRequest(args.scope, args.key, lang=args.lang), args.size)
+        view = (ViewRequest.from_json(args.view) if args.view
+                else ViewRequest(args.scope, args.key, lang=args.lang))
+        request = ExportRequest(end, args.days, args.area, view, args.size)
         data, name = export(con, args.kind, request)
     except ViewError as exc:
         print(f"无法导出：{exc}", file=sys.stderr)
@@ -512,15 +514,14 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 def schema_of(db: Path) -> str | None:
     """The schema version a database file was built with (None: no file, or not readable)."""
-    from data.build import connect
+    from data.build import connect, schema_version
 
     if not db.exists():
         return None
     try:
-        row = connect(db, read_only=True).execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    except Exception:  # any unreadable file counts as "needs a rebuild"
+        return schema_version(connect(db, read_only=True))
+    except duckdb.Error:  # any unreadable file counts as "needs a rebuild"
         return None
-    return row[0] if row else None
 
 
 def cmd_check_schema(args: argparse.Namespace) -> int:
@@ -625,6 +626,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--days", type=int, default=7, help="统计天数（默认 7，即一周）")
     p.add_argument("--area", help="周报表的区县或乡镇代码（默认全市）")
     p.add_argument("--scope", choices=list(SCOPES), default="city", help="地图范围")
+    p.add_argument("--view", help='地图请求 JSON（与页面相同），如 {"colour": "count", '
+                                  '"overlays": ["parks", "incidents"]}；给出时 --scope、--key、--lang 不再使用')
     p.add_argument("--key", help="地图范围的代码：区县/乡镇代码、网格编号或园区编号")
     p.add_argument("--size", choices=["slide", "a4"], default="slide", help="PNG 尺寸：slide 1920×1080，a4 300 dpi")
     p.add_argument("--lang", choices=["zh", "en"], default="zh")

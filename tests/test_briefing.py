@@ -380,3 +380,18 @@ def test_lists_narrowed_by_department_and_level(con):
     assert set(narrow(lists["检查清单"], ["消防救援"])["检查部门"]) == {"消防救援"}
     assert narrow(lists["督办清单"], ["消防救援"], ["较大"]).equals(lists["督办清单"])  # no such columns
     assert narrow(lists["隐患清单"]).equals(lists["隐患清单"])  # nothing chosen
+
+
+def test_a_view_request_is_json_and_the_cli_draws_it(con, city_env, tmp_path):
+    """The request the overview screen builds survives JSON, and `export png --view` draws the
+    same map as the function given the request (the screen's default: counts, parks, incidents)."""
+    from reports.views import ViewError, ViewRequest, snapshot_png
+    from riskmap.cli import main
+
+    req = ViewRequest("city", res=8, colour="count", overlays=("parks", "incidents"), days=30)
+    assert ViewRequest.from_json(req.to_json()) == req
+    with pytest.raises(ViewError):
+        ViewRequest.from_json('{"scope": "city", "zoom": 3}')
+    out = tmp_path / "map.png"
+    assert main(["--db", str(city_env.db), "export", "png", "--view", req.to_json(), "--out", str(out)]) == 0
+    assert out.read_bytes() == snapshot_png(con, req)

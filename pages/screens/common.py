@@ -164,13 +164,13 @@ def require_db() -> duckdb.DuckDBPyConnection:
     """Return a connection, or explain how to build the demo and stop the page."""
     con = connection()
     if con is not None:
+        from data.build import schema_is_current, schema_version
         from data.tables import SCHEMA_VERSION
 
-        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row and row[0] == str(SCHEMA_VERSION):
+        if schema_is_current(con):
             use_units_of(con)
             return con
-        st.warning(tr("old_schema", found=row[0] if row else "—", current=SCHEMA_VERSION))
+        st.warning(tr("old_schema", found=schema_version(con) or "—", current=SCHEMA_VERSION))
         demo = con.execute("SELECT value FROM meta WHERE key = 'illustrative'").fetchone()
         if not (demo and demo[0] == "1"):  # real data: rebuild from its own files, never from the demo
             st.code(f"python -m riskmap build <{tr('import_folder')}>", language="bash")
