@@ -1,4 +1,5 @@
-"""The filters of 检查目标: county, township, tier, industry, park, features, department, name."""
+"""The widgets that choose what a screen shows: the filters of 检查目标 (county, township, tier,
+industry, park, features, department, name) and the map controls of 城市总览."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from data.vocab import DEPARTMENTS
-from pages.screens.common import counties_stand_in, tr, tv_label
+from geo.h3cells import RESOLUTIONS, cell_area_km2
+from layers.colors import TIER_COLORS
+from pages.screens.common import counties_stand_in, lang, tr, tv_label
+from reports.views import OVERLAYS, ViewRequest
 from scoring.model import Model
 from scoring.targets import FLAG_COLUMNS, filter_targets
 
@@ -45,3 +49,29 @@ def target_filters(scores: pd.DataFrame, model: Model) -> pd.DataFrame:
     departments = pick(c7, "f_department", list(DEPARTMENTS))
     text = c8.text_input(tr("f_text"), key="f_text")
     return filter_targets(scores, counties, townships, industries, tiers, parks, flags, text, departments)
+
+
+#: The overlays of the city map before anyone chooses.
+DEFAULT_OVERLAYS = ("parks", "incidents")
+
+
+def city_view_controls(model: Model, big: bool, days: int) -> ViewRequest:
+    """Draw the city map's controls (none on the big screen: its choices are fixed) and return
+    the map they ask for, over the last ``days`` days."""
+    overlays: tuple[str, ...]
+    tiers: tuple[str, ...]
+    if big:
+        res, by_index, show_names, overlays, tiers = 8, True, False, ("incidents",), ()
+    else:
+        res = st.radio(tr("hex_res"), RESOLUTIONS, index=1, key="hex_res",
+                       format_func=lambda r: tr("hex_res_opt", r=r, a=cell_area_km2(r)))
+        by_index = st.radio(tr("color_by"), (False, True), key="color_by", horizontal=True,
+                            format_func=lambda b: tr("color_index" if b else "color_count"))
+        show_names = st.toggle(tr("show_names"), value=False, key="show_names")
+        overlays = tuple(st.multiselect(tr("layers"), OVERLAYS, default=list(DEFAULT_OVERLAYS), key="layers",
+                                        format_func=lambda k: tr(f"layer_{k}")))
+        tiers = tuple(st.multiselect(tr("ent_tiers"), list(TIER_COLORS), default=list(model.high_tiers),
+                                     key="ent_tiers", format_func=tv_label)
+                      if "enterprises" in overlays else ())
+    return ViewRequest("city", res=res, colour="index" if by_index else "count", names=show_names,
+                       overlays=overlays, tiers=tiers, days=days, lang=lang())

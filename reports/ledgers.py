@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
 from data import queries
 from data.queries import HAZARD_STATUS_SQL
-from riskmap.i18n import unit_text
+from riskmap.i18n import t, unit_text
 from scoring.sql import hazard_open
+
+if TYPE_CHECKING:
+    from scoring.draw import Draw
 
 FIVE_LISTS = ("检查清单", "隐患清单", "交办清单", "整改清单", "督办清单")
 
@@ -173,3 +177,19 @@ def _sheet_name(name: str, used: set[str]) -> str:
         k += 1
     used.add(out)
     return out
+
+
+def assignment_list(d: Draw, scores: pd.DataFrame, drawn_on: dt.date, days: int, lang: str = "zh") -> pd.DataFrame:
+    """The 交办清单 of a draw: each target with its inspectors, assigned on ``drawn_on``, due
+    ``days`` later; ``scores`` gives names, townships and main factors; labels in ``lang``."""
+
+    def tr(key: str) -> str:
+        return t(key, lang)
+
+    task = d.targets.join(scores.set_index("uscc")[["name", "township_name", "main_factors"]], on="uscc")
+    return pd.DataFrame({
+        tr("col_no"): range(1, len(task) + 1), tr("col_uscc"): task["uscc"], tr("col_ent_name"): task["name"],
+        tr("col_name"): task["township_name"], tr("col_tier"): task["tier"], tr("col_score"): task["score"].round(1),
+        tr("col_main"): task["main_factors"], tr("col_inspectors"): task["inspectors"],
+        tr("col_assigned_on"): drawn_on, tr("col_due_by"): drawn_on + dt.timedelta(days=days),
+    })

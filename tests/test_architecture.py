@@ -1,6 +1,7 @@
 """The one-way architecture of DESIGN.md, checked on the import statements themselves."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,13 @@ def test_no_import_cycle_between_modules():
     for node in sorted(graph):
         if node not in seen:
             visit(node, [node])
+
+
+def test_every_page_is_short():
+    """A page reads widgets, calls functions and renders: under 150 lines. The pages are the
+    scripts app.py navigates to (read from its PAGES table, so a new page is counted too)."""
+    app = (REPO / "app.py").read_text(encoding="utf-8")
+    scripts = re.findall(r'^\s*\("(\w+)", "page_\w+"', app, flags=re.M)
+    assert len(scripts) >= 10  # the table was read
+    long = {s: n for s in scripts if (n := len((REPO / "pages" / "screens" / f"{s}.py").read_text().splitlines())) >= 150}
+    assert not long, f"pages of 150 lines or more: {long}"

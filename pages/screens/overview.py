@@ -10,10 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from data import queries
-from geo.h3cells import RESOLUTIONS, cell_area_km2
-from layers.colors import TIER_COLORS
 from layers.maps import MAX_POINTS, overview_pick
 from layers.render import legend_html, to_pydeck, view_for
+from pages.filters import city_view_controls
 from pages.screens.common import (
     BIG_SCREEN_CSS,
     basemap,
@@ -25,11 +24,10 @@ from pages.screens.common import (
     require_db,
     show,
     tr,
-    tv_label,
 )
 from reports.exports import ExportRequest, export
 from reports.figures import change_text, figure_text
-from reports.views import OVERLAYS, ViewRequest, build_view
+from reports.views import ViewRequest, build_view
 from scoring.model import load_model
 from scoring.report import WEEKLY_COLUMNS, period_bounds, previous_period, weekly_figures
 from scoring.run import default_as_of
@@ -40,7 +38,6 @@ if TYPE_CHECKING:
 
 PERIODS = (7, 30, 90, 365)
 TOP_TOWNSHIPS = 15
-DEFAULT_OVERLAYS = ("parks", "incidents")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -98,29 +95,13 @@ if counts["unplaced"] or counts["no_coordinates"]:
 
 left, right = st.columns([3, 1])
 with right:
-    overlays: tuple[str, ...]
-    tiers: tuple[str, ...]
-    if big:
-        res, by_index, show_names, overlays, tiers = 8, True, False, ("incidents",), ()
-    else:
-        res = st.radio(tr("hex_res"), RESOLUTIONS, index=1, key="hex_res",
-                       format_func=lambda r: tr("hex_res_opt", r=r, a=cell_area_km2(r)))
-        by_index = st.radio(tr("color_by"), (False, True), key="color_by", horizontal=True,
-                            format_func=lambda b: tr("color_index" if b else "color_count"))
-        show_names = st.toggle(tr("show_names"), value=False, key="show_names")
-        overlays = tuple(st.multiselect(tr("layers"), OVERLAYS, default=list(DEFAULT_OVERLAYS), key="layers",
-                                        format_func=lambda k: tr(f"layer_{k}")))
-        tiers = tuple(st.multiselect(tr("ent_tiers"), list(TIER_COLORS), default=list(model.high_tiers),
-                                     key="ent_tiers", format_func=tv_label)
-                      if "enterprises" in overlays else ())
+    req = city_view_controls(model, big, days)
     listed = queries.township_listing(con)
     st.markdown(f"**{tr('listed_now')}（{len(listed)}）**")
     show(pd.DataFrame({tr("col_name"): listed["name"], tr("col_level"): listed["level"]}),
                  hide_index=True, height=560 if big else 260)
 with left:
     st.subheader(tr("map_title"))
-    req = ViewRequest("city", res=res, colour="index" if by_index else "count", names=show_names,
-                      overlays=overlays, tiers=tiers, days=days, lang=lang())
     deck, legend, aggregated = _deck(version, req, basemap(), big)
     if big:
         st.pydeck_chart(deck, height=720, key="overview_map")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,6 +23,7 @@ from pages.screens.common import (
     tr,
 )
 from reports.exports import ExportRequest, export
+from reports.ledgers import assignment_list
 from reports.spreadsheets import to_xlsx
 from reports.views import ViewRequest
 from riskmap.draws import DrawError, draw_and_record
@@ -32,9 +32,6 @@ from scoring.measures import measures_as_of
 from scoring.model import load_model
 from scoring.run import default_as_of
 from scoring.targets import direct_reasons, main_factors, score_parts
-
-if TYPE_CHECKING:
-    from scoring.draw import Draw
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)  # read-only: no copy per run
@@ -61,16 +58,6 @@ def _measures(version: str) -> pd.DataFrame:
 SHOWN_ROWS = 2000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-
-def assignment_list(d: Draw, scores: pd.DataFrame, drawn_on: dt.date, days: int) -> pd.DataFrame:
-    """The 交办清单 of a draw: each target with its inspectors, assigned today, due in ``days``."""
-    task = d.targets.join(scores.set_index("uscc")[["name", "township_name", "main_factors"]], on="uscc")
-    return pd.DataFrame({
-        tr("col_no"): range(1, len(task) + 1), tr("col_uscc"): task["uscc"], tr("col_ent_name"): task["name"],
-        tr("col_name"): task["township_name"], tr("col_tier"): task["tier"], tr("col_score"): task["score"].round(1),
-        tr("col_main"): task["main_factors"], tr("col_inspectors"): task["inspectors"],
-        tr("col_assigned_on"): drawn_on, tr("col_due_by"): drawn_on + dt.timedelta(days=days),
-    })
 
 con = require_db()
 version = db_version()
@@ -144,7 +131,7 @@ with draw_tab:
     if "last_draw" in st.session_state:
         d, drawn_on = st.session_state["last_draw"]
         st.success(tr("draw_done", n=d.size, seed=d.seed, alloc="，".join(f"{k} {v}" for k, v in d.allocation.items())))
-        assigned = assignment_list(d, scores, drawn_on, model.plan.assign_days)
+        assigned = assignment_list(d, scores, drawn_on, model.plan.assign_days, lang())
         show(assigned, hide_index=True, key="draw_table")
         export_button(st, tr("download", name=tr("list_assigned")),
                       lambda: to_xlsx(localise(assigned), tr("list_assigned")),
