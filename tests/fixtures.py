@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import shapely
 
 from data import uscc
@@ -71,13 +72,32 @@ def _geojson(path: Path, features: list[tuple[dict, object]]) -> None:
         for props, geom in features]}, ensure_ascii=False), encoding="utf-8")
 
 
+def write_townships(path: Path) -> None:
+    """The two townships alone, as a township layer (code, name, county code)."""
+    _geojson(path, [({"乡镇代码": c, "乡镇名称": n, "区县代码": COUNTY}, g) for c, (n, g) in TOWNSHIPS.items()])
+
+
+def bare_enterprise_table(con: duckdb.DuckDBPyConnection) -> None:
+    """An ``enterprise`` table of one enterprise E1 with every column the measures read, all
+    empty: for hand-counted tests of a single measure (the test adds hazard, inspection… rows)."""
+    con.execute("CREATE TABLE enterprise AS SELECT * FROM (VALUES ('E1')) t(uscc)")
+    for col in ("name", "industry", "township_code", "grid_id", "park_id"):
+        con.execute(f"ALTER TABLE enterprise ADD COLUMN {col} VARCHAR")
+    for col in ("h3_r7", "h3_r8", "h3_r9"):
+        con.execute(f"ALTER TABLE enterprise ADD COLUMN {col} UBIGINT")
+    for col in ("hazchem", "dust", "ammonia", "confined_space", "spraying", "gas", "special_equipment",
+                "high_fire_risk", "mixed_use", "rented"):
+        con.execute(f"ALTER TABLE enterprise ADD COLUMN {col} BOOLEAN")
+    con.execute("ALTER TABLE enterprise ADD COLUMN employees INTEGER")
+    con.execute("ALTER TABLE enterprise ADD COLUMN illegal_building_m2 DOUBLE")
+
+
 def write_tiny_city(folder: Path) -> Path:
     """The tiny city's import files (with a manifest) in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     west, east = (g for _, g in TOWNSHIPS.values())
     _geojson(folder / "county.geojson", [({"区县代码": COUNTY, "区县名称": "示意区"}, west.union(east))])
-    _geojson(folder / "township.geojson", [({"乡镇代码": c, "乡镇名称": n, "区县代码": COUNTY}, g)
-                                           for c, (n, g) in TOWNSHIPS.items()])
+    write_townships(folder / "township.geojson")
     _geojson(folder / "grid.geojson", [({"网格编号": f"{c}001", "网格名称": f"{n}一网格", "乡镇代码": c,
                                          "网格员": "赵六", "联系电话": "13800000000"}, g)
                                        for c, (n, g) in TOWNSHIPS.items()])

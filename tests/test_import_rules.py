@@ -9,10 +9,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-import shapely
 
 from data import uscc
 from data.build import BuildError, build_database, connect
+
+from .fixtures import write_townships
 
 GOOD = "91330100716105852F"
 BAD_CHECK = "91330100716105852E"
@@ -20,15 +21,6 @@ OTHER = "913399000000000" + "00"  # completed below with a valid check character
 OTHER = OTHER[:17] + uscc.check_char(OTHER[:17])
 FOURTH = "91339900000000077" + uscc.check_char("91339900000000077")
 
-TOWNSHIPS = {
-    "type": "FeatureCollection",
-    "features": [
-        {"type": "Feature", "properties": {"乡镇代码": "339902001", "乡镇名称": "甲街道", "区县代码": "339902"},
-         "geometry": shapely.geometry.mapping(shapely.box(120.6, 27.8, 120.7, 27.9))},
-        {"type": "Feature", "properties": {"乡镇代码": "339902101", "乡镇名称": "乙镇", "区县代码": "339902"},
-         "geometry": shapely.geometry.mapping(shapely.box(120.7, 27.8, 120.8, 27.9))},
-    ],
-}
 
 ENTERPRISES = f"""统一社会信用代码,企业名称,经度,纬度,行业,从业人数,涉及危化品,备注
 {GOOD},甲厂,120.65,27.85,制鞋,20,是,x
@@ -55,7 +47,7 @@ H1,{GOOD},2026-01-06,一般,
 def write_city(folder: Path, enterprises: str = ENTERPRISES, hazards: str = HAZARDS,
                encoding: str = "utf-8-sig") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "township.geojson").write_text(json.dumps(TOWNSHIPS, ensure_ascii=False), encoding="utf-8")
+    write_townships(folder / "township.geojson")
     (folder / "enterprise.csv").write_text(enterprises, encoding=encoding)
     (folder / "hazard.csv").write_text(hazards, encoding=encoding)
     return folder

@@ -18,6 +18,8 @@ from scoring.measures import measures_as_of, measures_query
 from scoring.model import DEFAULT_MODEL, ModelConfigError, load_model, model_from_dict
 from scoring.sql import hazard_open, hazard_rectified, within_days
 
+from .fixtures import bare_enterprise_table
+
 REPO = Path(__file__).resolve().parent.parent
 T = dt.date(2026, 6, 1)
 
@@ -55,16 +57,7 @@ def test_every_key_of_the_model_file_appears_in_the_methodology():
 def literal_db() -> duckdb.DuckDBPyConnection:
     """One enterprise E1; enforcement and incidents on both sides of each window edge (T = 2026-06-01)."""
     con = duckdb.connect()
-    con.execute("CREATE TABLE enterprise AS SELECT * FROM (VALUES ('E1')) t(uscc)")
-    for col in ("name", "industry", "township_code", "grid_id", "park_id"):
-        con.execute(f"ALTER TABLE enterprise ADD COLUMN {col} VARCHAR")
-    for col in ("h3_r7", "h3_r8", "h3_r9"):
-        con.execute(f"ALTER TABLE enterprise ADD COLUMN {col} UBIGINT")
-    for col in ("hazchem", "dust", "ammonia", "confined_space", "spraying", "gas", "special_equipment",
-                "high_fire_risk", "mixed_use", "rented"):
-        con.execute(f"ALTER TABLE enterprise ADD COLUMN {col} BOOLEAN")
-    con.execute("ALTER TABLE enterprise ADD COLUMN employees INTEGER")
-    con.execute("ALTER TABLE enterprise ADD COLUMN illegal_building_m2 DOUBLE")
+    bare_enterprise_table(con)
     con.execute("CREATE TABLE hazard (uscc VARCHAR, found_on DATE, level VARCHAR, deadline DATE, rectified_on DATE, "
                 "category VARCHAR)")
     con.execute("CREATE TABLE inspection AS SELECT 'E1' AS uscc, DATE '2026-03-01' AS date")

@@ -15,6 +15,7 @@ from scoring.measures import measures_as_of
 from scoring.model import ModelConfigError, load_model, model_from_dict, score
 
 from .conftest import City
+from .fixtures import bare_enterprise_table
 
 TINY = {
     "version": "test-1",
@@ -135,16 +136,7 @@ def test_open_and_overdue_hazards_counted_by_hand(tmp_path):
     import duckdb
 
     con = duckdb.connect()
-    con.execute("CREATE TABLE enterprise AS SELECT * FROM (VALUES ('E1')) t(uscc)")
-    for col in ("name", "industry", "township_code", "grid_id", "park_id"):
-        con.execute(f"ALTER TABLE enterprise ADD COLUMN {col} VARCHAR")
-    for col in ("h3_r7", "h3_r8", "h3_r9"):
-        con.execute(f"ALTER TABLE enterprise ADD COLUMN {col} UBIGINT")
-    for col in ("hazchem", "dust", "ammonia", "confined_space", "spraying", "gas", "special_equipment",
-                "high_fire_risk", "mixed_use", "rented"):
-        con.execute(f"ALTER TABLE enterprise ADD COLUMN {col} BOOLEAN")
-    con.execute("ALTER TABLE enterprise ADD COLUMN employees INTEGER")
-    con.execute("ALTER TABLE enterprise ADD COLUMN illegal_building_m2 DOUBLE")
+    bare_enterprise_table(con)
     con.execute("""CREATE TABLE hazard AS SELECT * FROM (VALUES
         ('E1', DATE '2026-01-01', '一般', DATE '2026-01-08', NULL::DATE, '消防通道堵塞'),      -- open, overdue
         ('E1', DATE '2026-03-01', '重大', DATE '2026-06-01', DATE '2026-05-01', '消防通道堵塞'), -- rectified before T

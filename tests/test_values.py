@@ -14,7 +14,6 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
-import shapely
 
 from data import tables as T
 from data import uscc, vocab
@@ -22,6 +21,8 @@ from data.build import build_database, connect
 from data.readers import ROW, ImportFileError
 from data.validate import convert_coordinates, drop_validation, validate_staged
 from data.valuemaps import fold, load_value_maps, resolve_value, save_value_map, unknown_values
+
+from .fixtures import write_townships
 
 GOOD = "91330100716105852F"  # a valid code
 BAD_CHECK = "91330100716105852E"  # right form, wrong check character
@@ -277,20 +278,11 @@ def test_without_boundaries_a_pair_is_swapped_only_from_outside_china_to_inside(
 
 # --- the swap rule in a city with boundaries -----------------------------------------------
 
-TOWNSHIPS = {
-    "type": "FeatureCollection",
-    "features": [
-        {"type": "Feature", "properties": {"乡镇代码": "339902001", "乡镇名称": "甲街道", "区县代码": "339902"},
-         "geometry": shapely.geometry.mapping(shapely.box(120.6, 27.8, 120.7, 27.9))},
-        {"type": "Feature", "properties": {"乡镇代码": "339902101", "乡镇名称": "乙镇", "区县代码": "339902"},
-         "geometry": shapely.geometry.mapping(shapely.box(120.7, 27.8, 120.8, 27.9))},
-    ],
-}
 
 
 def build_city(folder: Path, enterprises: str, values: dict | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "township.geojson").write_text(json.dumps(TOWNSHIPS, ensure_ascii=False), encoding="utf-8")
+    write_townships(folder / "township.geojson")
     (folder / "enterprise.csv").write_text(enterprises, encoding="utf-8-sig")
     (folder / "manifest.json").write_text(json.dumps({"files": {
         "township": {"path": "township.geojson"}, "enterprise": {"path": "enterprise.csv", "crs": "EPSG:4326"}}}))
