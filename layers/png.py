@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +47,14 @@ def cjk_font_file() -> Path:
 
 
 def use_cjk_font() -> str:
-    """Register the CJK font with matplotlib and make it the default; return its family name."""
+    """Register the CJK font with matplotlib and make it the default; return its family name.
+
+    Also turns mathtext off for every text made from now on (``text.parse_math``): names come
+    from imported files, and matplotlib would read ``$…$`` in one as a formula (``$\\cmd$``
+    stopped the PDF briefing). Set globally, not in an ``rc_context``, which sessions drawing
+    in parallel threads would undo for each other; every figure also passes through
+    :func:`literal_text`.
+    """
     import matplotlib
     from matplotlib import font_manager
 
@@ -56,7 +64,27 @@ def use_cjk_font() -> str:
     matplotlib.rcParams["font.family"] = [family]
     matplotlib.rcParams["axes.unicode_minus"] = False
     matplotlib.rcParams["pdf.fonttype"] = 42  # embed TrueType, text stays text in a PDF
+    matplotlib.rcParams["text.parse_math"] = False
     return family
+
+
+#: Control characters (but the line break): no font has them, they would print as boxes.
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+
+def literal_text(fig: Figure) -> Figure:
+    """``fig`` with every text in it (titles, labels, legends, table cells) drawn as given:
+    no mathtext, whatever the settings were when the text was made, and no control
+    characters. Returns ``fig``."""
+    from matplotlib.text import Text
+
+    texts = list(fig.findobj(Text))
+    texts += [cell.get_text() for ax in fig.axes for table in ax.tables for cell in table.get_celld().values()]
+    for text in texts:
+        text.set_parse_math(False)
+        if _CONTROL.search(text.get_text()):
+            text.set_text(_CONTROL.sub("", text.get_text()))
+    return fig
 
 
 @dataclass
@@ -242,7 +270,7 @@ def render_figure(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Ma
     if frame.credit:
         fig.text(0.97 if slide else 0.94, bottom, frame.credit, fontsize=pt["note"], color=(0.35, 0.35, 0.35),
                  ha="right", va="bottom")
-    return fig
+    return literal_text(fig)
 
 
 def render_png(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mapping[str, Any]]],

@@ -1,7 +1,8 @@
 """Turn layer specs and datasets into a pydeck Deck, with no basemap by default.
 
 Tooltips are plain text (deck.gl sets ``innerText``), so names imported from user files
-are never interpreted as HTML.
+are never interpreted as HTML. Nor as deck.gl JSON: every string that reaches a Deck goes
+through :func:`inert_value` (see :data:`INERT_MARK`).
 """
 
 from __future__ import annotations
@@ -58,7 +59,58 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 class LayerDataError(ValueError):
-    """A dataset lacks a column its layer needs."""
+    """A dataset lacks a column its layer needs, or a layer setting is not one we can send."""
+
+
+#: deck.gl's JSON converter (``@deck.gl/json``, ``convertString``) runs any string value that
+#: starts with ``@@=`` as an expression and resolves one that starts with ``@@#`` as a constant
+#: or enumeration — anywhere in the JSON, data rows included; an object with a ``@@type`` or
+#: ``@@function`` key becomes a class instance or a function call. A name such as ``@@#foo``
+#: stopped the whole map from drawing. A zero-width space in front keeps such a string text:
+#: it reads the same and no longer starts with ``@@``.
+INERT_MARK = "\u200b"
+
+
+def inert_text(text: str) -> str:
+    """``text`` as deck.gl's JSON converter leaves it: prefixed with :data:`INERT_MARK` when it
+    starts with ``@@`` (or with the mark itself, so that :func:`restored_text` is exact)."""
+    return INERT_MARK + text if text.startswith(("@@", INERT_MARK)) else text
+
+
+def restored_text(text: str) -> str:
+    """The inverse of :func:`inert_text`: a value as it was before it was drawn."""
+    return text[len(INERT_MARK):] if text.startswith(INERT_MARK) else text
+
+
+def inert_value(value: Any) -> Any:
+    """A copy of a record (dicts, lists, strings, numbers) with every string and every key made
+    inert by :func:`inert_text`; the value itself is left as it was."""
+    if isinstance(value, str):
+        return inert_text(value)
+    if isinstance(value, Mapping):
+        return {inert_text(k) if isinstance(k, str) else k: inert_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [inert_value(v) for v in value]
+    return value
+
+
+_QUOTES = ("'", '"', "`")
+
+
+def _layer_setting(spec: LayerSpec, key: str, value: Any) -> Any:
+    """A visual setting as pydeck may pass it on: an accessor (a bare string pydeck turns into
+    ``@@=name``) must be one of our column names; a quoted constant (pydeck strips the quotes)
+    is made inert; anything else goes through :func:`inert_value`."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] in _QUOTES and value[0] == value[-1]:
+        return value[0] + inert_text(value[1:-1]) + value[0]
+    names = [value] if isinstance(value, str) else value if isinstance(value, list) and value and all(
+        isinstance(v, str) for v in value) else None
+    if names is not None:
+        bad = [n for n in names if not n.isidentifier()]
+        if bad:
+            raise LayerDataError(f"layer {spec.id!r}: accessor {key}={value!r} is not a column name")
+        return value
+    return inert_value(value)
 
 
 def check_datasets(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mapping]]) -> None:
@@ -103,9 +155,10 @@ def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mappin
     for spec in specs:
         if not spec.visible:
             continue
-        kwargs = {**_DEFAULTS[spec.type], **spec.vis}
-        layers.append(pdk.Layer(LAYER_TYPES[spec.type][0], data=list(datasets[spec.data]), id=spec.id,
-                                pickable=spec.pickable, **kwargs))
+        kwargs = {k: _layer_setting(spec, k, v) for k, v in {**_DEFAULTS[spec.type], **spec.vis}.items()}
+        # Names from imported files are in the data: none may start deck.gl's "@@" syntax.
+        layers.append(pdk.Layer(LAYER_TYPES[spec.type][0], data=inert_value(list(datasets[spec.data])),
+                                id=inert_text(spec.id), pickable=spec.pickable, **kwargs))
     return FrozenDeck(
         layers=layers,
         initial_view_state=pdk.ViewState(**view, pitch=0, bearing=0),
@@ -146,8 +199,10 @@ def legend_html(legend: Legend) -> str:
 
 def selected_values(selection: Mapping[str, Any] | None, layer_id: str, field: str) -> list[Any]:
     """Values of ``field`` in the objects picked on layer ``layer_id`` of a map selection
-    (Streamlit's ``{"indices": {...}, "objects": {layer: [record, ...]}}``)."""
+    (Streamlit's ``{"indices": {...}, "objects": {layer: [record, ...]}}``), as they were
+    before they were drawn (see :func:`inert_text`)."""
     if not selection:
         return []
     objects = (selection.get("objects") or {}).get(layer_id) or []
-    return [o[field] for o in objects if isinstance(o, Mapping) and field in o]
+    return [restored_text(o[field]) if isinstance(o[field], str) else o[field]
+            for o in objects if isinstance(o, Mapping) and field in o]

@@ -5,6 +5,10 @@ change against the previous period, the city map, the listed townships with thei
 the top inspection targets and a trend chart. The PDF is drawn with matplotlib (the map as
 vectors, the CJK font embedded); the docx with python-docx, naming common Chinese fonts for
 Word to use (no font file is shipped).
+
+Names come from imported files: matplotlib draws every text as given (no mathtext,
+``layers.png.literal_text``), and every string written into the docx loses the control
+characters XML cannot carry (``reports.spreadsheets.xml_text``).
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ def trend_png(trend: pd.DataFrame, lang: str = "zh", size: tuple[float, float] =
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from layers.png import use_cjk_font
+    from layers.png import literal_text, use_cjk_font
 
     use_cjk_font()
     fig = Figure(figsize=size, dpi=200)
@@ -74,6 +78,7 @@ def trend_png(trend: pd.DataFrame, lang: str = "zh", size: tuple[float, float] =
     ax2.set_ylim(0, 105)
     ax.set_title(t("hz_monthly", lang))
     fig.legend(loc="upper left", fontsize=7, bbox_to_anchor=(0.08, 0.88))
+    literal_text(fig)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
@@ -133,18 +138,25 @@ def _east_asian(run: Run, font: str) -> None:
     rfonts.set(qn("w:eastAsia"), font)
 
 
+def _text(v: object) -> str:
+    """A value as text a Word document can hold (no control characters; blank for none)."""
+    from reports.spreadsheets import xml_text
+
+    return "" if v is None or (isinstance(v, float) and v != v) else xml_text(str(v))
+
+
 def _table(doc: Document, df: pd.DataFrame) -> None:
     table = doc.add_table(rows=1, cols=len(df.columns))
     table.style = "Table Grid"
     for cell, col in zip(table.rows[0].cells, df.columns):
-        cell.text = str(col)
+        cell.text = _text(col)
         for run in cell.paragraphs[0].runs:
             run.bold = True
             _east_asian(run, "黑体")
     for row in df.itertuples(index=False):
         cells = table.add_row().cells
         for cell, v in zip(cells, row):
-            cell.text = "" if v is None or (isinstance(v, float) and v != v) else str(v)
+            cell.text = _text(v)
             for run in cell.paragraphs[0].runs:
                 _east_asian(run, "宋体")
 
@@ -160,16 +172,16 @@ def briefing_docx(b: Briefing) -> bytes:
     style = doc.styles["Normal"]
     style.font.size = Pt(10.5)
     heading = doc.add_heading(level=0)
-    _east_asian(heading.add_run(b.title), "黑体")
-    _east_asian(doc.add_paragraph().add_run(b.period), "宋体")
+    _east_asian(heading.add_run(_text(b.title)), "黑体")
+    _east_asian(doc.add_paragraph().add_run(_text(b.period)), "宋体")
     if b.note:
-        run = doc.add_paragraph().add_run(b.note)
+        run = doc.add_paragraph().add_run(_text(b.note))
         run.italic = True
         _east_asian(run, "宋体")
     for key, body in (("doc_kpis", b.kpis), ("doc_map", None), ("doc_listed", b.listed),
                       ("doc_targets", b.targets), ("doc_trend", None)):
         h = doc.add_heading(level=1)
-        _east_asian(h.add_run(t(key, b.lang, n=TOP_TARGETS)), "黑体")
+        _east_asian(h.add_run(_text(t(key, b.lang, n=TOP_TARGETS))), "黑体")
         if key == "doc_map":
             doc.add_picture(io.BytesIO(b.map_png), width=Cm(17))
         elif key == "doc_trend":
@@ -178,7 +190,7 @@ def briefing_docx(b: Briefing) -> bytes:
             if len(body):
                 _table(doc, body)
             else:
-                _east_asian(doc.add_paragraph().add_run(t("doc_none", b.lang)), "宋体")
+                _east_asian(doc.add_paragraph().add_run(_text(t("doc_none", b.lang))), "宋体")
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -192,6 +204,8 @@ A4 = (8.27, 11.69)
 def _text_page(pdf: PdfPages, title: str, lines: list[str], size: float = 9) -> None:
     from matplotlib.figure import Figure
 
+    from layers.png import literal_text
+
     per_page = 52
     for k in range(0, max(len(lines), 1), per_page):
         fig = Figure(figsize=A4)
@@ -200,7 +214,7 @@ def _text_page(pdf: PdfPages, title: str, lines: list[str], size: float = 9) -> 
         for line in lines[k:k + per_page]:
             fig.text(0.07, y, line, fontsize=size, va="top")
             y -= 0.0165
-        pdf.savefig(fig)
+        pdf.savefig(literal_text(fig))
 
 
 def _rows_as_lines(df: pd.DataFrame, widths: dict[str, int]) -> list[str]:
@@ -224,7 +238,7 @@ def cover_figure(b: Briefing) -> Figure:
     import matplotlib.image as mpimg
     from matplotlib.figure import Figure
 
-    from layers.png import use_cjk_font
+    from layers.png import literal_text, use_cjk_font
 
     use_cjk_font()
     fig = Figure(figsize=A4)
@@ -243,7 +257,7 @@ def cover_figure(b: Briefing) -> Figure:
     img = fig.add_axes((0.07, 0.10, 0.86, 0.38))
     img.set_axis_off()
     img.imshow(mpimg.imread(io.BytesIO(b.trend_png), format="png"))
-    return fig
+    return literal_text(fig)
 
 
 def briefing_pdf(b: Briefing) -> bytes:

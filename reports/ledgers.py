@@ -19,6 +19,8 @@ import pandas as pd
 
 from data import queries
 from data.queries import HAZARD_STATUS_SQL
+from reports.spreadsheets import cell_value
+from reports.spreadsheets import sheet_name as _sheet_name
 from riskmap.i18n import t, unit_text
 from scoring.sql import hazard_open
 
@@ -127,7 +129,9 @@ def park_lists(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> 
 
 
 def workbook(lists: dict[str, pd.DataFrame], title: str, period: str) -> bytes:
-    """One sheet per list: a title row, the period, the header row, the rows (formulas neutralised).
+    """One sheet per list: a title row, the period, the header row, the rows. The title may be
+    user text (the city's name, an uploaded file's name), as may sheet names (parks) and rows:
+    every cell goes through ``reports.spreadsheets.cell_value``.
 
     Written in openpyxl's streaming mode: a 20,000-row list takes about a second.
     """
@@ -136,47 +140,33 @@ def workbook(lists: dict[str, pd.DataFrame], title: str, period: str) -> bytes:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    from reports.spreadsheets import neutralise_formulas
-
     wb = Workbook(write_only=True)
     used: set[str] = set()
     for name, df in lists.items():
         ws = wb.create_sheet(_sheet_name(name, used))
         for i, col in enumerate(df.columns, start=1):
             ws.column_dimensions[get_column_letter(i)].width = min(40, max(8, len(str(col)) * 2 + 2))
-        head = WriteOnlyCell(ws, f"{title} · {name}")
+        head = WriteOnlyCell(ws, cell_value(f"{title} · {name}"))
         head.font = Font(size=14, bold=True)
         ws.append([head])
-        ws.append([period])
+        ws.append([cell_value(period)])
         header = []
         for col in df.columns:
-            cell = WriteOnlyCell(ws, unit_text(str(col)))  # 乡镇（街道） reads 区县 where counties stand in
+            cell = WriteOnlyCell(ws, cell_value(unit_text(str(col))))  # 乡镇（街道） reads 区县 where counties stand in
             cell.font = Font(bold=True)
             header.append(cell)
         ws.append(header)
-        clean = neutralise_formulas(df)
         columns = []
-        for col in clean.columns:
-            values = clean[col]
+        for col in df.columns:
+            values = df[col]
             if pd.api.types.is_datetime64_any_dtype(values):
                 values = values.dt.date
             columns.append(values.astype(object).where(values.notna(), None).tolist())
         for row in zip(*columns):
-            ws.append(list(row))
+            ws.append([cell_value(v) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-def _sheet_name(name: str, used: set[str]) -> str:
-    """A valid, unique Excel sheet name (≤ 31 characters, none of []:*?/\\)."""
-    clean = "".join("_" if c in "[]:*?/\\" else c for c in name)[:31] or "表"
-    out, k = clean, 2
-    while out in used:
-        out = f"{clean[:28]}({k})"
-        k += 1
-    used.add(out)
-    return out
 
 
 def assignment_list(d: Draw, scores: pd.DataFrame, drawn_on: dt.date, days: int, lang: str = "zh") -> pd.DataFrame:

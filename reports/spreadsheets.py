@@ -1,8 +1,15 @@
-"""Spreadsheet exports of lists."""
+"""Spreadsheet exports of lists, and the one guard every cell of every workbook goes through.
+
+Names, addresses, file names… come from users. A cell is written through :func:`cell_value`
+— titles, headers, row labels and values alike — and a sheet is named by :func:`sheet_name`:
+no control character (openpyxl refuses them, as XML does), and nothing a spreadsheet would
+run (``=HYPERLINK(…)``, ``+``, ``-``, ``@``, tab, CR) or read as an error value (``#N/A``).
+"""
 
 from __future__ import annotations
 
 import io
+import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -12,24 +19,58 @@ if TYPE_CHECKING:
 
 #: A spreadsheet treats a cell starting with these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Text a spreadsheet stores as an error value rather than as text (openpyxl's ERROR_CODES).
+ERROR_VALUES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
+#: What XML 1.0 cannot carry (openpyxl raises IllegalCharacterError, lxml under python-docx
+#: ValueError): C0 controls but tab, LF and CR; DEL; lone surrogates; U+FFFE and U+FFFF.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters an xlsx or docx file cannot hold (see :data:`_NOT_XML`)."""
+    return _NOT_XML.sub("", text)
+
+
+def cell_value(v: object) -> object:
+    """A value as a cell may hold it: text without control characters and, when a spreadsheet
+    would run it as a formula or read it as an error value, kept as text behind an apostrophe;
+    any other value as it is."""
+    if not isinstance(v, str):
+        return v
+    v = xml_text(v)
+    return "'" + v if v.startswith(FORMULA_START) or v in ERROR_VALUES else v
+
+
+def sheet_name(name: str, used: set[str]) -> str:
+    """A valid, unique Excel sheet name (≤ 31 characters, none of []:*?/\\, no control
+    characters, no apostrophe first or last), remembered in ``used``."""
+    clean = "".join("_" if c in "[]:*?/\\" else c for c in xml_text(name)).strip("'")[:31] or "表"
+    out, k = clean, 2
+    while out in used:
+        out = f"{clean[:28]}({k})"
+        k += 1
+    used.add(out)
+    return out
 
 
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with an apostrophe
-    (user-supplied names such as ``=HYPERLINK(...)`` must stay text)."""
+    """``df`` with every text cell and column label through :func:`cell_value` (user-supplied
+    names such as ``=HYPERLINK(...)`` stay text)."""
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v)
+            out[col] = out[col].map(cell_value)
+    out.columns = [cell_value(c) for c in out.columns]
     return out
 
 
 def to_xlsx(df: pd.DataFrame, sheet: str) -> bytes:
     """One sheet with a bold header row, as xlsx bytes."""
     buf = io.BytesIO()
+    name = sheet_name(sheet, set())
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        neutralise_formulas(df).to_excel(writer, sheet_name=sheet[:31], index=False)
-        ws = writer.sheets[sheet[:31]]
+        neutralise_formulas(df).to_excel(writer, sheet_name=name, index=False)
+        ws = writer.sheets[name]
         from openpyxl.styles import Font
 
         for cell in ws[1]:
@@ -62,8 +103,8 @@ def write_form(ws: Worksheet, title: str, info: str, first_header: str, tree: tu
     header tree as merged multi-row headers, one row per (label, values) and footer lines.
 
     ``tree`` is ``((label, key or subtree), ...)``; a leaf's cell spans down to the last header
-    row. Returns the number of the last row written. Labels are ours (form headers); row
-    labels and values may be user data and are written as values, never as formulas.
+    row. Returns the number of the last row written. The title and info name the area (user
+    data), row labels and values may be user data: every cell goes through :func:`cell_value`.
     """
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
@@ -73,20 +114,20 @@ def write_form(ws: Worksheet, title: str, info: str, first_header: str, tree: tu
     centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
     depth = _depth(tree)
     ncols = 1 + _width(tree)
-    ws.cell(1, 1, title).font = Font(size=16, bold=True)
+    ws.cell(1, 1, cell_value(title)).font = Font(size=16, bold=True)
     ws.cell(1, 1).alignment = centre
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
-    ws.cell(2, 1, info)
+    ws.cell(2, 1, cell_value(info))
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ncols)
     top = 3
-    ws.cell(top, 1, first_header)
+    ws.cell(top, 1, cell_value(first_header))
     if depth > 1:
         ws.merge_cells(start_row=top, start_column=1, end_row=top + depth - 1, end_column=1)
 
     def place(node: tuple, row: int, col: int) -> int:
         for label, child in node:
             width = _width(child)
-            ws.cell(row, col, label)
+            ws.cell(row, col, cell_value(label))
             last_row = row if isinstance(child, tuple) else top + depth - 1
             if width > 1 or last_row > row:
                 ws.merge_cells(start_row=row, start_column=col, end_row=last_row, end_column=col + width - 1)
@@ -103,16 +144,16 @@ def write_form(ws: Worksheet, title: str, info: str, first_header: str, tree: tu
     keys = tree_keys(tree)
     r = top + depth
     for label, values in rows:
-        ws.cell(r, 1, _text(label)).border = box
+        ws.cell(r, 1, cell_value(label)).border = box
         for c, key in enumerate(keys, start=2):
             v = values.get(key)
-            cell = ws.cell(r, c, None if v is None or v != v else v)
+            cell = ws.cell(r, c, None if v is None or v != v else cell_value(v))
             cell.border, cell.alignment = box, Alignment(horizontal="right")
             if isinstance(v, float):
                 cell.number_format = "0.0" if key in percent_keys else ("0.00" if not float(v).is_integer() else "0")
         r += 1
     for line in footer or []:
-        ws.cell(r, 1, line)
+        ws.cell(r, 1, cell_value(line))
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncols)
         r += 1
     ws.column_dimensions["A"].width = 18
@@ -121,7 +162,3 @@ def write_form(ws: Worksheet, title: str, info: str, first_header: str, tree: tu
     for hr in range(top, top + depth):
         ws.row_dimensions[hr].height = 36
     return r - 1
-
-
-def _text(v: object) -> object:
-    return "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v

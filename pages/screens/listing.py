@@ -63,7 +63,7 @@ meta = queries.meta(con)
 areas, listing, _ = _load(version)
 st.title(tr("page_listing"))
 data_note_badge(meta)
-st.caption(f"{tr('as_of')} {meta.get('as_of', '')}")
+st.caption(f"{tr('as_of')} {md(meta.get('as_of', ''))}")
 st.subheader(tr("listing_count", n=len(listing)))
 
 robust = _robustness(version)

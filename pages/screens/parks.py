@@ -54,7 +54,7 @@ hazards = queries.park_hazard_list(con, park_id, as_of - dt.timedelta(days=DAYS 
 st.subheader(tr("park_list_title", name=md(names[park_id]), days=DAYS))
 show(hazards, hide_index=True, key="park_hazards")
 st.caption(tr("difficulty_note"))
-export_button(st, tr("download", name=names[park_id] + tr("park_list")),
+export_button(st, tr("download", name=md(names[park_id]) + tr("park_list")),  # a label is Markdown
                    lambda: to_xlsx(localise(hazards), tr("park_list")),
                    file_name=f"{names[park_id]}_{tr('park_list')}_{as_of}.xlsx", key="park_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
