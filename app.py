@@ -7,9 +7,10 @@ import streamlit as st
 
 from data import paths
 from pages.screens.common import connection, use_units_of
-from riskmap.accounts import ROLE_NAMES, AccountError, Accounts
+from riskmap.accounts import ROLE_NAMES, Accounts, User, token_hash
 from riskmap.i18n import LANGS, t
 from riskmap.serve import disable_pages_folder_mode
+from riskmap.web import LOGIN_PATH, browser_token, browser_user, unexpected_error
 
 disable_pages_folder_mode()  # `python -m riskmap.serve` does this before the first session too
 
@@ -20,41 +21,59 @@ st.sidebar.markdown(f"### {t('app_title', lang)}")
 
 
 def login() -> None:
-    """The login form; stops the script until someone has logged in. A new installation (no
-    account, no database) gets the form that starts a city and creates its first administrator."""
+    """No live session in this browser: the login form (a page of the server, which sets the
+    session cookie), or, on a new installation (no account, no database), the form that starts
+    a city and creates its first administrator. Stops the script."""
     accounts = Accounts(paths.security_path())
     st.title(t("app_title", lang))
-    if not accounts.users() and not paths.db_path().exists():
-        from pages.screens.setup import start_city_form
-
-        st.info(t("setup_first_admin", lang))
-        start_city_form(need_admin=True)
-        st.stop()
-    with st.form("login"):
-        username = st.text_input(t("username", lang), key="login_user")
-        password = st.text_input(t("password", lang), type="password", key="login_password")
-        submitted = st.form_submit_button(t("login", lang), type="primary")
-    if submitted:
-        try:
-            st.session_state["user"] = accounts.login(username, password)
-        except AccountError as exc:
-            st.error(str(exc))
-        else:
-            st.rerun()
     if not accounts.users():
-        st.info(t("no_accounts", lang))
-        st.code("python -m riskmap users add admin --role admin", language="bash")
+        if not paths.db_path().exists():
+            from pages.screens.setup import start_city_form
+
+            st.info(t("setup_first_admin", lang))
+            start_city_form(need_admin=True)
+        else:
+            st.info(t("no_accounts", lang))
+            st.code("python -m riskmap users add admin --role admin", language="bash")
+        st.stop()
+    # No session reached this run (it ended in an open tab, or the city was just started): to
+    # the login form, which comes back to this page. Constant markup of ours, no user text.
+    st.info(t("please_log_in", lang))
+    st.markdown(f'<a href="{LOGIN_PATH}?lang={lang}" target="_self">{t("login", lang)}</a>', unsafe_allow_html=True)
+    st.html(f"""<script>window.location.replace("{LOGIN_PATH}?lang={lang}&next=" +
+            encodeURIComponent(window.location.pathname + window.location.search));</script>""",
+            unsafe_allow_javascript=True)
     st.stop()
 
 
-user = st.session_state.get("user")
+def signed_in_user() -> User | None:
+    """The user of this browser's session cookie, checked on every run (a Streamlit session
+    id alone proves nothing). The session's state belongs to one login: when the cookie that
+    reaches it changes (someone else's websocket on this session, a new login), it is cleared."""
+    token = browser_token()
+    user = browser_user(token)
+    owner = token_hash(token) if user and token else None
+    if "_login" in st.session_state and st.session_state["_login"] != owner:
+        for k in list(st.session_state):
+            if k != "lang":
+                del st.session_state[k]
+    if owner:
+        st.session_state["_login"] = owner
+    if user is None:
+        st.session_state.pop("user", None)
+    else:
+        st.session_state["user"] = user
+    return user
+
+
+user = signed_in_user()
 if user is None:
     login()
     st.stop()
 
 st.sidebar.caption(t("logged_in_as", lang, name=user.name, role=ROLE_NAMES.get(user.role, user.role)))
 if st.sidebar.button(t("logout", lang), key="logout"):
-    Accounts(paths.security_path()).log(user.username, "logout", {})
+    Accounts(paths.security_path()).end_session(browser_token())  # every page of this browser logs out
     for k in list(st.session_state):
         if k != "lang":
             del st.session_state[k]
@@ -72,9 +91,10 @@ with st.sidebar.expander(t("basemap", lang)):
     if kind != "none":
         st.caption(t("basemap_note", lang))
 
-#: (script, title key, roles that see it); a 网格员 sees only their own grid.
-PAGES = (
-    ("overview", "page_overview", ("leader", "office", "admin")),
+#: (script, title key, roles that see it); a 网格员 sees only their own grid; a 大屏 account
+#: (a meeting-room screen) only the big screen.
+PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("overview", "page_overview", ("leader", "office", "admin", "display")),
     ("listing", "page_listing", ("leader", "office", "admin")),
     ("targets", "page_targets", ("leader", "office", "admin")),
     ("grid", "page_grid", ("leader", "office", "grid", "admin")),
@@ -85,6 +105,8 @@ PAGES = (
     ("data_status", "page_data", ("leader", "office", "admin")),
     ("admin", "page_admin", ("admin",)),
 )
+if user.role == "display":
+    st.query_params["screen"] = "1"
 mine = [p for p in PAGES if user.role in p[2]]
 try:
     _con = connection()
@@ -94,4 +116,7 @@ except duckdb.Error:  # an old or unreadable file: the page says so (common.requ
     pass
 nav = st.navigation([st.Page(f"pages/screens/{script}.py", title=t(title, lang), default=i == 0)
                      for i, (script, title, _) in enumerate(mine)])
-nav.run()
+try:
+    nav.run()
+except Exception as exc:  # unexpected: a Chinese message with an error id; the traceback only in the server log
+    unexpected_error(exc)

@@ -1,11 +1,12 @@
 """Load test: N concurrent sessions on the demo city against a real Streamlit server (loopback).
 
-Each simulated user speaks Streamlit's own websocket protocol (the protobuf messages the
-browser sends), so the figures are the server's: the time from asking for a page to the
+Each simulated user logs in through the server's login form over HTTP (the session cookie),
+then speaks Streamlit's own websocket protocol (the protobuf messages the browser sends;
+``tests/wire.py``), so the figures are the server's: the time from asking for a page to the
 server saying the script finished, including sending every element. No browser renders
 anything — what the server can serve, not how fast a laptop draws it.
 
-Each session logs in through the login form (as the demo 安委办 account), then opens
+Each session logs in (as the demo 安委办 account), then opens
 城市总览, 检查目标, 乡镇挂牌 and 隐患闭环 in turn. Results go to BENCHMARKS.md between the
 ``load`` markers.
 
@@ -21,10 +22,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from streamlit.proto.WidgetStates_pb2 import WidgetStates
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -32,79 +29,18 @@ START, END = "<!-- load:start -->", "<!-- load:end -->"
 PAGES = ("overview", "targets", "listing", "hazards")
 
 
-class Session:
-    """One simulated user on one websocket."""
-
-    def __init__(self, url: str):
-        self.url = url
-        self.widgets: dict[str, tuple[str, str]] = {}  # label -> (widget id, kind)
-        self.pages: dict[str, str] = {}  # url path -> page script hash
-        self.errors: list[str] = []
-
-    async def connect(self) -> None:
-        import websockets  # the client library Streamlit's own server stack installs
-
-        self.ws = await websockets.connect(self.url.replace("http", "ws") + "/_stcore/stream",
-                                           subprotocols=["streamlit"], max_size=None)
-
-    async def run(self, widget_states: WidgetStates | None = None, page_hash: str = "") -> float:
-        """Ask for a script run; wait until it has finished; return the seconds it took."""
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-
-        msg = BackMsg()
-        msg.rerun_script.query_string = ""
-        msg.rerun_script.page_script_hash = page_hash
-        if widget_states is not None:
-            msg.rerun_script.widget_states.CopyFrom(widget_states)
-        t0 = time.perf_counter()
-        await self.ws.send(msg.SerializeToString())
-        await self._until_finished()
-        return time.perf_counter() - t0
-
-    async def _until_finished(self) -> None:
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        while True:
-            raw = await asyncio.wait_for(self.ws.recv(), timeout=300)
-            fm = ForwardMsg()
-            fm.ParseFromString(raw)
-            kind = fm.WhichOneof("type")
-            if kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
-                el = fm.delta.new_element
-                which = el.WhichOneof("type")
-                if which == "exception":
-                    self.errors.append(el.exception.message)
-                elif which in ("text_input", "button"):
-                    widget = getattr(el, which)
-                    self.widgets[widget.label] = (widget.id, which)
-            elif kind == "navigation":
-                for p in fm.navigation.app_pages:
-                    self.pages[p.url_pathname or "overview"] = p.page_script_hash  # the default page has ""
-            elif kind == "script_finished":
-                if fm.script_finished == ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN:
-                    continue  # st.rerun(): the run that counts comes next
-                return
-
-    async def login(self, username: str, password: str) -> float:
-        from streamlit.proto.WidgetStates_pb2 import WidgetStates
-
-        await self.run()  # the login form
-        states = WidgetStates()
-        for label, value in (("用户名", username), ("密码", password)):
-            w = states.widgets.add()
-            w.id = self.widgets[label][0]
-            w.string_value = value
-        submit = states.widgets.add()
-        submit.id = self.widgets["登录"][0]
-        submit.trigger_value = True
-        return await self.run(states)
-
-
 async def user(url: str, times: dict[str, list[float]], errors: list[str]) -> None:
+    from tests.wire import Session, log_in
+
     s = Session(url)
     try:
+        t0 = time.perf_counter()  # the login form (Argon2 in a worker thread), then the first page
+        s.cookie = await asyncio.to_thread(log_in, url, "office", "demo-office-2026")
+        if s.cookie is None:
+            raise RuntimeError("the login was refused")
         await s.connect()
-        times["login"].append(await s.login("office", "demo-office-2026"))
+        await s.run()
+        times["login"].append(time.perf_counter() - t0)
         if not s.pages:
             raise RuntimeError("no navigation after login: the login failed")
         for page in PAGES:
@@ -112,8 +48,7 @@ async def user(url: str, times: dict[str, list[float]], errors: list[str]) -> No
     except Exception as exc:  # every failure is counted, not raised
         errors.append(f"{type(exc).__name__}: {exc}")
     finally:
-        if hasattr(s, "ws"):
-            await s.ws.close()
+        await s.close()
     errors.extend(s.errors)
 
 

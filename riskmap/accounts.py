@@ -1,16 +1,29 @@
-"""Accounts, roles and the audit log, in one SQLite file beside the database
+"""Accounts, roles, login sessions and the audit log, in one SQLite file beside the database
 (``security.sqlite`` in the data directory), so they survive every rebuild and import.
 
 Passwords are stored as Argon2id hashes (argon2-cffi defaults). Five failed logins in
-fifteen minutes lock an account for fifteen minutes. Every login, failed login, import,
-export, 双随机 draw, listing decision and account change is written to the audit log.
+fifteen minutes lock an account for fifteen minutes; each attempt takes its place in the count
+inside a write transaction *before* its password is checked, so thirty guesses at once get five
+checks. A login opens a session: a random token the browser keeps in an HttpOnly cookie, stored
+here only as its SHA-256. Sessions end on logout, on disabling the account or changing its
+password (every session of that user at once), after ``idle_minutes`` without a run and after
+``max_hours`` in all (``settings.toml`` in the data directory, ``[sessions]``).
+
+The file is in WAL mode and every write takes the write lock up front (``BEGIN IMMEDIATE``)
+with a 30 s busy timeout: many logins and audit entries at once queue instead of failing
+with "database is locked". Every login, failed login, import, export, 双随机 draw, listing
+decision and account change is written to the audit log.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import secrets
 import sqlite3
+import time
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,8 +38,10 @@ ROLES: dict[str, frozenset[str]] = {
     "office": frozenset({"view", "export", "draw", "decide", "people"}),
     "grid": frozenset({"view", "export", "people"}),
     "admin": frozenset({"view", "export", "draw", "decide", "people", "import", "users", "audit"}),
+    # A meeting-room screen: the big screen only, nothing to click through, nothing to export.
+    "display": frozenset({"big_screen"}),
 }
-ROLE_NAMES = {"leader": "领导", "office": "安委办", "grid": "网格员", "admin": "管理员"}
+ROLE_NAMES = {"leader": "领导", "office": "安委办", "grid": "网格员", "admin": "管理员", "display": "大屏"}
 MIN_PASSWORD = 8
 LOCK_AFTER = 5
 LOCK_MINUTES = 15
@@ -38,7 +53,39 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, username TEXT, action TEXT NOT NULL, detail TEXT);
 CREATE INDEX IF NOT EXISTS audit_user_at ON audit (username, at);
+CREATE TABLE IF NOT EXISTS sessions (
+  token_sha256 TEXT PRIMARY KEY, username TEXT NOT NULL, created REAL NOT NULL, seen REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (username);
 """
+
+#: Seconds between two updates of a session's last-seen time (a run more often writes nothing).
+SEEN_EVERY = 60
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """How long a login lasts: ``idle_minutes`` without a run, ``max_hours`` in all."""
+
+    idle_minutes: float = 120
+    max_hours: float = 12
+
+    @classmethod
+    def from_file(cls, path: Path) -> SessionPolicy:
+        """The ``[sessions]`` table of ``settings.toml`` (defaults where absent)."""
+        if not path.exists():
+            return cls()
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8")).get("sessions", {})
+            policy = cls(**{k: float(v) for k, v in raw.items()})
+        except (tomllib.TOMLDecodeError, TypeError, ValueError) as exc:
+            raise AccountError(f"{path.name} 的 [sessions] 有误（可用 idle_minutes、max_hours）：{exc}") from None
+        if policy.idle_minutes <= 0 or policy.max_hours <= 0:
+            raise AccountError(f"{path.name}：idle_minutes 与 max_hours 须大于 0")
+        return policy
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
 class AccountError(ValueError):
@@ -57,19 +104,31 @@ class User:
 
 
 class Accounts:
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, policy: SessionPolicy | None = None):
         self.path = Path(path)
         self.hasher = PasswordHasher()
+        self.policy = policy or SessionPolicy.from_file(self.path.parent / "settings.toml")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
             db.executescript(_SCHEMA)
+        finally:
+            db.close()
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
+    def _db(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction; a writing one takes the write lock first (``BEGIN IMMEDIATE``), so
+        it waits its turn (busy timeout 30 s) instead of failing when it upgrades a read."""
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
-            with db:  # one transaction, committed on success
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
                 yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
         finally:
             db.close()
 
@@ -97,6 +156,8 @@ class Accounts:
         with self._db() as db:
             if not db.execute("UPDATE users SET disabled = ? WHERE username = ?", [int(disabled), username]).rowcount:
                 raise AccountError(f"没有用户 {username}")
+            if disabled:
+                db.execute("DELETE FROM sessions WHERE username = ?", [username])
         self.log(by, "user_disable" if disabled else "user_enable", {"username": username})
 
     @staticmethod
@@ -111,10 +172,11 @@ class Accounts:
             if not db.execute("UPDATE users SET password_hash = ? WHERE username = ?",
                               [self.hasher.hash(password), username]).rowcount:
                 raise AccountError(f"没有用户 {username}")
+            db.execute("DELETE FROM sessions WHERE username = ?", [username])  # every open login ends
         self.log(by, "password_set", {"username": username})
 
     def users(self) -> list[dict]:
-        with self._db() as db:
+        with self._db(write=False) as db:
             rows = db.execute("SELECT username, name, role, grid_id, disabled, created_at FROM users "
                               "ORDER BY role, username").fetchall()
         return [dict(zip(("username", "name", "role", "grid_id", "disabled", "created_at"), r)) for r in rows]
@@ -123,17 +185,24 @@ class Accounts:
     def login(self, username: str, password: str) -> User:
         """The user, if the password is right and the account usable; else AccountError.
 
-        Every attempt is logged. The message does not say whether the user exists.
+        Every attempt is logged. The message does not say whether the user exists. The attempt
+        is counted (a ``login_failed`` entry, turned into ``login`` on success) in the same write
+        transaction that reads the count, before the password is checked: concurrent guesses
+        cannot all slip in under the limit.
         """
+        since = (dt.datetime.now() - dt.timedelta(minutes=LOCK_MINUTES)).isoformat(timespec="seconds")
         with self._db() as db:
             row = db.execute("SELECT name, role, grid_id, password_hash, disabled FROM users WHERE username = ?",
                              [username]).fetchone()
-            since = (dt.datetime.now() - dt.timedelta(minutes=LOCK_MINUTES)).isoformat(timespec="seconds")
             # Failures since the last successful login, within the window.
             failures = db.execute("SELECT count(*) FROM audit WHERE username = ? AND action = 'login_failed' "
                                   "AND at >= ? AND id > coalesce((SELECT max(id) FROM audit WHERE username = ? "
                                   "AND action = 'login'), 0)", [username, since, username]).fetchone()[0]
-        if failures >= LOCK_AFTER:
+            locked = failures >= LOCK_AFTER
+            attempt = None if locked else db.execute(
+                "INSERT INTO audit (at, username, action, detail) VALUES (?, ?, 'login_failed', ?)",
+                [_now(), username, json.dumps({"disabled": bool(row and row[4])})]).lastrowid
+        if locked:
             self.log(username, "login_locked", {})
             raise AccountError(f"登录失败次数过多，请 {LOCK_MINUTES} 分钟后再试")
         ok = False
@@ -145,10 +214,64 @@ class Accounts:
         else:
             self.hasher.hash(password)  # the same work as a real check: no timing hint that the user is unknown
         if not ok or row is None or row[4]:
-            self.log(username, "login_failed", {"disabled": bool(row and row[4])})
             raise AccountError("用户名或密码错误，或账号已停用")
-        self.log(username, "login", {})
+        with self._db() as db:  # the counted attempt becomes the login
+            db.execute("UPDATE audit SET action = 'login', detail = '{}' WHERE id = ?", [attempt])
         return User(username, row[0], row[1], row[2])
+
+    # --- sessions --------------------------------------------------------------------------
+    def open_session(self, user: User) -> str:
+        """A new session of ``user``: the token for the browser's cookie (stored here hashed)."""
+        token = secrets.token_urlsafe(32)
+        now = time.time()
+        with self._db() as db:
+            db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", [token_hash(token), user.username, now, now])
+            # Sessions past their time are dropped here, so the table never grows without end.
+            db.execute("DELETE FROM sessions WHERE created < ? OR seen < ?",
+                       [now - self.policy.max_hours * 3600, now - self.policy.idle_minutes * 60])
+        return token
+
+    def session_user(self, token: str | None) -> User | None:
+        """The user of a live session, or None (no such token, expired, account disabled or
+        gone). A run counts as activity: the idle clock restarts (written once a minute)."""
+        if not token:
+            return None
+        key, now = token_hash(token), time.time()
+        with self._db(write=False) as db:
+            row = db.execute("SELECT s.created, s.seen, u.username, u.name, u.role, u.grid_id FROM sessions s "
+                             "JOIN users u USING (username) WHERE s.token_sha256 = ? AND u.disabled = 0",
+                             [key]).fetchone()
+        if row is None:
+            return None
+        created, seen = row[0], row[1]
+        if now - created > self.policy.max_hours * 3600 or now - seen > self.policy.idle_minutes * 60:
+            self.end_session(token, reason="expired")
+            return None
+        if now - seen > SEEN_EVERY:
+            with self._db() as db:
+                db.execute("UPDATE sessions SET seen = ? WHERE token_sha256 = ?", [now, key])
+        return User(row[2], row[3], row[4], row[5])
+
+    def end_session(self, token: str | None, reason: str = "logout") -> None:
+        """End one session (logout, or expiry found on use)."""
+        if not token:
+            return
+        with self._db() as db:
+            row = db.execute("DELETE FROM sessions WHERE token_sha256 = ? RETURNING username",
+                             [token_hash(token)]).fetchone()
+        if row:
+            self.log(row[0], "logout" if reason == "logout" else "session_expired", {})
+
+    def end_sessions(self, username: str, by: str | None = None) -> int:
+        """End every session of ``username`` at once; how many there were."""
+        with self._db() as db:
+            n = db.execute("DELETE FROM sessions WHERE username = ?", [username]).rowcount
+        self.log(by, "sessions_ended", {"username": username, "sessions": n})
+        return n
+
+    def open_sessions(self, username: str) -> int:
+        with self._db(write=False) as db:
+            return int(db.execute("SELECT count(*) FROM sessions WHERE username = ?", [username]).fetchone()[0])
 
     # --- audit ---------------------------------------------------------------------------
     def log(self, username: str | None, action: str, detail: dict | None = None) -> None:
@@ -157,7 +280,7 @@ class Accounts:
                        [_now(), username, action, json.dumps(detail or {}, ensure_ascii=False, default=str)])
 
     def audit_log(self, limit: int = 1000) -> list[dict]:
-        with self._db() as db:
+        with self._db(write=False) as db:
             rows = db.execute("SELECT at, username, action, detail FROM audit ORDER BY id DESC LIMIT ?",
                               [limit]).fetchall()
         return [dict(zip(("at", "username", "action", "detail"), r)) for r in rows]

@@ -331,6 +331,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "login": ("登录", "Log in"),
     "logout": ("退出登录", "Log out"),
     "logged_in_as": ("{name}（{role}）", "{name} ({role})"),
+    "please_log_in": ("请登录。登录在本浏览器保持有效：刷新、直接打开某页、打开大屏都不必再次登录；退出登录、停用账号、修改密码或长时间未操作后须重新登录。",
+                      "Please log in. The login holds in this browser: refreshing, opening a page directly or the big "
+                      "screen needs no new login; logging out, a disabled account, a changed password or a long idle time end it."),
+    "login_other_site": ("登录请求来自其他网站，已拒绝。请直接打开本系统的登录页。",
+                         "The login came from another site and was refused. Open this site's login page directly."),
+    "unexpected_error": ("出现了意外错误，本页未能显示。请把错误编号 {id} 告诉系统管理员（详情已记入服务器日志）。",
+                         "An unexpected error stopped this page. Give the error id {id} to your administrator (the details "
+                         "are in the server log)."),
     "no_accounts": ("还没有任何账号。请由管理员在项目目录运行下面的命令创建（示意城市由 python -m riskmap demo 创建示意账号）：",
                     "No accounts yet. An administrator creates one from the project folder (the demo city comes with demo accounts):"),
     "page_admin": ("用户与审计", "Users and audit"),

@@ -126,7 +126,8 @@ ADMIN_LOGIN = ("admin", "demo-admin-2026")
 
 
 def login(page: Page, username: str, password: str) -> None:
-    """Fill the login form and wait for the app."""
+    """Fill the server's login form (a plain HTML page) and wait for the app it sends the
+    browser on to."""
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录").click()
@@ -136,15 +137,14 @@ def login(page: Page, username: str, password: str) -> None:
 
 
 def visit(page: Page, url: str, path: str = "", account: tuple[str, str] | None = ADMIN_LOGIN) -> None:
-    """Open ``url/path`` in a new session and log in there (a page load starts a new session)."""
+    """Open ``url/path``; on the login form (this browser has no live session yet) log in as
+    ``account``: the server then opens ``path`` itself. The session cookie keeps the browser
+    logged in for later visits."""
     page.goto(f"{url}/{path}")
-    wait_until_idle(page)
-    if account and page.get_by_role("button", name="登录").count():
+    if "/auth/login" in page.url and account:
         login(page, *account)
-        if path and not path.startswith("?"):  # after logging in the app opens its first page
-            page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').click()
-            page.wait_for_timeout(300)
-            wait_until_idle(page)
+    else:
+        wait_until_idle(page)
 
 
 def upload_choose_and_press(page: Page, uploader: int, file: Path, combobox: str, option: str,

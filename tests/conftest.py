@@ -71,3 +71,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if CITY_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.city)
+
+
+@pytest.fixture(autouse=True)
+def browser_of_the_test_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest cannot send cookies, so this plays the browser of the user a test puts in
+    ``session_state["user"]`` before a run: it holds a real session token of that account
+    (created in the data directory's accounts file if missing, opened with
+    ``Accounts.open_session``), and every run still resolves the user from the token — so
+    logging out, disabling the account or changing its password ends the session in AppTest as
+    in a browser. ``tests/test_sessions.py`` tests the real cookie on the real server."""
+    import secrets
+
+    import riskmap.web
+    from data import paths
+    from riskmap.accounts import Accounts
+
+    tokens: dict[tuple[str, str], str] = {}
+
+    def token() -> str | None:
+        import streamlit as st
+
+        user = st.session_state.get("user")
+        if user is None:
+            return None
+        key = (str(paths.security_path()), user.username)
+        if key not in tokens:
+            accounts = Accounts(paths.security_path())
+            if user.username not in {u["username"] for u in accounts.users()}:
+                accounts.add(user.username, user.name, user.role, secrets.token_urlsafe(12), user.grid_id, by="test")
+            tokens[key] = accounts.open_session(user)
+        return tokens[key]
+
+    monkeypatch.setattr(riskmap.web, "browser_token", token)

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
-from .browser import REPO, app_page, map_canvas, upload_choose_and_press, visit, wait_until_idle
+from .browser import REPO, app_page, login, map_canvas, upload_choose_and_press, visit, wait_until_idle
 from .conftest import City
 
 if TYPE_CHECKING:
@@ -349,8 +349,8 @@ def test_a_new_city_from_county_outlines_in_the_browser(small_city: City, tmp_pa
         page.get_by_label("密码", exact=True).fill("first-admin-2026")
         page.get_by_label("再次输入密码").fill("first-admin-2026")
         page.get_by_role("button", name="新建城市").click()
-        page.wait_for_selector('[data-testid="stSidebarNav"]', state="attached", timeout=90_000)
-        wait_until_idle(page)
+        page.wait_for_url("**/auth/login**", timeout=90_000)  # the app sends the new administrator to log in
+        login(page, "boss", "first-admin-2026")
         assert "区县挂牌" in page.inner_text('[data-testid="stSidebarNav"]')
         page.locator('[data-testid="stSidebarNav"] a[href$="/data_status"]').click()
         wait_until_idle(page)

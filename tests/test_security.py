@@ -153,13 +153,7 @@ def test_hostile_text_in_every_search_box_is_only_text(city_env: City):
         at = at.text_input(key="f_text").set_value(text).run()
         assert not at.exception
         assert at.dataframe[0].value.empty  # no enterprise is called that
-    # The login form, as an attacker would fill it.
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    for text in INJECTIONS:
-        at.text_input(key="login_user").set_value(text)
-        at.text_input(key="login_password").set_value(text)
-        at = at.button[0].click().run()
-        assert not at.exception and "user" not in at.session_state
+    # The login form is the server's (tests/test_sessions.py::test_hostile_text_in_the_login_form_is_only_text).
     con = connect(city_env.db, read_only=True)
     assert con.execute("SELECT count(*) FROM enterprise").fetchone()[0] == before
 
@@ -179,12 +173,14 @@ def test_query_functions_take_hostile_values_as_values(small_city: City):
     assert con.execute("SELECT count(*) FROM enterprise").fetchone()[0] > 0
 
 
-def test_login_through_the_form_and_the_audit_log(city_env: City):
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    assert at.text_input(key="login_user") is not None and not at.get("deck_gl_json_chart")
-    at.text_input(key="login_user").set_value("office")
-    at.text_input(key="login_password").set_value("demo-office-2026")
-    at = at.button[0].click().run()
+def test_login_and_the_audit_log(city_env: City):
+    """A login (what the server's login form calls, tests/test_sessions.py drives the form)
+    and a draw in the app, both in the audit log under the user."""
+    accounts = Accounts(city_env.data_dir / "security.sqlite")
+    office = accounts.login("office", "demo-office-2026")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["user"] = office
+    at.run()
     assert not at.exception and at.session_state["user"].role == "office"
     at = at.switch_page("pages/screens/targets.py").run()
     at.number_input(key="draw_size").set_value(3)

@@ -22,8 +22,8 @@ BOUNDARY_TYPES = ["geojson", "json", "zip", "gpkg"]
 
 
 def start_city_form(need_admin: bool) -> None:
-    """The form; on success the city is built, the administrator (if asked for) created and
-    logged in, and the script reruns."""
+    """The form; on success the city is built, the administrator (if asked for) created, and
+    the script reruns (on the login form, which sets the session cookie)."""
     from data.build import BuildError
     from pages.importing import staged
     from riskmap.accounts import AccountError, Accounts
@@ -69,13 +69,13 @@ def start_city_form(need_admin: bool) -> None:
                                lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
         if need_admin:
             accounts.add(username.strip(), username.strip(), "admin", password, None, by="setup")
-            st.session_state["user"] = accounts.login(username.strip(), password)
     except (BuildError, AccountError) as exc:
         st.error(tr("setup_failed", why=md(exc)))  # may quote a file's name or attributes
         return
     finally:
         bar.empty()
-    accounts.log(st.session_state["user"].username if "user" in st.session_state else None, "init_city",
+    by = username.strip() if need_admin else getattr(st.session_state.get("user"), "username", None)
+    accounts.log(by, "init_city",
                  {"city": city, "layers": sorted(files), "unit_level": report.meta.get("unit_level", "")})
     st.cache_data.clear()
     st.rerun()

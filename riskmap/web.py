@@ -1,0 +1,257 @@
+"""The web server around the Streamlit app: login sessions bound to the browser, a gate in
+front of every Streamlit endpoint, and one place for errors nobody expected.
+
+Why not Streamlit's own session: a Streamlit session id is a bearer credential (whoever opens a
+websocket with it gets the session and its state) and it lives only as long as the tab. Here a
+login is a random token in an HttpOnly, SameSite=Strict cookie, set by ``POST /auth/login``
+(:func:`login`), stored server-side only as its hash (``riskmap.accounts``). Every script run
+resolves the user from that cookie (:func:`browser_user`), so a session id alone is worth
+nothing; a refresh, a deep link and the 大屏 tab carry the cookie and stay logged in.
+
+:class:`SessionGate` refuses, while any account exists, the websocket, uploads, media files
+and pages to a browser without a live session (pages redirect to the login form). Streamlit's
+``clear_cache`` message, which clears every user's caches, is ignored
+(:func:`ignore_remote_cache_clearing`).
+
+``python -m riskmap.serve`` runs :func:`make_app` (Streamlit's ``st.App``, an ASGI app) as
+``riskmap.asgi:app``.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import secrets
+import time
+import traceback
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from data import paths
+from riskmap.accounts import AccountError, Accounts, User
+from riskmap.i18n import t
+
+LOG = logging.getLogger("riskmap")
+APP = Path(__file__).resolve().parent.parent / "app.py"
+COOKIE = "riskmap_session"
+LOGIN_PATH = "/auth/login"
+LOGOUT_PATH = "/auth/logout"
+#: Paths anyone may fetch: the login form, the app's static files (its JavaScript holds no
+#: data), the health and host-config probes the page makes before it connects.
+PUBLIC = ("/auth/", "/static/", "/_stcore/health", "/_stcore/host-config", "/favicon.png", "/manifest.json",
+          "/robots.txt")
+#: Streamlit endpoints that are not pages: refused (not redirected) without a session.
+ENDPOINTS = ("/_stcore/", "/media/", "/component/", "/~/", "/app/static/")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def accounts() -> Accounts:
+    return Accounts(paths.security_path())
+
+
+def has_accounts() -> bool:
+    """Whether anyone can log in yet (before the first administrator, the app is open for the
+    新建城市 form and nothing else: there is no data)."""
+    return paths.security_path().exists() and bool(accounts().users())
+
+
+def cookie_of(header: str | None) -> str | None:
+    """Our session token from a ``Cookie:`` header."""
+    for part in (header or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == COOKIE and value:
+            return value
+    return None
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after logging in: a path of this site, never another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+# --- the login form ------------------------------------------------------------------------
+def login_html(lang: str = "zh", message: str = "", next_path: str = "/", username: str = "") -> str:
+    """The login page: a plain HTML form (no script), every value escaped."""
+    e = html.escape
+    note = f'<p class="err" role="alert">{e(message)}</p>' if message else ""
+    return f"""<!doctype html>
+<html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(t('app_title', lang))}</title>
+<style>
+body {{ font-family: "WenQuanYi Micro Hei", "Microsoft YaHei", sans-serif; background: #f7f5f0; margin: 0; }}
+main {{ max-width: 22rem; margin: 12vh auto; background: #fff; padding: 2rem; border-radius: 8px;
+       box-shadow: 0 1px 4px rgba(0,0,0,.15); }}
+h1 {{ font-size: 1.4rem; margin: 0 0 1.5rem; }}
+label {{ display: block; margin: .8rem 0 .3rem; }}
+input {{ width: 100%; box-sizing: border-box; padding: .5rem; font-size: 1rem; }}
+button {{ margin-top: 1.2rem; width: 100%; padding: .6rem; font-size: 1rem; background: #c0392b; color: #fff;
+         border: 0; border-radius: 4px; cursor: pointer; }}
+.err {{ color: #a61b0f; }}
+</style></head>
+<body><main>
+<h1>{e(t('app_title', lang))}</h1>
+{note}
+<form method="post" action="{LOGIN_PATH}">
+<input type="hidden" name="next" value="{e(next_path)}">
+<input type="hidden" name="lang" value="{e(lang)}">
+<label for="username">{e(t('username', lang))}</label>
+<input id="username" name="username" autocomplete="username" required value="{e(username)}" autofocus>
+<label for="password">{e(t('password', lang))}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">{e(t('login', lang))}</button>
+</form>
+</main></body></html>"""
+
+
+def session_cookie(token: str, max_age: int, secure: bool) -> str:
+    flags = f"; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Strict" + ("; Secure" if secure else "")
+    return f"{COOKIE}={token}{flags}"
+
+
+async def login(request: Any) -> Any:
+    """``GET``: the form. ``POST``: check the password (in a worker thread: Argon2 takes a
+    tenth of a second), open a session, set the cookie, go where the user was going."""
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import HTMLResponse, RedirectResponse
+
+    lang = "en" if request.query_params.get("lang") == "en" else "zh"
+    next_path = safe_next(request.query_params.get("next"))
+    if request.method == "GET":
+        return HTMLResponse(login_html(lang, "", next_path), headers={"Cache-Control": "no-store"})
+    origin = request.headers.get("origin")
+    if origin and origin not in ("null", f"{request.url.scheme}://{request.url.netloc}"):
+        return HTMLResponse(login_html(lang, t("login_other_site", lang), next_path), status_code=403)
+    form = await request.form()
+    lang = "en" if form.get("lang") == "en" else "zh"
+    next_path = safe_next(str(form.get("next") or "/"))
+    username, password = str(form.get("username") or "").strip(), str(form.get("password") or "")
+    try:
+        store = accounts()
+        user = await run_in_threadpool(store.login, username, password)
+        token = await run_in_threadpool(store.open_session, user)
+    except AccountError as exc:
+        return HTMLResponse(login_html(lang, str(exc), next_path, username), status_code=401,
+                            headers={"Cache-Control": "no-store"})
+    response = RedirectResponse(next_path, status_code=303)
+    response.headers.append("Set-Cookie", session_cookie(token, int(store.policy.max_hours * 3600),
+                                                         request.url.scheme == "https"))
+    return response
+
+
+async def logout(request: Any) -> Any:
+    """End this browser's session and clear its cookie (the app's 退出登录 does the same)."""
+    from starlette.responses import RedirectResponse
+
+    accounts().end_session(cookie_of(request.headers.get("cookie")))
+    response = RedirectResponse(LOGIN_PATH, status_code=303)
+    response.headers.append("Set-Cookie", f"{COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict")
+    return response
+
+
+# --- the gate ------------------------------------------------------------------------------
+class SessionGate:
+    """ASGI middleware: without a live session (once accounts exist) a page request is sent
+    to the login form, and the websocket, uploads and media files are refused."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or self._public(scope["path"]) or await self._allowed(scope):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})  # policy violation: no session
+            return
+        path = scope["path"]
+        if scope.get("method") == "GET" and not path.startswith(ENDPOINTS):
+            query = scope.get("query_string", b"").decode("latin-1")
+            target = quote(path + (f"?{query}" if query else ""), safe="")
+            await _respond(send, 303, [(b"location", f"{LOGIN_PATH}?next={target}".encode())], b"")
+        else:
+            await _respond(send, 401, [(b"content-type", b"text/plain; charset=utf-8")], "未登录".encode())
+
+    @staticmethod
+    def _public(path: str) -> bool:
+        return path.startswith(PUBLIC)
+
+    @staticmethod
+    async def _allowed(scope: Scope) -> bool:
+        from starlette.concurrency import run_in_threadpool
+
+        headers = dict(scope.get("headers") or [])
+        token = cookie_of(headers.get(b"cookie", b"").decode("latin-1"))
+
+        def check() -> bool:
+            return not has_accounts() or accounts().session_user(token) is not None
+
+        return await run_in_threadpool(check)
+
+
+async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+# --- inside a run --------------------------------------------------------------------------
+def browser_token() -> str | None:
+    """The session token the browser sent with this session's websocket (None if none)."""
+    import streamlit as st
+
+    try:
+        return st.context.cookies.get(COOKIE)
+    except Exception:  # no browser behind this run (bare script, tests)
+        return None
+
+
+def browser_user(token: str | None) -> User | None:
+    """The user of the browser's session token, checked on every run: logged out, disabled,
+    password changed or expired means None."""
+    return accounts().session_user(token) if token else None
+
+
+def unexpected_error(exc: BaseException) -> bool:
+    """Show an error nobody expected as a Chinese message with an error id; the traceback
+    goes only to the server log, under that id. Returns True: the default display (a stack
+    trace with server paths) is suppressed."""
+    import streamlit as st
+
+    error_id = f"{time.strftime('%Y%m%d')}-{secrets.token_hex(3)}"
+    LOG.error("error %s: %s", error_id, "".join(traceback.format_exception(exc)))
+    lang = st.session_state.get("lang", "zh")
+    st.error(t("unexpected_error", lang, id=error_id))
+    return True
+
+
+def ignore_remote_cache_clearing() -> None:
+    """Streamlit clears *every* user's caches when any websocket sends ``clear_cache`` (its
+    developer menu, which our toolbar hides): ignore the message and log who asked."""
+    from streamlit.runtime.app_session import AppSession
+
+    def refuse(self: AppSession) -> None:
+        LOG.warning("clear_cache from session %s ignored", self.id[:8])
+
+    type.__setattr__(AppSession, "_handle_clear_cache_request", refuse)
+
+
+def make_app() -> Any:
+    """The ASGI app: Streamlit's ``st.App`` on app.py with the login routes and the gate."""
+    import streamlit as st
+    from starlette.middleware import Middleware
+    from starlette.routing import Route
+
+    ignore_remote_cache_clearing()
+    return st.App(APP, routes=[Route(LOGIN_PATH, login, methods=["GET", "POST"]),
+                               Route(LOGOUT_PATH, logout, methods=["POST"])],
+                  middleware=[Middleware(SessionGate)], on_script_error=unexpected_error)

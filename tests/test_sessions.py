@@ -1,0 +1,294 @@
+"""Logins bound to the browser, on the real server (``python -m riskmap.serve``, loopback): a
+Streamlit session id alone is worth nothing, the cookie survives a refresh, a deep link and
+the 大屏 tab, and a logout, a disabled account or a changed password ends every session of that
+user at once. The accounts store under concurrency, the lockout counted before the password
+is checked, anonymous cache clearing ignored, unexpected errors shown with an error id."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from riskmap.accounts import LOCK_AFTER, Accounts, SessionPolicy, User
+
+from .browser import REPO, streamlit_server
+from .conftest import City
+from .wire import Session, http, log_in
+
+OFFICE = ("office", "demo-office-2026")
+GRID = ("grid", "demo-grid-2026")
+
+
+@pytest.fixture(scope="module")
+def server(small_city: City):
+    with streamlit_server(small_city.data_dir) as url:
+        yield url
+
+
+def _run(coro):
+    return asyncio.run(coro)
+
+
+async def _open(url: str, cookie: str | None, session_id: str = "") -> Session:
+    s = Session(url, cookie)
+    await s.connect(session_id)
+    await s.run()
+    return s
+
+
+def test_pages_without_a_session_go_to_the_login_form_and_a_cookie_keeps_the_user_in(server):
+    status, headers, _ = http(f"{server}/targets?x=1")
+    assert status == 303 and headers["location"] == "/auth/login?next=%2Ftargets%3Fx%3D1"
+    status, _, body = http(f"{server}/auth/login")
+    assert status == 200 and 'name="password"' in body and "<script" not in body
+    assert log_in(server, "office", "wrong-password") is None
+    token = log_in(server, *OFFICE)
+    assert token
+    status, headers, _ = http(f"{server}/auth/login", {"username": OFFICE[0], "password": OFFICE[1]})
+    cookie = headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    for path in ("", "/targets", "/?screen=1"):  # a refresh, a deep link, the 大屏 tab
+        status, _, _ = http(f"{server}{path}", cookie=token)
+        assert status == 200, path
+
+    async def tab() -> Session:
+        s = await _open(server, token)
+        await s.close()
+        return s
+
+    s = _run(tab())
+    assert "targets" in s.pages and not s.errors  # logged in: the navigation of 安委办
+
+
+def test_hostile_text_in_the_login_form_is_only_text(server, small_city: City):
+    from .test_security import INJECTIONS
+
+    for text in INJECTIONS:
+        status, _, body = http(f"{server}/auth/login", {"username": text, "password": text})
+        assert status == 401 and "用户名或密码错误" in body
+        assert text not in body or "<" not in text  # echoed escaped, never as markup
+    con = __import__("duckdb").connect(str(small_city.db), read_only=True)
+    assert con.execute("SELECT count(*) FROM enterprise").fetchone()[0] > 0
+
+
+def test_an_open_redirect_and_a_login_from_another_site_are_refused(server):
+    _, headers, _ = http(f"{server}/auth/login", {"username": OFFICE[0], "password": OFFICE[1],
+                                                  "next": "//evil.example/x"})
+    assert headers["location"] == "/"
+    status, headers, _ = http(f"{server}/auth/login", {"username": OFFICE[0], "password": OFFICE[1]},
+                              headers={"Origin": "http://evil.example"})
+    assert status == 403 and "set-cookie" not in headers
+
+
+def test_a_session_id_alone_gets_nothing(server):
+    """Break 2: a websocket opened with another user's Streamlit session id took over that
+    logged-in session. Without a cookie the websocket is refused; with another user's cookie it
+    gets that user's own view and none of the victim's state."""
+    office = log_in(server, *OFFICE)
+    grid = log_in(server, *GRID)
+
+    async def attack() -> tuple[Session, Session]:
+        victim = await _open(server, office)
+        assert "targets" in victim.pages
+        import websockets
+
+        with pytest.raises(websockets.exceptions.InvalidStatus):  # no cookie: no websocket at all
+            await Session(server).connect(victim.session_id)
+        thief = Session(server, grid)
+        await thief.connect(victim.session_id)
+        await thief.run()
+        await victim.close()
+        await thief.close()
+        return victim, thief
+
+    victim, thief = _run(attack())
+    assert thief.session_id == victim.session_id  # the same Streamlit session…
+    # …shows the 网格员 their own two pages (我的网格, the default, and 模型说明), not 安委办's
+    assert set(thief.pages) == {"overview", "model_info"} and "targets" in victim.pages
+
+
+def test_logout_disable_and_a_new_password_end_every_session_at_once(server, small_city: City):
+    accounts = Accounts(small_city.data_dir / "security.sqlite")
+    accounts.add("tmp_office", "临时", "office", "tmp-password-1")
+    first, second = log_in(server, "tmp_office", "tmp-password-1"), log_in(server, "tmp_office", "tmp-password-1")
+    assert accounts.open_sessions("tmp_office") == 2
+
+    async def still_in(token: str) -> bool:
+        s = await _open(server, token)
+        await s.close()
+        return "targets" in s.pages
+
+    assert _run(still_in(first))
+    accounts.set_password("tmp_office", "tmp-password-2", by="admin")
+    assert accounts.open_sessions("tmp_office") == 0
+    assert http(f"{server}/targets", cookie=first)[0] == 303 and http(f"{server}/", cookie=second)[0] == 303
+    third = log_in(server, "tmp_office", "tmp-password-2")
+
+    async def open_then_disabled() -> Session:  # an open tab: its next run sees the account disabled
+        s = await _open(server, third)
+        assert "targets" in s.pages
+        accounts.set_disabled("tmp_office", True, by="admin")
+        s.pages.clear()
+        await s.run()
+        await s.close()
+        return s
+
+    s = _run(open_then_disabled())
+    assert not s.pages and any("请登录" in t for t in s.texts)
+    assert log_in(server, "tmp_office", "tmp-password-2") is None
+
+
+def test_data_export_off_in_the_table_toolbar_and_cache_clearing_ignored(server):
+    """Breaks 7 and 8: the dataframe toolbar's CSV download is off for everyone (exports go
+    through the audited buttons); a ``clear_cache`` message clears no one's caches."""
+    token = log_in(server, *OFFICE)
+
+    async def go() -> tuple[Session, float, float]:
+        s = await _open(server, token)
+        assert s.disable_data_export is True
+        warm = await s.run(page_hash=s.pages["targets"])
+        await s.send_backmsg(clear_cache=True)
+        after = await s.run(page_hash=s.pages["targets"])
+        await s.close()
+        return s, warm, after
+
+    s, warm, after = _run(go())
+    assert not s.errors
+
+
+def test_cache_clearing_through_the_protocol_is_a_no_op():
+    import streamlit as st
+    from streamlit.runtime.app_session import AppSession
+
+    from riskmap.web import ignore_remote_cache_clearing
+
+    calls = []
+
+    @st.cache_resource
+    def cached() -> int:
+        calls.append(1)
+        return len(calls)
+
+    cached()
+    ignore_remote_cache_clearing()
+
+    class Fake:
+        id = "abcdefgh-session"
+
+    AppSession._handle_clear_cache_request(Fake())  # type: ignore[arg-type]
+    cached()
+    assert calls == [1]
+
+
+def test_thirty_guesses_at_once_get_five_password_checks(tmp_path, monkeypatch):
+    """Break 9: 30 parallel wrong passwords were all checked before the lockout of 5."""
+    accounts = Accounts(tmp_path / "security.sqlite")
+    accounts.add("victim", "受害者", "office", "right-password-1")
+    checks = []
+    real = accounts.hasher
+
+    class Counted:
+        def verify(self, hash_: str, password: str) -> bool:
+            checks.append(password)
+            return real.verify(hash_, password)
+
+        def hash(self, password: str) -> str:
+            checks.append(password)  # an unknown user's check costs the same work: counted too
+            return real.hash(password)
+
+    monkeypatch.setattr(accounts, "hasher", Counted())
+    barrier = threading.Barrier(30)
+
+    def guess(i: int) -> str:
+        barrier.wait()
+        try:
+            accounts.login("victim", f"guess-{i}")
+        except Exception as exc:
+            return str(exc)
+        return "in"
+
+    with ThreadPoolExecutor(30) as pool:
+        answers = list(pool.map(guess, range(30)))
+    assert len(checks) == LOCK_AFTER
+    assert sum("次数过多" in a for a in answers) == 30 - LOCK_AFTER and "in" not in answers
+    with pytest.raises(Exception, match="次数过多"):
+        accounts.login("victim", "right-password-1")  # locked, even with the right password
+
+
+@pytest.mark.slow  # fifty Argon2 hashes to create the accounts, fifty to check them
+def test_fifty_logins_at_once_and_their_audit_entries_all_succeed(tmp_path):
+    """Break 9: at 50 concurrent logins 6–8 failed with "database is locked"."""
+    accounts = Accounts(tmp_path / "security.sqlite")
+    for i in range(50):
+        accounts.add(f"u{i}", f"用户{i}", "office", f"password-{i:04d}")
+    barrier = threading.Barrier(50)
+
+    def one(i: int) -> str:
+        barrier.wait()
+        store = Accounts(tmp_path / "security.sqlite")  # each request opens the store, as the server does
+        user = store.login(f"u{i}", f"password-{i:04d}")
+        token = store.open_session(user)
+        assert store.session_user(token) == User(f"u{i}", f"用户{i}", "office")
+        store.log(user.username, "export", {"kind": "xlsx"})
+        return token
+
+    with ThreadPoolExecutor(50) as pool:
+        tokens = list(pool.map(one, range(50)))
+    assert len(set(tokens)) == 50
+    actions = [e["action"] for e in accounts.audit_log(500)]
+    assert actions.count("login") == 50 and actions.count("export") == 50 and "login_failed" not in actions
+
+
+def test_sessions_expire_when_idle_and_in_all(tmp_path, monkeypatch):
+    import riskmap.accounts as A
+
+    (tmp_path / "settings.toml").write_text("[sessions]\nidle_minutes = 10\nmax_hours = 1\n", encoding="utf-8")
+    accounts = Accounts(tmp_path / "security.sqlite")
+    assert accounts.policy == SessionPolicy(10, 1)
+    user = accounts.add("a", "甲", "leader", "password-aaaa")
+    now = [1_000_000.0]
+    monkeypatch.setattr(A.time, "time", lambda: now[0])
+    token = accounts.open_session(user)
+    for _ in range(5):  # active every 9 minutes: alive until the hour is up
+        now[0] += 9 * 60
+        assert accounts.session_user(token) == user
+    now[0] += 16 * 60  # 61 minutes after the login
+    assert accounts.session_user(token) is None
+    idle = accounts.open_session(user)
+    now[0] += 11 * 60
+    assert accounts.session_user(idle) is None
+    (tmp_path / "settings.toml").write_text("[sessions]\nidle_minute = 10\n", encoding="utf-8")
+    with pytest.raises(Exception, match="idle_minutes"):
+        Accounts(tmp_path / "security.sqlite")
+
+
+def test_an_unexpected_error_shows_an_error_id_not_a_traceback(city_env: City, monkeypatch, caplog):
+    from data import queries
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("/srv/secret/path exploded")
+
+    monkeypatch.setattr(queries, "township_listing", broken)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.session_state["user"] = User("admin", "示意管理员", "admin")
+    at.run()
+    assert not at.exception
+    message = " ".join(e.value for e in at.error)
+    assert "错误编号" in message and "/srv/secret" not in message
+    assert any("/srv/secret/path exploded" in r.getMessage() for r in caplog.records)  # in the server log
+
+
+def test_a_display_account_sees_only_the_big_screen(city_env: City):
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.session_state["user"] = User("meeting", "会议室大屏", "display")
+    at.run()
+    assert not at.exception
+    assert at.query_params["screen"] == "1"
+    # The fixed big screen: nothing to choose in the page (the sidebar keeps the basemap setting).
+    assert not at.get("download_button") and not [r for r in at.radio if r.key != "basemap_kind"]
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/screens/targets.py")
