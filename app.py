@@ -116,6 +116,7 @@ except duckdb.Error:  # an old or unreadable file: the page says so (common.requ
     pass
 nav = st.navigation([st.Page(f"pages/screens/{script}.py", title=t(title, lang), default=i == 0)
                      for i, (script, title, _) in enumerate(mine)])
+st.session_state["_page"] = nav.url_path or mine[0][0]  # for the audit log of exports
 try:
     nav.run()
 except Exception as exc:  # unexpected: a Chinese message with an error id; the traceback only in the server log

@@ -292,3 +292,54 @@ def test_a_display_account_sees_only_the_big_screen(city_env: City):
     assert not at.get("download_button") and not [r for r in at.radio if r.key != "basemap_kind"]
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/screens/targets.py")
+
+
+def test_every_export_is_audited_with_its_user_kind_scope_and_rows(tmp_path, monkeypatch):
+    """Break 7: file exports were written to the audit log with user "—" (the file is made when
+    the button is clicked, outside the run that drew it)."""
+    import io
+    import json
+
+    import openpyxl
+
+    monkeypatch.setenv("RISKMAP_DATA_DIR", str(tmp_path))
+    wb = openpyxl.Workbook()
+    wb.active.append(["统一社会信用代码", "企业名称"])
+    for i in range(3):
+        wb.active.append([f"E{i}", f"企业{i}"])
+    second = wb.create_sheet("乙")
+    second.append(["编号"])
+    second.append(["1"])
+    buf = io.BytesIO()
+    wb.save(buf)
+
+    def script(content: bytes) -> None:
+        import streamlit as st
+
+        from pages.screens.common import export_button
+
+        class Where:
+            def download_button(self, label, data, **kwargs):
+                st.session_state["made"] = data
+
+        if st.session_state.get("png"):
+            export_button(Where(), "图", lambda: b"png", file_name="地图.png", rows=12)
+        else:
+            export_button(Where(), "下载", lambda: content, file_name="检查目标.xlsx")
+
+    at = AppTest.from_function(script, args=(buf.getvalue(),))
+    at.session_state["user"] = User("g1", "网格员甲", "grid", "G001")
+    at.session_state["_page"] = "grid"
+    at.run()
+    made = at.session_state["made"]
+    made()  # clicked: outside the run
+    entry = Accounts(tmp_path / "security.sqlite").audit_log(5)[0]
+    assert entry["username"] == "g1" and entry["action"] == "export"
+    detail = json.loads(entry["detail"])
+    assert detail["kind"] == "xlsx" and detail["rows"] == 3 + 1 and detail["scope"] == "grid G001"
+    assert detail["page"] == "grid" and detail["file"] == "检查目标.xlsx"
+    at.session_state["png"] = True
+    at.run()
+    at.session_state["made"]()
+    detail = json.loads(Accounts(tmp_path / "security.sqlite").audit_log(5)[0]["detail"])
+    assert detail["kind"] == "png" and detail["rows"] == 12

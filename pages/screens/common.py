@@ -109,17 +109,49 @@ def audit(action: str, **detail: object) -> None:
 
 
 def export_button(where: DeltaGenerator | ModuleType, label: str, make: Callable[[], bytes], *, file_name: str,
-                  **kwargs: Any) -> bool | None:
+                  rows: int | None = None, **kwargs: Any) -> bool | None:
     """A download button in ``where`` (``st`` or a column) for users allowed to export; each
-    file made is written to the audit log. Others see nothing."""
+    file made is written to the audit log with its user, kind, page, scope and row count
+    (``rows``, else the rows below the header of a workbook's sheets). Others see nothing.
+
+    The file is made when the button is clicked, outside this run (no session state then):
+    who is exporting, and from where, are taken now."""
     if not can("export"):
         return None
+    user = current_user()
+    assert user is not None  # can() holds only for a logged-in user
+    detail: dict[str, object] = {
+        "kind": file_name.rsplit(".", 1)[-1].lower() if "." in file_name else "file", "file": file_name,
+        "page": st.session_state.get("_page", ""), "scope": f"grid {user.grid_id}" if user.grid_id else "city"}
+    security = paths.security_path()
 
     def data() -> bytes:
-        audit("export", file=file_name)
-        return make()
+        from riskmap.accounts import Accounts
+
+        content = make()
+        counted = rows if rows is not None else workbook_rows(content) if detail["kind"] == "xlsx" else None
+        Accounts(security).log(user.username, "export", {**detail, "rows": counted, "bytes": len(content)})
+        return content
 
     return where.download_button(label, data, file_name=file_name, **kwargs)
+
+
+def workbook_rows(content: bytes) -> int | None:
+    """Rows below the header row, summed over a workbook's sheets (from each sheet's declared
+    extent: no cell is read). None if it is not a workbook we can open."""
+    import io
+    import zipfile
+
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+    try:
+        return sum(max((ws.max_row or 1) - 1, 0) for ws in wb.worksheets)
+    finally:
+        wb.close()
 
 
 def connection() -> duckdb.DuckDBPyConnection | None:
