@@ -489,6 +489,8 @@ def cmd_users(args: argparse.Namespace) -> int:
         elif args.action in ("disable", "enable"):
             accounts.set_disabled(args.username, args.action == "disable", by="cli")
             print(f"已{'停用' if args.action == 'disable' else '启用'} {args.username}")
+        elif args.action == "logout":  # every open login of the account ends (its password stays)
+            print(f"已结束 {args.username} 的 {accounts.end_sessions(args.username, by='cli')} 个登录")
         elif args.action == "password":
             password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("新密码：")
             accounts.set_password(args.username, password, by="cli")
@@ -650,12 +652,12 @@ def main(argv: list[str] | None = None) -> int:
     from riskmap.accounts import ROLES
 
     p = sub.add_parser("users", help="账号：list 列出 | add 添加 | disable 停用 | enable 启用 | password 改密码 | "
-                                     "audit 审计日志 | demo 示意账号")
-    p.add_argument("action", choices=["list", "add", "disable", "enable", "password", "audit", "demo"])
+                                     "logout 结束其全部登录 | audit 审计日志 | demo 示意账号")
+    p.add_argument("action", choices=["list", "add", "disable", "enable", "password", "logout", "audit", "demo"])
     p.add_argument("username", nargs="?", default="")
     p.add_argument("--name", help="姓名")
     p.add_argument("--role", choices=list(ROLES), default="leader",
-                   help="leader 领导、office 安委办、grid 网格员、admin 管理员")
+                   help="leader 领导、office 安委办、grid 网格员、admin 管理员、display 大屏（会议室屏幕，只显示大屏）")
     p.add_argument("--grid", help="网格员的网格编号")
     p.add_argument("--password-stdin", action="store_true", help="从标准输入读密码（脚本用）")
     p.add_argument("--limit", type=int, default=100, help="audit：显示多少条")

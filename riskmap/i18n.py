@@ -348,7 +348,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role": ("角色", "Role"),
     "grid_of_user": ("网格编号（网格员必填）", "Grid (for grid managers)"),
     "user_added": ("已添加 {u}", "Added {u}"),
-    "user_toggle": ("停用或启用账号", "Disable or enable an account"),
+    "user_toggle": ("停用、启用账号或结束其登录", "Disable or enable an account, or end its logins"),
+    "end_sessions": ("结束登录", "End logins"),
+    "sessions_ended": ("已结束 {u} 的 {n} 个登录", "Ended {n} logins of {u}"),
+    "col_sessions": ("在线登录", "Logins"),
     "disable": ("停用", "Disable"),
     "enable": ("启用", "Enable"),
     "audit_title": ("审计日志（最近 1000 条）", "Audit log (latest 1,000)"),
@@ -489,7 +492,7 @@ VALUES_EN: dict[str, str] = {
     # what an import did with a row
     "新增": "Inserted", "更新": "Updated", "未变": "Unchanged",
     # roles
-    "领导": "Leader", "安委办": "Safety office", "网格员": "Grid manager", "管理员": "Administrator",
+    "领导": "Leader", "安委办": "Safety office", "网格员": "Grid manager", "管理员": "Administrator", "大屏": "Display screen",
 }
 
 

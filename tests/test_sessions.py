@@ -343,3 +343,17 @@ def test_every_export_is_audited_with_its_user_kind_scope_and_rows(tmp_path, mon
     at.session_state["made"]()
     detail = json.loads(Accounts(tmp_path / "security.sqlite").audit_log(5)[0]["detail"])
     assert detail["kind"] == "png" and detail["rows"] == 12
+
+
+def test_an_administrator_ends_every_login_of_an_account(tmp_path, capsys):
+    """A lost phone: ``users logout NAME`` (and 结束登录 on 用户与审计) ends its logins; its
+    password stays."""
+    from riskmap.cli import main
+
+    accounts = Accounts(tmp_path / "security.sqlite")
+    user = accounts.add("phone", "手机", "grid", "password-phone", "G001")
+    tokens = [accounts.open_session(user) for _ in range(3)]
+    assert main(["--db", str(tmp_path / "riskmap.duckdb"), "users", "logout", "phone"]) == 0
+    assert "3 个登录" in capsys.readouterr().out
+    assert all(accounts.session_user(t) is None for t in tokens)
+    assert accounts.login("phone", "password-phone") == user

@@ -1,4 +1,4 @@
-"""用户与审计 (管理员): accounts — add, disable, enable — and the audit log."""
+"""用户与审计 (管理员): accounts — add, disable, enable, end their logins — and the audit log."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ show(pd.DataFrame({
     tr("username"): users["username"], tr("display_name"): users["name"],
     tr("role"): users["role"].map(lambda r: tv(ROLE_NAMES[r])), tr("grid_of_user"): users["grid_id"],
     tr("col_disabled"): users["disabled"].astype(bool), tr("col_created"): users["created_at"],
+    tr("col_sessions"): users["username"].map(accounts.open_sessions),
 }), hide_index=True, key="users_table")
 
 with st.form("add_user", clear_on_submit=True):
@@ -40,7 +41,7 @@ with st.form("add_user", clear_on_submit=True):
             st.success(tr("user_added", u=username))
             st.rerun()
 
-c1, c2, c3 = st.columns([2, 1, 1])
+c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 who = c1.selectbox(tr("user_toggle"), [u for u in users["username"] if u != user.username], key="toggle_user")
 if who and c2.button(tr("disable"), key="disable_user"):
     accounts.set_disabled(who, True, by=user.username)
@@ -48,6 +49,8 @@ if who and c2.button(tr("disable"), key="disable_user"):
 if who and c3.button(tr("enable"), key="enable_user"):
     accounts.set_disabled(who, False, by=user.username)
     st.rerun()
+if who and c4.button(tr("end_sessions"), key="end_sessions"):  # e.g. a lost phone: every login of it ends
+    st.success(tr("sessions_ended", u=who, n=accounts.end_sessions(who, by=user.username)))
 
 st.subheader(tr("audit_title"))
 log = pd.DataFrame(accounts.audit_log(1000), columns=["at", "username", "action", "detail"])
