@@ -92,7 +92,7 @@ if len(enterprises):
         if len(s):
             row = s.iloc[0]
             parts = " + ".join(f"{p.name} {p.points:g}" for p in score_parts(row, model))
-            st.markdown(f"**{row['tier']} · {row['score']:.1f}** = {parts}")
+            st.markdown(f"**{md(row['tier'])} · {row['score']:.1f}** = {md(parts)}")
     for key in ("hazards", "inspections", "enforcement", "incidents"):
         with st.expander(f"{tr('profile_' + key)}（{len(p[key])}）", expanded=key == "hazards"):
             show(p[key], hide_index=True)

@@ -18,6 +18,7 @@ from pages.screens.common import (
     export_button,
     lang,
     localise,
+    md,
     require_db,
     show,
     tr,
@@ -100,7 +101,7 @@ with ranked:
              hide_index=True, key="breakdown")
         st.caption(f"{tr('col_score')} {row['score']:.1f} = " + " + ".join(f"{p.points:g}" for p in parts))
         if direct_reasons(row, model):
-            st.warning(tr("direct_rule", rules="、".join(direct_reasons(row, model))))
+            st.warning(tr("direct_rule", rules=md("、".join(direct_reasons(row, model)))))
 
 with due_tab:
     as_of = default_as_of(con)
@@ -125,12 +126,13 @@ with draw_tab:
         try:
             d = draw_and_record(con, chosen, model, int(size), int(seed), user.username)
         except DrawError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             st.session_state["last_draw"] = (d, dt.date.today())
     if "last_draw" in st.session_state:
         d, drawn_on = st.session_state["last_draw"]
-        st.success(tr("draw_done", n=d.size, seed=d.seed, alloc="，".join(f"{k} {v}" for k, v in d.allocation.items())))
+        alloc = "，".join(f"{k} {v}" for k, v in d.allocation.items())
+        st.success(tr("draw_done", n=d.size, seed=d.seed, alloc=md(alloc)))
         assigned = assignment_list(d, scores, drawn_on, model.plan.assign_days, lang())
         show(assigned, hide_index=True, key="draw_table")
         export_button(st, tr("download", name=tr("list_assigned")),
