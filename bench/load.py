@@ -10,7 +10,7 @@ Each session logs in (as the demo 安委办 account), then opens
 城市总览, 检查目标, 乡镇挂牌 and 隐患闭环 in turn. Results go to BENCHMARKS.md between the
 ``load`` markers.
 
-    python bench/load.py                 # 20 sessions
+    python bench/load.py                 # 50 sessions
     python bench/load.py --sessions 5
 """
 
@@ -67,7 +67,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--sessions", type=int, default=50)
     args = parser.parse_args()
     os.environ.setdefault("RISKMAP_DATA_DIR", str(REPO / "var"))
     from data import paths

@@ -22,6 +22,7 @@ import hashlib
 import json
 import secrets
 import sqlite3
+import threading
 import time
 import tomllib
 from collections.abc import Iterator
@@ -60,6 +61,16 @@ CREATE INDEX IF NOT EXISTS sessions_user ON sessions (username);
 
 #: Seconds between two updates of a session's last-seen time (a run more often writes nothing).
 SEEN_EVERY = 60
+
+#: One lock per user name in this process: attempts at one account are checked one after the
+#: other, each against the count its predecessors left (see :meth:`Accounts.login`).
+_LOGIN_LOCKS: dict[str, threading.Lock] = {}
+_LOGIN_LOCKS_GUARD = threading.Lock()
+
+
+def _login_lock(username: str) -> threading.Lock:
+    with _LOGIN_LOCKS_GUARD:
+        return _LOGIN_LOCKS.setdefault(username, threading.Lock())
 
 
 @dataclass(frozen=True)
@@ -185,11 +196,18 @@ class Accounts:
     def login(self, username: str, password: str) -> User:
         """The user, if the password is right and the account usable; else AccountError.
 
-        Every attempt is logged. The message does not say whether the user exists. The attempt
-        is counted (a ``login_failed`` entry, turned into ``login`` on success) in the same write
-        transaction that reads the count, before the password is checked: concurrent guesses
-        cannot all slip in under the limit.
+        Every attempt is logged. The message does not say whether the user exists. Attempts at
+        one account are checked one at a time in this process, and each is counted (a
+        ``login_failed`` entry, turned into ``login`` on success) in the same write transaction
+        that reads the count, before its password is checked: thirty guesses at once get five
+        checks, and fifty right passwords at once all get in. Across several server processes
+        on one accounts file at most one attempt per process is in flight: at most
+        ``LOCK_AFTER + processes - 1`` checks.
         """
+        with _login_lock(username):
+            return self._login(username, password)
+
+    def _login(self, username: str, password: str) -> User:
         since = (dt.datetime.now() - dt.timedelta(minutes=LOCK_MINUTES)).isoformat(timespec="seconds")
         with self._db() as db:
             row = db.execute("SELECT name, role, grid_id, password_hash, disabled FROM users WHERE username = ?",

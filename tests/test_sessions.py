@@ -357,3 +357,18 @@ def test_an_administrator_ends_every_login_of_an_account(tmp_path, capsys):
     assert "3 个登录" in capsys.readouterr().out
     assert all(accounts.session_user(t) is None for t in tokens)
     assert accounts.login("phone", "password-phone") == user
+
+
+def test_fifty_right_passwords_at_once_for_one_shared_account_all_get_in(tmp_path):
+    """The lockout counts attempts before checking them; that must not lock out fifty people
+    who share one account and log in at the same moment (bench/load.py does exactly that)."""
+    accounts = Accounts(tmp_path / "security.sqlite")
+    accounts.add("shared", "安委办公用", "office", "shared-password-1")
+    barrier = threading.Barrier(50)
+
+    def one(_: int) -> bool:
+        barrier.wait()
+        return Accounts(tmp_path / "security.sqlite").login("shared", "shared-password-1").username == "shared"
+
+    with ThreadPoolExecutor(50) as pool:
+        assert all(pool.map(one, range(50)))
