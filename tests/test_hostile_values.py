@@ -562,3 +562,32 @@ def test_pages_run_with_hostile_names(hostile, monkeypatch, theme: str):
             if page.endswith(("overview.py", "listing.py")):
                 assert charts, page
                 assert_deck_inert(charts[0].proto.json, [THEMES["deck"]["甲街道"], THEMES["deck"]["乙镇"]])
+
+
+# --- in a real browser ---------------------------------------------------------------------
+
+@pytest.mark.browser
+@pytest.mark.parametrize("theme", ["deck", "markdown"])
+def test_maps_draw_and_nothing_remote_loads_in_chromium(hostile, theme: str):
+    """deck.gl itself draws the maps of a city whose names start with @@= and @@# (it stopped
+    at the first one), and no page of a city with Markdown images in its names asks for them."""
+    from riskmap.pipeline import create_demo_accounts
+
+    from .browser import app_page, map_canvas, visit
+
+    folder = hostile(theme)
+    if not (folder / "security.sqlite").exists():
+        create_demo_accounts(folder / "riskmap.duckdb")
+    errors: list[str] = []
+    remote: list[str] = []
+    with app_page(folder) as (page, url):
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: remote.append(r.url) if "127.0.0.1:9/" in r.url else None)
+        for path in ("", "listing", "grid", "parks", "targets", "hazards"):
+            visit(page, url, path)
+            assert page.locator('[data-testid="stException"]').count() == 0, path
+            if path in ("", "listing", "grid", "parks"):
+                map_canvas(page)  # the map is there: deck.gl did not stop at a name
+            assert page.locator('img[src*="127.0.0.1:9"], a[href*="127.0.0.1:9"]').count() == 0, path
+    assert errors == [], errors[:3]
+    assert remote == []
