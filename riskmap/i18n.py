@@ -336,6 +336,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "screen needs no new login; logging out, a disabled account, a changed password or a long idle time end it."),
     "login_other_site": ("登录请求来自其他网站，已拒绝。请直接打开本系统的登录页。",
                          "The login came from another site and was refused. Open this site's login page directly."),
+    "db_unreadable": ("数据库文件无法打开（可能已损坏，或不是本系统的数据库）。数据未显示；请管理员从导入文件重建数据库。",
+                      "The database file cannot be opened (damaged, or not one of ours). Nothing is shown; an "
+                      "administrator rebuilds it from the import files."),
     "unexpected_error": ("出现了意外错误，本页未能显示。请把错误编号 {id} 告诉系统管理员（详情已记入服务器日志）。",
                          "An unexpected error stopped this page. Give the error id {id} to your administrator (the details "
                          "are in the server log)."),

@@ -372,3 +372,17 @@ def test_fifty_right_passwords_at_once_for_one_shared_account_all_get_in(tmp_pat
 
     with ThreadPoolExecutor(50) as pool:
         assert all(pool.map(one, range(50)))
+
+
+def test_a_damaged_database_is_said_so_without_a_traceback(tmp_path, monkeypatch):
+    """Break 12: a corrupted database showed a raw stack trace with server paths."""
+    import random
+
+    monkeypatch.setenv("RISKMAP_DATA_DIR", str(tmp_path))
+    (tmp_path / "riskmap.duckdb").write_bytes(random.Random(1).randbytes(300_000))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.session_state["user"] = User("admin", "管理员", "admin")
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["数据库文件无法打开（可能已损坏，或不是本系统的数据库）。数据未显示；请管理员从导入文件重建数据库。"]
+    assert str(tmp_path) not in " ".join(e.value for kind in ("error", "code", "markdown") for e in at.get(kind))

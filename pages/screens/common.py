@@ -193,8 +193,20 @@ def db_version() -> str:
 
 
 def require_db() -> duckdb.DuckDBPyConnection:
-    """Return a connection, or explain how to build the demo and stop the page."""
-    con = connection()
+    """Return a connection, or explain how to build the demo and stop the page. A database
+    file that cannot be opened (damaged, or not a database) is said so — never a traceback."""
+    import duckdb
+
+    try:
+        con = connection()
+    except duckdb.Error as exc:
+        import logging
+
+        logging.getLogger("riskmap").error("database %s unreadable: %s", paths.db_path(), exc)
+        st.error(tr("db_unreadable"))
+        if can("import"):
+            st.code(f"python -m riskmap build <{tr('import_folder')}>", language="bash")
+        st.stop()
     if con is not None:
         from data.build import schema_is_current, schema_version
         from data.tables import SCHEMA_VERSION
