@@ -25,17 +25,21 @@ import pyarrow as pa
 from data import tables as T
 from data import vocab
 from data.headers import HeaderMatch, apply_units, header_score, map_headers, orient_coordinates
+from data.locks import DatabaseBusy, database_lock
 from data.manifest import ManifestError
 from data.manifest import read_manifest as _read_manifest
 from data.queries import scalar
-from data.readers import ROW, ImportFileError, read_boundary_file, read_sheet
+from data.readers import ROW, ImportFileError, read_boundary_file, read_sheet, without_hidden
 from data.validate import (
+    CHINA_BOX,
     Extra,
     convert_coordinates,
     drop_validation,
     issue_rows,
+    issue_rows_each,
     lit,
     q,
+    strip_hidden,
     validate_staged,
 )
 from geo import h3cells
@@ -192,24 +196,44 @@ def build_database(
     manifest = read_manifest(source_dir) if manifest is None else _checked_manifest(manifest, source_dir)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = db_path.with_name(f"{db_path.name}.building-{os.getpid()}")
-    remove_dead_side_files(db_path)
     report = BuildReport(db_path=db_path)
     say = progress or (lambda stage, fraction: None)
-    con = connect(tmp)
     try:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
-        con.execute("SET preserve_insertion_order = false")
-        con.execute("SET enable_progress_bar = false")
-        _build(con, source_dir, manifest, report, say, steps)
-        con.execute("CHECKPOINT")
-        con.close()
-        os.replace(tmp, db_path)
-    except (ImportFileError, CRSNameError) as exc:
+        # One writer at a time: an import swapping in its copy meanwhile would be lost, or lose this.
+        with database_lock(db_path, "重建数据库", say):
+            remove_dead_side_files(db_path)
+            con = connect(tmp)
+            try:
+                con.execute(f"SET memory_limit = '{memory_limit}'")
+                con.execute("SET preserve_insertion_order = false")
+                con.execute("SET enable_progress_bar = false")
+                _build(con, source_dir, manifest, report, say, steps)
+                con.execute("CHECKPOINT")
+                con.close()
+                os.replace(tmp, db_path)
+            finally:
+                discard(con, tmp)
+    except (ImportFileError, CRSNameError, DatabaseBusy) as exc:
         raise BuildError(str(exc)) from exc
-    finally:
-        discard(con, tmp)
+    except (OSError, duckdb.Error) as exc:
+        if not disk_full(exc):
+            raise
+        raise BuildError(DISK_FULL.format(folder=db_path.parent, what="建库")) from exc
     say("完成", 1.0)
     return report
+
+
+#: Said when the disk filled up during a build or an import (the database is as it was).
+DISK_FULL = "磁盘空间不足（{folder}），{what}未完成，原数据库未改动：请清理磁盘（至少留出数据库大小两倍的空间）后再试"
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk is full: ENOSPC (or EDQUOT), or DuckDB's text for it."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, duckdb.Error) and ("No space left on device" in str(exc) or "Disk quota" in str(exc))
 
 
 def _checked_manifest(manifest: dict, source_dir: Path) -> dict:
@@ -373,7 +397,7 @@ def _label(entry: dict) -> str:
     """The name a file is reported and recorded under (``source_file``): its path in the
     import folder, or its name if it was given by an absolute path."""
     path = Path(entry["path"])
-    return path.name if path.is_absolute() else str(entry["path"])
+    return without_hidden(path.name if path.is_absolute() else str(entry["path"]))
 
 
 def _value_map(entry: dict) -> dict:
@@ -446,6 +470,7 @@ def _load_ledger(con: duckdb.DuckDBPyConnection, source_dir: Path, spec: T.Table
         table, notes = apply_units(table, spec, match)
         for note in notes:
             _file_issue(con, file, spec.name, sheet.header_row, "", "", "warning", "unit_converted", note)
+        table = strip_hidden(con, table, spec, file)
         # Registered, not copied: validation reads the Arrow table in place.
         stg = f"_stg_{spec.name}"
         con.register(stg, table)
@@ -671,6 +696,7 @@ def import_boundaries(con: duckdb.DuckDBPyConnection, source_dir: Path, spec: T.
     ]))
     attrs, match = map_headers(attrs, spec, file, entry.get("headers"))
     _header_issues(con, file, spec, 1, match)
+    attrs = strip_hidden(con, attrs, spec, file)
     stg = f"_stg_{spec.name}"
     con.register(stg, attrs)
     report.files.append(FileReport(file, spec.name, crs, len(gdf), 0, 0, 0))
@@ -687,12 +713,8 @@ def import_boundaries(con: duckdb.DuckDBPyConnection, source_dir: Path, spec: T.
     usable = ~missing & polygonal
     none = np.full(len(geoms), None, dtype=object)
     geoms = geometries_to_wgs84(np.where(usable, geoms, none), crs)
-    invalid = usable & ~shapely.is_valid(geoms)
-    if invalid.any():
-        issue_rows(con, file, rows[invalid], "几何",
-                   [shapely.is_valid_reason(g) for g in geoms[invalid]], "invalid_geometry",
-                   "几何图形不合法，已自动修复", "warning", spec.name)
-        geoms[invalid] = shapely.make_valid(geoms[invalid])
+    usable &= _repaired(con, file, spec, rows, geoms, usable)
+    usable &= _within_reach(con, file, spec, rows, geoms, usable)
     wkb = shapely.to_wkb(np.where(usable, geoms, none))
     con.register("_geom_arrow", pa.table({ROW: pa.array(rows, pa.int32()),
                                            "wkb": pa.array(list(wkb), pa.binary())}))
@@ -710,6 +732,115 @@ def import_boundaries(con: duckdb.DuckDBPyConnection, source_dir: Path, spec: T.
     )
     _release(con, spec)
     con.execute("DROP TABLE _geom")
+
+
+def _polygonal(geom: object) -> object | None:
+    """The polygonal part of a repaired geometry, as one Polygon or MultiPolygon; None if it has
+    none (a polygon whose points all lie on a line repairs into lines)."""
+    import shapely
+
+    parts = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in (3, 6) and not shapely.is_empty(p)]
+    if not parts:
+        return None
+    merged = parts[0] if len(parts) == 1 else shapely.union_all(parts)
+    return merged if shapely.get_type_id(merged) in (3, 6) and not shapely.is_empty(merged) else None
+
+
+def _repaired(con: duckdb.DuckDBPyConnection, file: str, spec: T.Table, rows: np.ndarray, geoms: np.ndarray,
+              usable: np.ndarray) -> np.ndarray:
+    """Repair invalid polygons in place (``make_valid``), keeping only what is polygonal: a
+    spike repairs into a polygon plus a line, and a GEOMETRYCOLLECTION in a boundary layer
+    breaks every map and export. Returns which features are still usable; a feature whose
+    repair leaves nothing polygonal is refused with its row."""
+    import shapely
+
+    ok = np.ones(len(geoms), dtype=bool)
+    invalid = np.flatnonzero(usable & ~shapely.is_valid(geoms))
+    if not len(invalid):
+        return ok
+    why = [shapely.is_valid_reason(g) for g in geoms[invalid]]
+    fixed = shapely.make_valid(geoms[invalid])
+    kept: list[int] = []
+    trimmed: list[int] = []
+    for k, (i, g) in enumerate(zip(invalid, fixed)):
+        part = _polygonal(g)
+        if part is None:
+            ok[i] = False
+            continue
+        geoms[i] = part
+        kept.append(k)
+        if shapely.get_type_id(g) not in (3, 6):
+            trimmed.append(k)
+    lost = [k for k in range(len(invalid)) if not ok[invalid[k]]]
+    issue_rows(con, file, rows[invalid[lost]], "几何", [why[k] for k in lost], "no_polygon_after_repair",
+               "几何图形不合法，修复后不再是面（如顶点都在一条线上），已拒绝", "error", spec.name)
+    dropped = "，修复时产生的线或点已去掉，只保留面"
+    reasons = ["几何图形不合法，已自动修复" + (dropped if k in trimmed else "") for k in kept]
+    issue_rows_each(con, file, rows[invalid[kept]], "几何", [why[k] for k in kept], "invalid_geometry", reasons,
+                    "warning", spec.name)
+    return ok
+
+
+#: How far a township, grid or park may reach beyond the layers above it: this many metres, or
+#: half the larger side of their extent if that is more (a layer from another source may
+#: overshoot an edge; one far away, or spanning the globe, is not of this city).
+BOUNDARY_REACH_M = 20_000.0
+
+
+def _reference_box(con: duckdb.DuckDBPyConnection, spec: T.Table) -> tuple[tuple[float, float, float, float], str]:
+    """The box (min lon, max lon, min lat, max lat) a layer's features must lie in, and what it
+    is, in words: the extent of the layers above (counties for townships; counties and
+    townships for grids and parks) with :data:`BOUNDARY_REACH_M` around it; China's for the
+    county layer and for the first layer of a city."""
+    above = {"township": ("county",), "grid": ("county", "township"), "park": ("county", "township")}.get(spec.name)
+    found = None
+    if above:
+        union = " UNION ALL ".join(f"SELECT geom FROM {t}" for t in above)
+        found = con.execute(f"""SELECT min(ST_XMin(geom)), max(ST_XMax(geom)), min(ST_YMin(geom)), max(ST_YMax(geom))
+                                FROM ({union}) WHERE geom IS NOT NULL""").fetchone()
+    if not found or found[0] is None:
+        return CHINA_BOX, "中国范围"
+    x0, x1, y0, y1 = (float(v) for v in found)
+    m_lat = 111_320.0
+    m_lon = m_lat * max(0.1, float(np.cos(np.radians(max(abs(y0), abs(y1))))))
+    reach = max(BOUNDARY_REACH_M, 0.5 * max((x1 - x0) * m_lon, (y1 - y0) * m_lat))
+    return (x0 - reach / m_lon, x1 + reach / m_lon, y0 - reach / m_lat, y1 + reach / m_lat), "本市边界范围"
+
+
+def _within_reach(con: duckdb.DuckDBPyConnection, file: str, spec: T.Table, rows: np.ndarray, geoms: np.ndarray,
+                  usable: np.ndarray) -> np.ndarray:
+    """Refuse, with their rows, features outside China (spanning ±180°: a ring from -179.9° to
+    179.9° covers the whole band between in the plane and swallows every point) or far from
+    the city (see :func:`_reference_box`). Returns which features may stay."""
+    import shapely
+
+    ok = np.ones(len(geoms), dtype=bool)
+    idx = np.flatnonzero(usable)
+    if not len(idx):
+        return ok
+    b = shapely.bounds(geoms[idx])  # min x, min y, max x, max y
+    china = CHINA_BOX
+    box, where = _reference_box(con, spec)
+
+    def inside(bx: tuple[float, float, float, float]) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return (np.isfinite(b).all(axis=1) & (b[:, 0] >= bx[0]) & (b[:, 2] <= bx[1])
+                    & (b[:, 1] >= bx[2]) & (b[:, 3] <= bx[3]))
+
+    in_china = inside(china)
+    in_reach = inside(box)
+    shown = [f"经度 {x0:.4f}～{x1:.4f}，纬度 {y0:.4f}～{y1:.4f}" for x0, y0, x1, y1 in b]
+    out = ~in_china
+    issue_rows_each(con, file, rows[idx[out]], "几何", [shown[k] for k in np.flatnonzero(out)], "outside_china",
+                    [f"面要素的范围（{shown[k]}）超出中国范围：可能跨越 180° 经线或坐标系有误，已拒绝"
+                     for k in np.flatnonzero(out)], "error", spec.name)
+    far = in_china & ~in_reach
+    ref = f"经度 {box[0]:.2f}～{box[1]:.2f}，纬度 {box[2]:.2f}～{box[3]:.2f}"
+    issue_rows_each(con, file, rows[idx[far]], "几何", [shown[k] for k in np.flatnonzero(far)], "outside_city",
+                    [f"面要素的范围（{shown[k]}）远在{where}（{ref}）之外：可能坐标系有误或不是本市的图层，已拒绝"
+                     for k in np.flatnonzero(far)], "error", spec.name)
+    ok[idx[~(in_china & in_reach)]] = False
+    return ok
 
 
 def _finish_file_reports(con: duckdb.DuckDBPyConnection, report: BuildReport) -> None:

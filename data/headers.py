@@ -26,7 +26,7 @@ from functools import cache
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from data.readers import ROW, HeaderScore, ImportFileError
+from data.readers import ROW, HeaderScore, ImportFileError, without_hidden
 from data.tables import Column, Table
 
 _BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕|<[^<>]*>|《[^《》]*》")
@@ -51,8 +51,9 @@ ROW_NUMBER_HEADERS = frozenset({"序号", "编号序号", "no", "no.", "行号"}
 
 
 def _fold(text: object) -> str:
-    """NFKC and lower case: full-width letters, digits and brackets become half-width."""
-    return unicodedata.normalize("NFKC", str(text)).lower()
+    """NFKC and lower case: full-width letters, digits and brackets become half-width;
+    invisible characters (``data.readers.HIDDEN_CHARS``) dropped."""
+    return unicodedata.normalize("NFKC", without_hidden(str(text))).lower()
 
 
 def normalise_header(text: object) -> str:
@@ -182,7 +183,7 @@ class HeaderMatch:
         have = {c for c in self.columns if c in ("lon", "lat")}
         if have == {"lon", "lat"}:
             return None
-        seen = "、".join(h for h in self.headers if h and h != ROW) or "（无）"
+        seen = "、".join(h for h in self.headers if h) or "（无）"
         lack = "、".join(spec.column(c).header for c in ("lon", "lat") if c not in have)
         return (f"没有找到坐标列（缺少：{lack}）。需要“经度”和“纬度”两列，或“X坐标”和“Y坐标”等平面坐标列。"
                 f"文件中的表头为：{seen}。请对应表头后再导入（页面上选择，或命令行 --headers）；"
@@ -191,6 +192,9 @@ class HeaderMatch:
 
 def match_headers(names: list[str], spec: Table, mapping: Mapping[str, str] | None = None) -> HeaderMatch:
     """Match a file's headers to the columns of ``spec``.
+
+    ``names`` are the file's own headers only (not the reader's ``_row`` column: a file may
+    have a header of that name, which is then unknown like any other).
 
     A saved ``mapping`` (file header -> column name or standard header; "" ignores the header)
     comes first; then the declarations, where the standard header beats the column name, which
@@ -213,8 +217,6 @@ def match_headers(names: list[str], spec: Table, mapping: Mapping[str, str] | No
             best[found[0].name], best_rank[found[0].name] = i, found[1]
     m = HeaderMatch(columns=[None] * len(names), headers=[str(h) for h in names])
     for i, (h, found) in enumerate(zip(names, cand)):
-        if h == ROW:
-            continue
         if found is None:
             if normalise_header(h) not in ROW_NUMBER_HEADERS and normalise_header(h) not in saved and str(h).strip():
                 m.unknown.append(str(h))
@@ -243,27 +245,29 @@ def map_headers(table: pa.Table, spec: Table, file: str,
         A required column is missing, two headers claim one column, or a table with
         coordinates has no coordinate columns (rows would otherwise be taken as unlocated).
     """
-    names = [n for n in table.column_names]
+    # The reader's row numbers are the last column, whatever the file's own headers are called
+    # (a header "_row" is the file's, and unknown).
+    names = list(table.column_names)
+    numbered = bool(names) and names[-1] == ROW
+    headers = names[:-1] if numbered else names
     try:
-        m = match_headers(names, spec, mapping)
+        m = match_headers(headers, spec, mapping)
     except ImportFileError as exc:
         raise ImportFileError(file, exc.message) from exc
     if m.missing:
-        seen = "、".join(h for h in m.headers if h and h != ROW)
+        seen = "、".join(h for h in m.headers if h)
         raise ImportFileError(file, "缺少必需的列：" + "、".join(m.missing) + f"（文件中的表头为：{seen}）")
     problem = m.coordinate_problem(spec)
     if problem:
         raise ImportFileError(file, problem)
     out_names, n_unknown = [], 0
-    for h, name in zip(names, m.columns):
-        if h == ROW:
-            out_names.append(ROW)
-        elif name:
+    for name in m.columns:
+        if name:
             out_names.append(name)
         else:
             n_unknown += 1
             out_names.append(f"_unknown_{n_unknown}")
-    renamed = table.rename_columns(out_names)
+    renamed = table.rename_columns(out_names + ([ROW] if numbered else []))
     for c in spec.imported:  # optional columns the file lacks are added empty, so every rule can run
         if c.name not in m.source:
             renamed = renamed.append_column(c.name, pa.nulls(renamed.num_rows, pa.string()))

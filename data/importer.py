@@ -20,6 +20,7 @@ it never deletes.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import shutil
 import time
@@ -34,6 +35,8 @@ import pyarrow as pa
 
 from data import tables as T
 from data.build import (
+    DISK_FULL,
+    BuildError,
     BuildReport,
     FileReport,
     Progress,
@@ -42,6 +45,7 @@ from data.build import (
     connect,
     derive_units,
     discard,
+    disk_full,
     import_boundaries,
     load_ledger,
     place_again,
@@ -50,8 +54,9 @@ from data.build import (
     schema_is_current,
     schema_version,
 )
+from data.locks import DatabaseBusy, database_lock
 from data.queries import scalar
-from data.readers import ImportFileError
+from data.readers import ImportFileError, without_hidden
 from geo.crs import CRSNameError, check_crs_name
 
 #: Tables a ledger import can target (upsert by key).
@@ -143,24 +148,55 @@ def _keep_what_the_file_lacks(con: duckdb.DuckDBPyConnection, spec: T.Table, pre
                  "文件中没有这些列：已有的记录更新时保留原值，新记录留空：" + "、".join(kept)])
 
 
+#: Said when the database file itself cannot be opened (random bytes, a truncated copy).
+UNREADABLE = ("数据库文件无法打开（{db}）：文件已损坏或不是本系统的数据库，本次未导入，该文件未改动。"
+              "请从备份恢复，或用 python -m riskmap build 从台账文件重新建库")
+
+log = logging.getLogger(__name__)
+
+
 @contextmanager
-def _working_copy(db_path: Path, say: Progress) -> Iterator[duckdb.DuckDBPyConnection]:
+def _working_copy(db_path: Path, say: Progress, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection on a copy of the database, swapped in when the block ends
-    without an exception; any exception (or a kill) leaves the database as it was."""
-    remove_dead_side_files(db_path)  # left by a build or import that was killed: never swapped in
-    side = db_path.with_name(f"{db_path.name}.importing-{os.getpid()}")
-    say("复制数据库（导入在副本上进行，完成后整体替换）", 0.02)
-    shutil.copyfile(db_path, side)
-    con = connect(side)
+    without an exception; any exception (or a kill) leaves the database as it was.
+
+    The whole of it — copy, work, swap — holds the database's write lock (``data.locks``):
+    a second import or a rebuild meanwhile would copy the same old file, and one of the two
+    swaps would throw the other's changes away. Failures of the disk or of the database file
+    become an :class:`ImportError_` saying so in a sentence; the database is unchanged.
+    """
     try:
-        con.execute("SET preserve_insertion_order = false")
-        yield con
-        con.execute("CHECKPOINT")
-        con.close()
-        say("替换数据库", 0.98)
-        os.replace(side, db_path)
-    finally:
-        discard(con, side)
+        with database_lock(db_path, what, say):
+            remove_dead_side_files(db_path)  # left by a build or import that was killed: never swapped in
+            side = db_path.with_name(f"{db_path.name}.importing-{os.getpid()}")
+            say("复制数据库（导入在副本上进行，完成后整体替换）", 0.02)
+            con: duckdb.DuckDBPyConnection | None = None
+            try:
+                shutil.copyfile(db_path, side)
+                try:
+                    con = connect(side)
+                except duckdb.Error as exc:
+                    if disk_full(exc):
+                        raise
+                    raise ImportError_(UNREADABLE.format(db=db_path.name)) from exc
+                con.execute("SET preserve_insertion_order = false")
+                yield con
+                con.execute("CHECKPOINT")
+                con.close()
+                say("替换数据库", 0.98)
+                os.replace(side, db_path)
+            finally:
+                if con is not None:
+                    discard(con, side)
+                else:  # the copy failed (a full disk) or does not open: remove what was written
+                    side.unlink(missing_ok=True)
+    except (DatabaseBusy, BuildError) as exc:
+        raise ImportError_(str(exc)) from exc
+    except (OSError, duckdb.Error) as exc:
+        if disk_full(exc):
+            raise ImportError_(DISK_FULL.format(folder=db_path.parent, what="导入")) from exc
+        log.exception("import into %s failed", db_path)
+        raise ImportError_(f"导入时读写数据库出错，本次未导入，数据库未改动：{type(exc).__name__}: {exc}") from exc
 
 
 def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: str = "auto",
@@ -200,8 +236,8 @@ def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: s
     spec = T.TABLES_BY_NAME[table]
     say = progress or (lambda stage, fraction: None)
     t0 = time.perf_counter()
-    label = file_path.name  # recorded as the rows' source_file
-    with _working_copy(db_path, say) as con:
+    label = without_hidden(file_path.name)  # recorded as the rows' source_file
+    with _working_copy(db_path, say, f"导入{spec.title}台账 {label}") as con:
         if not schema_is_current(con):
             raise ImportError_(f"数据库结构版本为 {schema_version(con) or '无'}，"
                                f"当前为 {T.SCHEMA_VERSION}：请先重建数据库")
@@ -262,7 +298,7 @@ def import_boundary_layer(db_path: Path | str, file_path: Path | str, table: str
     spec = T.TABLES_BY_NAME[table]
     say = progress or (lambda stage, fraction: None)
     t0 = time.perf_counter()
-    with _working_copy(db_path, say) as con:
+    with _working_copy(db_path, say, f"导入{spec.title}边界 {file_path.name}") as con:
         before = scalar(con, f"SELECT count(*) FROM {table}")
         con.execute(f"DELETE FROM {table}")
         con.execute("DELETE FROM import_issue WHERE file = ?", [file_path.name])

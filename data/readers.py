@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import html
 import posixpath
 import re
 import zipfile
@@ -34,11 +35,43 @@ ROW = "_row"  # the record's real 1-based row number in the sheet (the header ke
 
 #: How many rows from the top are searched for the header.
 HEAD_ROWS = 30
-#: Declared worksheet size (rows x columns) above which calamine is not used: it allocates
-#: the whole rectangle, so a few-KB file declaring ``A1:XFD100000`` would ask for 50 GB.
+#: Cells (rows x columns, from A1) spanned by a sheet's values above which calamine is not
+#: used: it allocates the whole rectangle, so one value at XFD100000 would ask for 50 GB and
+#: abort the process. Such a sheet is streamed by openpyxl instead.
 MAX_CALAMINE_CELLS = 20_000_000
-#: A sheet whose real data goes beyond this many columns is refused.
+#: A sheet *declaring* more cells than this (``<dimension ref="A1:XFD100000"/>``) is refused
+#: before anything reads it: no ledger is that large, a hostile or broken file is.
+MAX_DECLARED_CELLS = MAX_CALAMINE_CELLS
+#: A workbook whose first sheet holds more cells with a value than this is refused (larger
+#: ledgers import as CSV, which is read by pyarrow without holding every cell in Python).
+MAX_XLSX_CELLS = 10_000_000
+#: A sheet or CSV whose real data goes beyond this many columns is refused.
 MAX_COLUMNS = 500
+#: A CSV line longer than this is refused while the file is streamed, before it is parsed
+#: (a 49 MB file without a line break took 12 s and 2.3 GB to be refused otherwise).
+MAX_LINE_BYTES = 1 << 20
+#: Characters that are invisible or move text around, as code point ranges: C0 controls but
+#: tab, line feed and carriage return (whitespace, see ``data.validate.strip_hidden``), DEL,
+#: C1 controls, the Arabic letter mark, zero-width characters, LRM/RLM, the line and paragraph
+#: separators, the bidi embeddings and overrides (U+202A-U+202E), invisible operators, the
+#: bidi isolates (U+2066-U+2069) and the zero-width no-break space. No ledger means them; Word
+#: and Excel writers choke on some (U+0000), and the bidi ones make a name display as another.
+HIDDEN_RANGES = ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F), (0x061C, 0x061C),
+                 (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x2064), (0x2066, 0x2069), (0xFEFF, 0xFEFF))
+#: The same as a character class for Python's ``re`` and for RE2 (pyarrow, DuckDB).
+HIDDEN_CHARS = "[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in HIDDEN_RANGES) + "]"
+HIDDEN_RE2 = "[" + "".join(f"\\x{{{a:04X}}}-\\x{{{b:04X}}}" for a, b in HIDDEN_RANGES) + "]"
+_HIDDEN = re.compile(HIDDEN_CHARS)
+
+
+def without_hidden(text: str) -> str:
+    """``text`` without :data:`HIDDEN_CHARS` (tab and line feed are kept)."""
+    return _HIDDEN.sub("", text) if _HIDDEN.search(text) else text
+
+
+def hidden_in(text: str) -> list[str]:
+    """The distinct :data:`HIDDEN_CHARS` in ``text``, in order of appearance."""
+    return list(dict.fromkeys(_HIDDEN.findall(text)))
 #: A row repeats the header when it equals the header in this share of its non-empty cells.
 REPEATED_HEADER_SHARE = 0.6
 
@@ -178,7 +211,7 @@ def _stripped(row: Sequence[object]) -> list[str | None]:
 
 
 def _text_of(cells: Sequence[str | None]) -> str:
-    return " | ".join(c for c in cells if c)[:200]
+    return without_hidden(" | ".join(c for c in cells if c))[:200]
 
 
 def _filled(cells: Sequence[str | None]) -> int:
@@ -265,7 +298,7 @@ def _find_header(head: list[list[str | None]], raw: list[list[str | None]], file
         _, index, upper = best
     row = head[index]
     cells = _merge(head[upper], row) if upper is not None else row
-    names = [c or "" for c in cells]
+    names = [without_hidden(c).strip() if c else "" for c in cells]  # shown in messages and issue lists
 
     def reference(stripped: list[str | None], as_read: list[str | None]) -> list[tuple[int, frozenset[str]]]:
         return [(j, frozenset({c, as_read[j] or c} if j < len(as_read) else {c}))
@@ -499,24 +532,31 @@ def _sheet_from_rows(rows: list[list[object]], file: str, header_row: int | None
     return Sheet(table, header.index + 1, header_row is None, _above(head, header) + skipped)
 # ------------------------------------------------------------------------------- xlsx
 
-def _first_sheet_member(z: zipfile.ZipFile) -> str:
-    """The zip member of the workbook's first sheet (as calamine and openpyxl take it)."""
+def _first_sheet(z: zipfile.ZipFile) -> tuple[str, str]:
+    """The zip member of the workbook's first sheet (as calamine and openpyxl take it) and the
+    sheet's name (``""`` when the workbook does not say)."""
+    name = ""
     try:
         with z.open("xl/workbook.xml") as f:
             workbook = f.read(1 << 18).decode("utf-8", "replace")
         with z.open("xl/_rels/workbook.xml.rels") as f:
             rels = f.read(1 << 18).decode("utf-8", "replace")
-        sheet = re.search(r"<(?:\w+:)?sheet\b[^>]*?\s\w+:id\s*=\s*[\"']([^\"']+)[\"']", workbook)
+        sheet = re.search(r"<(?:\w+:)?sheet\b[^>]*>", workbook)
         if sheet:
-            for rel in re.finditer(r"<(?:\w+:)?Relationship\b[^>]*>", rels):
+            called = re.search(r"\sname\s*=\s*[\"']([^\"']*)[\"']", sheet.group(0))
+            name = html.unescape(called.group(1)) if called else ""
+            rid = re.search(r"\s\w+:id\s*=\s*[\"']([^\"']+)[\"']", sheet.group(0))
+            wanted = re.escape(rid.group(1)) if rid else None
+            for rel in re.finditer(r"<(?:\w+:)?Relationship\b[^>]*>", rels) if wanted else ():
                 tag = rel.group(0)
                 target = re.search(r"\sTarget\s*=\s*[\"']([^\"']+)[\"']", tag)
-                if target and re.search(rf"\sId\s*=\s*[\"']{re.escape(sheet.group(1))}[\"']", tag):
-                    name = target.group(1)
-                    return name.lstrip("/") if name.startswith("/") else posixpath.normpath("xl/" + name)
+                if target and re.search(rf"\sId\s*=\s*[\"']{wanted}[\"']", tag):
+                    member = target.group(1)
+                    return (member.lstrip("/") if member.startswith("/")
+                            else posixpath.normpath("xl/" + member)), name
     except KeyError:
         pass
-    return "xl/worksheets/sheet1.xml"
+    return "xl/worksheets/sheet1.xml", name
 
 
 def _column_number(letters: str) -> int:
@@ -529,13 +569,18 @@ def _column_number(letters: str) -> int:
 _DIMENSION = re.compile(r"<(?:\w+:)?dimension\b[^>]*?\sref\s*=\s*[\"']([^\"']*)[\"']")
 _WIDE_CELL = re.compile(rb' r="([A-Z]{2,3})[0-9]')  # a cell reference beyond column Z
 _ROW_NUMBER = re.compile(rb'row r="([0-9]+)"')
+#: The sheet's root element, with the namespace prefix its tags use, if any (``<x:worksheet``).
+#: A cell's value is then ``<v>`` (numbers, shared strings, formulas' results) or ``<is>``
+#: (inline text), prefixed the same way.
+_ROOT = re.compile(rb"<(?:(\w+):)?worksheet\b")
 
 
-def declared_cells(path: Path) -> int | None:
-    """Rows x columns the first sheet declares (``<dimension ref="A1:XFD100000"/>``, counted
-    from A1), read from the first 16 KB of its XML; ``None`` when it declares nothing."""
+def _declared(path: Path) -> tuple[str, str, int] | None:
+    """The first sheet's name, its declared range (``A1:XFD100000``) and the rows x columns
+    that range spans counted from A1, read from the first 16 KB of its XML; ``None`` when it
+    declares nothing readable."""
     with zipfile.ZipFile(path) as z:
-        member = _first_sheet_member(z)
+        member, name = _first_sheet(z)
         try:
             with z.open(member) as f:
                 head = f.read(16 << 10).decode("utf-8", "replace")
@@ -543,25 +588,39 @@ def declared_cells(path: Path) -> int | None:
             return None
     m = _DIMENSION.search(head)
     end = re.fullmatch(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})", m.group(1).split(":")[-1].strip()) if m else None
-    return int(end.group(2)) * _column_number(end.group(1)) if end else None
+    if not m or not end:
+        return None
+    return name, m.group(1).strip(), int(end.group(2)) * _column_number(end.group(1))
 
 
-def used_cells(path: Path) -> int:
-    """Rows x columns calamine would allocate for the cells the first sheet really has
-    (last row number x last column beyond Z, else 26), by one streaming pass over its XML.
+def declared_cells(path: Path) -> int | None:
+    """Rows x columns the first sheet declares (``<dimension ref="A1:XFD100000"/>``, counted
+    from A1); ``None`` when it declares nothing."""
+    found = _declared(path)
+    return found[2] if found else None
+
+
+@dataclass(frozen=True)
+class _Scan:
+    span: int  # rows x columns calamine would allocate: last row x last column beyond Z, else 26
+    values: int  # cells holding a value
+
+
+def _scan(path: Path) -> _Scan:
+    """One streaming pass over the first sheet's XML (about a fifth of calamine's own read).
 
     A sheet may declare a small dimension, or none, and still hold one value at XFD1048576:
-    calamine sizes its grid from the cells as well, and aborts the process just the same.
-    Scanning costs about a fifth of calamine's own read.
+    calamine sizes its grid from the cells, and aborts the process just the same.
     """
-    rows = columns = 0
+    rows = columns = values = 0
     tail = b""
+    tags: tuple[bytes, ...] = ()
     with zipfile.ZipFile(path) as z:
-        member = _first_sheet_member(z)
+        member, _ = _first_sheet(z)
         try:
             f = z.open(member)
         except KeyError:
-            return 0
+            return _Scan(0, 0)
         with f:
             while chunk := f.read(1 << 20):
                 text = tail + chunk
@@ -571,8 +630,14 @@ def used_cells(path: Path) -> int:
                 numbers = _ROW_NUMBER.findall(text)
                 if numbers:
                     rows = max(rows, *map(int, numbers))
+                if not tags:  # <v> and <is>, or <x:v> and <x:is> when the sheet's XML uses a prefix
+                    root = _ROOT.search(text)
+                    prefix = root.group(1) + b":" if root and root.group(1) else b""
+                    tags = (b"<" + prefix + b"v>", b"<" + prefix + b"is>")
+                # A value tag inside the carried-over tail was counted with the previous chunk.
+                values += sum(text.count(t) - tail.count(t) for t in tags)
                 tail = text[-64:]
-    return rows * max(columns, 26)
+    return _Scan(rows * max(columns, 26), values)
 
 
 def _calamine_rows(path: Path) -> list[list[object]]:
@@ -599,14 +664,33 @@ def _openpyxl_rows(path: Path) -> list[list[object]]:
         wb.close()
 
 
+def _sheet_label(name: str) -> str:
+    return f"工作表“{without_hidden(name)}”" if name else "第一个工作表"
+
+
 def _xlsx_rows(path: Path) -> list[list[object]]:
     """The first sheet's rows: calamine (about ten times faster), or openpyxl (streaming)
-    when calamine fails or the sheet declares or holds cells spanning more than
-    :data:`MAX_CALAMINE_CELLS` (calamine would allocate them all and abort the process)."""
+    when calamine fails or the sheet's values span more than :data:`MAX_CALAMINE_CELLS`
+    (calamine would allocate them all and abort the process).
+
+    Refused before anything reads the sheet: a zip bomb (:func:`check_zip`), a sheet declaring
+    more than :data:`MAX_DECLARED_CELLS` cells, one holding more than :data:`MAX_XLSX_CELLS`
+    values; after reading, data beyond :data:`MAX_COLUMNS` columns.
+    """
     check_zip(path)  # an xlsx is a zip: refuse a bomb before anything unpacks it
-    declared = declared_cells(path)
+    declared = _declared(path)
+    sheet = _sheet_label(declared[0] if declared else "")
+    if declared and declared[2] > MAX_DECLARED_CELLS:
+        name, ref, cells = declared
+        raise ImportFileError(path.name, f"{sheet}声明的范围为 {ref}（约 {cells:,} 个单元格），超过 "
+                                         f"{MAX_DECLARED_CELLS:,} 个单元格的上限，未读取。请把有内容的区域复制到"
+                                         "新的工作簿（或另存为 CSV）后再导入")
+    scan = _scan(path)
+    if scan.values > MAX_XLSX_CELLS:
+        raise ImportFileError(path.name, f"{sheet}有 {scan.values:,} 个有内容的单元格，超过 {MAX_XLSX_CELLS:,} 个的"
+                                         "上限，未读取。请另存为 CSV（逗号分隔）后导入，或分成几个文件")
     rows: list[list[object]] | None = None
-    if (declared is None or declared <= MAX_CALAMINE_CELLS) and used_cells(path) <= MAX_CALAMINE_CELLS:
+    if scan.span <= MAX_CALAMINE_CELLS:
         try:
             rows = _calamine_rows(path)
         except Exception:  # calamine refuses some files openpyxl reads
@@ -615,8 +699,8 @@ def _xlsx_rows(path: Path) -> list[list[object]]:
         rows = _openpyxl_rows(path)
     for i, r in enumerate(rows):
         if len(r) > MAX_COLUMNS:
-            raise ImportFileError(path.name, f"第 {i + 1} 行第 {len(r)} 列仍有内容，超过 {MAX_COLUMNS} 列的上限；"
-                                             "请删除表格右侧多余的内容后再导入")
+            raise ImportFileError(path.name, f"{sheet}第 {i + 1} 行第 {len(r)} 列仍有内容，"
+                                             f"超过 {MAX_COLUMNS} 列的上限；请删除表格右侧多余的内容后再导入")
     return rows
 
 
@@ -629,29 +713,112 @@ def _read_xlsx(path: Path, header_row: int | None, header_score: HeaderScore | N
 
 # -------------------------------------------------------------------------------- CSV
 
+def check_lines(path: Path) -> None:
+    """Refuse a text file with a line longer than :data:`MAX_LINE_BYTES`, found by streaming it
+    in blocks before anything parses it (numpy over the bytes: about 0.1 s for 50 MB). CR, LF
+    and CRLF each end a line, as the CSV readers take them.
+
+    Raises
+    ------
+    ImportFileError
+        Naming the line and the limit.
+    """
+    import numpy as np
+
+    def refuse(line: int) -> ImportFileError:
+        return ImportFileError(path.name, f"第 {line} 行超过 {MAX_LINE_BYTES >> 20} MB（每行的上限），未读取："
+                                          "这不像是逐行填写的台账，请确认文件是逗号分隔的文本（CSV）")
+
+    start = offset = 0  # where the current line starts; where the block starts
+    line = 1  # the current line's number
+    after_cr = False  # the previous block ended with CR (its LF may open this block)
+    with open(path, "rb") as f:
+        while block := f.read(8 << 20):
+            a = np.frombuffer(block, dtype=np.uint8)
+            lf, cr = a == 10, a == 13
+            ends = lf | cr
+            ends[:-1] &= ~(cr[:-1] & lf[1:])  # CRLF ends its line once, at the LF
+            if after_cr and lf[0]:
+                ends[0] = False
+                start = offset + 1
+            pos = np.flatnonzero(ends) + offset
+            if len(pos):
+                starts = np.concatenate(([start], pos[:-1] + 1))
+                too = np.flatnonzero(pos - starts > MAX_LINE_BYTES)
+                if len(too):
+                    raise refuse(line + int(too[0]))
+                line += len(pos)
+                start = int(pos[-1]) + 1
+            offset += len(block)
+            if offset - start > MAX_LINE_BYTES:  # the line under way is already too long
+                raise refuse(line)
+            after_cr = bool(cr[-1])
+
+
+def _too_wide(path: Path, line: int, width: int) -> ImportFileError:
+    return ImportFileError(path.name, f"第 {line} 行有 {width:,} 列，超过 {MAX_COLUMNS} 列的上限，未读取；"
+                                      "请删除表格右侧多余的列后再导入")
+
+
+def _csv_error(path: Path, line: int, exc: csv.Error) -> ImportFileError:
+    text = str(exc)
+    why = (f"有单元格超过 {csv.field_size_limit() // 1024} KB" if "field limit" in text
+           else "含有空字符" if "NUL" in text else "引号或换行不成对")
+    return ImportFileError(path.name, f"第 {line} 行无法按 CSV 读取：{why}")
+
+
+_EOL = re.compile(rb"\r\n|\r|\n")
+
+
 def _csv_head(path: Path, encoding: str, limit: int) -> tuple[list[list[str]], list[int]]:
-    """The first ``limit`` records (csv module) and the byte offset where each one ends."""
+    """The first ``limit`` records (csv module) and the byte offset where each one ends.
+
+    Lines end at CR, LF or CRLF (never inside a UTF-8 or GB18030 character); a record wider
+    than :data:`MAX_COLUMNS` is refused, naming its line.
+    """
     records: list[list[str]] = []
     ends: list[int] = []
-    consumed = 0
+    consumed = lines_read = 0
     with open(path, "rb") as f:
 
         def lines() -> Iterator[str]:
-            nonlocal consumed
-            for n, line in enumerate(f):
+            nonlocal consumed, lines_read
+            buf, eof = b"", False
+            while True:
+                m = _EOL.search(buf)
+                # A CR at the end of what was read may be the first half of a CRLF.
+                if m and (m.end() < len(buf) or eof or m.group() != b"\r"):
+                    line, buf = buf[:m.end()], buf[m.end():]
+                elif eof:
+                    if not buf:
+                        return
+                    line, buf = buf, b""
+                else:
+                    more = f.read(1 << 16)
+                    eof = not more
+                    buf += more
+                    continue
                 consumed += len(line)
-                if n == 0 and line.startswith(b"\xef\xbb\xbf"):
+                if lines_read == 0 and line.startswith(b"\xef\xbb\xbf"):
                     line = line[3:]
-                # A line ends at b"\n", which is never inside a UTF-8 or GB18030 character.
+                lines_read += 1
                 yield line.decode(encoding, errors="replace")
 
         # The reader asks for one more line only while a record is unfinished, so after each
         # record ``consumed`` is where the next one starts.
-        for record in csv.reader(lines()):
-            records.append(record)
-            ends.append(consumed)
-            if len(records) >= limit:
-                break
+        first = 1
+        reader = csv.reader(lines())
+        try:
+            for record in reader:
+                if len(_trimmed(record)) > MAX_COLUMNS:
+                    raise _too_wide(path, first, len(_trimmed(record)))
+                records.append(record)
+                ends.append(consumed)
+                first = lines_read + 1
+                if len(records) >= limit:
+                    break
+        except csv.Error as exc:
+            raise _csv_error(path, first, exc) from exc
     return records, ends
 
 
@@ -684,6 +851,7 @@ def _csv_arrow(path: Path, encoding: str, offset: int, width: int, first_row: in
 def _read_csv(path: Path, header_row: int | None, header_score: HeaderScore | None) -> Sheet:
     """Header from the first records (csv module), then the data by pyarrow from the line
     after the header; the csv module for the whole file when pyarrow refuses it."""
+    check_lines(path)
     encoding = detect_encoding(path)
     records, ends = _csv_head(path, encoding, header_row if header_row is not None else HEAD_ROWS)
     if not any(any(c.strip() for c in r) for r in records):
@@ -694,8 +862,16 @@ def _read_csv(path: Path, header_row: int | None, header_score: HeaderScore | No
     width = max(len(header.names), 1)
     raw = _csv_arrow(path, encoding, ends[header.index], width, header.index + 2)
     if raw is None:
+        rows: list[list[object]] = []
         with open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as f:
-            rows: list[list[object]] = [_trimmed(r) for r in csv.reader(f)]
+            reader = csv.reader(f)
+            try:
+                for r in reader:
+                    rows.append(_trimmed(r))
+                    if len(rows[-1]) > MAX_COLUMNS:
+                        raise _too_wide(path, reader.line_num, len(rows[-1]))
+            except csv.Error as exc:
+                raise _csv_error(path, reader.line_num + 1, exc) from exc
         width = max([len(header.names), *(len(r) for r in rows[header.index + 1:])])
         raw = _rows_table(rows, header.index + 1, width, "")
     table, skipped = _split(raw, header)
@@ -800,5 +976,19 @@ def read_boundary_file(path: Path) -> gpd.GeoDataFrame:
     for col in gdf.columns:
         if col != gdf.geometry.name:
             gdf[col] = gdf[col].map(_cell_to_str).astype(object)
+    # Attribute names as shown and matched: without invisible characters; one called like our
+    # row numbers keeps its data under another name (and is reported as unknown).
+    taken = {ROW, gdf.geometry.name}
+    renamed = {}
+    for c in gdf.columns:
+        if isinstance(c, str) and c != gdf.geometry.name:
+            name = base = without_hidden(c)
+            n = 1
+            while name in taken:
+                n += 1
+                name = f"{base}_" if n == 2 else f"{base}_{n - 1}"
+            taken.add(name)
+            renamed[c] = name
+    gdf = gdf.rename(columns={c: n for c, n in renamed.items() if c != n})
     gdf[ROW] = range(1, len(gdf) + 1)  # features are numbered from 1
     return gdf

@@ -7,10 +7,10 @@ Widgets and rendering only: reading, matching and importing are ``data.readers``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -18,6 +18,7 @@ import streamlit as st
 
 from data import paths
 from data import tables as T
+from data.build import DISK_FULL, disk_full
 from data.headers import header_score, match_headers, normalise_header
 from data.importer import (
     BOUNDARIES,
@@ -36,6 +37,7 @@ from pages.screens.common import audit, export_button, localise, md, show, tr, t
 from reports.ledgers import workbook
 
 if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
     from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -45,21 +47,60 @@ CRS_CHOICES = ("auto", "EPSG:4326", "cgcs2000", "EPSG:4549", "EPSG:4528", "gcj02
 ASK_VALUES = 20
 
 
+#: Staged uploads older than this are left over (a server killed mid-import): the next upload
+#: removes them. No preview or import of one upload takes that long.
+STALE_UPLOAD_S = 3600
+
+
+def sweep_uploads(now: float | None = None) -> None:
+    """Remove staged uploads (one folder per upload) untouched for :data:`STALE_UPLOAD_S`."""
+    import shutil
+    import time
+
+    root = paths.uploads_dir()
+    limit = (time.time() if now is None else now) - STALE_UPLOAD_S
+    for folder in root.iterdir() if root.is_dir() else ():
+        try:
+            newest = max([folder.stat().st_mtime, *(f.stat().st_mtime for f in folder.rglob("*"))])
+        except OSError:  # removed meanwhile by its own session
+            continue
+        if newest < limit:
+            if folder.is_dir():
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                folder.unlink(missing_ok=True)
+
+
 @contextmanager
 def staged(upload: UploadedFile, prefix: str = "") -> Iterator[Path]:
     """An uploaded file written under the data directory for the length of the block, then
-    removed: uploads are kept only while they are read or imported."""
+    removed whatever happens (a failed write included): uploads are kept only while they are
+    read or imported. Leftovers of a server that died meanwhile are swept first."""
+    import shutil
     import uuid
 
+    sweep_uploads()
     folder = paths.uploads_dir() / uuid.uuid4().hex
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{prefix}{safe_upload_name(upload.name)}"
-    path.write_bytes(upload.getvalue())
     try:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{prefix}{safe_upload_name(upload.name)}"
+            path.write_bytes(upload.getvalue())
+        except OSError as exc:
+            raise ImportError_(DISK_FULL.format(folder=folder.parent, what="保存上传的文件") if disk_full(exc)
+                               else f"无法保存上传的文件：{exc.strerror or exc}") from exc
         yield path
     finally:
-        path.unlink(missing_ok=True)
-        folder.rmdir()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def progress_to(bar: DeltaGenerator | Any) -> Callable[[str, float], None]:
+    """A progress callback drawing on ``bar``: the stage's text names the user's file, and
+    progress text is Markdown, so it is made inert."""
+    def say(stage: str, fraction: float) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=md(stage))
+
+    return say
 
 
 def severity_label(severity: str) -> str:
@@ -75,7 +116,7 @@ def _fresh_uploaders() -> None:
 def _header_mapping(spec: T.Table, table: pa.Table) -> tuple[dict[str, str], list[str]]:
     """Ask which column each unknown header is (saved answers offered first); the answers given
     and the standard headers still missing (required ones, coordinates of a located table)."""
-    match = match_headers([n for n in table.column_names if n != "_row"], spec)
+    match = match_headers(table.column_names[:-1], spec)  # the last column is the reader's row numbers
     saved = {normalise_header(k): v for k, v in load_header_maps(paths.header_maps_path()).get(spec.name, {}).items()}
     known = match.known
     choices = {"": tr("ignore_column"), **{c.name: c.header for c in spec.imported if c.name not in known.values()}}
@@ -135,17 +176,22 @@ def import_form() -> None:
                               key=f"import_upload_{st.session_state.get('_upload_round', 0)}")
     if upload is None:
         return
-    with staged(upload) as path:
+    with ExitStack() as stack:
+        try:
+            path = stack.enter_context(staged(upload))
+        except ImportError_ as exc:  # the upload could not be written (a full disk)
+            st.error(tr("import_failed", why=md(exc)))
+            return
         header_row = st.number_input(tr("header_row"), min_value=0, max_value=1000, value=0, step=1,
                                      key="import_header_row", help=tr("header_row_help")) or None
         try:
             sheet = read_sheet(path, header_row, header_score(spec))
+            st.caption(tr("header_found", row=sheet.header_row, n=sheet.table.num_rows, skipped=len(sheet.skipped),
+                          how=tr("header_auto" if sheet.detected else "header_given")))
+            mapping, missing = _header_mapping(spec, sheet.table)
         except ImportFileError as exc:
-            st.error(md(exc.message))  # the message quotes the file's own headers: made inert
+            st.error(md(exc))  # names the file and quotes its own headers: made inert
             return
-        st.caption(tr("header_found", row=sheet.header_row, how=tr("header_auto" if sheet.detected else "header_given"),
-                      n=sheet.table.num_rows, skipped=len(sheet.skipped)))
-        mapping, missing = _header_mapping(spec, sheet.table)
         values = {} if missing else _value_mapping(spec, sheet.table, mapping)
         remember = st.checkbox(tr("map_save"), value=True, key="map_save")
         if not st.button(tr("import_go"), type="primary", disabled=bool(missing), key="import_go"):
@@ -154,8 +200,7 @@ def import_form() -> None:
 
         bar = st.progress(0.0, text=tr("importing"))
         try:
-            result = import_file(paths.db_path(), path, table, crs, mapping,
-                                 lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage),
+            result = import_file(paths.db_path(), path, table, crs, mapping, progress_to(bar),
                                  values=values, header_row=header_row)
         except ImportError_ as exc:
             st.error(tr("import_failed", why=md(exc)))
@@ -194,7 +239,7 @@ def boundary_form() -> None:
     try:
         with staged(upload) as path:
             result = import_boundary_file(paths.db_path(), path, layer, None if crs == "file" else crs,
-                                          lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
+                                          progress_to(bar))
     except ImportError_ as exc:
         st.error(tr("import_failed", why=md(exc)))
         return

@@ -355,13 +355,14 @@ def read_in_child(path: Path) -> dict:
     return json.loads(done.stdout)
 
 
-def test_a_sheet_declaring_xfd1048576_is_streamed_not_allocated(tmp_path: Path):
+def test_a_sheet_declaring_xfd1048576_is_refused_unread(tmp_path: Path):
+    """Refused, not streamed (tests/test_hostile_files.py has the CLI and the page)."""
     plain = write_xlsx(tmp_path / "bomb.xlsx", [["企业名称", "地址"], ["甲厂", "鹿城区1号"]])
     bomb = patched_sheet(plain, '<dimension ref="A1:XFD1048576"/>')
     assert bomb.stat().st_size < 10_000
     assert readers.declared_cells(bomb) == 1_048_576 * 16_384
     got = read_in_child(bomb)
-    assert got == {"rows": [{"企业名称": "甲厂", "地址": "鹿城区1号", "_row": 2}], "header_row": 1, "calamine": 0}
+    assert got["calamine"] == 0 and "A1:XFD1048576" in got["error"] and "上限" in got["error"]
     assert read_in_child(plain)["calamine"] == 1  # an ordinary workbook still goes to calamine
 
 
