@@ -700,20 +700,35 @@ def test_a_full_disk_during_an_import_gives_a_message_and_changes_nothing(db: Pa
         monkeypatch.setattr(importer.shutil, "copyfile", copy_half)
     else:
         real_connect = importer.connect
-
-        class FullDisk:
-            def __init__(self, con: duckdb.DuckDBPyConnection):
-                self.con = con
-
-            def execute(self, sql: str, *args: object) -> object:
-                if sql.strip().upper() == "CHECKPOINT":
-                    raise duckdb.IOException('Could not write file "riskmap.duckdb": No space left on device')
-                return self.con.execute(sql, *args)
-
-            def __getattr__(self, name: str) -> object:
-                return getattr(self.con, name)
-
         monkeypatch.setattr(importer, "connect", lambda path: FullDisk(real_connect(path)))
     with pytest.raises(ImportError_, match="磁盘空间不足"):
         import_file(db, a, "enterprise", progress=None)
     assert sha(db) == before and not list(db.parent.glob("*.importing-*"))
+
+
+class FullDisk:
+    """A connection whose CHECKPOINT (the write of everything) finds the disk full."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+
+    def execute(self, sql: str, *args: object) -> object:
+        if sql.strip().upper() == "CHECKPOINT":
+            raise duckdb.IOException('Could not write file "riskmap.duckdb": No space left on device')
+        return self.con.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.con, name)
+
+
+def test_a_full_disk_during_a_rebuild_gives_a_message_and_changes_nothing(db: Path, tiny_city: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch):
+    import data.build as build
+    from riskmap.pipeline import rebuild
+
+    before = sha(db)
+    real_connect = build.connect
+    monkeypatch.setattr(build, "connect", lambda path, read_only=False: FullDisk(real_connect(path, read_only)))
+    with pytest.raises(build.BuildError, match="磁盘空间不足"):
+        rebuild(tiny_city.parent / "src", db, progress=None)
+    assert sha(db) == before and not list(db.parent.glob("*.building-*"))
