@@ -6,7 +6,7 @@ import duckdb
 import streamlit as st
 
 from data import paths
-from pages.screens.common import connection, use_units_of
+from pages.screens.common import connection, md, use_units_of
 from riskmap.accounts import ROLE_NAMES, Accounts, User, token_hash
 from riskmap.i18n import LANGS, t
 from riskmap.serve import disable_pages_folder_mode
@@ -71,7 +71,7 @@ if user is None:
     login()
     st.stop()
 
-st.sidebar.caption(t("logged_in_as", lang, name=user.name, role=ROLE_NAMES.get(user.role, user.role)))
+st.sidebar.caption(t("logged_in_as", lang, name=md(user.name), role=ROLE_NAMES.get(user.role, user.role)))
 if st.sidebar.button(t("logout", lang), key="logout"):
     Accounts(paths.security_path()).end_session(browser_token())  # every page of this browser logs out
     for k in list(st.session_state):
