@@ -359,6 +359,7 @@ def test_an_administrator_ends_every_login_of_an_account(tmp_path, capsys):
     assert accounts.login("phone", "password-phone") == user
 
 
+@pytest.mark.slow  # fifty Argon2 checks, one after the other
 def test_fifty_right_passwords_at_once_for_one_shared_account_all_get_in(tmp_path):
     """The lockout counts attempts before checking them; that must not lock out fifty people
     who share one account and log in at the same moment (bench/load.py does exactly that)."""
