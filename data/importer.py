@@ -357,6 +357,13 @@ def save_header_map(path: Path, table: str, mapping: dict[str, str]) -> None:
     os.replace(tmp, path)
 
 
+def upload_failed(exc: OSError, folder: Path) -> ImportError_:
+    """Why an uploaded file could not be written into ``folder`` (a full disk, permissions)."""
+    if disk_full(exc):
+        return ImportError_(DISK_FULL.format(folder=folder, what="保存上传的文件"))
+    return ImportError_(f"无法保存上传的文件（{folder}）：{exc.strerror or exc}")
+
+
 def safe_upload_name(name: str) -> str:
     """A file name safe to write: no folders, no control or reserved characters, extension kept."""
     base = Path(name.replace("\\", "/")).name

@@ -18,7 +18,6 @@ import streamlit as st
 
 from data import paths
 from data import tables as T
-from data.build import DISK_FULL, disk_full
 from data.headers import header_score, match_headers, normalise_header
 from data.importer import (
     BOUNDARIES,
@@ -29,6 +28,7 @@ from data.importer import (
     safe_upload_name,
     save_header_map,
     unknown_values_of,
+    upload_failed,
 )
 from data.readers import ImportFileError, read_sheet
 from data.templates import template_xlsx
@@ -87,8 +87,7 @@ def staged(upload: UploadedFile, prefix: str = "") -> Iterator[Path]:
             path = folder / f"{prefix}{safe_upload_name(upload.name)}"
             path.write_bytes(upload.getvalue())
         except OSError as exc:
-            raise ImportError_(DISK_FULL.format(folder=folder.parent, what="保存上传的文件") if disk_full(exc)
-                               else f"无法保存上传的文件：{exc.strerror or exc}") from exc
+            raise upload_failed(exc, folder.parent) from exc
         yield path
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -431,7 +431,7 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(db: Path, tmp_path: Path):
     assert r.inserted == 1 and not any("等待" in s for s in said)
 
 
-def test_a_rebuild_waits_for_an_import_and_an_import_for_a_rebuild(db: Path, tmp_path: Path, tiny_city: Path,
+def test_a_rebuild_an_import_and_a_layer_wait_for_whoever_holds_the_database(db: Path, tmp_path: Path, tiny_city: Path,
                                                                    monkeypatch: pytest.MonkeyPatch):
     from data import locks
     from data.build import BuildError
@@ -444,8 +444,10 @@ def test_a_rebuild_waits_for_an_import_and_an_import_for_a_rebuild(db: Path, tmp
             rebuild(tiny_city.parent / "src", db, progress=None)
         with pytest.raises(ImportError_, match=f"进程 {os.getpid()}.*测试持有"):
             import_file(db, a, "enterprise", progress=None)
-    done = cli(db, "import", str(a), "--table", "enterprise")
-    assert done.returncode == 0, done.stderr
+        layer = park_layer(tmp_path / "园区.geojson", [(PARK[0], PARK[1], PARK[2])])
+        with pytest.raises(ImportError_, match="测试持有.*数据库未改动"):
+            import_boundary_file(db, layer, "park", progress=None)
+    assert import_file(db, a, "enterprise", progress=None).inserted == 1  # released
 
 
 def test_the_cli_says_who_holds_the_database(db: Path, tmp_path: Path):
