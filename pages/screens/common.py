@@ -247,15 +247,21 @@ def counties_stand_in() -> bool:
 
 
 def build_demo_with_progress() -> None:
+    from data.build import BuildError
     from data.demo import DemoConfig, generate_city
     from riskmap.pipeline import rebuild
 
     bar = st.progress(0.0, text=tr("building"))
     t0 = time.perf_counter()
-    generate_city(DemoConfig(), paths.demo_source_dir(),
-                  lambda s, f: bar.progress(min(f * 0.4, 1.0), text=s))
-    rebuild(paths.demo_source_dir(), paths.db_path(),
-            lambda s, f: bar.progress(min(0.4 + f * 0.6, 1.0), text=s))
+    try:
+        generate_city(DemoConfig(), paths.demo_source_dir(),
+                      lambda s, f: bar.progress(min(f * 0.4, 1.0), text=s))
+        rebuild(paths.demo_source_dir(), paths.db_path(),
+                lambda s, f: bar.progress(min(0.4 + f * 0.6, 1.0), text=s))
+    except BuildError as exc:  # e.g. another import still holds the database
+        bar.empty()
+        st.error(md(exc))
+        st.stop()
     bar.empty()
     st.success(tr("built", s=time.perf_counter() - t0))
     st.cache_data.clear()

@@ -25,6 +25,7 @@ def start_city_form(need_admin: bool) -> None:
     """The form; on success the city is built, the administrator (if asked for) created, and
     the script reruns (on the login form, which sets the session cookie)."""
     from data.build import BuildError
+    from data.importer import ImportError_
     from pages.importing import staged
     from riskmap.accounts import AccountError, Accounts
     from riskmap.pipeline import init_city
@@ -69,7 +70,7 @@ def start_city_form(need_admin: bool) -> None:
                                lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
         if need_admin:
             accounts.add(username.strip(), username.strip(), "admin", password, None, by="setup")
-    except (BuildError, AccountError) as exc:
+    except (BuildError, AccountError, ImportError_) as exc:
         st.error(tr("setup_failed", why=md(exc)))  # may quote a file's name or attributes
         return
     finally:
