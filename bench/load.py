@@ -84,7 +84,10 @@ def main() -> int:
     lines = [START, "", f"## Load: {args.sessions} concurrent sessions", "",
              f"`python bench/load.py`: {args.sessions} simulated users at once against `python -m riskmap.serve` on "
              f"loopback, on this {os.cpu_count()}-core machine, speaking Streamlit's websocket protocol (no browser); "
-             "each logs in as 安委办 and opens four pages in turn. Server time from the request to "
+             "each logs in through the login form as 安委办 and opens four pages in turn. Login: from posting the "
+             "form to the first page's `script_finished` — all fifty share one account, whose password checks "
+             "(Argon2, about 0.1 s of CPU each) go one at a time so that the lockout counts every attempt; 50 "
+             "different accounts would check in parallel. Pages: server time from the request to "
              "`script_finished`, after one warm-up visit.", "",
              f"| step | one user alone s | {args.sessions} at once: done | p50 s | p95 s | max s |",
              "|---|---:|---:|---:|---:|---:|"]
