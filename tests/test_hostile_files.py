@@ -664,7 +664,7 @@ def test_staged_removes_its_file_when_writing_it_fails(data_dir: Path, monkeypat
         def getvalue(self) -> bytes:
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    with pytest.raises(ImportError_, match="磁盘空间不足"), staged(Upload()):  # type: ignore[arg-type]
+    with pytest.raises(ImportError_, match="磁盘空间不足"), staged(Upload()):
         pass
     assert not list((data_dir / "uploads").rglob("*"))
 
