@@ -559,6 +559,15 @@ def _first_sheet(z: zipfile.ZipFile) -> tuple[str, str]:
     return "xl/worksheets/sheet1.xml", name
 
 
+def _column_name(number: int) -> str:
+    """The spreadsheet letters of a 1-based column number (1 → A, 27 → AA)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def _column_number(letters: str) -> int:
     n = 0
     for ch in letters.upper():
@@ -568,6 +577,10 @@ def _column_number(letters: str) -> int:
 
 _DIMENSION = re.compile(r"<(?:\w+:)?dimension\b[^>]*?\sref\s*=\s*[\"']([^\"']*)[\"']")
 _WIDE_CELL = re.compile(rb' r="([A-Z]{2,3})[0-9]')  # a cell reference beyond column Z
+#: A cell beyond column Z that holds something (a value, a formula, a non-empty inline string),
+#: not an empty styled ``<c r="XFD1" s="1"/>`` nor an empty ``<is><t></t></is>``.
+_WIDE_VALUE = re.compile(rb' r="([A-Z]{2,3})([0-9]+)"[^>]*(?<!/)>\s*'
+                         rb'(?:<(?:\w+:)?v>[^<]|<(?:\w+:)?f\b|<(?:\w+:)?is>\s*(?:<(?:\w+:)?r>|<(?:\w+:)?t\b[^>]*>[^<]))')
 _ROW_NUMBER = re.compile(rb'row r="([0-9]+)"')
 #: The sheet's root element, with the namespace prefix its tags use, if any (``<x:worksheet``).
 #: A cell's value is then ``<v>`` (numbers, shared strings, formulas' results) or ``<is>``
@@ -604,6 +617,8 @@ def declared_cells(path: Path) -> int | None:
 class _Scan:
     span: int  # rows x columns calamine would allocate: last row x last column beyond Z, else 26
     values: int  # cells holding a value
+    value_columns: int = 0  # the last column beyond Z that holds a value (0: none beyond Z)
+    value_row: int = 0  # the first row with a value in that column
 
 
 def _scan(path: Path) -> _Scan:
@@ -612,7 +627,7 @@ def _scan(path: Path) -> _Scan:
     A sheet may declare a small dimension, or none, and still hold one value at XFD1048576:
     calamine sizes its grid from the cells, and aborts the process just the same.
     """
-    rows = columns = values = 0
+    rows = columns = values = value_columns = value_row = 0
     tail = b""
     tags: tuple[bytes, ...] = ()
     with zipfile.ZipFile(path) as z:
@@ -627,6 +642,10 @@ def _scan(path: Path) -> _Scan:
                 wide = set(_WIDE_CELL.findall(text))
                 if wide:
                     columns = max(columns, *(_column_number(c.decode()) for c in wide))
+                    for letters, row in set(_WIDE_VALUE.findall(text)):
+                        col, r = _column_number(letters.decode()), int(row)
+                        if col > value_columns or (col == value_columns and r < value_row):
+                            value_columns, value_row = col, r
                 numbers = _ROW_NUMBER.findall(text)
                 if numbers:
                     rows = max(rows, *map(int, numbers))
@@ -637,7 +656,7 @@ def _scan(path: Path) -> _Scan:
                 # A value tag inside the carried-over tail was counted with the previous chunk.
                 values += sum(text.count(t) - tail.count(t) for t in tags)
                 tail = text[-64:]
-    return _Scan(rows * max(columns, 26), values)
+    return _Scan(rows * max(columns, 26), values, value_columns, value_row)
 
 
 def _calamine_rows(path: Path) -> list[list[object]]:
@@ -648,10 +667,12 @@ def _calamine_rows(path: Path) -> list[list[object]]:
     return [_trimmed(r) for r in sheet.to_python(skip_empty_area=False)]
 
 
-def _openpyxl_rows(path: Path) -> list[list[object]]:
-    """Every row of the first sheet, streamed (read-only), each cut after its last value.
+def _openpyxl_rows(path: Path, max_col: int | None = None) -> list[list[object]]:
+    """Every row of the first sheet, streamed (read-only), each cut after its last value, and
+    read no further right than ``max_col``.
 
-    The declared dimension is ignored: with it openpyxl pads every row to its width.
+    The declared dimension is ignored: with it openpyxl pads every row to its width (and an
+    empty styled cell at XFD in every row pads each to 16,384 cells without ``max_col``).
     """
     from openpyxl import load_workbook
 
@@ -659,7 +680,7 @@ def _openpyxl_rows(path: Path) -> list[list[object]]:
     try:
         ws = wb.worksheets[0]
         ws.reset_dimensions()
-        return [_trimmed(r) for r in ws.iter_rows(values_only=True)]
+        return [_trimmed(r) for r in ws.iter_rows(values_only=True, max_col=max_col)]
     finally:
         wb.close()
 
@@ -689,14 +710,18 @@ def _xlsx_rows(path: Path) -> list[list[object]]:
     if scan.values > MAX_XLSX_CELLS:
         raise ImportFileError(path.name, f"{sheet}有 {scan.values:,} 个有内容的单元格，超过 {MAX_XLSX_CELLS:,} 个的"
                                          "上限，未读取。请另存为 CSV（逗号分隔）后导入，或分成几个文件")
+    if scan.value_columns > MAX_COLUMNS:  # refused before reading: nothing right of it is dropped unseen
+        raise ImportFileError(path.name, f"{sheet}第 {scan.value_row} 行第 {scan.value_columns} 列"
+                                         f"（{_column_name(scan.value_columns)} 列）有内容，超过 {MAX_COLUMNS} 列的"
+                                         "上限，未读取；请删除表格右侧多余的内容后再导入")
     rows: list[list[object]] | None = None
     if scan.span <= MAX_CALAMINE_CELLS:
         try:
             rows = _calamine_rows(path)
         except Exception:  # calamine refuses some files openpyxl reads
             rows = None
-    if rows is None:
-        rows = _openpyxl_rows(path)
+    if rows is None:  # every value lies within MAX_COLUMNS (the scan): no need to read further right
+        rows = _openpyxl_rows(path, max_col=max(MAX_COLUMNS, 26) + 1)
     for i, r in enumerate(rows):
         if len(r) > MAX_COLUMNS:
             raise ImportFileError(path.name, f"{sheet}第 {i + 1} 行第 {len(r)} 列仍有内容，"

@@ -734,3 +734,67 @@ def test_a_full_disk_during_a_rebuild_gives_a_message_and_changes_nothing(db: Pa
     with pytest.raises(build.BuildError, match="磁盘空间不足"):
         rebuild(tiny_city.parent / "src", db, progress=None)
     assert sha(db) == before and not list(db.parent.glob("*.building-*"))
+
+
+def styled_far_right(path: Path, rows: int, value_at: int | None = None) -> Path:
+    """A ledger whose every row also has an *empty styled* cell at XFD (a format dragged to
+    the sheet's edge) and no dimension; optionally one real value in column ``value_at``."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(ENTERPRISE_HEADER)
+    bold = Font(bold=True)
+    for i, r in enumerate(enterprise_rows() * (rows // len(enterprise_rows()) + 1)):
+        if i == rows:
+            break
+        ws.append(r)
+        ws.cell(row=i + 2, column=16384).font = bold
+    if value_at:
+        ws.cell(row=3, column=value_at, value="多出来的")
+    wb.save(path)
+    import re
+
+    with zipfile.ZipFile(path) as z:  # as such files come: no <dimension> to check
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = re.sub(rb"<dimension [^>]*/>", b"", sheet)
+    assert b"XFD" in sheet and b"<dimension" not in parts["xl/worksheets/sheet1.xml"]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_empty_styled_cells_at_xfd_are_not_read_and_a_far_value_is_refused_unread(tmp_path: Path,
+                                                                                  monkeypatch: pytest.MonkeyPatch):
+    """Review of break 12: values few, span past 20 M cells (so openpyxl streams it), and
+    openpyxl padded every row to 16,384 cells before the 500-column check: minutes of CPU for
+    a file of a few MB. Rows are read no further right than the limit; a real value beyond it
+    is refused from the scan, naming its row and column, before any reader runs."""
+    from data import readers
+
+    monkeypatch.setattr(readers, "MAX_CALAMINE_CELLS", 1_000)  # the streamed path, as for a big file
+    path = styled_far_right(tmp_path / "带格式的台账.xlsx", 300)
+    widths = []
+    real = readers._openpyxl_rows
+
+    def spy(p, max_col=None):
+        rows = real(p, max_col)
+        widths.append(max_col)
+        return rows
+
+    monkeypatch.setattr(readers, "_openpyxl_rows", spy)
+    sheet = readers.read_sheet(path)
+    assert sheet.table.num_rows == 300 and widths == [readers.MAX_COLUMNS + 1]
+    far = styled_far_right(tmp_path / "远处有值.xlsx", 20, value_at=600)
+
+    def never(*args, **kwargs):
+        raise AssertionError("read although the scan had refused it")
+
+    monkeypatch.setattr(readers, "_openpyxl_rows", never)
+    monkeypatch.setattr(readers, "_calamine_rows", never)
+    with pytest.raises(readers.ImportFileError) as caught:
+        readers.read_sheet(far)
+    assert "第 3 行第 600 列（WB 列）有内容" in caught.value.message
