@@ -85,7 +85,7 @@ def browser_of_the_test_user(monkeypatch: pytest.MonkeyPatch) -> None:
 
     import riskmap.web
     from data import paths
-    from riskmap.accounts import Accounts
+    from riskmap.accounts import DEMO_ACCOUNTS, Accounts
 
     tokens: dict[tuple[str, str], str] = {}
 
@@ -99,7 +99,9 @@ def browser_of_the_test_user(monkeypatch: pytest.MonkeyPatch) -> None:
         if key not in tokens:
             accounts = Accounts(paths.security_path())
             if user.username not in {u["username"] for u in accounts.users()}:
-                accounts.add(user.username, user.name, user.role, secrets.token_urlsafe(12), user.grid_id, by="test")
+                # A demo account gets its documented password: a browser test may log in with it later.
+                password = next((p for u, _, _, p in DEMO_ACCOUNTS if u == user.username), secrets.token_urlsafe(12))
+                accounts.add(user.username, user.name, user.role, password, user.grid_id, by="test")
             tokens[key] = accounts.open_session(user)
         return tokens[key]
 
