@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import duckdb
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from data import paths
 from pages.screens.common import connection, md, use_units_of
 from riskmap.accounts import ROLE_NAMES, Accounts, User, token_hash
 from riskmap.i18n import LANGS, t
 from riskmap.serve import disable_pages_folder_mode
-from riskmap.web import LOGIN_PATH, browser_token, browser_user, unexpected_error
+from riskmap.web import LOGIN_PATH, bind_session, browser_token, browser_user, unexpected_error
 
 disable_pages_folder_mode()  # `python -m riskmap.serve` does this before the first session too
 
@@ -59,6 +60,9 @@ def signed_in_user() -> User | None:
                 del st.session_state[k]
     if owner:
         st.session_state["_login"] = owner
+        ctx = get_script_run_ctx()
+        if ctx is not None:  # only this login may rejoin this Streamlit session (riskmap.web)
+            bind_session(ctx.session_id, owner)
     if user is None:
         st.session_state.pop("user", None)
     else:

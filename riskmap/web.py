@@ -24,13 +24,14 @@ import logging
 import secrets
 import time
 import traceback
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from data import paths
-from riskmap.accounts import AccountError, Accounts, User
+from riskmap.accounts import AccountError, Accounts, User, token_hash
 from riskmap.i18n import t
 
 LOG = logging.getLogger("riskmap")
@@ -44,6 +45,11 @@ PUBLIC = ("/auth/", "/static/", "/_stcore/health", "/_stcore/host-config", "/fav
           "/robots.txt")
 #: Streamlit endpoints that are not pages: refused (not redirected) without a session.
 ENDPOINTS = ("/_stcore/", "/media/", "/component/", "/~/", "/app/static/")
+
+#: Streamlit session id -> the hash of the login token its runs were made under (see
+#: :func:`bind_session`); the newest sessions of this process, bounded.
+_SESSION_OWNERS: OrderedDict[str, str] = OrderedDict()
+MAX_BOUND_SESSIONS = 20_000
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -128,8 +134,7 @@ async def login(request: Any) -> Any:
     next_path = safe_next(request.query_params.get("next"))
     if request.method == "GET":
         return HTMLResponse(login_html(lang, "", next_path), headers={"Cache-Control": "no-store"})
-    origin = request.headers.get("origin")
-    if origin and origin not in ("null", f"{request.url.scheme}://{request.url.netloc}"):
+    if not same_site(request.headers):
         return HTMLResponse(login_html(lang, t("login_other_site", lang), next_path), status_code=403)
     form = await request.form()
     lang = "en" if form.get("lang") == "en" else "zh"
@@ -144,8 +149,27 @@ async def login(request: Any) -> Any:
                             headers={"Cache-Control": "no-store"})
     response = RedirectResponse(next_path, status_code=303)
     response.headers.append("Set-Cookie", session_cookie(token, int(store.policy.max_hours * 3600),
-                                                         request.url.scheme == "https"))
+                                                         served_over_https(request)))
     return response
+
+
+def same_site(headers: Any) -> bool:
+    """Whether a form post comes from a page of this site: no ``Origin`` (old browsers, tools),
+    or one whose host is the ``Host`` the browser asked for — or, behind a reverse proxy that
+    rewrites ``Host``, the ``X-Forwarded-Host`` it passes on."""
+    origin = headers.get("origin")
+    if not origin or origin == "null":
+        return True
+    host = origin.split("://", 1)[-1].rstrip("/")
+    return host in {h.strip() for h in (headers.get("host") or "", *(headers.get("x-forwarded-host") or "").split(","))
+                    if h.strip()}
+
+
+def served_over_https(request: Any) -> bool:
+    """Whether the browser talks HTTPS to us: directly, or through a TLS proxy that says so
+    (``X-Forwarded-Proto``; trusting it can only add the cookie's Secure flag)."""
+    forwarded = (request.headers.get("x-forwarded-proto") or "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
 
 
 async def logout(request: Any) -> Any:
@@ -168,6 +192,8 @@ class SessionGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or self._public(scope["path"]) or await self._allowed(scope):
+            if scope["type"] == "websocket":
+                scope = rejoin_only_own_session(scope)
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
@@ -196,6 +222,36 @@ class SessionGate:
             return not has_accounts() or accounts().session_user(token) is not None
 
         return await run_in_threadpool(check)
+
+
+def bind_session(session_id: str, login: str) -> None:
+    """Record that Streamlit session ``session_id`` runs under the login whose token hashes to
+    ``login`` (app.py, on every run)."""
+    _SESSION_OWNERS[session_id] = login
+    _SESSION_OWNERS.move_to_end(session_id)
+    while len(_SESSION_OWNERS) > MAX_BOUND_SESSIONS:
+        _SESSION_OWNERS.popitem(last=False)
+
+
+def rejoin_only_own_session(scope: Scope) -> Scope:
+    """A websocket asking to rejoin an existing Streamlit session (the third subprotocol) may
+    do so only with the login that session runs under; any other gets a new session of its own
+    — so a leaked session id neither hands over the session nor disconnects its owner."""
+    headers = list(scope.get("headers") or [])
+    for i, (name, value) in enumerate(headers):
+        if name != b"sec-websocket-protocol":
+            continue
+        entries = [e.strip() for e in value.decode("latin-1").split(",")]
+        if len(entries) < 3 or not entries[2]:
+            return scope
+        owner = _SESSION_OWNERS.get(entries[2])
+        token = cookie_of(dict(headers).get(b"cookie", b"").decode("latin-1"))
+        if owner is None or (token is not None and token_hash(token) == owner):
+            return scope
+        LOG.warning("websocket asked for session %s… under another login: given a new session", entries[2][:8])
+        headers[i] = (name, ", ".join(entries[:2]).encode("latin-1"))
+        return {**scope, "headers": headers}
+    return scope
 
 
 async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

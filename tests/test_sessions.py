@@ -82,16 +82,26 @@ def test_an_open_redirect_and_a_login_from_another_site_are_refused(server):
     status, headers, _ = http(f"{server}/auth/login", {"username": OFFICE[0], "password": OFFICE[1]},
                               headers={"Origin": "http://evil.example"})
     assert status == 403 and "set-cookie" not in headers
+    # Behind the intranet's TLS proxy (nginx rewrites Host unless told not to): its forwarded
+    # host and scheme count, and the cookie is marked Secure.
+    status, headers, _ = http(f"{server}/auth/login", {"username": OFFICE[0], "password": OFFICE[1]},
+                              headers={"Origin": "https://riskmap.city.gov", "X-Forwarded-Host": "riskmap.city.gov",
+                                       "X-Forwarded-Proto": "https"})
+    assert status == 303 and "; Secure" in headers["set-cookie"]
+    status, headers, _ = http(f"{server}/auth/login", {"username": OFFICE[0], "password": OFFICE[1]},
+                              headers={"Origin": "https://riskmap.city.gov", "Host": "riskmap.city.gov"})
+    assert status == 303 and "; Secure" not in headers["set-cookie"]  # plain HTTP to us, nothing forwarded
 
 
 def test_a_session_id_alone_gets_nothing(server):
     """Break 2: a websocket opened with another user's Streamlit session id took over that
     logged-in session. Without a cookie the websocket is refused; with another user's cookie it
-    gets that user's own view and none of the victim's state."""
+    gets a new session of its own (the 网格员's own pages) and the victim's stays theirs; the
+    victim's own browser, reconnecting with its cookie, rejoins its session."""
     office = log_in(server, *OFFICE)
     grid = log_in(server, *GRID)
 
-    async def attack() -> tuple[Session, Session]:
+    async def attack() -> tuple[Session, Session, Session]:
         victim = await _open(server, office)
         assert "targets" in victim.pages
         import websockets
@@ -101,14 +111,21 @@ def test_a_session_id_alone_gets_nothing(server):
         thief = Session(server, grid)
         await thief.connect(victim.session_id)
         await thief.run()
+        victim.pages.clear()
+        await victim.run()  # still connected, still 安委办's
         await victim.close()
+        again = Session(server, office)  # the victim's browser after a network blip
+        await again.connect(victim.session_id)
+        await again.run()
         await thief.close()
-        return victim, thief
+        await again.close()
+        return victim, thief, again
 
-    victim, thief = _run(attack())
-    assert thief.session_id == victim.session_id  # the same Streamlit session…
-    # …shows the 网格员 their own two pages (我的网格, the default, and 模型说明), not 安委办's
+    victim, thief, again = _run(attack())
+    assert thief.session_id and thief.session_id != victim.session_id  # a session of its own…
+    # …showing the 网格员 their own two pages (我的网格, the default, and 模型说明), not 安委办's
     assert set(thief.pages) == {"overview", "model_info"} and "targets" in victim.pages
+    assert again.session_id == victim.session_id and "targets" in again.pages
 
 
 def test_logout_disable_and_a_new_password_end_every_session_at_once(server, small_city: City):
