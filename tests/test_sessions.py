@@ -360,6 +360,11 @@ def test_every_export_is_audited_with_its_user_kind_scope_and_rows(tmp_path, mon
     at.session_state["made"]()
     detail = json.loads(Accounts(tmp_path / "security.sqlite").audit_log(5)[0]["detail"])
     assert detail["kind"] == "png" and detail["rows"] == 12
+    # A button drawn before the account was disabled makes nothing when clicked after.
+    Accounts(tmp_path / "security.sqlite").set_disabled("g1", True, by="admin")
+    with pytest.raises(PermissionError):
+        at.session_state["made"]()
+    assert Accounts(tmp_path / "security.sqlite").audit_log(5)[0]["action"] == "export_refused"
 
 
 def test_an_administrator_ends_every_login_of_an_account(tmp_path, capsys):

@@ -115,11 +115,15 @@ def export_button(where: DeltaGenerator | ModuleType, label: str, make: Callable
     (``rows``, else the rows below the header of a workbook's sheets). Others see nothing.
 
     The file is made when the button is clicked, outside this run (no session state then):
-    who is exporting, and from where, are taken now."""
+    who is exporting, from where and with which login are taken now; a login that has ended
+    by the click (logout, disabled, expired) makes nothing and is logged as refused."""
     if not can("export"):
         return None
+    from riskmap.web import browser_token, browser_user
+
     user = current_user()
     assert user is not None  # can() holds only for a logged-in user
+    token = browser_token()
     detail: dict[str, object] = {
         "kind": file_name.rsplit(".", 1)[-1].lower() if "." in file_name else "file", "file": file_name,
         "page": st.session_state.get("_page", ""), "scope": f"grid {user.grid_id}" if user.grid_id else "city"}
@@ -128,6 +132,9 @@ def export_button(where: DeltaGenerator | ModuleType, label: str, make: Callable
     def data() -> bytes:
         from riskmap.accounts import Accounts
 
+        if browser_user(token) is None:  # logged out, disabled or expired since the button was drawn
+            Accounts(security).log(user.username, "export_refused", {**detail, "why": "session ended"})
+            raise PermissionError("the session of this export has ended")
         content = make()
         counted = rows if rows is not None else workbook_rows(content) if detail["kind"] == "xlsx" else None
         Accounts(security).log(user.username, "export", {**detail, "rows": counted, "bytes": len(content)})

@@ -109,5 +109,5 @@ for tab, (name, whole) in zip(st.tabs([tr(LIST_KEYS[n]) for n in lists]), lists.
     with tab:
         show(frame, hide_index=True, key=f"tbl_{key}")
         export_button(st, tr("download", name=tr(key)), partial(_xlsx, frame, key),
-                      key=f"dl_{key}", file_name=f"{tr(key)}_{as_of}.xlsx",
+                      key=f"dl_{key}", file_name=f"{tr(key)}_{as_of}.xlsx", rows=len(frame),
                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

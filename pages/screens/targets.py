@@ -75,7 +75,8 @@ if len(chosen):
     selection = ViewRequest("enterprises", usccs=tuple(chosen["uscc"]), lang=lang(),
                             label=tr("snap_selection", n=len(chosen)))
     export_button(st, tr("snapshot_filters"), lambda: export(con, "png", ExportRequest(view=selection))[0],
-        file_name=f"{tr('export_png')}_{meta.get('as_of', '')}.png", mime="image/png", key="dl_snapshot")
+        file_name=f"{tr('export_png')}_{meta.get('as_of', '')}.png", mime="image/png", key="dl_snapshot",
+        rows=len(chosen))
 
 ranked, due_tab, draw_tab = st.tabs([tr("tab_ranked"), tr("tab_due"), tr("tab_draw")])
 with ranked:
@@ -90,7 +91,7 @@ with ranked:
         st.caption(tr("shown_rows", n=SHOWN_ROWS, total=len(view)))
     # Built when clicked (a 20,000-row workbook takes seconds), not on every rerun.
     export_button(st, tr("download", name=tr("list_targets")), lambda: to_xlsx(localise(view), tr("list_targets")),
-                  file_name=f"{tr('list_targets')}_{meta.get('as_of', '')}.xlsx", mime=XLSX)
+                  file_name=f"{tr('list_targets')}_{meta.get('as_of', '')}.xlsx", mime=XLSX, rows=len(view))
     if len(chosen):
         pick = st.selectbox(tr("breakdown_pick"), chosen["uscc"].head(300), key="pick",
                             format_func=lambda u: f"{u} {chosen.loc[chosen['uscc'] == u, 'name'].iloc[0]}")
@@ -137,5 +138,6 @@ with draw_tab:
         show(assigned, hide_index=True, key="draw_table")
         export_button(st, tr("download", name=tr("list_assigned")),
                       lambda: to_xlsx(localise(assigned), tr("list_assigned")),
-                      file_name=f"{tr('list_assigned')}_{drawn_on}_{d.seed}.xlsx", key="dl_assigned", mime=XLSX)
+                      file_name=f"{tr('list_assigned')}_{drawn_on}_{d.seed}.xlsx", key="dl_assigned", mime=XLSX,
+                      rows=len(assigned))
         st.caption(tr("assign_note", days=model.plan.assign_days))
