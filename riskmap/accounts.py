@@ -25,6 +25,7 @@ import sqlite3
 import threading
 import time
 import tomllib
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,13 +65,30 @@ SEEN_EVERY = 60
 
 #: One lock per user name in this process: attempts at one account are checked one after the
 #: other, each against the count its predecessors left (see :meth:`Accounts.login`).
-_LOGIN_LOCKS: dict[str, threading.Lock] = {}
+#: Weakly held: a lock lives while an attempt holds it, so names tried once cost no memory.
+_LOGIN_LOCKS: weakref.WeakValueDictionary[str, _Lock] = weakref.WeakValueDictionary()
 _LOGIN_LOCKS_GUARD = threading.Lock()
 
 
-def _login_lock(username: str) -> threading.Lock:
+class _Lock:
+    """A lock that a weak reference can point to (``threading.Lock`` cannot be)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+def _login_lock(username: str) -> _Lock:
     with _LOGIN_LOCKS_GUARD:
-        return _LOGIN_LOCKS.setdefault(username, threading.Lock())
+        lock = _LOGIN_LOCKS.get(username)
+        if lock is None:
+            lock = _LOGIN_LOCKS[username] = _Lock()
+        return lock
 
 
 @dataclass(frozen=True)
@@ -204,6 +222,8 @@ class Accounts:
         on one accounts file at most one attempt per process is in flight: at most
         ``LOCK_AFTER + processes - 1`` checks.
         """
+        if not username or len(username) > 64 or not username.isprintable():  # no such account can exist
+            raise AccountError("用户名或密码错误，或账号已停用")
         with _login_lock(username):
             return self._login(username, password)
 
