@@ -43,8 +43,8 @@ THEMES: dict[str, dict[str, str]] = {
                 "丁五金": "=cmd|' /C calc'!A0", "赵六": "=2*3", "制鞋": "#N/A"},
     "markdown": {"小城": "![x](http://127.0.0.1:9/x.png)", "示意区": "[点击](http://127.0.0.1:9)",
                  "甲街道": "![x](http://127.0.0.1:9/x.png)", "乙镇": "[点击](http://127.0.0.1:9)",
-                 "甲园": "![x](http://127.0.0.1:9/x.png)", "甲鞋厂": "[点击](http://127.0.0.1:9)",
-                 "乙阀门厂": "![x](http://127.0.0.1:9/x.png)", "丙印务": "**粗**[点击](http://127.0.0.1:9)",
+                 "甲园": "![x](http://127.0.0.1:9/x.png)", "甲鞋厂": "[点击](http://127.0.0.1:9) 请登录 http://127.0.0.1:9/login www.evil.example a@evil.example",
+                 "乙阀门厂": "![x](http://127.0.0.1:9/x.png)", "丙印务": "**粗**[点击](http://127.0.0.1:9) https://127.0.0.1:9/x WWW.evil.example",
                  "丁五金": "丁五金", "赵六": "[点击](http://127.0.0.1:9)", "制鞋": "![x](http://127.0.0.1:9/x.png)"},
 }
 #: The illustrative-data note carries the theme's city name too.
@@ -587,6 +587,10 @@ def test_maps_draw_and_nothing_remote_loads_in_chromium(hostile, theme: str):
             assert page.locator('[data-testid="stException"]').count() == 0, path
             if path in ("", "listing", "grid", "parks"):
                 map_canvas(page)  # the map is there: deck.gl did not stop at a name
-            assert page.locator('img[src*="127.0.0.1:9"], a[href*="127.0.0.1:9"]').count() == 0, path
+            # No link or image from the names: nor a bare URL, www. name or address made a link by
+            # the renderer (whose hrefs may carry %5C for an escaped dot, hence the loose match).
+            main = '[data-testid="stMain"]'
+            assert page.locator(f'img[src*="127.0.0.1:9"], {main} img[src*="%5C"], {main} a[href*="127.0.0.1:9"], '
+                                f'{main} a[href*="%5C"], {main} a[href*="evil"]').count() == 0, path
     assert errors == [], errors[:3]
     assert remote == []

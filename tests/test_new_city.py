@@ -569,4 +569,5 @@ def test_the_city_name_is_shown_as_text(small_city: City, tmp_path, monkeypatch)
               progress=None)
     at = run_page(data_dir, "overview", monkeypatch)
     assert not at.exception
-    assert at.title[0].value.startswith("\\[某市\\]\\(http://evil\\.example\\)")  # escaped: no link
+    # escaped: no link (and the bare URL kept from being linked by an invisible break)
+    assert at.title[0].value.startswith("\\[某市\\]\\(http:\u200b//evil\\.example\\)")

@@ -9,6 +9,7 @@ filters or merges into new ones.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from types import ModuleType
@@ -31,10 +32,16 @@ if TYPE_CHECKING:
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$"})
 
 
+#: Where the renderer would make a link of bare text (GFM autolinks: ``http://…``, ``www.…``,
+#: ``name@host``), an invisible zero-width space breaks the pattern; the text reads the same.
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?=@)")
+
+
 def md(text: object) -> str:
     """User text made inert inside Markdown: every Markdown metacharacter is escaped, so an
-    imported name cannot become a link, an image or a formula."""
-    return str(text if text is not None else "").translate(_MD_SPECIAL)
+    imported name cannot become a link, an image or a formula, and bare URLs, ``www.`` names
+    and e-mail addresses are kept from being linked."""
+    return _AUTOLINK.sub("\u200b", str(text if text is not None else "")).translate(_MD_SPECIAL)
 
 
 def lang() -> str:

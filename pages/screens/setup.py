@@ -26,7 +26,7 @@ def start_city_form(need_admin: bool) -> None:
     the script reruns (on the login form, which sets the session cookie)."""
     from data.build import BuildError
     from data.importer import ImportError_
-    from pages.importing import staged
+    from pages.importing import progress_to, staged
     from riskmap.accounts import AccountError, Accounts
     from riskmap.pipeline import init_city
 
@@ -67,7 +67,7 @@ def start_city_form(need_admin: bool) -> None:
             files = {layer: stack.enter_context(staged(upload, f"{layer}_"))
                      for layer, upload in uploads.items() if upload is not None}
             report = init_city(paths.db_path(), city, files, None if crs == "file" else dict.fromkeys(files, crs),
-                               lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
+                               progress_to(bar))
         if need_admin:
             accounts.add(username.strip(), username.strip(), "admin", password, None, by="setup")
     except (BuildError, AccountError, ImportError_) as exc:
