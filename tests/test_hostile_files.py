@@ -594,7 +594,7 @@ def test_file_names_headers_values_and_errors_from_the_file_are_inert(data_dir: 
     at.file_uploader[0].set_value((f"{HOSTILE_NAME}.csv", body.read_bytes(), "text/csv")).run()
     assert not at.exception
     labels = [s.label for s in at.selectbox]
-    assert "\\[点我\\]\\(http://evil\\.example\\)\\*\\*粗\\*\\*" in labels, labels
+    assert "\\[点我\\]\\(http:\u200b//evil\\.example\\)\\*\\*粗\\*\\*" in labels, labels
     at.button(key="import_go").click().run()
     assert not at.exception
     done = at.success[0].value
@@ -605,7 +605,7 @@ def test_file_names_headers_values_and_errors_from_the_file_are_inert(data_dir: 
     at.file_uploader[0].set_value((f"{HOSTILE_NAME}2.csv", twice.read_bytes(), "text/csv")).run()
     assert not at.exception, at.exception
     assert at.error and all("](http" not in e.value for e in at.error)
-    assert any("企业名称\\[a\\]\\(http://evil\\.example\\)" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("企业名称\\[a\\]\\(http:\u200b//evil\\.example\\)" in e.value for e in at.error), [e.value for e in at.error]
 
 
 def test_progress_text_from_the_file_is_inert():
@@ -618,7 +618,7 @@ def test_progress_text_from_the_file_is_inert():
             seen.append((value, text))
 
     progress_to(Bar())(f"读取企业：{HOSTILE}.csv", 1.5)
-    assert seen == [(1.0, "读取企业：\\[点我\\]\\(http://evil\\.example\\)\\*\\*粗\\*\\*\\.csv")]
+    assert seen == [(1.0, "读取企业：\\[点我\\]\\(http:\u200b//evil\\.example\\)\\*\\*粗\\*\\*\\.csv")]
 
 
 # ------------------------------------------------------------------ 8. uploads on disk
