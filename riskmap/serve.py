@@ -1,4 +1,8 @@
-"""Start the app: ``python -m riskmap.serve [streamlit options]``.
+"""Start the app: ``python -m riskmap.serve [--workers N] [streamlit options]``.
+
+``--workers N`` (default: the number of cores) runs N Streamlit processes behind nginx on one
+port (``riskmap.workers``); ``--workers 1``, or a machine without nginx, runs one process
+directly.
 
 Runs ``riskmap.asgi:app`` — Streamlit's ``st.App`` on app.py with our login routes and session
 gate (``riskmap.web``) — through Streamlit's own command line, so every ``--server.*`` option
@@ -12,6 +16,8 @@ language and settings). Our ``pages/`` is a package of page modules routed by
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -39,12 +45,37 @@ def serve_our_asgi_app() -> None:
     app_discovery.discover_asgi_app = discover
 
 
+def take_workers(args: list[str]) -> tuple[int, list[str]]:
+    """``--workers N`` out of the options: (N, the rest). N defaults to the number of cores."""
+    rest, n = [], os.cpu_count() or 1
+    i = 0
+    while i < len(args):
+        name, eq, value = args[i].partition("=")
+        if name == "--workers":
+            raw = value if eq else (args[i + 1] if i + 1 < len(args) else "")
+            if not raw.isdigit() or int(raw) < 1:
+                raise SystemExit(f"--workers 须为正整数，而不是 {raw!r}")
+            n = int(raw)
+            i += 1 if eq else 2
+            continue
+        rest.append(args[i])
+        i += 1
+    return n, rest
+
+
 def main(argv: list[str] | None = None) -> None:
+    n, args = take_workers(sys.argv[1:] if argv is None else argv)
+    if n > 1:
+        if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
+            from riskmap.workers import serve_workers
+
+            raise SystemExit(serve_workers(n, args))
+        print("未找到 nginx（bash scripts/install.sh 会安装）：以单个进程运行", file=sys.stderr)
     disable_pages_folder_mode()
     serve_our_asgi_app()
     from streamlit.web import cli
 
-    sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
+    sys.argv = ["streamlit", "run", str(APP), *args]
     cli.main()
 
 

@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-# Debian packages: a CJK font for the PNG/PDF exports (always), Chromium for the browser tests.
+# Debian packages: a CJK font for the PNG/PDF exports and nginx in front of several workers
+# (always), Chromium for the browser tests.
 need=""
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need="fonts-wqy-microhei"
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$need nginx"
 if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || need="$need chromium"
 fi

@@ -43,7 +43,7 @@ def streamlit_server(data_dir: Path, timeout_s: float = 60):
     port = free_port()
     env = {**os.environ, "RISKMAP_DATA_DIR": str(data_dir)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "riskmap.serve", "--server.port", str(port),
+        [sys.executable, "-m", "riskmap.serve", "--workers", "1", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
