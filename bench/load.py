@@ -10,7 +10,8 @@ Each session logs in (as the demo 安委办 account), then opens
 城市总览, 检查目标, 乡镇挂牌 and 隐患闭环 in turn. Results go to BENCHMARKS.md between the
 ``load`` markers.
 
-    python bench/load.py                 # 50 sessions
+    python bench/load.py                 # 50 sessions, 1 worker and one per core
+    python bench/load.py --workers 2     # one configuration
     python bench/load.py --sessions 5
 """
 
@@ -72,6 +73,8 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--workers", default=f"1,{os.cpu_count() or 1}",
+                        help="worker counts to compare, comma-separated (python -m riskmap.serve --workers N)")
     args = parser.parse_args()
     os.environ.setdefault("RISKMAP_DATA_DIR", str(REPO / "var"))
     from data import paths
@@ -80,32 +83,50 @@ def main() -> int:
     if not paths.db_path().exists():
         print("no demo database: run python -m riskmap demo first", file=sys.stderr)
         return 1
-    with streamlit_server(paths.data_dir()) as url:
-        asyncio.run(load(url, 1))  # warm the caches once, as after the first visitor
-        alone, alone_errors, _ = asyncio.run(load(url, 1))
-        times, errors, wall = asyncio.run(load(url, args.sessions))
-    errors += alone_errors
+    counts = sorted({int(n) for n in args.workers.split(",")})
+    runs = {}
+    for n in counts:
+        with streamlit_server(paths.data_dir(), workers=n) as url:
+            asyncio.run(load(url, 1))  # warm the caches once, as after the first visitor
+            alone, alone_errors, _ = asyncio.run(load(url, 1))
+            times, errors, wall = asyncio.run(load(url, args.sessions))
+        runs[n] = (alone, times, errors + alone_errors, wall)
     lines = [START, "", f"## Load: {args.sessions} concurrent sessions", "",
-             f"`python bench/load.py`: {args.sessions} simulated users at once against `python -m riskmap.serve` on "
-             f"loopback, on this {os.cpu_count()}-core machine, speaking Streamlit's websocket protocol (no browser); "
-             "each logs in through the login form as 安委办 and opens four pages in turn. Login: from posting the "
-             "form to the first page's `script_finished` — all fifty share one account, whose password checks "
-             "(Argon2, about 0.1 s of CPU each) go one at a time so that the lockout counts every attempt; 50 "
-             "different accounts would check in parallel. Pages: server time from the request to "
-             "`script_finished`, after one warm-up visit.", "",
-             f"| step | one user alone s | {args.sessions} at once: done | p50 s | p95 s | max s |",
-             "|---|---:|---:|---:|---:|---:|"]
-    for step, values in times.items():
-        lines.append(f"| {step} | {alone[step][0] if alone[step] else float('nan'):.2f} | {len(values)} | "
-                     f"{percentile(values, 0.5):.2f} | {percentile(values, 0.95):.2f} | "
-                     f"{max(values) if values else float('nan'):.2f} |")
-    lines += ["", f"Errors: {len(errors)}{' — ' + '; '.join(errors[:3]) if errors else ''}. "
-              f"All {args.sessions} sessions took {wall:.1f} s of wall time: page scripts share one Python "
-              "process, so under this load a page waits for the others' runs (throughput, not a hang).", "", END]
+             f"`python bench/load.py`: {args.sessions} simulated users at once against `python -m riskmap.serve "
+             f"--workers N` on loopback (N = {' and '.join(map(str, counts))}; more than one: nginx in front), on this "
+             f"{os.cpu_count()}-core machine, speaking Streamlit's websocket protocol (no browser); each logs in "
+             "through the login form as 安委办 and opens four pages in turn. Login: from posting the form to the "
+             "first page's `script_finished` — all share one account, whose password checks (Argon2) go one at a "
+             "time per worker so that the lockout counts every attempt. Pages: server time from the request to "
+             "`script_finished`, after one warm-up visit. Same run, one configuration after the other.", "",
+             "| step | " + " | ".join(f"{n} worker{'s' if n > 1 else ''}: alone s | p50 s | p95 s | max s"
+                                       for n in counts) + " |",
+             "|---|" + "---:|---:|---:|---:|" * len(counts)]
+    for step in ("login", *PAGES):
+        cells = []
+        for n in counts:
+            alone, times, _, _ = runs[n]
+            values = times[step]
+            cells.append(f"{alone[step][0] if alone[step] else float('nan'):.2f} | {percentile(values, 0.5):.2f} | "
+                         f"{percentile(values, 0.95):.2f} | {max(values) if values else float('nan'):.2f}")
+        lines.append(f"| {step} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for n in counts:
+        _, times, errors, wall = runs[n]
+        done = min(len(v) for v in times.values())
+        lines.append(f"- {n} worker{'s' if n > 1 else ''}: errors {len(errors)}"
+                     f"{' — ' + '; '.join(errors[:3]) if errors else ''}; {done} of {args.sessions} sessions "
+                     f"through every step; {wall:.1f} s of wall time "
+                     f"({args.sessions * (1 + len(PAGES)) / wall:.1f} steps/s).")
+    if len(counts) > 1:
+        first, last = runs[counts[0]][3], runs[counts[-1]][3]
+        lines.append(f"- Wall time, {counts[-1]} workers against 1: {last / first:.2f}×.")
+    lines += ["", "Within one worker, page scripts share one Python process: under this load a page waits for "
+              "the others' runs (throughput, not a hang).", "", END]
     from bench.results import replace_section
 
     replace_section(START, END, lines)
-    return 0 if not errors else 1
+    return 0 if not any(runs[n][2] for n in counts) else 1
 
 
 if __name__ == "__main__":

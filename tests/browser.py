@@ -38,12 +38,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(data_dir: Path, timeout_s: float = 60):
-    """Start ``streamlit run app.py`` on a free loopback port; yield its URL."""
+def streamlit_server(data_dir: Path, timeout_s: float = 60, workers: int = 1):
+    """Start ``python -m riskmap.serve`` on a free loopback port (``workers`` processes; more
+    than one: behind nginx, which opens the port once every worker is up); yield its URL."""
     port = free_port()
     env = {**os.environ, "RISKMAP_DATA_DIR": str(data_dir)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "riskmap.serve", "--workers", "1", "--server.port", str(port),
+        [sys.executable, "-m", "riskmap.serve", "--workers", str(workers), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -65,7 +66,7 @@ def streamlit_server(data_dir: Path, timeout_s: float = 60):
     finally:
         proc.terminate()
         try:
-            proc.wait(10)
+            proc.wait(20)
         except subprocess.TimeoutExpired:
             proc.kill()
 
