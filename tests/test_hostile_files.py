@@ -88,11 +88,9 @@ def unescaped(text: str) -> str:
 # ------------------------------------------------------------ an xlsx as Excel writes it
 
 def _column_letters(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
+    from openpyxl.utils import get_column_letter  # openpyxl's own, not the reader's
+
+    return get_column_letter(n)
 
 
 def excel_workbook(path: Path, rows: list[list[object]], dimension: str | None = None, sheet: str = "Sheet1",
