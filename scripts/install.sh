@@ -11,6 +11,8 @@ PYTHON=${PYTHON:-python3}
 need=""
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need="fonts-wqy-microhei"
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$need nginx"
+# Debian's nginx package starts its own service where it can (port 80, not ours); where that
+# fails the program is still installed, which is all riskmap.serve needs.
 if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || need="$need chromium"
 fi
@@ -18,7 +20,8 @@ if [ -n "$need" ]; then
   echo "Installing Debian packages: $need"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null \
+    || [ -x /usr/sbin/nginx ] || exit 1
 fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
