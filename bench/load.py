@@ -34,7 +34,8 @@ LOGINS = ThreadPoolExecutor(max_workers=200)
 PAGES = ("overview", "targets", "listing", "hazards")
 
 
-async def user(url: str, times: dict[str, list[float]], errors: list[str]) -> None:
+async def user(url: str, times: dict[str, list[float]], errors: list[str],
+               sizes: dict[str, list[tuple[int, int]]]) -> None:
     from tests.wire import Session, log_in
 
     s = Session(url)
@@ -46,10 +47,12 @@ async def user(url: str, times: dict[str, list[float]], errors: list[str]) -> No
         await s.connect()
         await s.run()
         times["login"].append(time.perf_counter() - t0)
+        sizes["login"].append((s.received, s.largest))
         if not s.pages:
             raise RuntimeError("no navigation after login: the login failed")
         for page in PAGES:
             times[page].append(await s.run(page_hash=s.pages[page]))
+            sizes[page].append((s.received, s.largest))
     except Exception as exc:  # every failure is counted, not raised
         errors.append(f"{type(exc).__name__}: {exc}")
     finally:
@@ -57,12 +60,14 @@ async def user(url: str, times: dict[str, list[float]], errors: list[str]) -> No
     errors.extend(s.errors)
 
 
-async def load(url: str, sessions: int) -> tuple[dict[str, list[float]], list[str], float]:
+async def load(url: str, sessions: int) -> tuple[dict[str, list[float]], list[str], float,
+                                                dict[str, list[tuple[int, int]]]]:
     times: dict[str, list[float]] = {k: [] for k in ("login", *PAGES)}
+    sizes: dict[str, list[tuple[int, int]]] = {k: [] for k in ("login", *PAGES)}
     errors: list[str] = []
     t0 = time.perf_counter()
-    await asyncio.gather(*(user(url, times, errors) for _ in range(sessions)))
-    return times, errors, time.perf_counter() - t0
+    await asyncio.gather(*(user(url, times, errors, sizes) for _ in range(sessions)))
+    return times, errors, time.perf_counter() - t0, sizes
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -85,12 +90,14 @@ def main() -> int:
         return 1
     counts = sorted({int(n) for n in args.workers.split(",")})
     runs = {}
+    sizes: dict[str, list[tuple[int, int]]] = {}
     for n in counts:
         with streamlit_server(paths.data_dir(), workers=n) as url:
             asyncio.run(load(url, 1))  # warm the caches once, as after the first visitor
-            alone, alone_errors, _ = asyncio.run(load(url, 1))
-            times, errors, wall = asyncio.run(load(url, args.sessions))
+            alone, alone_errors, _, alone_sizes = asyncio.run(load(url, 1))
+            times, errors, wall, _ = asyncio.run(load(url, args.sessions))
         runs[n] = (alone, times, errors + alone_errors, wall)
+        sizes = alone_sizes  # what one step sends does not depend on the worker count
     lines = [START, "", f"## Load: {args.sessions} concurrent sessions", "",
              f"`python bench/load.py`: {args.sessions} simulated users at once against `python -m riskmap.serve "
              f"--workers N` on loopback (N = {' and '.join(map(str, counts))}; more than one: nginx in front), on this "
@@ -98,10 +105,12 @@ def main() -> int:
              "through the login form as 安委办 and opens four pages in turn. Login: from posting the form to the "
              "first page's `script_finished` — all share one account, whose password checks (Argon2) go one at a "
              "time per worker so that the lockout counts every attempt. Pages: server time from the request to "
-             "`script_finished`, after one warm-up visit. Same run, one configuration after the other.", "",
-             "| step | " + " | ".join(f"{n} worker{'s' if n > 1 else ''}: alone s | p50 s | p95 s | max s"
-                                       for n in counts) + " |",
-             "|---|" + "---:|---:|---:|---:|" * len(counts)]
+             "`script_finished`, after one warm-up visit. Same run, one configuration after the other. Sent / "
+             "largest message: the websocket bytes of the step for one user alone (the login step: the first page "
+             "after it).", "",
+             "| step | sent KB | largest message KB | " + " | ".join(
+                 f"{n} worker{'s' if n > 1 else ''}: alone s | p50 s | p95 s | max s" for n in counts) + " |",
+             "|---|---:|---:|" + "---:|---:|---:|---:|" * len(counts)]
     for step in ("login", *PAGES):
         cells = []
         for n in counts:
@@ -109,7 +118,8 @@ def main() -> int:
             values = times[step]
             cells.append(f"{alone[step][0] if alone[step] else float('nan'):.2f} | {percentile(values, 0.5):.2f} | "
                          f"{percentile(values, 0.95):.2f} | {max(values) if values else float('nan'):.2f}")
-        lines.append(f"| {step} | " + " | ".join(cells) + " |")
+        sent, largest = sizes[step][0] if sizes.get(step) else (0, 0)
+        lines.append(f"| {step} | {sent / 1024:,.0f} | {largest / 1024:,.0f} | " + " | ".join(cells) + " |")
     lines.append("")
     for n in counts:
         _, times, errors, wall = runs[n]

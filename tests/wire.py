@@ -58,6 +58,8 @@ class Session:
         self.texts: list[str] = []  # markdown, titles, alerts of the last run
         self.session_id = ""
         self.disable_data_export: bool | None = None
+        self.received = 0  # bytes the server sent during the last run
+        self.largest = 0  # the largest single message of the last run, bytes
 
     async def connect(self, existing_session_id: str = "") -> None:
         import websockets  # the client library Streamlit's own server stack installs
@@ -88,6 +90,7 @@ class Session:
             msg.rerun_script.widget_states.CopyFrom(widget_states)
         t0 = time.perf_counter()
         self.texts = []
+        self.received = self.largest = 0
         await self.ws.send(msg.SerializeToString())
         await self._until_finished()
         return time.perf_counter() - t0
@@ -97,6 +100,8 @@ class Session:
 
         while True:
             raw = await asyncio.wait_for(self.ws.recv(), timeout=300)
+            self.received += len(raw)
+            self.largest = max(self.largest, len(raw))
             fm = ForwardMsg()
             fm.ParseFromString(raw)
             kind = fm.WhichOneof("type")
