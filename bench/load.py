@@ -93,7 +93,9 @@ def main() -> int:
     sizes: dict[str, list[tuple[int, int]]] = {}
     for n in counts:
         with streamlit_server(paths.data_dir(), workers=n) as url:
-            asyncio.run(load(url, 1))  # warm the caches once, as after the first visitor
+            # Warm every worker's caches, as after the first visitors (a browser lands on a worker
+            # by its cookie: 3 per worker reach them all but rarely).
+            asyncio.run(load(url, 3 * n))
             alone, alone_errors, _, alone_sizes = asyncio.run(load(url, 1))
             times, errors, wall, _ = asyncio.run(load(url, args.sessions))
         runs[n] = (alone, times, errors + alone_errors, wall)
