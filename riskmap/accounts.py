@@ -132,11 +132,19 @@ class User:
         return permission in ROLES.get(self.role, frozenset())
 
 
+#: Accounts files this process has set up (schema, WAL), as (path, exists) so that a file
+#: removed since is set up again.
+_READY: set[tuple[str, bool]] = set()
+
+
 class Accounts:
     def __init__(self, path: Path | str, policy: SessionPolicy | None = None):
         self.path = Path(path)
         self.hasher = PasswordHasher()
         self.policy = policy or SessionPolicy.from_file(self.path.parent / "settings.toml")
+        # The gate and every script run open the store: set the file up once per process.
+        if (str(self.path.resolve()), self.path.exists()) in _READY:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
@@ -144,6 +152,7 @@ class Accounts:
             db.executescript(_SCHEMA)
         finally:
             db.close()
+        _READY.add((str(self.path.resolve()), True))
 
     @contextmanager
     def _db(self, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -203,6 +212,10 @@ class Accounts:
                 raise AccountError(f"没有用户 {username}")
             db.execute("DELETE FROM sessions WHERE username = ?", [username])  # every open login ends
         self.log(by, "password_set", {"username": username})
+
+    def has_users(self) -> bool:
+        with self._db(write=False) as db:
+            return db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
 
     def users(self) -> list[dict]:
         with self._db(write=False) as db:

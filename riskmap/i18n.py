@@ -336,6 +336,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "screen needs no new login; logging out, a disabled account, a changed password or a long idle time end it."),
     "login_other_site": ("登录请求来自其他网站，已拒绝。请直接打开本系统的登录页。",
                          "The login came from another site and was refused. Open this site's login page directly."),
+    "export_session_ended": ("登录已结束，未导出：请重新登录后再导出。", "The login has ended; nothing was exported. Log in again."),
     "db_unreadable": ("数据库文件无法打开（可能已损坏，或不是本系统的数据库）。数据未显示；请管理员从导入文件重建数据库。",
                       "The database file cannot be opened (damaged, or not one of ours). Nothing is shown; an "
                       "administrator rebuilds it from the import files."),

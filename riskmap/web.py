@@ -38,7 +38,6 @@ LOG = logging.getLogger("riskmap")
 APP = Path(__file__).resolve().parent.parent / "app.py"
 COOKIE = "riskmap_session"
 LOGIN_PATH = "/auth/login"
-LOGOUT_PATH = "/auth/logout"
 #: Paths anyone may fetch: the login form, the app's static files (its JavaScript holds no
 #: data), the health and host-config probes the page makes before it connects.
 PUBLIC = ("/auth/", "/static/", "/_stcore/health", "/_stcore/host-config", "/favicon.png", "/manifest.json",
@@ -65,7 +64,7 @@ def accounts() -> Accounts:
 def has_accounts() -> bool:
     """Whether anyone can log in yet (before the first administrator, the app is open for the
     新建城市 form and nothing else: there is no data)."""
-    return paths.security_path().exists() and bool(accounts().users())
+    return paths.security_path().exists() and accounts().has_users()
 
 
 def cookie_of(header: str | None) -> str | None:
@@ -170,16 +169,6 @@ def served_over_https(request: Any) -> bool:
     (``X-Forwarded-Proto``; trusting it can only add the cookie's Secure flag)."""
     forwarded = (request.headers.get("x-forwarded-proto") or "").split(",")[0].strip().lower()
     return request.url.scheme == "https" or forwarded == "https"
-
-
-async def logout(request: Any) -> Any:
-    """End this browser's session and clear its cookie (the app's 退出登录 does the same)."""
-    from starlette.responses import RedirectResponse
-
-    accounts().end_session(cookie_of(request.headers.get("cookie")))
-    response = RedirectResponse(LOGIN_PATH, status_code=303)
-    response.headers.append("Set-Cookie", f"{COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict")
-    return response
 
 
 # --- the gate ------------------------------------------------------------------------------
@@ -308,6 +297,5 @@ def make_app() -> Any:
     from starlette.routing import Route
 
     ignore_remote_cache_clearing()
-    return st.App(APP, routes=[Route(LOGIN_PATH, login, methods=["GET", "POST"]),
-                               Route(LOGOUT_PATH, logout, methods=["POST"])],
+    return st.App(APP, routes=[Route(LOGIN_PATH, login, methods=["GET", "POST"])],
                   middleware=[Middleware(SessionGate)], on_script_error=unexpected_error)

@@ -131,6 +131,7 @@ def export_button(where: DeltaGenerator | ModuleType, label: str, make: Callable
     user = current_user()
     assert user is not None  # can() holds only for a logged-in user
     token = browser_token()
+    refused = tr("export_session_ended")  # said when clicked, outside any run
     detail: dict[str, object] = {
         "kind": file_name.rsplit(".", 1)[-1].lower() if "." in file_name else "file", "file": file_name,
         "page": st.session_state.get("_page", ""), "scope": f"grid {user.grid_id}" if user.grid_id else "city"}
@@ -141,7 +142,7 @@ def export_button(where: DeltaGenerator | ModuleType, label: str, make: Callable
 
         if browser_user(token) is None:  # logged out, disabled or expired since the button was drawn
             Accounts(security).log(user.username, "export_refused", {**detail, "why": "session ended"})
-            raise PermissionError("the session of this export has ended")
+            raise PermissionError(refused)
         content = make()
         counted = rows if rows is not None else workbook_rows(content) if detail["kind"] == "xlsx" else None
         Accounts(security).log(user.username, "export", {**detail, "rows": counted, "bytes": len(content)})
