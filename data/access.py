@@ -17,9 +17,14 @@ Scopes:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
 
 from data.queries import scalar
+
+if TYPE_CHECKING:
+    from riskmap.accounts import User
 
 #: Tables that hold rows of one enterprise, through its credit code.
 BY_ENTERPRISE = ("enterprise_score", "hazard", "inspection", "enforcement")
@@ -54,6 +59,19 @@ MASK_NAME_SQL = "CASE WHEN {c} IS NULL THEN NULL ELSE left({c}, 1) || repeat('*'
 MASK_PHONE_SQL = ("CASE WHEN {c} IS NULL THEN NULL WHEN length(trim({c})) >= 8 "
                   "THEN left(trim({c}), 3) || '****' || right(trim({c}), 4) "
                   "ELSE repeat('*', greatest(length(trim({c})) - 2, 0)) || right(trim({c}), 2) END")
+
+
+def user_scope(user: User | None) -> tuple[str | None, bool]:
+    """What ``user`` may see, as :func:`scope_connection` takes it: (the grid of a 网格员,
+    whether people are masked). Nobody logged in sees people masked."""
+    grid = user.grid_id if user is not None and user.role == "grid" else None
+    return grid, user is None or not user.can("people")
+
+
+def data_scope(user: User | None) -> str:
+    """:func:`user_scope` as a string: the part of a cache key that says whose data it is."""
+    grid, mask = user_scope(user)
+    return f"{grid or ''}|{int(mask)}"
 
 
 def scope_connection(con: duckdb.DuckDBPyConnection, grid_id: str | None = None,

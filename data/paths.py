@@ -43,6 +43,12 @@ def uploads_dir() -> Path:
     return data_dir() / "uploads"
 
 
+def layer_cache_dir() -> Path:
+    """Map layer data the browser fetches beside a page (``layers.store``), shared by every
+    worker process."""
+    return data_dir() / "cache" / "layers"
+
+
 def security_path() -> Path:
     """Accounts and the audit log (kept apart from the database, which rebuilds replace)."""
     return db_path().parent / "security.sqlite"

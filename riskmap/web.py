@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from data import paths
+from layers.store import LAYER_PATH, LayerStore
 from riskmap.accounts import AccountError, Accounts, User, token_hash
 from riskmap.i18n import t
 
@@ -43,7 +44,7 @@ LOGIN_PATH = "/auth/login"
 PUBLIC = ("/auth/", "/static/", "/_stcore/health", "/_stcore/host-config", "/favicon.png", "/manifest.json",
           "/robots.txt")
 #: Streamlit endpoints that are not pages: refused (not redirected) without a session.
-ENDPOINTS = ("/_stcore/", "/media/", "/component/", "/~/", "/app/static/")
+ENDPOINTS = ("/_stcore/", "/media/", "/component/", "/~/", "/app/static/", LAYER_PATH + "/")
 
 #: Streamlit session id -> the hash of the login token its runs were made under (see
 #: :func:`bind_session`); the newest sessions of this process, bounded.
@@ -290,6 +291,33 @@ def ignore_remote_cache_clearing() -> None:
     type.__setattr__(AppSession, "_handle_clear_cache_request", refuse)
 
 
+async def layer_data(request: Any) -> Any:
+    """``GET /layers/<digest>.json``: a map layer's rows (``layers.store``), to a logged-in user
+    of the data scope they were drawn for; anyone else gets 404, as if there were none."""
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import Response
+
+    from data.access import data_scope
+
+    token = cookie_of(request.headers.get("cookie"))
+
+    def read() -> bytes | None:
+        user = accounts().session_user(token) if token else None
+        if user is None and has_accounts():
+            return None
+        return LayerStore(paths.layer_cache_dir()).get(request.path_params["digest"], data_scope(user))
+
+    body = await run_in_threadpool(read)
+    if body is None:
+        return Response(status_code=404, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "private, max-age=86400, immutable", "Vary": "Cookie"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(body, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
+    import gzip
+
+    return Response(gzip.decompress(body), media_type="application/json", headers=headers)
+
+
 def make_app() -> Any:
     """The ASGI app: Streamlit's ``st.App`` on app.py with the login routes and the gate."""
     import streamlit as st
@@ -297,5 +325,6 @@ def make_app() -> Any:
     from starlette.routing import Route
 
     ignore_remote_cache_clearing()
-    return st.App(APP, routes=[Route(LOGIN_PATH, login, methods=["GET", "POST"])],
+    return st.App(APP, routes=[Route(LOGIN_PATH, login, methods=["GET", "POST"]),
+                               Route(LAYER_PATH + "/{digest}.json", layer_data, methods=["GET"])],
                   middleware=[Middleware(SessionGate)], on_script_error=unexpected_error)

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from riskmap.accounts import User
 
 from .conftest import City, busiest
+from .decks import with_rows
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
@@ -40,7 +41,7 @@ def run_app(page: str | None = None, user: User | None = ADMIN) -> AppTest:
 def deck(at: AppTest) -> dict:
     charts = at.get("deck_gl_json_chart")
     assert len(charts) == 1
-    return json.loads(charts[0].proto.json)
+    return with_rows(charts[0].proto.json)
 
 
 def layer(d: dict, kind: str) -> dict:

@@ -26,6 +26,7 @@ import duckdb
 import pytest
 
 from . import fixtures as F
+from .decks import with_rows_json
 
 #: Original name in tests/fixtures.py -> its hostile replacement, per theme.
 THEMES: dict[str, dict[str, str]] = {
@@ -558,10 +559,10 @@ def test_pages_run_with_hostile_names(hostile, monkeypatch, theme: str):
         if theme == "deck":
             charts = at.get("deck_gl_json_chart")
             for chart in charts:
-                assert_deck_inert(chart.proto.json, [])
+                assert_deck_inert(with_rows_json(chart.proto.json), [])
             if page.endswith(("overview.py", "listing.py")):
                 assert charts, page
-                assert_deck_inert(charts[0].proto.json, [THEMES["deck"]["甲街道"], THEMES["deck"]["乙镇"]])
+                assert_deck_inert(with_rows_json(charts[0].proto.json), [THEMES["deck"]["甲街道"], THEMES["deck"]["乙镇"]])
 
 
 # --- in a real browser ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Layer specs, colour bins, the pydeck renderer and legends."""
 
 import json
+import time
 
 import numpy as np
 import pandas as pd
@@ -160,3 +161,33 @@ def test_overlays_go_under_labels_and_keep_their_legends():
     assert [leg.title for leg in bundle.more_legends] == ["隐患", "事故"]
     with pytest.raises(ValueError, match="already used"):
         bundle.add(incidents_overlay(inc, {"legend_title": "", "fatal": "", "other": "", "tip": ""}))
+
+
+def test_layer_rows_are_stored_once_by_content_and_handed_only_to_their_scope(tmp_path):
+    import gzip
+    import os
+
+    from layers.render import to_pydeck
+    from layers.spec import LayerSpec
+    from layers.store import LayerStore
+
+    store = LayerStore(tmp_path)
+    rows = [{"position": [120.1, 28.0], "color": [1, 2, 3], "tip": "甲镇 @@=1/0"}]
+    deck = to_pydeck([LayerSpec("a", "scatter", "pts"), LayerSpec("b", "scatter", "pts")], {"pts": rows},
+                     {"longitude": 120.1, "latitude": 28.0, "zoom": 9}, publish=lambda r: store.put(r, "g1|1"))
+    d = json.loads(deck.to_json())
+    urls = [layer["data"] for layer in d["layers"]]
+    assert urls[0] == urls[1] and urls[0].startswith("/layers/") and urls[0].endswith(".json")
+    assert len(list(tmp_path.glob("*.json.gz"))) == 1  # the same rows, one file
+    assert "甲镇" not in deck.to_json()  # the rows are not in the websocket message
+    digest = urls[0].split("/")[-1].removesuffix(".json")
+    body = json.loads(gzip.decompress(store.get(digest, "g1|1")))
+    assert body == [{**rows[0], "tip": "甲镇 @@=1/0"}] and store.rows(urls[0]) == body
+    assert store.get(digest, "|0") is None and store.get("../x", "g1|1") is None
+    # The same rows for another scope: another file, another URL.
+    assert store.put(rows, "|0") != urls[0]
+    old = time.time() - 15 * 86400
+    for p in tmp_path.glob("*.json.gz"):
+        os.utime(p, (old, old))
+    store.put(rows, "|0")  # used again: kept
+    assert store.sweep() == 1 and len(list(tmp_path.glob("*.json.gz"))) == 1

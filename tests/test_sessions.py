@@ -128,6 +128,32 @@ def test_a_session_id_alone_gets_nothing(server):
     assert again.session_id == victim.session_id and "targets" in again.pages
 
 
+def test_map_layers_are_fetched_beside_the_page_by_users_of_their_scope_only(server, small_city: City):
+    """The city map's deck names its layers' rows by URL; the server hands them, gzipped and
+    cacheable, to a logged-in user of the scope they were drawn for — to nobody else."""
+    import json
+
+    from data.access import data_scope
+
+    office, grid = log_in(server, *OFFICE), log_in(server, *GRID)
+    _run(_open(server, office))  # 城市总览 as 安委办: its layers are written
+    scope = data_scope(Accounts(small_city.data_dir / "security.sqlite").session_user(office))
+    store = small_city.data_dir / "cache" / "layers"
+    mine = [p.name.removesuffix(".scope") for p in store.glob("*.scope") if p.read_text(encoding="utf-8") == scope]
+    assert mine
+    for digest in mine:
+        status, headers, body = http(f"{server}/layers/{digest}.json", cookie=office)
+        assert status == 200 and headers["content-type"] == "application/json"
+        assert "immutable" in headers["cache-control"] and "private" in headers["cache-control"]
+        assert isinstance(json.loads(body), list)
+        status, headers, _ = http(f"{server}/layers/{digest}.json", cookie=office, headers={"Accept-Encoding": "gzip"})
+        assert status == 200 and headers.get("content-encoding") == "gzip"
+        assert http(f"{server}/layers/{digest}.json", cookie=grid)[0] == 404  # another scope: as if none
+        assert http(f"{server}/layers/{digest}.json")[0] == 401  # nobody logged in
+    assert http(f"{server}/layers/{'0' * 32}.json", cookie=office)[0] == 404
+    assert http(f"{server}/layers/..%2Fsecurity.json", cookie=office)[0] in (400, 404)  # never a file
+
+
 def test_logout_disable_and_a_new_password_end_every_session_at_once(server, small_city: City):
     accounts = Accounts(small_city.data_dir / "security.sqlite")
     accounts.add("tmp_office", "临时", "office", "tmp-password-1")

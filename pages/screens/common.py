@@ -8,6 +8,7 @@ filters or merges into new ones.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -179,9 +180,9 @@ def connection() -> duckdb.DuckDBPyConnection | None:
         return None
     mtime = os.path.getmtime(path)
     base = _connect(str(path), mtime)
-    user = current_user()
-    grid = user.grid_id if user is not None and user.role == "grid" else None
-    mask = user is None or not user.can("people")
+    from data.access import user_scope
+
+    grid, mask = user_scope(current_user())
     if grid is None and not mask:
         return base.cursor()
     # One scoped connection per session and database version (a session runs in one thread).
@@ -199,12 +200,47 @@ def db_version() -> str:
     """The cache key of every page's loaders: changes when the database file is replaced, and
     differs between what users may see (a grid, masked people), so a cached result computed
     for one user is never served to a user who may see less."""
+    from data.access import data_scope
+
     path = paths.db_path()
     mtime = os.path.getmtime(path) if path.exists() else 0.0
-    user = current_user()
-    grid = user.grid_id if user is not None and user.role == "grid" else ""
-    mask = user is None or not user.can("people")
-    return f"{mtime}|{grid}|{int(mask)}"
+    version = f"{mtime}|{data_scope(current_user())}"
+    st.session_state["_drawn_version"] = version  # what this run's page is drawn from (live_fragment)
+    return version
+
+
+def live_fragment(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``st.fragment`` for the part of a page a click changes (a map and its controls): a
+    control reruns only it. A fragment's rerun skips app.py, which checks the login on every
+    full run, so the fragment checks it first, and that the database is still the version
+    the page was drawn from; if either changed, the whole app reruns (to the login form, or
+    to the new figures)."""
+
+    @functools.wraps(fn)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        from riskmap.accounts import token_hash
+        from riskmap.web import browser_token, browser_user
+
+        token = browser_token()
+        drawn = st.session_state.get("_drawn_version")
+        if (browser_user(token) is None or st.session_state.get("_login") != (token and token_hash(token))
+                or (drawn is not None and drawn != db_version())):
+            st.rerun(scope="app")
+        return fn(*args, **kwargs)
+
+    return st.fragment(checked)
+
+
+def publish_layers() -> Callable[[list[Any]], str]:
+    """What ``layers.render.to_pydeck`` stores a map's layer rows with: files every worker
+    shares (``layers.store``), fetched by the browser and served only to users of the current
+    user's data scope. Call it inside a loader cached by :func:`db_version`, which names the
+    same scope."""
+    from data.access import data_scope
+    from layers.store import LayerStore
+
+    store, scope = LayerStore(paths.layer_cache_dir()), data_scope(current_user())
+    return lambda rows: store.put(rows, scope)
 
 
 def require_db() -> duckdb.DuckDBPyConnection:

@@ -3,6 +3,8 @@ file of any of its enterprises. (With accounts, the grid will come from the logi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
@@ -17,10 +19,24 @@ from scoring.model import load_model
 from scoring.run import default_as_of
 from scoring.targets import score_parts
 
+if TYPE_CHECKING:
+    from layers.basemap import Basemap
+    from layers.render import FrozenDeck
+
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _grids(version: str) -> pd.DataFrame:
     return queries.grid_list(require_db())
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _deck(version: str, grid_id: str, language: str, base: Basemap | None) -> tuple[FrozenDeck, str]:
+    """One grid's map: small (a grid's enterprises), so its rows travel inside the deck."""
+    con = require_db()
+    bundle = grid_map(queries.grid_geometry(con, grid_id), queries.grid_enterprises(con, grid_id), TIER_COLORS,
+                      {"legend_title": tr("grid_legend"), "tip": tr("tip_enterprise")},
+                      {t: str(tv(t)) for t in TIER_COLORS})
+    return to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), base), legend_html(bundle.legend)
 
 
 con, version = start_page("page_grid")
@@ -43,17 +59,14 @@ c[2].metric(tr("grid_kpi_overdue"), int((hazards["status"] == "逾期").sum()))
 c[3].metric(tr("grid_kpi_high", high="、".join(model.high_tiers)),
             int(enterprises["tier"].isin(model.high_tiers).sum()))
 
-bundle = grid_map(queries.grid_geometry(con, grid_id), enterprises, TIER_COLORS,
-                  {"legend_title": tr("grid_legend"), "tip": tr("tip_enterprise")},
-                  {t: str(tv(t)) for t in TIER_COLORS})
-event = st.pydeck_chart(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), basemap()),
-                        height=420, key="grid_map", on_select="rerun", selection_mode="single-object")
+deck, legend = _deck(version, grid_id, lang(), basemap())
+event = st.pydeck_chart(deck, height=420, key="grid_map", on_select="rerun", selection_mode="single-object")
 # A clicked enterprise opens its 一企一档 below (once per click, so the picker still works).
 clicked = selected_values(event.selection if event else None, "enterprises", "uscc")
 if clicked and clicked[0] in set(enterprises["uscc"]) and st.session_state.get("_grid_click") != clicked[0]:
     st.session_state["_grid_click"] = clicked[0]
     st.session_state["profile"] = clicked[0]
-st.markdown(legend_html(bundle.legend), unsafe_allow_html=True)  # our own labels, escaped
+st.markdown(legend, unsafe_allow_html=True)  # our own labels, escaped
 export_button(st, tr("export_png"),
                    lambda: export(con, "png", ExportRequest(view=ViewRequest("grid", grid_id, lang=lang())))[0],
                    file_name=f"{tr('export_png')}_{grid_id}.png", mime="image/png", key="dl_grid_png")

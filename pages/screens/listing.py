@@ -11,7 +11,19 @@ import streamlit as st
 from data import queries
 from layers.maps import area_index_map
 from layers.render import legend_html, selected_values, to_pydeck, view_for
-from pages.screens.common import audit, basemap, can, data_note_badge, db_version, lang, md, require_db, show, tr
+from pages.screens.common import (
+    audit,
+    basemap,
+    can,
+    data_note_badge,
+    db_version,
+    lang,
+    md,
+    publish_layers,
+    require_db,
+    show,
+    tr,
+)
 from scoring.measures import measures_as_of
 from scoring.model import load_model
 from scoring.run import default_as_of, listing_history, months_before
@@ -54,7 +66,8 @@ def _deck(version: str, language: str, base: Basemap | None) -> tuple[FrozenDeck
     frame = shapes.merge(areas[["key", "index", "index_rank"]], left_on="code", right_on="key")
     frame["listed"] = frame["code"].isin(listing["key"])
     bundle = area_index_map(frame, {"legend_title": tr("legend_index"), "tip": tr("tip_township_index")})
-    return to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), base), legend_html(bundle.legend)
+    return (to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), base, publish=publish_layers()),
+            legend_html(bundle.legend))
 
 
 con = require_db()

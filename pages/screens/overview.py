@@ -20,7 +20,9 @@ from pages.screens.common import (
     db_version,
     export_button,
     lang,
+    live_fragment,
     md,
+    publish_layers,
     require_db,
     show,
     tr,
@@ -48,6 +50,11 @@ def _top_townships(version: str) -> pd.DataFrame:
     return queries.township_areas(con).merge(listed, on="key", how="left")
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _listed(version: str) -> pd.DataFrame:
+    return queries.township_listing(require_db())
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _load(version: str) -> tuple[dict, dict]:
     con = require_db()
@@ -67,7 +74,8 @@ def _deck(version: str, req: ViewRequest, base: Basemap | None, dark: bool = Fal
     bundle = build_view(require_db(), req).bundle
     legends = "".join(legend_html(leg) for leg in [bundle.legend, *bundle.more_legends])
     return (to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), base,
-                      background="#0e1117" if dark else "#f7f5f0"), legends, bundle.aggregated)
+                      background="#0e1117" if dark else "#f7f5f0", publish=publish_layers()),
+            legends, bundle.aggregated)
 
 
 con, version, model = require_db(), db_version(), load_model()
@@ -93,33 +101,44 @@ for row in (keys[:6], keys[6:]):
 if counts["unplaced"] or counts["no_coordinates"]:
     st.caption(tr("unplaced", n=counts["unplaced"], m=counts["no_coordinates"]))
 
-left, right = st.columns([3, 1])
-with right:
-    req = city_view_controls(model, big, days)
-    listed = queries.township_listing(con)
-    st.markdown(f"**{tr('listed_now')}（{len(listed)}）**")
-    show(pd.DataFrame({tr("col_name"): listed["name"], tr("col_level"): listed["level"]}),
-                 hide_index=True, height=560 if big else 260)
-with left:
-    st.subheader(tr("map_title"))
-    deck, legend, aggregated = _deck(version, req, basemap(), big)
-    if big:
-        st.pydeck_chart(deck, height=720, key="overview_map")
-        event = None
-    else:
-        st.caption(tr("overview_click_hint"))
-        event = st.pydeck_chart(deck, height=640, key="overview_map", on_select="rerun",
-                                selection_mode="single-object")
-    if aggregated:
-        st.caption(tr("clustered", cap=MAX_POINTS))
-    st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
-    if not big:  # the same request as the screen: the snapshot is this map
-        export_button(st, tr("export_png"), lambda: export(con, "png", ExportRequest(end=end, days=days, view=req))[0],
-                      file_name=f"{tr('export_png')}_{end}.png", mime="image/png", key="overview_png")
 
-if not big:
+@live_fragment
+def city_map(days: int, end: dt.date) -> None:
+    """The map, its controls, the listed townships and what a click on the map selects: a
+    control or a click reruns this alone (the figures above stay as they are)."""
+    left, right = st.columns([3, 1])
+    with right:
+        req = city_view_controls(model, big, days)
+        listed = _listed(version)
+        st.markdown(f"**{tr('listed_now')}（{len(listed)}）**")
+        show(pd.DataFrame({tr("col_name"): listed["name"], tr("col_level"): listed["level"]}),
+             hide_index=True, height=560 if big else 260)
+    with left:
+        st.subheader(tr("map_title"))
+        deck, legend, aggregated = _deck(version, req, basemap(), big)
+        if big:
+            st.pydeck_chart(deck, height=720, key="overview_map")
+            event = None
+        else:
+            st.caption(tr("overview_click_hint"))
+            event = st.pydeck_chart(deck, height=640, key="overview_map", on_select="rerun",
+                                    selection_mode="single-object")
+        if aggregated:
+            st.caption(tr("clustered", cap=MAX_POINTS))
+        st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
+        if not big:  # the same request as the screen: the snapshot is this map
+            export_button(st, tr("export_png"),
+                          lambda: export(con, "png", ExportRequest(end=end, days=days, view=req))[0],
+                          file_name=f"{tr('export_png')}_{end}.png", mime="image/png", key="overview_png")
+    if not big:
+        selection_and_townships(event.selection if event else None)
+
+
+def selection_and_townships(selection: object) -> None:
+    """What a click on the map selected (its enterprises), and the townships most at risk —
+    of the selection, if there is one."""
     summary = _top_townships(version)
-    picked = overview_pick(event.selection if event else None)
+    picked = overview_pick(selection)
     if picked:
         column, picked_key, label = picked
         inside = queries.enterprises_in(con, column, picked_key)
@@ -147,3 +166,6 @@ if not big:
         tr("col_level"): top["level"].fillna("—"),
     }), hide_index=True, key="top_townships",
         column_config={tr("col_rate"): st.column_config.NumberColumn(format="percent")})
+
+
+city_map(days, end)

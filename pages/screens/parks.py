@@ -4,6 +4,7 @@ park form (小微园安全隐患整治清单)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -11,11 +12,26 @@ import streamlit as st
 from data import queries
 from layers.maps import area_index_map
 from layers.render import legend_html, to_pydeck, view_for
-from pages.screens.common import basemap, export_button, lang, localise, md, require_db, show, start_page, tr
+from pages.screens.common import (
+    basemap,
+    export_button,
+    lang,
+    localise,
+    md,
+    publish_layers,
+    require_db,
+    show,
+    start_page,
+    tr,
+)
 from reports.exports import ExportRequest, export
 from reports.spreadsheets import to_xlsx
 from reports.views import ViewRequest
 from scoring.run import default_as_of
+
+if TYPE_CHECKING:
+    from layers.basemap import Basemap
+    from layers.render import FrozenDeck
 
 DAYS = 90
 
@@ -32,13 +48,21 @@ if parks.empty:
     st.info(tr("no_parks"))
     st.stop()
 
-# Parks over township outlines, so small rectangles can be placed at a glance.
-shown = parks.assign(listed=False, index=parks["index"].fillna(0), index_rank=parks["index_rank"].fillna(0))
-bundle = area_index_map(shown, {"legend_title": tr("park_legend"), "tip": tr("tip_township_index")},
-                        context=queries.township_geometries(con))
-st.pydeck_chart(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), basemap()),
-                height=520, key="park_map")
-st.markdown(legend_html(bundle.legend), unsafe_allow_html=True)  # our own labels, escaped
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _deck(version: str, language: str, base: Basemap | None) -> tuple[FrozenDeck, str]:
+    """Parks over township outlines, so small rectangles can be placed at a glance."""
+    parks = _parks(version)
+    shown = parks.assign(listed=False, index=parks["index"].fillna(0), index_rank=parks["index_rank"].fillna(0))
+    bundle = area_index_map(shown, {"legend_title": tr("park_legend"), "tip": tr("tip_township_index")},
+                            context=queries.township_geometries(require_db()))
+    return (to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), base, publish=publish_layers()),
+            legend_html(bundle.legend))
+
+
+deck, legend = _deck(version, lang(), basemap())
+st.pydeck_chart(deck, height=520, key="park_map")
+st.markdown(legend, unsafe_allow_html=True)  # our own labels, escaped
 
 show(pd.DataFrame({
     tr("col_park"): parks["name"], tr("col_kind_park"): parks["kind"], tr("col_operator"): parks["operator"],
