@@ -110,6 +110,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "hz_by_now": ("截至评估日整改率", "Rectified by now"),
     "hz_overdue_list": ("逾期未整改隐患清单", "Overdue hazards"),
     "five_lists": ("五张清单", "The five lists"),
+    "rows_shown": ("表中列出前 {n:,} 行，共 {total:,} 行；完整清单请下载 Excel。",
+                   "The first {n:,} of {total:,} rows; download the workbook for all of them."),
     "list_inspection": ("检查清单", "Inspections"),
     "list_hazard": ("隐患清单", "Hazards"),
     "list_assigned": ("交办清单", "Assigned"),

@@ -259,6 +259,27 @@ def test_hazard_page_counts_match_independent_queries(city_env: City):
     assert list(pivot.index) == ["消防救援"] and int(pivot.iloc[0][["整改中", "逾期", "已整改", "已销号"]].sum()) == found
 
 
+def test_hazard_page_sends_one_list_at_a_time_and_at_most_its_first_rows(city_env: City):
+    """The five lists were five tabs, every table sent whole (4.8 MB): one list is shown at a
+    time, its first TABLE_ROWS rows, saying how many there are; the download has them all."""
+    from data.build import connect
+    from pages.screens.common import TABLE_ROWS
+
+    con = connect(city_env.db, read_only=True)
+    inspections = con.execute("SELECT count(*) FROM inspection WHERE date BETWEEN DATE '2026-11-20' - 89 "
+                              "AND DATE '2026-11-20' AND uscc IN (SELECT uscc FROM enterprise)").fetchone()[0]
+    assert inspections > TABLE_ROWS  # the small city has a long 检查清单
+    at = run_app("pages/screens/hazards.py")
+    assert not at.exception
+    inspection = [d.value for d in at.dataframe if "检查编号" in d.value.columns]
+    assert len(inspection) == 1 and len(inspection[0]) == TABLE_ROWS
+    assert any(f"共 {inspections:,} 行" in c.value for c in at.caption)
+    at = at.radio(key="five_list").set_value("督办清单").run()
+    assert not [d for d in at.dataframe if "检查编号" in d.value.columns]
+    supervised = [d.value for d in at.dataframe if "挂牌理由" in d.value.columns]
+    assert len(supervised) == 1 and 0 < len(supervised[0]) <= TABLE_ROWS
+
+
 def test_park_hazard_list_has_the_form_columns(city_env: City):
     from data.build import connect
     from data.queries import PARK_HAZARD_COLUMNS

@@ -89,6 +89,18 @@ def show(df: pd.DataFrame, **kwargs: Any) -> DeltaGenerator | DataframeState:
     return st.dataframe(localise(df), **kwargs)
 
 
+#: Most rows a long list shows on the page (the whole list is in its Excel download): a
+#: table travels to the browser whole, and 10,000 rows of 检查清单 were 1.6 MB.
+TABLE_ROWS = 500
+
+
+def show_rows(df: pd.DataFrame, cap: int = TABLE_ROWS, **kwargs: Any) -> None:
+    """:func:`show` of the first ``cap`` rows of a long list, saying so when there are more."""
+    show(df.head(cap), **kwargs)
+    if len(df) > cap:
+        st.caption(tr("rows_shown", n=cap, total=len(df)))
+
+
 @st.cache_resource(max_entries=2)
 def _connect(path: str, mtime: float) -> duckdb.DuckDBPyConnection:
     from data.build import open_snapshot

@@ -11,7 +11,7 @@ import streamlit as st
 
 from data import queries
 from data.vocab import HAZARD_LEVELS
-from pages.screens.common import export_button, localise, require_db, show, start_page, tr, tv_label
+from pages.screens.common import export_button, localise, require_db, show, show_rows, start_page, tr, tv_label
 from reports.ledgers import FIVE_LISTS, five_lists, narrow
 from reports.spreadsheets import to_xlsx
 from scoring.report import HAZARD_FIGURES, hazard_figures, monthly_rectification
@@ -91,23 +91,28 @@ st.line_chart(monthly.set_index("month")[["on_time_rate", "rectified_rate"]].ren
     columns={"on_time_rate": tr("hz_on_time"), "rectified_rate": tr("hz_by_now")}))
 
 st.subheader(tr("hz_overdue_list"))
-show(od.rename(columns={
+overdue_table = od.rename(columns={
     "uscc": tr("col_uscc"), "name": tr("col_ent_name"), "township_name": tr("col_name"), "grid_name": tr("col_grid"),
     "manager": tr("col_manager"), "found_on": tr("col_found"), "level": tr("col_hz_level"),
     "category": tr("col_category"), "department": tr("col_department"), "deadline": tr("col_deadline"),
-    "days_overdue": tr("col_overdue_days")}).drop(columns=["id"]), hide_index=True, key="hz_overdue")
+    "days_overdue": tr("col_overdue_days")}).drop(columns=["id"])
+show_rows(overdue_table, hide_index=True, key="hz_overdue")
+export_button(st, tr("download", name=tr("hz_overdue_list")), partial(_xlsx, overdue_table, "hz_overdue_list"),
+              key="dl_overdue", file_name=f"{tr('hz_overdue_list')}_{as_of}.xlsx", rows=len(overdue_table),
+              mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 st.subheader(tr("five_lists"))
 # The same lists as the Excel exports and `python -m riskmap export five` (reports/ledgers.py),
 # narrowed by the department and level chosen above.
 LIST_KEYS = dict(zip(FIVE_LISTS, ("list_inspection", "list_hazard", "list_assigned", "list_rectified",
                                   "list_supervised")))
+# One list at a time: tabs would send all five tables to the browser (4.8 MB at 90 days).
 lists = _five_lists(version, days)
-for tab, (name, whole) in zip(st.tabs([tr(LIST_KEYS[n]) for n in lists]), lists.items()):
-    frame = narrow(whole, departments, levels)
-    key = LIST_KEYS[name]
-    with tab:
-        show(frame, hide_index=True, key=f"tbl_{key}")
-        export_button(st, tr("download", name=tr(key)), partial(_xlsx, frame, key),
-                      key=f"dl_{key}", file_name=f"{tr(key)}_{as_of}.xlsx", rows=len(frame),
-                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+name = st.radio(tr("five_lists"), list(lists), key="five_list", horizontal=True,
+               format_func=lambda n: tr(LIST_KEYS[n]), label_visibility="collapsed")
+frame = narrow(lists[name], departments, levels)
+key = LIST_KEYS[name]
+show_rows(frame, hide_index=True, key=f"tbl_{key}")
+export_button(st, tr("download", name=tr(key)), partial(_xlsx, frame, key),
+              key=f"dl_{key}", file_name=f"{tr(key)}_{as_of}.xlsx", rows=len(frame),
+              mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
