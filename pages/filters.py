@@ -25,9 +25,10 @@ def target_filters(scores: pd.DataFrame, model: Model) -> pd.DataFrame:
     """Draw the filters over ``scores`` (the score table with names and departments) and return
     the rows every chosen filter keeps (an empty filter keeps all)."""
     flag_names = {f.measure: f.name for f in model.factors if f.measure in FLAG_COLUMNS}
-    county_names = dict(zip(scores["county_code"], scores["county_name"]))
-    township_names = dict(zip(scores["township_code"], scores["township_name"]))
-    park_names = dict(zip(scores["park_id"], scores["park_name"]))
+    county_names, township_names, park_names = (
+        dict(scores[[code, name]].drop_duplicates(code).itertuples(index=False))
+        for code, name in (("county_code", "county_name"), ("township_code", "township_name"),
+                           ("park_id", "park_name")))
 
     def pick(col: DeltaGenerator, label: str, options: list[Any], names: Mapping[Any, str] | None = None) -> list[Any]:
         # a code without a name is shown as the code

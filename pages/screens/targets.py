@@ -54,6 +54,12 @@ def _measures(version: str) -> pd.DataFrame:
     return measures_as_of(con, default_as_of(con))
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _due(version: str) -> pd.DataFrame:
+    """Every enterprise due for inspection (a filter keeps its rows of this, in this order)."""
+    return due_for_inspection(_scores(version), _measures(version), default_as_of(require_db()))
+
+
 #: Rows of a list sent to the browser; the Excel download has them all. (Sending all 20,000
 #: on every rerun made this page the slowest under load: bench/load.py.)
 SHOWN_ROWS = 2000
@@ -72,9 +78,12 @@ chosen = target_filters(scores, model)
 st.caption(tr("n_targets", n=len(chosen)))
 
 if len(chosen):
-    selection = ViewRequest("enterprises", usccs=tuple(chosen["uscc"]), lang=lang(),
-                            label=tr("snap_selection", n=len(chosen)))
-    export_button(st, tr("snapshot_filters"), lambda: export(con, "png", ExportRequest(view=selection))[0],
+    def snapshot() -> bytes:  # the request names every chosen enterprise: made when clicked
+        selection = ViewRequest("enterprises", usccs=tuple(chosen["uscc"]), lang=lang(),
+                                label=tr("snap_selection", n=len(chosen)))
+        return export(con, "png", ExportRequest(view=selection))[0]
+
+    export_button(st, tr("snapshot_filters"), snapshot,
         file_name=f"{tr('export_png')}_{meta.get('as_of', '')}.png", mime="image/png", key="dl_snapshot",
         rows=len(chosen))
 
@@ -93,8 +102,9 @@ with ranked:
     export_button(st, tr("download", name=tr("list_targets")), lambda: to_xlsx(localise(view), tr("list_targets")),
                   file_name=f"{tr('list_targets')}_{meta.get('as_of', '')}.xlsx", mime=XLSX, rows=len(view))
     if len(chosen):
-        pick = st.selectbox(tr("breakdown_pick"), chosen["uscc"].head(300), key="pick",
-                            format_func=lambda u: f"{u} {chosen.loc[chosen['uscc'] == u, 'name'].iloc[0]}")
+        first = chosen.head(300)
+        names = dict(zip(first["uscc"], first["name"]))
+        pick = st.selectbox(tr("breakdown_pick"), first["uscc"], key="pick", format_func=lambda u: f"{u} {names[u]}")
         row = chosen[chosen["uscc"] == pick].iloc[0]
         parts = score_parts(row, model)
         show(pd.DataFrame([(p.group, p.name, p.points) for p in parts],
@@ -105,8 +115,9 @@ with ranked:
             st.warning(tr("direct_rule", rules=md("、".join(direct_reasons(row, model)))))
 
 with due_tab:
-    as_of = default_as_of(con)
-    due = due_for_inspection(chosen, _measures(version), as_of)
+    due = _due(version)
+    if len(chosen) < len(scores):  # a filter chose some: the due list of those
+        due = due[due["uscc"].isin(chosen["uscc"])]
     if len(due) > SHOWN_ROWS:
         st.caption(tr("shown_rows", n=SHOWN_ROWS, total=len(due)))
     show(pd.DataFrame({
