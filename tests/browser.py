@@ -58,7 +58,7 @@ def streamlit_server(data_dir: Path, timeout_s: float = 60, workers: int = 1):
                     break
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError(proc.stdout.read().decode(errors="replace")) from None
+                    raise RuntimeError(proc.stdout.read().decode(errors="replace") if proc.stdout else "") from None
                 time.sleep(0.2)
         else:
             raise TimeoutError("streamlit did not start")

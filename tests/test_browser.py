@@ -414,3 +414,42 @@ def test_a_value_nobody_knows_is_mapped_on_the_data_page(small_city: City, tmp_p
     assert got == [("AJ-1", "一般", "应急管理局"), ("AJ-2", "较大", "应急管理局"), ("AJ-3", "一般", "消防救援")]
     saved = json.loads((data_dir / "value_maps.json").read_text(encoding="utf-8"))
     assert saved == {"hazard": {"department": {"安监站": "应急管理局"}}}
+
+
+@pytest.mark.browser
+def test_a_map_control_reruns_only_the_map_and_not_after_the_login_ended(small_city: City):
+    """A control of the city map asks the server to rerun its fragment (the figures above are not
+    run again); once the login has ended elsewhere, the same click lands on the login form."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    from riskmap.accounts import Accounts
+
+    reruns: list[BackMsg] = []
+
+    def on_socket(ws) -> None:
+        def sent(payload) -> None:
+            if isinstance(payload, bytes):
+                msg = BackMsg()
+                msg.ParseFromString(payload)
+                if msg.WhichOneof("type") == "rerun_script":
+                    reruns.append(msg)
+        ws.on("framesent", sent)
+
+    with app_page(small_city.data_dir) as (page, url):
+        page.on("websocket", on_socket)
+        visit(page, url)
+        map_canvas(page)
+        reruns.clear()
+        colour = page.get_by_role("radiogroup", name="六边形着色")
+        colour.get_by_text("区域风险指数", exact=True).click()
+        page.wait_for_timeout(300)
+        wait_until_idle(page)
+        assert reruns and all(m.rerun_script.fragment_id for m in reruns)  # the fragment alone
+        assert page.locator('[data-testid="stMetric"]').count() == 12  # the figures still there
+        token = next(c["value"] for c in page.context.cookies() if c["name"] == "riskmap_session")
+        Accounts(small_city.data_dir / "security.sqlite").end_session(token)
+        reruns.clear()
+        colour.get_by_text("企业数", exact=True).click()
+        page.wait_for_url("**/auth/login**", timeout=30_000)
+        assert page.get_by_label("密码", exact=True).count() == 1
+        assert reruns and reruns[0].rerun_script.fragment_id  # asked for the fragment; the server said no

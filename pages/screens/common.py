@@ -231,14 +231,17 @@ def live_fragment(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def checked(*args: Any, **kwargs: Any) -> Any:
         from riskmap.accounts import token_hash
-        from riskmap.web import browser_token, browser_user
+        from riskmap.web import browser_token, browser_user, unexpected_error
 
         token = browser_token()
         drawn = st.session_state.get("_drawn_version")
         if (browser_user(token) is None or st.session_state.get("_login") != (token and token_hash(token))
                 or (drawn is not None and drawn != db_version())):
             st.rerun(scope="app")
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # as app.py does for a page: an error id, the traceback in the log
+            return unexpected_error(exc)
 
     return st.fragment(checked)
 
