@@ -59,6 +59,15 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+#: The id of the background layer of a map without a basemap.
+PAPER = "paper"
+
+
+def _rgb(colour: str) -> list[int]:
+    """``#rrggbb`` as [r, g, b]."""
+    return [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+
+
 class LayerDataError(ValueError):
     """A dataset lacks a column its layer needs, or a layer setting is not one we can send."""
 
@@ -153,6 +162,10 @@ def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mappin
         (``layers.store``); None puts the rows inside the deck.
     """
     check_datasets(specs, datasets)
+    if basemap is None:  # the paper colour under everything, drawn by deck.gl itself
+        specs = [LayerSpec(PAPER, "polygon", PAPER, vis={"filled": True, "stroked": False,
+                                                         "get_fill_color": _rgb(background)}), *specs]
+        datasets = {**datasets, PAPER: [{"polygon": [[-180, -85], [180, -85], [180, 85], [-180, 85]]}]}
     if basemap and basemap.crs == "gcj02":
         specs, datasets = to_gcj02(list(specs), {k: [dict(r) for r in v] for k, v in datasets.items()})
     layers = []
@@ -164,15 +177,18 @@ def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mappin
         rows = inert_value(list(datasets[spec.data]))
         layers.append(pdk.Layer(LAYER_TYPES[spec.type][0], data=publish(rows) if publish else rows,
                                 id=inert_text(spec.id), pickable=spec.pickable, **kwargs))
+    # Without a basemap there is no map library at all: pydeck's default style with no provider
+    # tells Streamlit to draw deck.gl alone (any other empty style gets a remote Carto one; a
+    # style of our own started MapLibre, its workers and a second WebGL context for a plain
+    # colour). Raster tiles travel as an inline style (a data: URL): nothing else is fetched.
+    style = {"map_style": offline_style_url(raster_style(basemap))} if basemap else {}
     return FrozenDeck(
         layers=layers,
         initial_view_state=pdk.ViewState(**view, pitch=0, bearing=0),
-        # Streamlit substitutes a remote Carto style when none is given and accepts only a
-        # string, so the offline style travels inline as a data: URL (nothing is downloaded).
         map_provider=None,
-        map_style=offline_style_url(raster_style(basemap) if basemap else plain_style(background)),
         tooltip={"text": "{tip}"},
         height=height,
+        **style,
     )
 
 

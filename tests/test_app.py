@@ -74,11 +74,14 @@ def test_resolution_selector_draws_the_counts_h3_py_gives(city_env: City, res: i
 
 def test_map_is_offline_and_tooltips_are_plain_text(city_env: City):
     d = deck(run_app())
-    assert d["mapStyle"].startswith("data:application/json,")  # inline style: nothing to fetch
+    # No basemap: pydeck's "no style" with no provider, so Streamlit starts no map library and
+    # fetches no style; deck.gl draws the paper colour itself, under every layer.
+    assert d["mapStyle"] == "__MAP_STYLE__" and d.get("mapProvider") is None
+    assert d["layers"][0]["id"] == "paper" and d["layers"][0]["getFillColor"] == [247, 245, 240]
     charts = run_app().get("deck_gl_json_chart")
     tooltip = json.loads(charts[0].proto.tooltip)
     assert set(tooltip) == {"text"}
-    polys = layer(d, "PolygonLayer")["data"]
+    polys = layer_by_id(d, "townships")["data"]
     assert len({p["name"] for p in polys}) == 24
 
 
@@ -332,8 +335,7 @@ def test_big_screen_mode_has_no_controls(city_env: City):
     assert not at.exception
     assert len(at.radio) == 0 or all(r.key.startswith("basemap") for r in at.radio)
     assert len(at.metric) == 12 and len(at.get("deck_gl_json_chart")) == 1
-    style = deck(at)["mapStyle"]
-    assert "%230e1117" in style  # dark background, still inline
+    assert deck(at)["layers"][0]["getFillColor"] == [14, 17, 23]  # dark paper
     assert layer(deck(at), "H3HexagonLayer")["data"][0]["tip"].startswith("区域风险指数")
 
 
@@ -348,7 +350,8 @@ def test_overview_layers_match_independent_counts(city_env: City):
     from data.build import connect
 
     at = run_app()
-    assert [layer["id"] for layer in deck(at)["layers"]] == ["townships", "hex", "township_lines", "parks", "incidents"]
+    assert [layer["id"] for layer in deck(at)["layers"]] == ["paper", "townships", "hex", "township_lines", "parks",
+                                                          "incidents"]
     at = at.multiselect(key="layers").set_value(["grids", "parks", "enterprises", "hazards", "incidents"]).run()
     at = at.multiselect(key="ent_tiers").set_value(["重大", "较大", "一般", "低"]).run()
     assert not at.exception

@@ -183,7 +183,7 @@ def test_a_clicked_name_or_code_comes_back_as_it_was():
     deck = to_pydeck([LayerSpec("parks", "polygon", "parks", pickable=True)], {"parks": rows},
                      {"longitude": 0.5, "latitude": 0.5, "zoom": 8})
     assert_deck_inert(deck.to_json(), ["@@=1/0"])
-    sent = json.loads(deck.to_json())["layers"][0]["data"][0]
+    sent = next(la for la in json.loads(deck.to_json())["layers"] if la["id"] == "parks")["data"][0]
     # What the browser sends back on a click is the row as it was drawn; the page gets the code.
     assert selected_values({"objects": {"parks": [sent]}}, "parks", "code") == ["@@#P1"]
     assert rows[0]["name"] == "@@=1/0"  # the caller's data is left as it was

@@ -49,13 +49,10 @@ def test_overview_map_renders_hexes_and_outlines():
     h3_layer = next(layer for layer in d["layers"] if layer["@@type"] == "H3HexagonLayer")
     assert [h["hex"] for h in h3_layer["data"]] == ["88411c8b2bfffff", "88411c8b29fffff"]
     assert h3_layer["data"][1]["tip"] == "本格企业 40 家"
-    poly = next(layer for layer in d["layers"] if layer["@@type"] == "PolygonLayer")
+    poly = next(layer for layer in d["layers"] if layer["id"] == "townships")
     assert poly["data"][0]["polygon"][0] == [120.7, 27.8] or len(poly["data"][0]["polygon"]) == 5
-    # No basemap: the style is inline, with a background layer and no sources to download.
-    from urllib.parse import unquote
-
-    style = json.loads(unquote(d["mapStyle"].removeprefix("data:application/json,")))
-    assert style["sources"] == {} and [layer["type"] for layer in style["layers"]] == ["background"]
+    # No basemap: no map style to load at all; the first layer is the paper colour.
+    assert d["mapStyle"] == "__MAP_STYLE__" and d["layers"][0]["id"] == "paper"
 
 
 def test_user_text_is_escaped_in_legends_and_tooltips():
@@ -176,9 +173,9 @@ def test_layer_rows_are_stored_once_by_content_and_handed_only_to_their_scope(tm
     deck = to_pydeck([LayerSpec("a", "scatter", "pts"), LayerSpec("b", "scatter", "pts")], {"pts": rows},
                      {"longitude": 120.1, "latitude": 28.0, "zoom": 9}, publish=lambda r: store.put(r, "g1|1"))
     d = json.loads(deck.to_json())
-    urls = [layer["data"] for layer in d["layers"]]
+    urls = [layer["data"] for layer in d["layers"] if layer["id"] != "paper"]
     assert urls[0] == urls[1] and urls[0].startswith("/layers/") and urls[0].endswith(".json")
-    assert len(list(tmp_path.glob("*.json.gz"))) == 1  # the same rows, one file
+    assert len(list(tmp_path.glob("*.json.gz"))) == 2  # the same rows, one file (and the paper's)
     assert "甲镇" not in deck.to_json()  # the rows are not in the websocket message
     digest = urls[0].split("/")[-1].removesuffix(".json")
     body = json.loads(gzip.decompress(store.get(digest, "g1|1")))
@@ -190,4 +187,4 @@ def test_layer_rows_are_stored_once_by_content_and_handed_only_to_their_scope(tm
     for p in tmp_path.glob("*.json.gz"):
         os.utime(p, (old, old))
     store.put(rows, "|0")  # used again: kept
-    assert store.sweep() == 1 and len(list(tmp_path.glob("*.json.gz"))) == 1
+    assert store.sweep() == 2 and len(list(tmp_path.glob("*.json.gz"))) == 1
