@@ -41,6 +41,25 @@ def test_passwords_are_stored_as_argon2id_and_checked(accounts: Accounts):
         accounts.add("zhao", "赵", "grid", "long enough password")
 
 
+def test_a_hash_of_the_heavier_old_setting_still_logs_in_and_is_rehashed(accounts: Accounts):
+    from argon2 import PasswordHasher
+    from argon2.low_level import Type
+
+    accounts.add("qian", "钱七", "office", "correct horse battery")
+    db = sqlite3.connect(accounts.path)
+    old = PasswordHasher().hash("correct horse battery")  # argon2-cffi's default: m=65536, t=3, p=4
+    db.execute("UPDATE users SET password_hash = ? WHERE username = 'qian'", [old])
+    db.commit()
+    with pytest.raises(AccountError):
+        accounts.login("qian", "wrong password")
+    assert db.execute("SELECT password_hash FROM users").fetchone()[0] == old  # a failure changes nothing
+    assert accounts.login("qian", "correct horse battery").role == "office"
+    new = db.execute("SELECT password_hash FROM users").fetchone()[0]
+    assert new.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, type=Type.ID).verify(new, "correct horse battery")
+    assert accounts.login("qian", "correct horse battery").role == "office"
+
+
 def test_disabled_accounts_and_lockout(accounts: Accounts):
     accounts.add("chen", "陈", "leader", "long enough password")
     accounts.set_disabled("chen", True, by="admin")

@@ -344,6 +344,9 @@ def test_an_unexpected_error_shows_an_error_id_not_a_traceback(city_env: City, m
         raise RuntimeError("/srv/secret/path exploded")
 
     monkeypatch.setattr(queries, "township_listing", broken)
+    import streamlit as st
+
+    st.cache_resource.clear()  # an earlier test's cached listing would not call it
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.session_state["user"] = User("admin", "示意管理员", "admin")
     at.run()
