@@ -39,8 +39,20 @@ def _deck(version: str, grid_id: str, language: str, base: Basemap | None) -> tu
     return to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), base), legend_html(bundle.legend)
 
 
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _grid(version: str, grid_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A grid's enterprises and open hazards (a morning's phones open the same grids again)."""
+    con = require_db()
+    return queries.grid_enterprises(con, grid_id), queries.grid_hazards(con, grid_id, default_as_of(con))
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def _profile(version: str, uscc: str) -> dict[str, pd.DataFrame]:
+    con = require_db()
+    return queries.enterprise_profile(con, uscc, default_as_of(con))
+
+
 con, version = start_page("page_grid")
-as_of = default_as_of(con)
 model = load_model()
 
 grids = _grids(version)
@@ -49,8 +61,7 @@ if grids.empty:
     st.stop()
 labels = {r.grid_id: tr("grid_option", name=r.name, manager=r.manager or "—") for r in grids.itertuples()}
 grid_id = st.selectbox(tr("grid_pick"), grids["grid_id"], key="grid", format_func=labels.__getitem__)
-enterprises = queries.grid_enterprises(con, grid_id)
-hazards = queries.grid_hazards(con, grid_id, as_of)
+enterprises, hazards = _grid(version, grid_id)
 
 c = st.columns(4)
 c[0].metric(tr("grid_kpi_enterprises"), len(enterprises))
@@ -92,7 +103,7 @@ if len(enterprises):
     names = dict(zip(enterprises["uscc"], enterprises["name"]))
     uscc = st.selectbox(tr("profile_pick"), enterprises["uscc"], key="profile",
                         format_func=lambda u: f"{names[u]}（{u}）")
-    p = queries.enterprise_profile(con, uscc, as_of)
+    p = _profile(version, uscc)
     e, s = p["enterprise"].iloc[0], p["score"]
     a, b = st.columns([1, 1])
     with a:
