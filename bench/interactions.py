@@ -366,35 +366,32 @@ def returning(tab: Tab) -> None:
     tab.page.goto("about:blank")
 
 
-def bench_login(browser: Browser, url: str, repeat: int, res: Results) -> None:
-    out, again = res.setdefault("login", []), res.setdefault("login_again", [])
+def logins(browser: Browser, url: str, repeat: int, res: Results, key: str, account: tuple[str, str],
+           what: str, landed: Callable[[Page], Any], **context_args: Any) -> None:
+    """``repeat`` times: a first visit's login in a new context, then a returning one in it."""
+    out, again = res.setdefault(key, []), res.setdefault(f"{key}_again", [])
     for _ in range(repeat):
-        context = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+        context = browser.new_context(**context_args)
         try:
             tab = open_tab(context, url)
-            out.append(log_in(tab, OFFICE, "login → 城市总览"))
-            found(tab.page.get_by_role("radiogroup", name="统计期"), "城市总览 after login")
+            out.append(log_in(tab, account, what))
+            found(landed(tab.page), f"{what}: the page after login")
             returning(tab)
-            again.append(log_in(tab, OFFICE, "login again → 城市总览"))
-            found(tab.page.get_by_role("radiogroup", name="统计期"), "城市总览 after login")
+            again.append(log_in(tab, account, f"{what} again"))
+            found(landed(tab.page), f"{what} again: the page after login")
         finally:
             context.close()
+
+
+def bench_login(browser: Browser, url: str, repeat: int, res: Results) -> None:
+    logins(browser, url, repeat, res, "login", OFFICE, "login → 城市总览",
+           lambda page: page.get_by_role("radiogroup", name="统计期"), viewport=DESKTOP)
 
 
 def bench_phone(browser: Browser, url: str, repeat: int, res: Results) -> None:
-    out, again = res.setdefault("phone", []), res.setdefault("phone_again", [])
-    for _ in range(repeat):
-        context = browser.new_context(viewport=PHONE, user_agent=PHONE_UA, is_mobile=True,  # type: ignore[arg-type]
-                                      has_touch=True, device_scale_factor=3)
-        try:
-            tab = open_tab(context, url)
-            out.append(log_in(tab, GRID, "phone 我的网格 login"))
-            found(tab.page.get_by_role("heading", name="我的网格"), "我的网格 after login")
-            returning(tab)
-            again.append(log_in(tab, GRID, "phone 我的网格 login again"))
-            found(tab.page.get_by_role("heading", name="我的网格"), "我的网格 after login")
-        finally:
-            context.close()
+    logins(browser, url, repeat, res, "phone", GRID, "phone 我的网格 login",
+           lambda page: page.get_by_role("heading", name="我的网格"), viewport=PHONE, user_agent=PHONE_UA,
+           is_mobile=True, has_touch=True, device_scale_factor=3)
 
 
 #: The sidebar tour: each step's link and a word the page it opens shows.
