@@ -17,14 +17,24 @@ Scopes:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import duckdb
 
 from data.queries import scalar
 
-if TYPE_CHECKING:
-    from riskmap.accounts import User
+
+class User(Protocol):
+    """What a scope needs of a logged-in user (``riskmap.accounts.User``; data imports
+    nothing from the app above it)."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def grid_id(self) -> str | None: ...
+
+    def can(self, permission: str) -> bool: ...
 
 #: Tables that hold rows of one enterprise, through its credit code.
 BY_ENTERPRISE = ("enterprise_score", "hazard", "inspection", "enforcement")

@@ -10,6 +10,7 @@ declarations (:mod:`scoring.measures`).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import tomllib
@@ -543,7 +544,14 @@ def _listing(raw: dict[str, Any] | None, section: str, words: Mapping[str, objec
 
 
 def load_model(path: Path | str = DEFAULT_MODEL) -> Model:
-    """Read and validate a model file."""
+    """Read and validate a model file (once per version of the file: every page run asks, and
+    parsing it was a twentieth of the server's time under load; a Model is immutable)."""
+    stat = Path(path).stat()
+    return _load_model(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_model(path: str, mtime_ns: int, size: int) -> Model:
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -52,6 +52,12 @@ def _profile(version: str, uscc: str) -> dict[str, pd.DataFrame]:
     return queries.enterprise_profile(con, uscc, default_as_of(con))
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _labels(version: str, language: str) -> dict[str, str]:
+    """Each grid as its picker shows it (2,000 of them in the demo city)."""
+    return {r.grid_id: tr("grid_option", name=r.name, manager=r.manager or "—") for r in _grids(version).itertuples()}
+
+
 con, version = start_page("page_grid")
 model = load_model()
 
@@ -59,7 +65,7 @@ grids = _grids(version)
 if grids.empty:
     st.info(tr("no_grids"))
     st.stop()
-labels = {r.grid_id: tr("grid_option", name=r.name, manager=r.manager or "—") for r in grids.itertuples()}
+labels = _labels(version, lang())
 grid_id = st.selectbox(tr("grid_pick"), grids["grid_id"], key="grid", format_func=labels.__getitem__)
 enterprises, hazards = _grid(version, grid_id)
 

@@ -13,6 +13,7 @@ from data import queries
 from layers.maps import MAX_POINTS, overview_pick
 from layers.render import legend_html, to_pydeck, view_for
 from pages.filters import city_view_controls
+from pages.loaders import listed_townships, meta_and_counts, top_townships, weekly
 from pages.screens.common import (
     BIG_SCREEN_CSS,
     basemap,
@@ -31,8 +32,7 @@ from reports.exports import ExportRequest, export
 from reports.figures import change_text, figure_text
 from reports.views import ViewRequest, build_view
 from scoring.model import load_model
-from scoring.report import WEEKLY_COLUMNS, period_bounds, previous_period, weekly_figures
-from scoring.run import default_as_of
+from scoring.report import WEEKLY_COLUMNS
 
 if TYPE_CHECKING:
     from layers.basemap import Basemap
@@ -40,32 +40,6 @@ if TYPE_CHECKING:
 
 PERIODS = (7, 30, 90, 365)
 TOP_TOWNSHIPS = 15
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _top_townships(version: str) -> pd.DataFrame:
-    """Townships by area index (most at risk first) with their listing level, if listed."""
-    con = require_db()
-    listed = queries.township_listing(con)[["key", "level"]]
-    return queries.township_areas(con).merge(listed, on="key", how="left")
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _listed(version: str) -> pd.DataFrame:
-    return queries.township_listing(require_db())
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _load(version: str) -> tuple[dict, dict]:
-    con = require_db()
-    return queries.meta(con), queries.counts(con)
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _figures(version: str, days: int) -> tuple[dt.date, dt.date, dict, dict]:
-    con = require_db()
-    start, end = period_bounds(default_as_of(con), days)
-    return start, end, weekly_figures(con, start, end), weekly_figures(con, *previous_period(start, end))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -79,7 +53,7 @@ def _deck(version: str, req: ViewRequest, base: Basemap | None, dark: bool = Fal
 
 
 con, version, model = require_db(), db_version(), load_model()
-meta, counts = _load(version)
+meta, counts = meta_and_counts(version)
 big = st.query_params.get("screen") == "1"
 
 if big:
@@ -91,7 +65,7 @@ if not big:
 
 days = 30 if big else st.radio(tr("period"), PERIODS, index=1, horizontal=True, key="period",
                                format_func=lambda d: tr(f"period_{d}"))
-start, end, now, before = _figures(version, days)
+start, end, now, before = weekly(version, days)
 st.caption(tr("weekly_title", start=start, end=end))
 keys = [k for k, _, _ in WEEKLY_COLUMNS]
 for row in (keys[:6], keys[6:]):
@@ -109,7 +83,7 @@ def city_map(days: int, end: dt.date) -> None:
     left, right = st.columns([3, 1])
     with right:
         req = city_view_controls(model, big, days)
-        listed = _listed(version)
+        listed = listed_townships(version)
         st.markdown(f"**{tr('listed_now')}（{len(listed)}）**")
         show(pd.DataFrame({tr("col_name"): listed["name"], tr("col_level"): listed["level"]}),
              hide_index=True, height=560 if big else 260)
@@ -137,7 +111,7 @@ def city_map(days: int, end: dt.date) -> None:
 def selection_and_townships(selection: object) -> None:
     """What a click on the map selected (its enterprises), and the townships most at risk —
     of the selection, if there is one."""
-    summary = _top_townships(version)
+    summary = top_townships(version)
     picked = overview_pick(selection)
     if picked:
         column, picked_key, label = picked

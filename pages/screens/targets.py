@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from data import queries
 from pages.filters import target_filters
+from pages.loaders import due_list, target_scores
 from pages.screens.common import (
     can,
     current_user,
@@ -28,37 +28,8 @@ from reports.ledgers import assignment_list
 from reports.spreadsheets import to_xlsx
 from reports.views import ViewRequest
 from riskmap.draws import DrawError, draw_and_record
-from scoring.backtest import due_for_inspection
-from scoring.measures import measures_as_of
 from scoring.model import load_model
-from scoring.run import default_as_of
-from scoring.targets import direct_reasons, main_factors, score_parts
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)  # read-only: no copy per run
-def _scores(version: str) -> pd.DataFrame:
-    con = require_db()
-    df = queries.score_table(con)
-    model = load_model()
-    df["main_factors"] = main_factors(df, model)
-    df["rank"] = range(1, len(df) + 1)
-    depts = queries.enterprise_departments(con, default_as_of(con))
-    df = df.merge(depts, on="uscc", how="left")
-    df["departments"] = df["departments"].map(lambda d: list(d) if isinstance(d, (list, np.ndarray)) else [])
-    return df
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _measures(version: str) -> pd.DataFrame:
-    con = require_db()
-    return measures_as_of(con, default_as_of(con))
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _due(version: str) -> pd.DataFrame:
-    """Every enterprise due for inspection (a filter keeps its rows of this, in this order)."""
-    return due_for_inspection(_scores(version), _measures(version), default_as_of(require_db()))
-
+from scoring.targets import direct_reasons, score_parts
 
 #: Rows of a list sent to the browser; the Excel download has them all. (Sending all 20,000
 #: on every rerun made this page the slowest under load: bench/load.py.)
@@ -70,7 +41,7 @@ con = require_db()
 version = db_version()
 model = load_model()
 meta = queries.meta(con)
-scores = _scores(version)
+scores = target_scores(version)
 st.title(tr("page_targets"))
 data_note_badge(meta)
 
@@ -115,7 +86,7 @@ with ranked:
             st.warning(tr("direct_rule", rules=md("、".join(direct_reasons(row, model)))))
 
 with due_tab:
-    due = _due(version)
+    due = due_list(version)
     if len(chosen) < len(scores):  # a filter chose some: the due list of those
         due = due[due["uscc"].isin(chosen["uscc"])]
     if len(due) > SHOWN_ROWS:
