@@ -66,6 +66,9 @@ ACCOUNTS = {"leader": ("leader", "demo-leader-2026"), "office": ("office", "demo
             "grid": ("grid", "demo-grid-2026")}
 LABELS = {"leader": "领导", "office": "安委办", "grid": "网格员"}
 LAYERS = "map layers (HTTP)"
+#: The start of the app's "please log in" text (riskmap.i18n ``please_log_in``): a page that says
+#: it was not served.
+PLEASE_LOG_IN = "请登录。"
 FORM = "login form (HTTP)"
 #: The websocket handshake's limit (websockets' default is 10 s; a busy worker takes longer to
 #: answer, and the figure should say how long rather than fail where a browser would retry).
@@ -159,6 +162,16 @@ class Stats:
         return [f"{step}: {m}" for step, ms in self.errors.items() for m in ms]
 
 
+def failed(s: Any) -> None:
+    """Raise if the run just finished did not show its page: an exception, an error box (an
+    unexpected error shows its error id in one) or the login form instead of the page."""
+    problems = [*s.errors, *s.error_boxes]
+    if any(PLEASE_LOG_IN in t for t in s.texts):
+        problems.append("sent to the login form")
+    if problems:
+        raise RuntimeError("; ".join(problems))
+
+
 async def fetch_layers(s: Any, stats: Stats | None = None) -> int:
     """After a page: GET the layer data its maps name and the session has not fetched yet (as
     deck.gl in the browser does); timed as the step ``map layers (HTTP)``; the bytes."""
@@ -190,8 +203,7 @@ async def morning_session(url: str, p: Plan, mine: list[str], stats: Stats, t0: 
         stats.ok(FORM, time.perf_counter() - started)
         await s.connect(open_timeout=OPEN_TIMEOUT_S)
         await s.run()
-        if s.errors:
-            raise RuntimeError("; ".join(s.errors))
+        failed(s)
         stats.ok(step, time.perf_counter() - started)
         step = LAYERS
         await fetch_layers(s, stats)
@@ -201,8 +213,7 @@ async def morning_session(url: str, p: Plan, mine: list[str], stats: Stats, t0: 
             await asyncio.sleep(think)
             begun = True
             seconds = await s.run(page_hash=hashes[page])
-            if s.errors:
-                raise RuntimeError("; ".join(s.errors))
+            failed(s)
             stats.ok(step, seconds)
             step = LAYERS
             await fetch_layers(s, stats)

@@ -23,26 +23,10 @@ from layers.spec import LAYER_TYPES, LayerSpec, Legend
 # Unquoted family names: pydeck passes a string literal only when it is wrapped in quotes.
 CJK_FONTS = "Noto Sans CJK SC, WenQuanYi Micro Hei, Microsoft YaHei, PingFang SC, sans-serif"
 
-#: A MapLibre style with no sources: a plain paper-coloured background, nothing to download.
-OFFLINE_STYLE: dict[str, Any] = {
-    "version": 8,
-    "name": "offline",
-    "sources": {},
-    "layers": [{"id": "background", "type": "background", "paint": {"background-color": "#f7f5f0"}}],
-}
-
-
-
-def plain_style(background: str) -> dict[str, Any]:
-    """:data:`OFFLINE_STYLE` with another background colour (e.g. dark for the big screen)."""
-    return {**OFFLINE_STYLE, "layers": [{"id": "background", "type": "background",
-                                         "paint": {"background-color": background}}]}
-
-
-def offline_style_url(style: dict[str, Any] | None = None) -> str:
-    """A map style (default :data:`OFFLINE_STYLE`) as a ``data:`` URL, the form Streamlit's
-    deck component accepts; the style itself is never downloaded."""
-    return "data:application/json," + quote(json.dumps(style or OFFLINE_STYLE, separators=(",", ":")))
+def offline_style_url(style: dict[str, Any]) -> str:
+    """A map style as a ``data:`` URL, the form Streamlit's deck component accepts; the style
+    itself is never downloaded."""
+    return "data:application/json," + quote(json.dumps(style, separators=(",", ":")))
 
 
 _DEFAULTS: dict[str, dict[str, Any]] = {

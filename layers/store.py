@@ -4,8 +4,8 @@ A map's deck names each layer's data by URL (``/layers/<digest>.json``, a path d
 fetches itself); the rows are written once, gzipped, to a content-addressed file in the data
 directory. So:
 
-- a control change sends a deck of a few kilobytes; the browser fetches only the layers it
-  has not seen (the others come from its HTTP cache: the URL of a content never changes);
+- a control change sends a deck of a few kilobytes; the browser downloads only the layers it
+  has not seen (for the others it asks whether its copy is still good: a 304);
 - every worker process reads the same files: the first one to draw a layer writes it, the
   others and every later database version with the same rows reuse it;
 - a phone downloads the rows gzipped (a tenth of the JSON), not inside one large message.
@@ -29,8 +29,9 @@ from typing import Any
 
 #: URL prefix of layer data (a route of ``riskmap.web``).
 LAYER_PATH = "/layers"
-DIGEST = re.compile(r"^[0-9a-f]{32}$")
-#: Files no map has asked for in this long are removed (:meth:`LayerStore.sweep`).
+DIGEST = re.compile(r"[0-9a-f]{32}")
+#: Files no map has drawn in this long are removed when the server starts
+#: (:meth:`LayerStore.sweep`, from ``riskmap.serve``: no worker holds a deck naming them then).
 KEEP_DAYS = 14
 
 
@@ -53,20 +54,24 @@ class LayerStore:
             # Written aside and renamed: another worker writing the same file at the same time
             # writes the same bytes, and no reader ever sees half of one.
             tmp = path.with_name(f".{digest}.{os.getpid()}.tmp")
-            (self.root / f"{digest}.scope").write_text(scope, encoding="utf-8")
+            tmp.write_text(scope, encoding="utf-8")
+            os.replace(tmp, self.root / f"{digest}.scope")
             tmp.write_bytes(gzip.compress(body, compresslevel=6, mtime=0))
             os.replace(tmp, path)
         return f"{LAYER_PATH}/{digest}.json"
 
     def get(self, digest: str, scope: str) -> bytes | None:
         """The gzipped rows of ``digest`` if it exists and belongs to ``scope``, else None."""
-        if not DIGEST.match(digest):
+        if not DIGEST.fullmatch(digest):
             return None
         try:
             stored = (self.root / f"{digest}.scope").read_text(encoding="utf-8")
             if stored != scope:
                 return None
-            return (self.root / f"{digest}.json.gz").read_bytes()
+            path = self.root / f"{digest}.json.gz"
+            body = path.read_bytes()
+            os.utime(path)  # in use (see sweep)
+            return body
         except OSError:
             return None
 

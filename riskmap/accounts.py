@@ -144,6 +144,8 @@ _READY: set[tuple[str, bool]] = set()
 #: every first page behind them on a 2-core server. Hashes of the old setting still verify,
 #: and are replaced by this one at their next successful login.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+#: The least time a login answer takes (the old setting's check took about 0.1 s here).
+LOGIN_SECONDS = 0.25
 
 
 class Accounts:
@@ -246,8 +248,15 @@ class Accounts:
         """
         if not username or len(username) > 64 or not username.isprintable():  # no such account can exist
             raise AccountError("用户名或密码错误，或账号已停用")
-        with _login_lock(username):
-            return self._login(username, password)
+        started = time.monotonic()
+        try:
+            with _login_lock(username):
+                return self._login(username, password)
+        finally:
+            # Every answer takes at least LOGIN_SECONDS, waited outside the account's lock and
+            # without using the CPU: an unknown name, a hash of the new setting and one of the
+            # heavier old one (until its next login) cannot be told apart by their time.
+            time.sleep(max(0.0, LOGIN_SECONDS - (time.monotonic() - started)))
 
     def _login(self, username: str, password: str) -> User:
         since = (dt.datetime.now() - dt.timedelta(minutes=LOCK_MINUTES)).isoformat(timespec="seconds")
@@ -275,11 +284,13 @@ class Accounts:
             self.hasher.hash(password)  # the same work as a real check: no timing hint that the user is unknown
         if not ok or row is None or row[4]:
             raise AccountError("用户名或密码错误，或账号已停用")
+        # An older setting: hashed anew now that we have the password (before the write lock).
+        fresh = self.hasher.hash(password) if self.hasher.check_needs_rehash(row[3]) else None
         with self._db() as db:  # the counted attempt becomes the login
             db.execute("UPDATE audit SET action = 'login', detail = '{}' WHERE id = ?", [attempt])
-            if self.hasher.check_needs_rehash(row[3]):  # an older setting: hashed anew, now we have it
+            if fresh:
                 db.execute("UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?",
-                           [self.hasher.hash(password), username, row[3]])
+                           [fresh, username, row[3]])
         return User(username, row[0], row[1], row[2])
 
     # --- sessions --------------------------------------------------------------------------

@@ -63,8 +63,24 @@ def take_workers(args: list[str]) -> tuple[int, list[str]]:
     return n, rest
 
 
+def sweep_layer_cache() -> None:
+    """Remove map layer files no map has used for ``layers.store.KEEP_DAYS`` (each use touches
+    its file, so a file a running worker's deck names is never that old)."""
+    from data import paths
+    from layers.store import LayerStore
+
+    try:
+        LayerStore(paths.layer_cache_dir()).sweep()
+    except OSError as exc:  # a read-only or full disk must not stop the server
+        print(f"未能清理地图图层缓存：{exc}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> None:
     n, args = take_workers(sys.argv[1:] if argv is None else argv)
+    from riskmap.workers import WORKER_ENV
+
+    if not os.environ.get(WORKER_ENV):  # the supervisor, or a single process: before any worker
+        sweep_layer_cache()
     if n > 1:
         if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
             from riskmap.workers import serve_workers

@@ -248,6 +248,19 @@ def rejoin_only_own_session(scope: Scope) -> Scope:
 _COMPRESSIBLE = (b"application/javascript", b"text/", b"application/json", b"image/svg+xml")
 
 
+def accepts_gzip(header: bytes) -> bool:
+    """Whether an ``Accept-Encoding`` header accepts gzip (``gzip;q=0`` refuses it)."""
+    for part in header.decode("latin-1").lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "*"):
+            q = params.strip().removeprefix("q=") if params.strip().startswith("q=") else "1"
+            try:
+                return float(q) > 0
+            except ValueError:
+                return False
+    return False
+
+
 class StaticGzip:
     """ASGI middleware: Streamlit's own static files (``/static/…``: 7.9 MB of JavaScript and
     CSS that a browser's first visit downloads, uncompressed) sent gzipped to browsers that
@@ -261,7 +274,7 @@ class StaticGzip:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers") or []) if scope["type"] == "http" else {}
         if (scope["type"] != "http" or scope.get("method") != "GET" or not scope["path"].startswith("/static/")
-                or b"gzip" not in headers.get(b"accept-encoding", b"") or b"range" in headers):
+                or not accepts_gzip(headers.get(b"accept-encoding", b"")) or b"range" in headers):
             await self.app(scope, receive, send)
             return
         start: Message = {}
@@ -298,7 +311,9 @@ class StaticGzip:
             while sum(len(v) for v in self.cache.values()) > STATIC_CACHE_BYTES and len(self.cache) > 1:
                 self.cache.popitem(last=False)
         self.cache.move_to_end(key)
-        head = [(k, v) for k, v in head if k != b"content-length"]
+        # Another body, another validator: the identity file's ETag with a suffix.
+        head = [(k, (v[:-1] + b'-gz"' if v.endswith(b'"') else v + b"-gz") if k == b"etag" else v)
+                for k, v in head if k != b"content-length"]
         head += [(b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding"),
                  (b"content-length", str(len(packed)).encode())]
         await send({**start, "headers": head})
@@ -375,7 +390,12 @@ async def layer_data(request: Any) -> Any:
     body = await run_in_threadpool(read)
     if body is None:
         return Response(status_code=404, headers={"Cache-Control": "no-store"})
-    headers = {"Cache-Control": "private, max-age=86400, immutable", "Vary": "Cookie"}
+    # The browser may keep the rows but must ask again before using them (a 304 while the login
+    # lasts): after a logout on a shared computer they are no longer handed to the page.
+    etag = f'"{request.path_params["digest"]}"'
+    headers = {"Cache-Control": "private, no-cache", "ETag": etag, "Vary": "Cookie"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
     if "gzip" in request.headers.get("accept-encoding", ""):
         return Response(body, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
     import gzip

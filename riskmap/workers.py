@@ -118,6 +118,10 @@ def healthy(port: int) -> bool:
         return False
 
 
+#: Set for the workers a supervisor starts (what only the first process does, they skip).
+WORKER_ENV = "RISKMAP_WORKER"
+
+
 class Supervisor:
     """The workers and nginx this process started."""
 
@@ -134,7 +138,7 @@ class Supervisor:
         cmd = [sys.executable, "-m", "riskmap.serve", "--workers", "1", *self.args,
                "--server.port", str(self.ports[i]), "--server.address", "127.0.0.1", "--server.headless", "true"]
         with open(self.logs / f"worker-{i + 1}.log", "ab") as log:  # the child keeps its own copy
-            return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+            return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, WORKER_ENV: "1"},
                                     cwd=Path(__file__).resolve().parent.parent)
 
     def start(self) -> None:

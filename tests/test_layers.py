@@ -188,3 +188,18 @@ def test_layer_rows_are_stored_once_by_content_and_handed_only_to_their_scope(tm
         os.utime(p, (old, old))
     store.put(rows, "|0")  # used again: kept
     assert store.sweep() == 2 and len(list(tmp_path.glob("*.json.gz"))) == 1
+
+
+def test_the_server_sweeps_old_layer_files_when_it_starts(tmp_path, monkeypatch):
+    import os
+
+    from layers.store import LayerStore
+    from riskmap.serve import sweep_layer_cache
+
+    monkeypatch.setenv("RISKMAP_DATA_DIR", str(tmp_path))
+    store = LayerStore(tmp_path / "cache" / "layers")
+    old, new = store.put([{"a": 1}], "|0"), store.put([{"a": 2}], "|0")
+    stale = time.time() - 30 * 86400
+    os.utime(tmp_path / "cache" / "layers" / (old.split("/")[-1] + ".gz"), (stale, stale))
+    sweep_layer_cache()
+    assert [p.name for p in (tmp_path / "cache" / "layers").glob("*.json.gz")] == [new.split("/")[-1] + ".gz"]

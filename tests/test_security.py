@@ -60,6 +60,30 @@ def test_a_hash_of_the_heavier_old_setting_still_logs_in_and_is_rehashed(account
     assert accounts.login("qian", "correct horse battery").role == "office"
 
 
+def test_every_login_answer_takes_the_same_least_time(accounts: Accounts):
+    """An unknown name, a wrong password, a right one and a hash of the heavier old setting are
+    not told apart by how long the answer takes (each at least LOGIN_SECONDS)."""
+    import time
+
+    from argon2 import PasswordHasher
+
+    from riskmap.accounts import LOGIN_SECONDS
+
+    accounts.add("sun", "孙八", "office", "correct horse battery")
+    accounts.add("old", "周九", "office", "correct horse battery")
+    db = sqlite3.connect(accounts.path)
+    db.execute("UPDATE users SET password_hash = ? WHERE username = 'old'", [PasswordHasher().hash("x" * 12)])
+    db.commit()
+    for name, password in (("nobody", "whatever12"), ("sun", "wrong password"), ("sun", "correct horse battery"),
+                           ("old", "wrong password")):
+        started = time.monotonic()
+        try:
+            accounts.login(name, password)
+        except AccountError:
+            pass
+        assert time.monotonic() - started >= LOGIN_SECONDS, name
+
+
 def test_disabled_accounts_and_lockout(accounts: Accounts):
     accounts.add("chen", "陈", "leader", "long enough password")
     accounts.set_disabled("chen", True, by="admin")

@@ -22,6 +22,7 @@ from .wire import Session, http, log_in
 
 OFFICE = ("office", "demo-office-2026")
 GRID = ("grid", "demo-grid-2026")
+LEADER = ("leader", "demo-leader-2026")
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +137,7 @@ def test_map_layers_are_fetched_beside_the_page_by_users_of_their_scope_only(ser
 
     from data.access import data_scope
 
-    office, grid = log_in(server, *OFFICE), log_in(server, *GRID)
+    office, grid, leader = log_in(server, *OFFICE), log_in(server, *GRID), log_in(server, *LEADER)
     _run(_open(server, office))  # 城市总览 as 安委办: its layers are written
     scope = data_scope(Accounts(small_city.data_dir / "security.sqlite").session_user(office))
     store = small_city.data_dir / "cache" / "layers"
@@ -145,14 +146,19 @@ def test_map_layers_are_fetched_beside_the_page_by_users_of_their_scope_only(ser
     for digest in mine:
         status, headers, body = http(f"{server}/layers/{digest}.json", cookie=office)
         assert status == 200 and headers["content-type"] == "application/json"
-        assert "immutable" in headers["cache-control"] and "private" in headers["cache-control"]
+        # Kept by the browser but asked for again each time: after a logout it gets nothing.
+        assert headers["cache-control"] == "private, no-cache" and headers["etag"] == f'"{digest}"'
+        assert http(f"{server}/layers/{digest}.json", cookie=office, headers={"If-None-Match": f'"{digest}"'})[0] == 304
         assert isinstance(json.loads(body), list)
         status, headers, _ = http(f"{server}/layers/{digest}.json", cookie=office, headers={"Accept-Encoding": "gzip"})
         assert status == 200 and headers.get("content-encoding") == "gzip"
         assert http(f"{server}/layers/{digest}.json", cookie=grid)[0] == 404  # another scope: as if none
+        assert http(f"{server}/layers/{digest}.json", cookie=leader)[0] == 404  # masked names: another scope
         assert http(f"{server}/layers/{digest}.json")[0] == 401  # nobody logged in
     assert http(f"{server}/layers/{'0' * 32}.json", cookie=office)[0] == 404
     assert http(f"{server}/layers/..%2Fsecurity.json", cookie=office)[0] in (400, 404)  # never a file
+    Accounts(small_city.data_dir / "security.sqlite").end_session(office)  # logged out
+    assert http(f"{server}/layers/{mine[0]}.json", cookie=office, headers={"If-None-Match": f'"{mine[0]}"'})[0] == 401
 
 
 def test_streamlit_static_files_go_gzipped_to_browsers_that_accept_it(server):
@@ -167,15 +173,18 @@ def test_streamlit_static_files_go_gzipped_to_browsers_that_accept_it(server):
     name = re.search(r"/static/js/(index\.[\w-]+\.js)", http(server + "/", cookie=log_in(server, *OFFICE))[2])
     assert name  # the app's page names its main bundle
     original = (js / name.group(1)).read_bytes()
+    etags = []
     for accept in ("gzip, deflate, br", None):
         req = urllib.request.Request(f"{server}/static/js/{name.group(1)}",
                                      headers={"Accept-Encoding": accept} if accept else {})
         with urllib.request.urlopen(req, timeout=30) as r:
             body, encoding = r.read(), r.headers.get("content-encoding")
+        etags.append(r.headers.get("etag"))
         if accept:
             assert encoding == "gzip" and len(body) < len(original) / 2 and gzip.decompress(body) == original
         else:
             assert encoding is None and body == original
+    assert etags[0] != etags[1]  # another body, another validator
 
 
 def test_logout_disable_and_a_new_password_end_every_session_at_once(server, small_city: City):

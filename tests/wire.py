@@ -101,6 +101,7 @@ class Session:
         self.pages: dict[str, str] = {}  # url path -> page script hash
         self.errors: list[str] = []
         self.texts: list[str] = []  # markdown, titles, alerts of the last run
+        self.error_boxes: list[str] = []  # the st.error boxes of the last run (a page's failure says so)
         self.session_id = ""
         self.disable_data_export: bool | None = None
         self.received = 0  # bytes the server sent during the last run
@@ -139,7 +140,7 @@ class Session:
         if self.cache_messages:
             msg.rerun_script.cached_message_hashes.extend(self.cached)
         t0 = time.perf_counter()
-        self.texts, self.data_urls = [], []
+        self.texts, self.data_urls, self.error_boxes = [], [], []
         self.received = self.largest = self.refs = 0
         await self.ws.send(msg.SerializeToString())
         await self._until_finished()
@@ -180,6 +181,8 @@ class Session:
                     self.errors.append(el.exception.message)
                 elif which in ("markdown", "heading", "alert"):
                     self.texts.append(getattr(el, which).body)
+                    if which == "alert" and el.alert.format == el.alert.Format.ERROR:
+                        self.error_boxes.append(el.alert.body)
                 elif which in ("text_input", "button", "download_button", "link_button"):
                     widget = getattr(el, which)
                     self.widgets[widget.label] = (getattr(widget, "id", ""), which)
