@@ -48,12 +48,16 @@ pid {run_dir / 'nginx.pid'};
 error_log {logs_dir / 'nginx-error.log'} warn;
 events {{ worker_connections 4096; }}
 http {{
-  access_log {logs_dir / 'nginx-access.log'};
+  log_format riskmap '$remote_addr [$time_local] "$request" $status $body_bytes_sent $request_time $upstream_addr';
+  access_log {logs_dir / 'nginx-access.log'} riskmap;
 {temp}
   client_max_body_size 60m;
   map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+  # A browser with a session stays on one worker (its page, websocket, uploads); a request
+  # without one (the login form, the password check) goes to any.
+  map $cookie_{COOKIE} $riskmap_sticky {{ '' $request_id; default $cookie_{COOKIE}; }}
   upstream riskmap {{
-    hash $cookie_{COOKIE} consistent;
+    hash $riskmap_sticky consistent;
 {servers}
   }}
   server {{
