@@ -42,7 +42,9 @@ PERIODS = (7, 30, 90, 365)
 TOP_TOWNSHIPS = 15
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+# A deck is a few kilobytes (its rows are files: layers.store): room for every combination of
+# the controls that a city's users ask for, per scope.
+@st.cache_resource(max_entries=256, show_spinner=False)
 def _deck(version: str, req: ViewRequest, base: Basemap | None, dark: bool = False) -> tuple[FrozenDeck, str, bool]:
     """The city map of ``req`` — the same view an export of ``req`` draws — as a deck."""
     bundle = build_view(require_db(), req).bundle
