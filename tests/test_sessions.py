@@ -187,6 +187,21 @@ def test_streamlit_static_files_go_gzipped_to_browsers_that_accept_it(server):
     assert etags[0] != etags[1]  # another body, another validator
 
 
+def test_the_login_form_prefetches_the_scripts_of_the_first_page(server):
+    """While a user types, the browser downloads Streamlit's scripts the first page needs: the
+    login form names them (no script of its own), each one a file the server has."""
+    import re
+
+    _, _, body = http(f"{server}/auth/login")
+    hrefs = re.findall(r'<link rel="prefetch" as="script" crossorigin href="(/static/js/[\w.-]+\.js)">', body)
+    assert "<script" not in body and len(hrefs) > 50
+    assert any("/DeckGlJsonChart." in h for h in hrefs) and any(re.search(r"/index\.\w+\.js$", h) for h in hrefs)
+    page = http(server + "/", cookie=log_in(server, *OFFICE))[2]
+    main = re.search(r'src="\./(static/js/index\.[\w-]+\.js)"', page)
+    assert main and f"/{main.group(1)}" in hrefs  # the app page's own main script among them
+    assert all(http(f"{server}{h}")[0] == 200 for h in hrefs[::10])
+
+
 def test_logout_disable_and_a_new_password_end_every_session_at_once(server, small_city: City):
     accounts = Accounts(small_city.data_dir / "security.sqlite")
     accounts.add("tmp_office", "临时", "office", "tmp-password-1")
