@@ -33,14 +33,13 @@ from data.importer import (
 from data.readers import ImportFileError, read_sheet
 from data.templates import template_xlsx
 from data.valuemaps import load_value_maps, save_value_map
-from pages.screens.common import audit, export_button, localise, md, show, tr, tv_label
+from pages.screens.common import XLSX, audit, export_button, localise, md, show, tr, tv_label
 from reports.ledgers import workbook
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
     from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Coordinate systems offered ("auto": told from the values and the headers).
 CRS_CHOICES = ("auto", "EPSG:4326", "cgcs2000", "EPSG:4549", "EPSG:4528", "gcj02", "bd09")
 #: At most this many unknown values of one column are asked about (the rest are reported).

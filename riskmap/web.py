@@ -52,6 +52,8 @@ ENDPOINTS = ("/_stcore/", "/media/", "/component/", "/~/", "/app/static/", LAYER
 #: :func:`bind_session`); the newest sessions of this process, bounded.
 _SESSION_OWNERS: OrderedDict[str, str] = OrderedDict()
 MAX_BOUND_SESSIONS = 20_000
+#: Where the gate leaves the user of a request it let through (``scope["state"]``).
+GATE_USER = "riskmap_user"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -238,7 +240,11 @@ class SessionGate:
         token = cookie_of(headers.get(b"cookie", b"").decode("latin-1"))
 
         def check() -> bool:
-            return not has_accounts() or accounts().session_user(token) is not None
+            anyone = not has_accounts()  # before the first administrator: open, nobody known
+            user = None if anyone else accounts().session_user(token)
+            # Routes behind the gate read who this is from here instead of asking again.
+            scope.setdefault("state", {})[GATE_USER] = user
+            return anyone or user is not None
 
         return await run_in_threadpool(check)
 
@@ -408,15 +414,11 @@ async def layer_data(request: Any) -> Any:
 
     from data.access import data_scope
 
-    token = cookie_of(request.headers.get("cookie"))
-
-    def read() -> bytes | None:
-        user = accounts().session_user(token) if token else None
-        if user is None and has_accounts():
-            return None
-        return LayerStore(paths.layer_cache_dir()).get(request.path_params["digest"], data_scope(user))
-
-    body = await run_in_threadpool(read)
+    state = request.scope.get("state") or {}
+    if GATE_USER not in state:  # not behind the gate: nobody is known
+        return Response(status_code=404, headers={"Cache-Control": "no-store"})
+    body = await run_in_threadpool(LayerStore(paths.layer_cache_dir()).get, request.path_params["digest"],
+                                   data_scope(state[GATE_USER]))
     if body is None:
         return Response(status_code=404, headers={"Cache-Control": "no-store"})
     # The browser may keep the rows but must ask again before using them (a 304 while the login
@@ -425,7 +427,7 @@ async def layer_data(request: Any) -> Any:
     headers = {"Cache-Control": "private, no-cache", "ETag": etag, "Vary": "Cookie"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", ""):
+    if accepts_gzip(request.headers.get("accept-encoding", "").encode("latin-1")):
         return Response(body, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
     import gzip
 

@@ -89,6 +89,9 @@ def show(df: pd.DataFrame, **kwargs: Any) -> DeltaGenerator | DataframeState:
     return st.dataframe(localise(df), **kwargs)
 
 
+#: The media type of an Excel workbook download.
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 #: Most rows a long list shows on the page (the whole list is in its Excel download): a
 #: table travels to the browser whole, and 10,000 rows of 检查清单 were 1.6 MB.
 TABLE_ROWS = 500

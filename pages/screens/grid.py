@@ -32,8 +32,7 @@ def _grids(version: str) -> pd.DataFrame:
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _deck(version: str, grid_id: str, language: str, base: Basemap | None) -> tuple[FrozenDeck, str]:
     """One grid's map: small (a grid's enterprises), so its rows travel inside the deck."""
-    con = require_db()
-    bundle = grid_map(queries.grid_geometry(con, grid_id), queries.grid_enterprises(con, grid_id), TIER_COLORS,
+    bundle = grid_map(queries.grid_geometry(require_db(), grid_id), _grid(version, grid_id)[0], TIER_COLORS,
                       {"legend_title": tr("grid_legend"), "tip": tr("tip_enterprise")},
                       {t: str(tv(t)) for t in TIER_COLORS})
     return to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), base), legend_html(bundle.legend)

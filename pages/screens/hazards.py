@@ -11,7 +11,7 @@ import streamlit as st
 
 from data import queries
 from data.vocab import HAZARD_LEVELS
-from pages.screens.common import export_button, localise, require_db, show, show_rows, start_page, tr, tv_label
+from pages.screens.common import XLSX, export_button, localise, require_db, show, show_rows, start_page, tr, tv_label
 from reports.ledgers import FIVE_LISTS, five_lists, narrow
 from reports.spreadsheets import to_xlsx
 from scoring.report import HAZARD_FIGURES, hazard_figures, monthly_rectification
@@ -99,7 +99,7 @@ overdue_table = od.rename(columns={
 show_rows(overdue_table, hide_index=True, key="hz_overdue")
 export_button(st, tr("download", name=tr("hz_overdue_list")), partial(_xlsx, overdue_table, "hz_overdue_list"),
               key="dl_overdue", file_name=f"{tr('hz_overdue_list')}_{as_of}.xlsx", rows=len(overdue_table),
-              mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+              mime=XLSX)
 
 st.subheader(tr("five_lists"))
 # The same lists as the Excel exports and `python -m riskmap export five` (reports/ledgers.py),
@@ -115,4 +115,4 @@ key = LIST_KEYS[name]
 show_rows(frame, hide_index=True, key=f"tbl_{key}")
 export_button(st, tr("download", name=tr(key)), partial(_xlsx, frame, key),
               key=f"dl_{key}", file_name=f"{tr(key)}_{as_of}.xlsx", rows=len(frame),
-              mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+              mime=XLSX)

@@ -11,6 +11,7 @@ from data import queries
 from pages.filters import target_filters
 from pages.loaders import due_list, target_scores
 from pages.screens.common import (
+    XLSX,
     can,
     current_user,
     data_note_badge,
@@ -34,7 +35,6 @@ from scoring.targets import direct_reasons, score_parts
 #: Rows of a list sent to the browser; the Excel download has them all. (Sending all 20,000
 #: on every rerun made this page the slowest under load: bench/load.py.)
 SHOWN_ROWS = 2000
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 con = require_db()
