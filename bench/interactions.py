@@ -333,11 +333,21 @@ def close_dropdown(tab: Tab) -> None:
 # --- the interactions ---------------------------------------------------------------------
 
 
-def log_in(tab: Tab, account: tuple[str, str], what: str) -> Sample:
+#: A person's typing on the login form: one key every 150 ms (22 keys, 3.3 s, for 安委办).
+TYPING_MS = 150
+
+
+def log_in(tab: Tab, account: tuple[str, str], what: str, typing_ms: int = 0) -> Sample:
+    """Log in through the HTML form; ``typing_ms`` > 0 types it key by key (as a person does,
+    while the form's prefetch runs), 0 fills it at once (a password manager's autofill)."""
     page = tab.page
     page.goto(f"{tab.url}/auth/login")
-    found(page.get_by_label("用户名"), "login form").fill(account[0])
-    page.get_by_label("密码", exact=True).fill(account[1])
+    for box, text in ((found(page.get_by_label("用户名"), "login form"), account[0]),
+                      (page.get_by_label("密码", exact=True), account[1])):
+        if typing_ms:
+            box.press_sequentially(text, delay=typing_ms)
+        else:
+            box.fill(text)
     button = found(page.get_by_role("button", name="登录"), "login button")
     tab.frames.reset()
     clicked = stamp(page)
@@ -368,17 +378,26 @@ def returning(tab: Tab) -> None:
 
 def logins(browser: Browser, url: str, repeat: int, res: Results, key: str, account: tuple[str, str],
            what: str, landed: Callable[[Page], Any], **context_args: Any) -> None:
-    """``repeat`` times: a first visit's login in a new context, then a returning one in it."""
-    out, again = res.setdefault(key, []), res.setdefault(f"{key}_again", [])
+    """``repeat`` times: a first visit's login typed by hand in a new context, then a returning
+    one in it; and a first visit's login submitted at once (autofill) in another new context."""
+    typed, again = res.setdefault(key, []), res.setdefault(f"{key}_again", [])
+    autofill = res.setdefault(f"{key}_autofill", [])
     for _ in range(repeat):
         context = browser.new_context(**context_args)
         try:
             tab = open_tab(context, url)
-            out.append(log_in(tab, account, what))
+            typed.append(log_in(tab, account, what, typing_ms=TYPING_MS))
             found(landed(tab.page), f"{what}: the page after login")
             returning(tab)
             again.append(log_in(tab, account, f"{what} again"))
             found(landed(tab.page), f"{what} again: the page after login")
+        finally:
+            context.close()
+        context = browser.new_context(**context_args)
+        try:
+            tab = open_tab(context, url)
+            autofill.append(log_in(tab, account, f"{what} autofill"))
+            found(landed(tab.page), f"{what} autofill: the page after login")
         finally:
             context.close()
 
@@ -469,7 +488,8 @@ class Row:
 
 
 ROWS = (
-    Row("login", "login → 城市总览 (安委办), first visit", "4–12", 2.0),
+    Row("login", "login → 城市总览 (安委办), first visit, typed", "4–12", 2.0),
+    Row("login_autofill", "login → 城市总览 (安委办), first visit, autofilled", "4–12", 2.0),
     Row("login_again", "login → 城市总览 (安委办), returning browser", "4–12", 2.0),
     Row("page_0", "page switch 城市总览 → 检查目标", "1.0–3.8", 1.0),
     Row("page_1", "page switch 检查目标 → 乡镇挂牌", "1.0–3.8", 1.0),
@@ -484,7 +504,8 @@ ROWS = (
     Row("grids", "城市总览: add layer 网格边界", "3.9–6.5", 1.0),
     Row("tier", "检查目标: tier filter (较大)", "2.3", 1.0),
     Row("draw", "检查目标: 双随机 draw", "1.2–3.8", 1.0),
-    Row("phone", "phone 390×844: login as 网格员 → 我的网格, first visit", "2.8–4.9", 2.0),
+    Row("phone", "phone 390×844: login as 网格员 → 我的网格, first visit, typed", "2.8–4.9", 2.0),
+    Row("phone_autofill", "phone 390×844: login as 网格员 → 我的网格, first visit, autofilled", "2.8–4.9", 2.0),
     Row("phone_again", "phone 390×844: login as 网格员 → 我的网格, returning", "2.8–4.9", 2.0),
 )
 #: --only NAME: the groups (run together, one browser context each).
@@ -493,7 +514,8 @@ GROUPS: dict[str, Callable[[Browser, str, int, Results], None]] = {
     "phone": bench_phone,
 }
 #: Which group measures a row (``--only period`` runs the overview group's widgets).
-GROUP_OF = {"login": "login", "login_again": "login", "phone": "phone", "phone_again": "phone",
+GROUP_OF = {"login": "login", "login_again": "login", "login_autofill": "login",
+            "phone": "phone", "phone_again": "phone", "phone_autofill": "phone",
             "tier": "targets", "draw": "targets",
             **{f"page_{i}": "pages" for i in range(len(TOUR))},
             **{k: "overview" for k in ("period", "colour", "names", "h3", "enterprises", "hazards", "grids")}}
@@ -530,7 +552,10 @@ def table(results: Results, args: argparse.Namespace, version: str) -> list[str]
         "of the three; those "
         f"{QUIET_MS} ms are not counted). The logins run from posting the HTML form at `/auth/login` to the "
         "first page idle: *first visit* in a fresh browser context (an empty HTTP cache: Streamlit's own "
-        "scripts and fonts are part of it), *returning* in the same context after its cookies were cleared "
+        "scripts and fonts are part of it), *typed* as a person types (one key every "
+        f"{TYPING_MS} ms; meanwhile the login form prefetches the first page's scripts, styles and fonts), "
+        "*autofilled* submitted at once (a password manager; nothing prefetched yet), *returning* in the same "
+        "context after its cookies were cleared "
         "(the session over, the scripts cached as the server sends them: `immutable`, for a year — a user's "
         "next morning). **websocket KB** = bytes received on the websocket meanwhile "
         "(CDP `Network.webSocketFrameReceived`) and the largest single frame; **HTTP KB** = other bytes "

@@ -90,20 +90,26 @@ def safe_next(target: str | None) -> str:
 
 # --- the login form ------------------------------------------------------------------------
 #: The element chunks of Streamlit's frontend the pages draw at once (map, tables, metrics,
-#: controls); their file names start so (the rest is a content hash).
+#: controls, the markdown of legends); their file names start so (the rest is a content hash).
 PREFETCHED_CHUNKS = ("index.", "DeckGlJsonChart.", "DataFrame.", "Metric.", "Radio.", "Multiselect.", "Selectbox.",
-                     "DownloadButton.", "Checkbox.", "webgl-device.")
+                     "DownloadButton.", "Checkbox.", "webgl-device.", "Button.", "Spinner.", "rehype-raw.")
+#: The fonts Streamlit's stylesheet asks for on every page (text, code, icons): a first visit
+#: otherwise starts these 640 KB only once the page's styles are parsed.
+PREFETCHED_FONTS = ("SourceSansVF-Upright.", "SourceCodeVF-Upright.", "MaterialSymbols-Rounded.")
 _IMPORT = re.compile(r'(?:from|import)\s*["`]\./([\w.-]+\.js)["`]')
 
 
-@functools.cache
-def prefetch_links() -> str:
-    """``<link rel="prefetch">`` for Streamlit's scripts that the app's first page needs, for
-    the login form: the browser downloads them (2.4 MB gzipped) while its user types, instead
-    of after the password was checked. Constant markup from the installed Streamlit's files."""
+def _static_dir() -> Path:
     import streamlit
 
-    js = Path(streamlit.__file__).parent / "static" / "static" / "js"
+    return Path(streamlit.__file__).parent / "static" / "static"
+
+
+@functools.cache
+def first_page_scripts() -> tuple[str, ...]:
+    """The file names of Streamlit's scripts the app's pages draw at once
+    (:data:`PREFETCHED_CHUNKS` and everything they import), from the installed Streamlit."""
+    js = _static_dir() / "js"
     todo = [p.name for p in js.glob("*.js") if p.name.startswith(PREFETCHED_CHUNKS)]
     seen: set[str] = set()
     while todo:
@@ -112,7 +118,22 @@ def prefetch_links() -> str:
             continue
         seen.add(name)
         todo += _IMPORT.findall((js / name).read_text(encoding="utf-8", errors="replace"))
-    return "".join(f'<link rel="prefetch" as="script" crossorigin href="/static/js/{n}">' for n in sorted(seen))
+    return tuple(sorted(seen))
+
+
+@functools.cache
+def prefetch_links() -> str:
+    """``<link rel="prefetch">`` for Streamlit's scripts, stylesheets and fonts that the app's
+    first page needs, for the login form: the browser downloads them (about 3 MB gzipped) while
+    its user types, instead of after the password was checked. Constant markup from the
+    installed Streamlit's files."""
+    static = _static_dir()
+    seen = first_page_scripts()
+    css = sorted(p.name for p in (static / "css").glob("*.css"))
+    fonts = sorted(p.name for p in (static / "media").glob("*.woff2") if p.name.startswith(PREFETCHED_FONTS))
+    return ("".join(f'<link rel="prefetch" as="script" crossorigin href="/static/js/{n}">' for n in seen)
+            + "".join(f'<link rel="prefetch" as="style" href="/static/css/{n}">' for n in css)
+            + "".join(f'<link rel="prefetch" as="font" crossorigin href="/static/media/{n}">' for n in fonts))
 
 
 def login_html(lang: str = "zh", message: str = "", next_path: str = "/", username: str = "") -> str:

@@ -3,6 +3,7 @@ blocked. Fails (never skips) when Chromium is missing: the test command installs
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from pathlib import Path
@@ -171,6 +172,7 @@ def test_clicking_a_hexagon_lists_its_enterprises(small_city: City):
     import re
 
     import h3
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     from data.build import connect
 
@@ -181,7 +183,9 @@ def test_clicking_a_hexagon_lists_its_enterprises(small_city: City):
         x, y = interior_pixel(canvas.screenshot())
         box = canvas.bounding_box()
         page.mouse.click(box["x"] + x, box["y"] + y)
-        page.wait_for_timeout(500)
+        # The rerun may start late on a busy machine: wait for its answer, not a fixed time.
+        with contextlib.suppress(PlaywrightTimeout):
+            page.get_by_text(re.compile("已选六边形")).first.wait_for(timeout=30_000)
         wait_until_idle(page)
         body = page.inner_text("body")
         page.screenshot(path=str(ARTIFACTS / "overview_click.png"), full_page=True)

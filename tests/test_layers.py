@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from layers.colors import YL_OR_RD, Bins, nice_count_bins
-from layers.maps import overview_map
+from layers.maps import LISTED_OUTLINE, area_index_map, overview_map
 from layers.render import LayerDataError, legend_html, to_pydeck, view_for
 from layers.spec import LayerSpec, Legend, LegendEntry
 
@@ -53,6 +53,27 @@ def test_overview_map_renders_hexes_and_outlines():
     assert poly["data"][0]["polygon"][0] == [120.7, 27.8] or len(poly["data"][0]["polygon"]) == 5
     # No basemap: no map style to load at all; the first layer is the paper colour.
     assert d["mapStyle"] == "__MAP_STYLE__" and d["layers"][0]["id"] == "paper"
+
+
+def test_listed_areas_are_outlined_on_top_and_widths_stay_out_of_pixel_units():
+    """Three townships, the middle one listed: every area filled and pickable, the listed one
+    outlined again in red above all fills, in a layer nobody can pick (a click names the area)."""
+    towns = pd.DataFrame({"code": ["a", "b", "c"], "name": ["甲", "乙", "丙"], "index": [10.0, 80.0, 40.0],
+                          "index_rank": [3, 1, 2], "listed": [False, True, False],
+                          "geom": [shapely.box(120 + i / 10, 28, 120.1 + i / 10, 28.1) for i in range(3)]})
+    bundle = area_index_map(towns, {"legend_title": "指数", "tip": "{name} {index:.0f} 第{rank}"})
+    d = json.loads(to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points)).to_json())
+    layers = {layer["id"]: layer for layer in d["layers"]}
+    ids = [layer["id"] for layer in d["layers"]]
+    assert ids.index("listed") > ids.index("area_index")
+    assert [r["code"] for r in layers["area_index"]["data"]] == ["a", "b", "c"]
+    assert [r["tip"] for r in layers["area_index"]["data"]] == ["甲 10 第3", "乙 80 第1", "丙 40 第2"]
+    assert [r["code"] for r in layers["listed"]["data"]] == ["b"]
+    assert layers["listed"]["getLineColor"] == LISTED_OUTLINE and not layers["listed"].get("pickable")
+    assert layers["area_index"]["pickable"] and layers["area_index"]["filled"]
+    # Per-feature widths in pixel units cost seconds per frame in software WebGL (BENCHMARKS.md).
+    assert all("lineWidthUnits" not in layer for layer in d["layers"])
+    assert layers["listed"]["lineWidthMinPixels"] > layers["area_index"]["lineWidthMinPixels"]
 
 
 def test_user_text_is_escaped_in_legends_and_tooltips():

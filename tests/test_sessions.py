@@ -200,6 +200,13 @@ def test_the_login_form_prefetches_the_scripts_of_the_first_page(server):
     main = re.search(r'src="\./(static/js/index\.[\w-]+\.js)"', page)
     assert main and f"/{main.group(1)}" in hrefs  # the app page's own main script among them
     assert all(http(f"{server}{h}")[0] == 200 for h in hrefs[::10])
+    # The stylesheets and the fonts they ask for on every page, too.
+    styles = re.findall(r'<link rel="prefetch" as="style" href="(/static/css/[\w.-]+\.css)">', body)
+    fonts = re.findall(r'<link rel="prefetch" as="font" crossorigin href="(/static/media/([\w.-]+)\.woff2)">', body)
+    assert any("/index." in h for h in styles)
+    assert sorted(f.split(".")[0] for _, f in fonts) == ["MaterialSymbols-Rounded", "SourceCodeVF-Upright",
+                                                          "SourceSansVF-Upright"]
+    assert all(http(f"{server}{h}")[0] == 200 for h in [*styles, *(h for h, _ in fonts)])
 
 
 def test_logout_disable_and_a_new_password_end_every_session_at_once(server, small_city: City):
