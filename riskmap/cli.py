@@ -404,6 +404,30 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_figures(args: argparse.Namespace) -> int:
+    """Every figure of ``scoring.metrics`` for a period and area, with what it counts: the same
+    numbers, by the same SQL, as the pages and the exports."""
+    from reports.figures import figure_text
+    from reports.views import ViewError
+    from reports.weekly import area_of
+    from scoring.metrics import METRICS, figures
+    from scoring.report import period_bounds
+    from scoring.run import default_as_of
+
+    con = _open_db(args)
+    start, end = period_bounds(dt.date.fromisoformat(args.end) if args.end else default_as_of(con), args.days)
+    try:
+        where = area_of(con, args.area)
+    except ViewError:
+        print(f"没有代码为 {args.area} 的区县或乡镇", file=sys.stderr)
+        return 2
+    got = figures(con, start, end, [m.key for m in METRICS], where.townships, args.department, args.level)
+    print(f"{where.name}　{start} 至 {end}")
+    for m in METRICS:
+        print(f"{m.label[0]}\t{figure_text(m.key, got[m.key])}\t{m.definition[0]}")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     import os
 
@@ -620,6 +644,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from reports.exports import EXPORTS
     from reports.views import SCOPES
+
+    p = sub.add_parser("figures", help="统计期内的各项数字及其口径（与页面、导出同一定义）")
+    p.add_argument("--end", type=_iso_date, help="统计截止日期（默认数据截至日期）")
+    p.add_argument("--days", type=int, default=30, help="统计天数（默认 30）")
+    p.add_argument("--area", help="区县或乡镇代码（默认全市）")
+    p.add_argument("--department", action="append", help="只统计该部门的记录（可多次给出）")
+    p.add_argument("--level", action="append", help="只统计该等级的隐患（可多次给出）")
+    p.set_defaults(func=cmd_figures)
 
     p = sub.add_parser("export", help="导出通报材料：地图快照、周报表、清单、Word/PDF 通报")
     p.add_argument("kind", choices=list(EXPORTS), help="；".join(f"{k} {v[0]}" for k, v in EXPORTS.items()))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextvars
 
+from scoring.metrics import METRICS
+
 LANGS = {"zh": "中文", "en": "English"}
 
 STRINGS: dict[str, tuple[str, str]] = {
@@ -163,18 +165,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tip_hex_index": ("区域风险指数 {n:.1f}", "Area index {n:.1f}"),
     "listed_now": ("挂牌督办乡镇", "Listed townships"),
     "doc_listed": ("三、挂牌督办乡镇", "3. Listed townships"),
-    "w_enterprises": ("小微企业总数（家）", "Enterprises"),
-    "w_inspections": ("检查企业（家次）", "Inspections"),
-    "w_hazards": ("发现隐患数（项）", "Hazards found"),
-    "w_hazards_major": ("其中重大隐患数（项）", "of which major"),
-    "w_rectified": ("已整改隐患数（项）", "Hazards rectified"),
-    "w_rectified_major": ("其中已整改重大隐患数（项）", "of which major"),
-    "w_rectification_rate": ("整改率", "Rectification rate"),
-    "w_cases": ("立案查处数（家次）", "Cases opened"),
-    "w_fines_10k": ("行政处罚（万元）", "Fines (10k CNY)"),
-    "w_suspended": ("停产停业整改（家）", "Suspended"),
-    "w_closed": ("依法关闭（家）", "Closed"),
-    "w_referred": ("移送公安机关追究刑事责任（人）", "Referred to police"),
     "choose": ("请选择（不选即全部）", "Choose (none = all)"),
     "tab_ranked": ("风险排名", "Ranked"),
     "tab_due": ("到期应检", "Due"),
@@ -421,10 +411,39 @@ STRINGS: dict[str, tuple[str, str]] = {
     "no_grids": ("还没有网格边界。管理员可在“数据管理”页导入网格边界，企业随即按坐标落到各网格。",
                  "No grid boundaries yet. An administrator can import them on the Data page; enterprises are then "
                  "placed in their grids."),
+    # listing: distance to the rules
+    "rules_title": ("挂牌条件逐条对照", "The listing rules, one by one"),
+    "rules_note": ("满足任一条件即挂牌，级别取所满足条件中最高者；“差距”为距满足该条件还差多少。",
+                   "Listed when any rule is met, at the highest level met; the gap is how far it is from meeting a rule."),
+    "rules_listed": ("本期挂牌（{level}）：满足 {n} 条挂牌条件。", "Listed this period ({level}): {n} rule(s) met."),
+    "rules_unlisted": ("本期未挂牌：挂牌条件均未满足，与各条件的差距见下表。",
+                       "Not listed this period: no rule is met; how far it is from each is below."),
+    "rules_stale": ("挂牌名单与现行模型的挂牌条件不一致（模型在上次计算后有改动），请重新计算评分。",
+                    "The stored listing differs from the current model's rules (the model changed since the last run); "
+                    "recompute the scores."),
+    "col_rule": ("挂牌条件", "Rule"), "col_threshold": ("阈值", "Threshold"), "col_value": ("本乡镇", "This township"),
+    "col_met": ("是否满足", "Met"), "col_gap": ("差距", "Gap"),
+    "rule_met": ("满足", "Met"), "rule_not_met": ("未满足", "Not met"), "rule_no_data": ("无数据", "No data"),
+    "gap": ("差 {gap}", "{gap} to go"),
+    "gap_points": ("差 {gap} 个百分点", "{gap} percentage points to go"),
+    "gap_rank": ("差 {gap} 位（第 {last} 位指数 {cutoff:.1f}，本乡镇 {index:.1f}）",
+                 "{gap} places to go (index at place {last}: {cutoff:.1f}; this township: {index:.1f})"),
+    "col_change": ("较上季度末", "Since last quarter"),
+    "changes": ("与上季度末（{date}）相比：新挂牌 {new} 个，继续挂牌 {still} 个，摘牌 {gone} 个（上期挂牌、本期不再满足任何挂牌条件）。",
+                "Against the end of last quarter ({date}): {new} newly listed, {still} still listed, {gone} delisted "
+                "(listed then, meeting no rule now)."),
+    "changes_delisted": ("摘牌：{names}", "Delisted: {names}"),
+    "picked_delisted": ("上季度末（{date}）挂牌，本期不再满足任何挂牌条件（摘牌）。",
+                        "Listed at the end of last quarter ({date}); meets no rule now (delisted)."),
+    "robustness_none": ("在各次模拟中均未挂牌。", "Not listed in any draw."),
     # formatted with the model's [robustness] (scoring.model.RobustnessConfig.fields)
     "robustness_title": ("权重扰动 ±{spread:.0%}、{draws} 次模拟下的稳健性",
                          "Robustness under ±{spread_pct:g} % weights, {draws:,} draws"),
 }
+# The figures' names and definitions are declared once, with their SQL (scoring.metrics):
+# ``w_<key>`` is a figure's label, ``w_<key>_help`` what it counts.
+STRINGS.update({f"w_{m.key}": m.label for m in METRICS})
+STRINGS.update({f"w_{m.key}_help": m.definition for m in METRICS})
 
 
 #: The areas the city is divided into: ``township``, or ``county`` when a city has only county

@@ -255,9 +255,9 @@ def test_hazard_page_counts_match_independent_queries(city_env: City):
     overdue = con.execute(
         "SELECT count(*) FROM hazard WHERE department = '消防救援' AND deadline < DATE '2026-11-20' "
         "AND (rectified_on IS NULL OR rectified_on > DATE '2026-11-20')").fetchone()[0]
-    assert metrics["发现隐患"] == f"{found:,}"
-    assert metrics["已整改（含销号）"] == f"{done:,}"
-    assert metrics["当前逾期未整改"] == f"{overdue:,}"
+    assert metrics["发现隐患数（项）"] == f"{found:,}"
+    assert metrics["期内发现已整改（项）"] == f"{done:,}"
+    assert metrics["期末逾期未整改（项）"] == f"{overdue:,}"
     pivot = at.dataframe[0].value
     assert list(pivot.index) == ["消防救援"] and int(pivot.iloc[0][["整改中", "逾期", "已整改", "已销号"]].sum()) == found
 

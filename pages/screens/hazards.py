@@ -12,8 +12,11 @@ import streamlit as st
 from data import queries
 from data.vocab import HAZARD_LEVELS
 from pages.screens.common import XLSX, export_button, localise, require_db, show, show_rows, start_page, tr, tv_label
+from reports.figures import figure_text
 from reports.ledgers import FIVE_LISTS, five_lists, narrow
 from reports.spreadsheets import to_xlsx
+from scoring import metrics
+from scoring.metrics import HAZARD_KEYS
 from scoring.report import HAZARD_FIGURES, hazard_figures, monthly_rectification
 from scoring.run import default_as_of
 
@@ -37,6 +40,14 @@ def _five_lists(version: str, days: int) -> dict[str, pd.DataFrame]:
 def _figures(version: str) -> pd.DataFrame:
     con = require_db()
     return hazard_figures(con, default_as_of(con))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _kpis(version: str, days: int, departments: tuple[str, ...], levels: tuple[str, ...]) -> dict[str, float]:
+    con = require_db()
+    t = default_as_of(con)
+    return metrics.figures(con, t - dt.timedelta(days=days - 1), t, HAZARD_KEYS, departments=departments,
+                           levels=levels)
 
 
 def _xlsx(frame: pd.DataFrame, key: str) -> bytes:
@@ -67,12 +78,12 @@ def keep(df: pd.DataFrame) -> pd.DataFrame:
 
 
 hz, od = keep(hazards), keep(overdue)
-done = hz["status"].isin(["已整改", "已销号"])
-m = st.columns(4)
-m[0].metric(tr("hz_found"), f"{len(hz):,}")
-m[1].metric(tr("hz_rectified"), f"{int(done.sum()):,}")
-m[2].metric(tr("hz_rate"), f"{done.mean():.1%}" if len(hz) else "—")
-m[3].metric(tr("hz_overdue_now"), f"{len(od):,}")
+start = as_of - dt.timedelta(days=days - 1)
+st.caption(tr("weekly_title", start=start, end=as_of))
+# The same figures, by the same definitions, as 城市总览 and the exports (scoring.metrics).
+now = _kpis(version, days, tuple(departments), tuple(levels))
+for col, key in zip(st.columns(len(HAZARD_KEYS)), HAZARD_KEYS):
+    col.metric(tr(f"w_{key}"), figure_text(key, now[key]), help=tr(f"w_{key}_help"))
 
 st.subheader(tr("hz_by_department"))
 pivot = pd.crosstab(hz["department"], hz["status"]).reindex(columns=list(queries.HAZARD_STATUSES), fill_value=0)

@@ -31,6 +31,7 @@ from pages.screens.common import (
 from reports.exports import ExportRequest, export
 from reports.figures import change_text, figure_text
 from reports.views import ViewRequest, build_view
+from scoring.metrics import delta_color
 from scoring.model import load_model
 from scoring.report import WEEKLY_COLUMNS
 
@@ -73,7 +74,7 @@ keys = [k for k, _, _ in WEEKLY_COLUMNS]
 for row in (keys[:6], keys[6:]):
     for col, key in zip(st.columns(6), row):
         col.metric(tr(f"w_{key}"), figure_text(key, now[key]), change_text(key, now[key], before[key], lang()) or None,
-                   delta_color="off")
+                   delta_color=delta_color(key), help=tr(f"w_{key}_help"))
 if counts["unplaced"] or counts["no_coordinates"]:
     st.caption(tr("unplaced", n=counts["unplaced"], m=counts["no_coordinates"]))
 
