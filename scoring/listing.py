@@ -41,6 +41,19 @@ def _words(model: Model) -> dict[str, object]:
     return text_words(model.declared_measures, model.tiers)
 
 
+def _values(table: pd.DataFrame, rule: ListingRule) -> np.ndarray:
+    return pd.to_numeric(table[rule.indicator], errors="coerce").to_numpy(dtype=float)
+
+
+def rule_hits(values: np.ndarray, rule: ListingRule) -> np.ndarray:
+    """Where ``rule`` holds on an array of its indicator: ``>= min`` (or ``<= max``); a missing
+    value (NaN) never holds — no data, no listing. The one test :func:`apply_listing` and
+    :func:`listing_distance` both apply."""
+    with np.errstate(invalid="ignore"):
+        hit = values >= rule.bound if rule.min is not None else values <= rule.bound
+    return np.asarray(hit & ~np.isnan(values), dtype=bool)
+
+
 def apply_listing(table: pd.DataFrame, listing: Listing, as_of: dt.date, model: Model | None = None) -> pd.DataFrame:
     """Evaluate the listing rules on every row of ``table`` (one row per township/enterprise).
 
@@ -57,10 +70,8 @@ def apply_listing(table: pd.DataFrame, listing: Listing, as_of: dt.date, model: 
     rank = np.full(n, len(LEVEL_ORDER))  # lower is higher; len = not listed
     index = out["index"].to_numpy() if "index" in out else np.full(n, np.nan)
     for rule in listing.rules:
-        v = pd.to_numeric(out[rule.indicator], errors="coerce").to_numpy(dtype=float)
-        with np.errstate(invalid="ignore"):
-            hit = v >= rule.bound if rule.min is not None else v <= rule.bound
-        hit &= ~np.isnan(v)  # no data, no listing
+        v = _values(out, rule)
+        hit = rule_hits(v, rule)
         rank = np.where(hit, np.minimum(rank, LEVEL_ORDER.index(rule.level)), rank)
         for i in np.flatnonzero(hit):
             ids[i].append(rule.id)
@@ -88,3 +99,109 @@ def compare_listings(before: pd.DataFrame, after: pd.DataFrame, key: str) -> pd.
     status[both["before"] & ~both["after"]] = "摘牌"
     out = both.assign(status=status).dropna(subset=["status"]).reset_index()
     return out.rename(columns={"index": key})
+
+
+#: Indicators that are shares (0-1): shown in percent, their distances in percentage points.
+SHARES = frozenset({"inspection_coverage", "rectification_rate", "high_tier_share", "unrectified_share"})
+#: A rank indicator and the index it ranks (rank 1 = highest index; ties share the best rank).
+RANKED = {"index_rank": "index"}
+
+
+def listing_distance(table: pd.DataFrame, listing: Listing, key: str = "key") -> pd.DataFrame:
+    """How far each row of ``table`` is from each listing rule: the rules one by one, met or not.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The table :func:`apply_listing` is given (one row per township or enterprise, with each
+        rule's indicator column and ``key``); a rank rule's cut-off index needs every row.
+    listing : Listing
+        The rules.
+    key : str
+        The column naming each row.
+
+    Returns
+    -------
+    DataFrame
+        One row per (``key``, rule), in the table's order and then the rules': ``rule`` (id),
+        ``name``, ``level``, ``indicator``, ``op`` (``">="`` for a ``min`` rule, ``"<="`` for a
+        ``max`` one), ``bound``, ``value`` (NaN: no data), ``met`` (the test
+        :func:`apply_listing` applies, so a row is listed exactly when one of its rules is met),
+        ``gap`` (how far the value must move to meet the rule, in the indicator's unit — places
+        for a rank, items for a count, a 0-1 share for a share; 0 when met, NaN without data),
+        ``share`` (the indicator is a 0-1 share, shown in percent: :func:`format_figure`) and,
+        for an unmet ``max`` rule on a rank (:data:`RANKED`), ``cutoff_index``: the index of the
+        area at the last place listed, which this one's index must reach to rank there if the
+        others stayed as they are (NaN otherwise), beside its own ``index``.
+    """
+    frames = []
+    for rule in listing.rules:
+        v = _values(table, rule)
+        met = rule_hits(v, rule)
+        gap = np.where(met, 0.0, np.abs(v - rule.bound))  # NaN stays NaN: no data, no distance
+        cutoff = np.full(len(table), np.nan)
+        ranked = RANKED.get(rule.indicator)
+        if ranked and ranked in table and rule.max is not None:
+            index = pd.to_numeric(table[ranked], errors="coerce").to_numpy(dtype=float)
+            index = np.sort(index[~np.isnan(index)])[::-1]
+            last = int(rule.bound)  # the last place listed
+            if 1 <= last <= len(index):
+                # Unmet: at least ``last`` others rank above it, so the last-th highest index is one of theirs.
+                cutoff = np.where(met | np.isnan(v), np.nan, index[last - 1])
+        frames.append(pd.DataFrame({
+            key: table[key].to_numpy(), "rule": rule.id, "name": rule.name, "level": rule.level,
+            "indicator": rule.indicator, "op": ">=" if rule.min is not None else "<=", "bound": rule.bound,
+            "value": v, "met": met, "gap": gap, "share": rule.indicator in SHARES, "cutoff_index": cutoff,
+            "index": table["index"].to_numpy(dtype=float) if "index" in table else np.nan,
+        }))
+    if not frames:
+        return pd.DataFrame(columns=[key, "rule", "name", "level", "indicator", "op", "bound", "value", "met",
+                                     "gap", "share", "cutoff_index", "index"])
+    out = pd.concat(frames, keys=range(len(frames)), names=["_rule", "_row"]).reset_index()
+    return out.sort_values(["_row", "_rule"], kind="mergesort").drop(columns=["_rule", "_row"]).reset_index(drop=True)
+
+
+def format_figure(value: float, share: bool = False) -> str:
+    """A value, bound or gap as a screen shows it: at most one decimal (``18``, ``7.7``), a share
+    in percent (``0.625`` → ``62.5%``) — a share's gap is then in percentage points — and ``—``
+    for no data."""
+    if value != value:
+        return "—"
+    return f"{round(value * 100, 1):g}%" if share else f"{round(value, 1):g}"
+
+
+
+def distance_texts(distance: pd.DataFrame) -> pd.DataFrame:
+    """:func:`listing_distance` with its figures as a screen shows them, in no language:
+    ``threshold`` (``≥ 3``, ``≤ 5``, ``≤ 50%``), ``shown`` (the value: ``18``, ``62.5%``, ``—``),
+    ``gap_text`` (a share's gap in percentage points: ``12``), ``last`` (a rule's last place
+    listed, for a rank) and ``kind``, which sentence the gap takes: ``met``, ``no_data``,
+    ``rank`` (with ``cutoff_index``), ``share`` or ``count``."""
+    d = distance
+    kind = np.select([d["met"].astype(bool), d["value"].isna(), d["cutoff_index"].notna(), d["share"].astype(bool)],
+                     ["met", "no_data", "rank", "share"], "count")
+    return d.assign(
+        threshold=[f"{'≥' if op == '>=' else '≤'} {format_figure(b, sh)}"
+                   for op, b, sh in zip(d["op"], d["bound"], d["share"])],
+        shown=[format_figure(v, sh) for v, sh in zip(d["value"], d["share"])],
+        gap_text=[format_figure(g * 100 if sh else g) for g, sh in zip(d["gap"], d["share"])],
+        last=d["bound"].astype(int), kind=kind)
+
+
+def listing_changes(keys: pd.Series, listed_before: pd.Series, listed_now: pd.Series) -> pd.DataFrame:
+    """:func:`compare_listings` (新挂牌 / 继续挂牌 / 摘牌) of the areas ``keys`` given the keys
+    listed at each date, as a ``key`` / ``status`` table."""
+    return compare_listings(pd.DataFrame({"key": keys, "listed": keys.isin(listed_before)}),
+                            pd.DataFrame({"key": keys, "listed": keys.isin(listed_now)}), "key")
+
+
+def history_wide(history: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
+    """:func:`scoring.run.listing_history` one row per area: ``name``, ``times`` (dates listed),
+    then each date's level (``—``: not listed); the most often listed first, ties in the
+    history's order."""
+    wide = history.pivot(index="key", columns="as_of", values="level")
+    wide = wide.loc[wide.notna().sum(axis=1).sort_values(ascending=False, kind="mergesort").index]
+    wide.columns = [str(c) for c in wide.columns]
+    wide.insert(0, "times", wide.notna().sum(axis=1))
+    wide.insert(0, "name", [names.get(k, k) for k in wide.index])
+    return wide.fillna("—")

@@ -11,19 +11,8 @@ import streamlit as st
 from data import queries
 from layers.maps import area_index_map
 from layers.render import legend_html, selected_values, to_pydeck, view_for
-from pages.screens.common import (
-    audit,
-    basemap,
-    can,
-    data_note_badge,
-    db_version,
-    lang,
-    md,
-    publish_layers,
-    require_db,
-    show,
-    tr,
-)
+from pages.screens.common import audit, basemap, can, lang, md, publish_layers, require_db, show, start_page, tr
+from scoring.listing import distance_texts, history_wide, listing_changes, listing_distance
 from scoring.measures import measures_as_of
 from scoring.model import load_model
 from scoring.run import default_as_of, listing_history, months_before
@@ -61,6 +50,16 @@ def _history(version: str) -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
+def _rules(version: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Every township against every rule, and 新挂牌 / 继续挂牌 / 摘牌 since last quarter's end."""
+    (areas, listing, _), history, rules = _load(version), _history(version), load_model().township_listing
+    before = months_before(default_as_of(require_db()), 3)  # the history's column before this one
+    assert rules is not None  # the stored listing came from them
+    return (distance_texts(listing_distance(areas, rules)),
+            listing_changes(areas["key"], history.loc[history["as_of"] == before, "key"], listing["key"]), str(before))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _deck(version: str, language: str, base: Basemap | None) -> tuple[FrozenDeck, str]:
     areas, listing, shapes = _load(version)
     frame = shapes.merge(areas[["key", "index", "index_rank"]], left_on="code", right_on="key")
@@ -70,42 +69,58 @@ def _deck(version: str, language: str, base: Basemap | None) -> tuple[FrozenDeck
             legend_html(bundle.legend))
 
 
-con = require_db()
-version = db_version()
+con, version = start_page("page_listing")
 meta = queries.meta(con)
 areas, listing, _ = _load(version)
-st.title(tr("page_listing"))
-data_note_badge(meta)
 st.caption(f"{tr('as_of')} {md(meta.get('as_of', ''))}")
 st.subheader(tr("listing_count", n=len(listing)))
 
-robust = _robustness(version)
+robust, (rules, changes, before) = _robustness(version), _rules(version)
+gone = changes.loc[changes["status"] == "摘牌", "key"]
 st.caption(tr("map_click_hint"))
 deck, legend = _deck(version, lang(), basemap())
 event = st.pydeck_chart(deck, height=600, key="listing_map", on_select="rerun", selection_mode="single-object")
 st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
 picked = [c for c in selected_values(event.selection if event else None, "area_index", "code")
           if c in set(areas["key"])]
+history = _history(version)
 if picked:
     row = areas[areas["key"] == picked[0]].iloc[0]
     st.info(tr("selected_township", name=md(row["name"]), index=float(row["index"]), rank=int(row["index_rank"])))
     listing = listing[listing["key"] == picked[0]]
-    robust = robust[robust["township_code"] == picked[0]]
-history = _history(version)
-if picked:
+    robust, rules = robust[robust["township_code"] == picked[0]], rules[rules["key"] == picked[0]]
     history = history[history["key"] == picked[0]]
 
-shown = listing.merge(robust, left_on="key", right_on="township_code", how="left")
+shown = listing.merge(robust, left_on="key", right_on="township_code", how="left").merge(changes, on="key", how="left")
 table = pd.DataFrame({
     tr("col_name"): shown["name"], tr("col_county"): shown["county_name"], tr("col_level"): shown["level"],
     tr("col_index"): shown["index"].round(1), tr("col_rank"): shown["index_rank"],
     tr("col_reasons"): shown["reasons"], tr("col_deadline"): pd.to_datetime(shown["deadline"]).dt.date,
-    tr("col_p_listed"): shown["p_listed"], tr("col_robustness"): shown["robustness"],
+    tr("col_p_listed"): shown["p_listed"], tr("col_robustness"): shown["robustness"], tr("col_change"): shown["status"],
 })
-show(table, hide_index=True, column_config={
-    tr("col_p_listed"): st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent")})
+if len(listing) or not picked:  # a township not listed is shown the rules below, not an empty table
+    show(table, hide_index=True, column_config={
+        tr("col_p_listed"): st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent")})
 if len(listing):
     st.caption(f"{tr('delisting')}：{listing['delisting'].iloc[0]}")
+if set(rules.loc[rules["met"], "key"]) != set(listing["key"]):  # the model changed since the scores were written
+    st.warning(tr("rules_stale"))
+if not picked:
+    n = changes["status"].value_counts()
+    st.caption(tr("changes", date=before, new=n.get("新挂牌", 0), still=n.get("继续挂牌", 0), gone=len(gone),
+                  names="、".join(md(x) for x in areas.set_index("key").loc[gone, "name"]) or "—"))
+else:
+    st.subheader(tr("rules_title"))
+    st.caption(" ".join([tr("picked_delisted", date=before)] * (picked[0] in set(gone))
+                        + [tr("rules_listed", n=rules["met"].sum()) if len(listing) else tr("rules_unlisted")]))
+    show(pd.DataFrame({
+        tr("col_rule"): rules["name"], tr("col_level"): rules["level"], tr("col_threshold"): rules["threshold"],
+        tr("col_this_area"): rules["shown"],
+        tr("col_met"): [tr("rule_met" if m else "rule_not_met") for m in rules["met"]],
+        tr("col_gap"): [tr(f"gap_{r.kind}", gap=r.gap_text, last=r.last, cutoff=r.cutoff_index, index=r.index)
+                        for r in rules.itertuples()],
+    }), hide_index=True, key="rules_table")
+    st.caption(tr("rules_note"))
 if can("decide") and not picked and len(listing) and st.button(tr("decide_listing"), key="decide_listing"):
     audit("listing_decision", as_of=meta.get("as_of", ""), townships=[
         {"code": k, "level": lv} for k, lv in zip(listing["key"], listing["level"])])
@@ -114,21 +129,19 @@ if can("decide") and not picked and len(listing) and st.button(tr("decide_listin
 st.subheader(tr("robustness_title", **load_model().robustness.fields()))
 borderline = robust.merge(areas[["key", "name"]], left_on="township_code", right_on="key")
 borderline = borderline[borderline["p_listed"] > 0].sort_values("p_listed", ascending=False)
-show(pd.DataFrame({
-    tr("col_name"): borderline["name"], tr("col_p_listed"): borderline["p_listed"],
-    tr("col_rank_range"): borderline["rank_p05"].astype(str) + "–" + borderline["rank_p95"].astype(str),
-    tr("col_robustness"): borderline["robustness"],
-}), hide_index=True)
+if len(borderline) or not picked:
+    show(pd.DataFrame({
+        tr("col_name"): borderline["name"], tr("col_p_listed"): borderline["p_listed"],
+        tr("col_rank_range"): borderline["rank_p05"].astype(str) + "–" + borderline["rank_p95"].astype(str),
+        tr("col_robustness"): borderline["robustness"],
+    }), hide_index=True)
+else:
+    st.caption(tr("robustness_none"))
 
 st.subheader(tr("history_title"))
 st.caption(tr("history_note", n=HISTORY_QUARTERS))
 if len(history):
-    names = dict(zip(areas["key"], areas["name"]))
-    wide = history.pivot(index="key", columns="as_of", values="level")
-    wide = wide.loc[wide.notna().sum(axis=1).sort_values(ascending=False, kind="mergesort").index]
-    wide.columns = [str(c) for c in wide.columns]
-    wide.insert(0, tr("col_times_listed"), wide.notna().sum(axis=1))
-    wide.insert(0, tr("col_name"), [names.get(k, k) for k in wide.index])
-    show(wide.fillna("—"), hide_index=True, key="history_table")
+    show(history_wide(history, dict(zip(areas["key"], areas["name"]))).rename(
+        columns={"name": tr("col_name"), "times": tr("col_times_listed")}), hide_index=True, key="history_table")
 else:
     st.caption(tr("history_none"))
