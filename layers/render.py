@@ -131,6 +131,31 @@ def view_for(lon: Sequence[float], lat: Sequence[float]) -> dict[str, float]:
             "zoom": round(zoom, 2)}
 
 
+def fit_view(lon: Sequence[float], lat: Sequence[float], width_px: float, height_px: float,
+             padding_px: float = 20) -> dict[str, float]:
+    """The web-mercator view that shows every point inside a map of ``width_px`` × ``height_px``
+    (CSS pixels) with ``padding_px`` to spare on each side: centred on the points' bounds,
+    the largest zoom at which both spans fit (deck.gl: 512 px per world at zoom 0)."""
+    lo, la = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    ok = np.isfinite(lo) & np.isfinite(la)
+    if not ok.any():
+        return view_for([], [])
+    lo, la = lo[ok], la[ok]
+
+    def y(lat_deg: np.ndarray | float) -> np.ndarray:  # mercator y in world units (0..1)
+        phi = np.radians(np.clip(lat_deg, -85.05, 85.05))
+        return (1 - np.log(np.tan(phi) + 1 / np.cos(phi)) / np.pi) / 2
+
+    x0, x1 = (lo.min() + 180) / 360, (lo.max() + 180) / 360
+    y0, y1 = float(y(la.max())), float(y(la.min()))
+    w, h = max(width_px - 2 * padding_px, 1.0), max(height_px - 2 * padding_px, 1.0)
+    span_x, span_y = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
+    zoom = float(np.clip(np.log2(min(w / span_x, h / span_y) / 512), 0, 20))
+    ym = (y0 + y1) / 2
+    lat_c = float(np.degrees(np.arctan(np.sinh(np.pi * (1 - 2 * ym)))))
+    return {"longitude": float((lo.min() + lo.max()) / 2), "latitude": lat_c, "zoom": round(zoom, 3)}
+
+
 def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mapping]],
               view: Mapping[str, float], basemap: Basemap | None = None, height: int = 640,
               background: str = "#f7f5f0", publish: Callable[[list[Any]], str] | None = None) -> FrozenDeck:

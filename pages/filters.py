@@ -56,23 +56,17 @@ def target_filters(scores: pd.DataFrame, model: Model) -> pd.DataFrame:
 DEFAULT_OVERLAYS = ("parks", "incidents")
 
 
-def city_view_controls(model: Model, big: bool, days: int) -> ViewRequest:
-    """Draw the city map's controls (none on the big screen: its choices are fixed) and return
-    the map they ask for, over the last ``days`` days."""
-    overlays: tuple[str, ...]
-    tiers: tuple[str, ...]
-    if big:
-        res, by_index, show_names, overlays, tiers = 8, True, False, ("incidents",), ()
-    else:
-        res = st.radio(tr("hex_res"), RESOLUTIONS, index=1, key="hex_res",
-                       format_func=lambda r: tr("hex_res_opt", r=r, a=cell_area_km2(r)))
-        by_index = st.radio(tr("color_by"), (False, True), key="color_by", horizontal=True,
-                            format_func=lambda b: tr("color_index" if b else "color_count"))
-        show_names = st.toggle(tr("show_names"), value=False, key="show_names")
-        overlays = tuple(st.multiselect(tr("layers"), OVERLAYS, default=list(DEFAULT_OVERLAYS), key="layers",
-                                        format_func=lambda k: tr(f"layer_{k}")))
-        tiers = tuple(st.multiselect(tr("ent_tiers"), list(TIER_COLORS), default=list(model.high_tiers),
-                                     key="ent_tiers", format_func=tv_label)
-                      if "enterprises" in overlays else ())
+def city_view_controls(model: Model, days: int) -> ViewRequest:
+    """Draw the city map's controls and return the map they ask for, over the last ``days`` days."""
+    res = st.radio(tr("hex_res"), RESOLUTIONS, index=1, key="hex_res",
+                   format_func=lambda r: tr("hex_res_opt", r=r, a=cell_area_km2(r)))
+    by_index = st.radio(tr("color_by"), (False, True), key="color_by", horizontal=True,
+                        format_func=lambda b: tr("color_index" if b else "color_count"))
+    show_names = st.toggle(tr("show_names"), value=False, key="show_names")
+    overlays = tuple(st.multiselect(tr("layers"), OVERLAYS, default=list(DEFAULT_OVERLAYS), key="layers",
+                                    format_func=lambda k: tr(f"layer_{k}")))
+    tiers = tuple(st.multiselect(tr("ent_tiers"), list(TIER_COLORS), default=list(model.high_tiers),
+                                 key="ent_tiers", format_func=tv_label)
+                  if "enterprises" in overlays else ())
     return ViewRequest("city", res=res, colour="index" if by_index else "count", names=show_names,
                        overlays=overlays, tiers=tiers, days=days, lang=lang())

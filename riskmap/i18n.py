@@ -164,6 +164,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "legend_hex_index": ("每个六边形的区域风险指数（0–100）", "Area index per hexagon (0–100)"),
     "tip_hex_index": ("区域风险指数 {n:.1f}", "Area index {n:.1f}"),
     "listed_now": ("挂牌督办乡镇", "Listed townships"),
+    # big screen
+    "bs_more": ("另有 {n} 个，见“乡镇挂牌”页", "{n} more on the Listing page"),
+    "bs_updated": ("更新于 {t}", "Updated {t}"),
+    "bs_no_enterprise": ("无企业", "No enterprises"),
+    "bs_trend": ("近 {n} 天每日发现与整改隐患（项）", "Hazards found and rectified per day, last {n} days"),
     "doc_listed": ("三、挂牌督办乡镇", "3. Listed townships"),
     "choose": ("请选择（不选即全部）", "Choose (none = all)"),
     "tab_ranked": ("风险排名", "Ranked"),

@@ -334,9 +334,39 @@ def test_big_screen_mode_has_no_controls(city_env: City):
     at = at.run()
     assert not at.exception
     assert len(at.radio) == 0 or all(r.key.startswith("basemap") for r in at.radio)
-    assert len(at.metric) == 12 and len(at.get("deck_gl_json_chart")) == 1
+    assert len(at.get("deck_gl_json_chart")) == 1
     assert deck(at)["layers"][0]["getFillColor"] == [14, 17, 23]  # dark paper
     assert layer(deck(at), "H3HexagonLayer")["data"][0]["tip"].startswith("区域风险指数")
+
+
+def test_big_screen_takes_its_period_from_the_link_and_draws_empty_cells_as_such(city_env: City):
+    import datetime as dt
+    import re
+
+    from data.build import connect
+    from pages.big_screen import EMPTY_CELL
+    from scoring.metrics import BY_KEY, WEEKLY_KEYS, figures
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["user"] = ADMIN
+    at.query_params["screen"] = "1"
+    at.query_params["days"] = "7"
+    at = at.run()
+    assert not at.exception
+    page = "".join(m.value for m in at.markdown)
+    end = dt.date(2026, 11, 20)
+    assert f"{end - dt.timedelta(days=6)} 至 {end}" in page
+    con = connect(city_env.db, read_only=True)
+    want = figures(con, end - dt.timedelta(days=6), end)
+    cards = re.findall(r'<div class="l">([^<]+)</div><div class="v">([^<]+)</div>', page)
+    assert [c[0] for c in cards] == [BY_KEY[k].label[0] for k in WEEKLY_KEYS]
+    assert cards[2][1] == f"{want['hazards']:,.0f}" and cards[4][1] == f"{want['rectified']:,.0f}"
+    d = deck(at)
+    # Under the opaque hexes the city is filled with the colour of "no enterprises", which the
+    # legend names: an empty cell is not the paper showing through.
+    assert layer_by_id(d, "townships")["getFillColor"] == list(EMPTY_CELL)
+    assert layer(d, "H3HexagonLayer")["opacity"] == 1.0
+    assert "无企业" in page and "bs-legend" in page
 
 
 def layer_by_id(d: dict, layer_id: str) -> dict:

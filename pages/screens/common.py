@@ -8,6 +8,7 @@ filters or merges into new ones.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import re
@@ -224,12 +225,15 @@ def db_version() -> str:
     return version
 
 
-def live_fragment(fn: Callable[..., Any]) -> Callable[..., Any]:
+def live_fragment(fn: Callable[..., Any] | None = None, *,
+                  run_every: dt.timedelta | None = None) -> Any:
     """``st.fragment`` for the part of a page a click changes (a map and its controls): a
     control reruns only it. A fragment's rerun skips app.py, which checks the login on every
     full run, so the fragment checks it first, and that the database is still the version
     the page was drawn from; if either changed, the whole app reruns (to the login form, or
-    to the new figures)."""
+    to the new figures). ``run_every``: also rerun on a timer (the big screen)."""
+    if fn is None:
+        return functools.partial(live_fragment, run_every=run_every)
 
     @functools.wraps(fn)
     def checked(*args: Any, **kwargs: Any) -> Any:
@@ -246,7 +250,7 @@ def live_fragment(fn: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:  # as app.py does for a page: an error id, the traceback in the log
             return unexpected_error(exc)
 
-    return st.fragment(checked)
+    return st.fragment(checked, run_every=run_every)
 
 
 def publish_layers() -> Callable[[list[Any]], str]:
@@ -369,19 +373,3 @@ def start_page(title_key: str) -> tuple[duckdb.DuckDBPyConnection, str]:
 
     data_note_badge(queries.meta(con))
     return con, db_version()
-
-
-#: Our own stylesheet for the projector: no sidebar, header or toolbar; dark; large type.
-BIG_SCREEN_CSS = """<style>
-[data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
-[data-testid="stSidebarCollapsedControl"] {display: none !important;}
-.stApp {background: #0e1117; color: #f0f0f0;}
-.block-container {max-width: 100% !important; padding-top: 1rem !important;}
-h1 {font-size: 3.2rem !important; color: #ffffff !important;}
-[data-testid="stMetricValue"] {font-size: 3rem !important; color: #ffd866 !important;}
-[data-testid="stMetricLabel"] p {font-size: 1.25rem !important; color: #d0d0d0 !important;}
-[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"], h2, h3 {color: #e8e8e8 !important;}
-[data-testid="stAlert"] p, [data-testid="stAlert"] span {color: #5a4500 !important;}
-[data-testid="stMetricDelta"] {background: transparent !important;}
-[data-testid="stMetricDelta"] * {color: #c8c8c8 !important; font-size: 1.1rem !important;}
-</style>"""

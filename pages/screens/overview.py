@@ -15,7 +15,6 @@ from layers.render import legend_html, to_pydeck, view_for
 from pages.filters import city_view_controls
 from pages.loaders import listed_townships, meta_and_counts, top_townships, weekly
 from pages.screens.common import (
-    BIG_SCREEN_CSS,
     basemap,
     data_note_badge,
     db_version,
@@ -46,28 +45,28 @@ TOP_TOWNSHIPS = 15
 # A deck is a few kilobytes (its rows are files: layers.store): room for every combination of
 # the controls that a city's users ask for, per scope.
 @st.cache_resource(max_entries=256, show_spinner=False)
-def _deck(version: str, req: ViewRequest, base: Basemap | None, dark: bool = False) -> tuple[FrozenDeck, str, bool]:
+def _deck(version: str, req: ViewRequest, base: Basemap | None) -> tuple[FrozenDeck, str, bool]:
     """The city map of ``req`` — the same view an export of ``req`` draws — as a deck."""
     bundle = build_view(require_db(), req).bundle
     legends = "".join(legend_html(leg) for leg in [bundle.legend, *bundle.more_legends])
     return (to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), base,
-                      background="#0e1117" if dark else "#f7f5f0", publish=publish_layers()),
+                      publish=publish_layers()),
             legends, bundle.aggregated)
 
 
 con, version, model = require_db(), db_version(), load_model()
 meta, counts = meta_and_counts(version)
-big = st.query_params.get("screen") == "1"
+if st.query_params.get("screen") == "1":  # the meeting-room screen: a page of its own (pages/big_screen.py)
+    from pages import big_screen
 
-if big:
-    st.markdown(BIG_SCREEN_CSS, unsafe_allow_html=True)  # constant CSS of ours (common.py), no user text
+    big_screen.render()
+    st.stop()
 st.title(f"{md(meta.get('city_name') or '')}{tr('page_overview')}")  # the city's name is user text
 data_note_badge(meta)
-if not big:
-    st.markdown(f"[{tr('big_screen')} ↗](?screen=1)")
+st.markdown(f"[{tr('big_screen')} ↗](?screen=1)")
 
-days = 30 if big else st.radio(tr("period"), PERIODS, index=1, horizontal=True, key="period",
-                               format_func=lambda d: tr(f"period_{d}"))
+days = st.radio(tr("period"), PERIODS, index=1, horizontal=True, key="period",
+                format_func=lambda d: tr(f"period_{d}"))
 start, end, now, before = weekly(version, days)
 st.caption(tr("weekly_title", start=start, end=end))
 keys = [k for k, _, _ in WEEKLY_COLUMNS]
@@ -85,30 +84,25 @@ def city_map(days: int, end: dt.date) -> None:
     control or a click reruns this alone (the figures above stay as they are)."""
     left, right = st.columns([3, 1])
     with right:
-        req = city_view_controls(model, big, days)
+        req = city_view_controls(model, days)
         listed = listed_townships(version)
         st.markdown(f"**{tr('listed_now')}（{len(listed)}）**")
         show(pd.DataFrame({tr("col_name"): listed["name"], tr("col_level"): listed["level"]}),
-             hide_index=True, height=560 if big else 260)
+             hide_index=True, height=260)
     with left:
         st.subheader(tr("map_title"))
-        deck, legend, aggregated = _deck(version, req, basemap(), big)
-        if big:
-            st.pydeck_chart(deck, height=720, key="overview_map")
-            event = None
-        else:
-            st.caption(tr("overview_click_hint"))
-            event = st.pydeck_chart(deck, height=640, key="overview_map", on_select="rerun",
-                                    selection_mode="single-object")
+        deck, legend, aggregated = _deck(version, req, basemap())
+        st.caption(tr("overview_click_hint"))
+        event = st.pydeck_chart(deck, height=640, key="overview_map", on_select="rerun",
+                                selection_mode="single-object")
         if aggregated:
             st.caption(tr("clustered", cap=MAX_POINTS))
         st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
-        if not big:  # the same request as the screen: the snapshot is this map
-            export_button(st, tr("export_png"),
-                          lambda: export(con, "png", ExportRequest(end=end, days=days, view=req))[0],
-                          file_name=f"{tr('export_png')}_{end}.png", mime="image/png", key="overview_png")
-    if not big:
-        selection_and_townships(event.selection if event else None)
+        # the same request as the screen: the snapshot is this map
+        export_button(st, tr("export_png"),
+                      lambda: export(con, "png", ExportRequest(end=end, days=days, view=req))[0],
+                      file_name=f"{tr('export_png')}_{end}.png", mime="image/png", key="overview_png")
+    selection_and_townships(event.selection if event else None)
 
 
 def selection_and_townships(selection: object) -> None:
