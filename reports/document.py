@@ -27,6 +27,7 @@ from layers.png import render_png
 from reports.figures import change_text, figure_text
 from reports.views import View, ViewRequest, build_view
 from riskmap.i18n import t, value
+from scoring.metrics import BY_KEY
 from scoring.model import load_model
 from scoring.report import WEEKLY_COLUMNS, monthly_rectification, period_bounds, previous_period, weekly_figures
 from scoring.run import default_as_of
@@ -93,7 +94,7 @@ def build_briefing(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, d
     now = weekly_figures(con, start, end)
     before = weekly_figures(con, *previous_period(start, end))
     kpis = pd.DataFrame({
-        t("doc_item", lang): [t(f"w_{k}", lang) for k, _, _ in WEEKLY_COLUMNS],
+        t("doc_item", lang): [BY_KEY[k].text(lang) for k, _, _ in WEEKLY_COLUMNS],
         t("doc_value", lang): [figure_text(k, now[k]) for k, _, _ in WEEKLY_COLUMNS],
         t("doc_change", lang): [change_text(k, now[k], before[k], lang) for k, _, _ in WEEKLY_COLUMNS],
     })

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextvars
 
-from scoring.metrics import METRICS
-
 LANGS = {"zh": "中文", "en": "English"}
 
 STRINGS: dict[str, tuple[str, str]] = {
@@ -447,10 +445,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "robustness_title": ("权重扰动 ±{spread:.0%}、{draws} 次模拟下的稳健性",
                          "Robustness under ±{spread_pct:g} % weights, {draws:,} draws"),
 }
-# The figures' names and definitions are declared once, with their SQL (scoring.metrics):
-# ``w_<key>`` is a figure's label, ``w_<key>_help`` what it counts.
-STRINGS.update({f"w_{m.key}": m.label for m in METRICS})
-STRINGS.update({f"w_{m.key}_help": m.definition for m in METRICS})
 
 
 #: The areas the city is divided into: ``township``, or ``county`` when a city has only county

@@ -11,7 +11,18 @@ import streamlit as st
 
 from data import queries
 from data.vocab import HAZARD_LEVELS
-from pages.screens.common import XLSX, export_button, localise, require_db, show, show_rows, start_page, tr, tv_label
+from pages.screens.common import (
+    XLSX,
+    export_button,
+    lang,
+    localise,
+    require_db,
+    show,
+    show_rows,
+    start_page,
+    tr,
+    tv_label,
+)
 from reports.figures import figure_text
 from reports.ledgers import FIVE_LISTS, five_lists, narrow
 from reports.spreadsheets import to_xlsx
@@ -83,7 +94,7 @@ st.caption(tr("weekly_title", start=start, end=as_of))
 # The same figures, by the same definitions, as 城市总览 and the exports (scoring.metrics).
 now = _kpis(version, days, tuple(departments), tuple(levels))
 for col, key in zip(st.columns(len(HAZARD_KEYS)), HAZARD_KEYS):
-    col.metric(tr(f"w_{key}"), figure_text(key, now[key]), help=tr(f"w_{key}_help"))
+    col.metric(metrics.metric(key).text(lang()), figure_text(key, now[key]), help=metrics.metric(key).help(lang()))
 
 st.subheader(tr("hz_by_department"))
 pivot = pd.crosstab(hz["department"], hz["status"]).reindex(columns=list(queries.HAZARD_STATUSES), fill_value=0)

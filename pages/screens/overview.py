@@ -30,7 +30,7 @@ from pages.screens.common import (
 from reports.exports import ExportRequest, export
 from reports.figures import change_text, figure_text
 from reports.views import ViewRequest, build_view
-from scoring.metrics import delta_color
+from scoring.metrics import delta_color, metric
 from scoring.model import load_model
 from scoring.report import WEEKLY_COLUMNS
 
@@ -72,8 +72,9 @@ st.caption(tr("weekly_title", start=start, end=end))
 keys = [k for k, _, _ in WEEKLY_COLUMNS]
 for row in (keys[:6], keys[6:]):
     for col, key in zip(st.columns(6), row):
-        col.metric(tr(f"w_{key}"), figure_text(key, now[key]), change_text(key, now[key], before[key], lang()) or None,
-                   delta_color=delta_color(key), help=tr(f"w_{key}_help"))
+        m = metric(key)  # name and definition declared once, with the SQL (scoring.metrics)
+        col.metric(m.text(lang()), figure_text(key, now[key]), change_text(key, now[key], before[key], lang()) or None,
+                   delta_color=delta_color(key), help=m.help(lang()))
 if counts["unplaced"] or counts["no_coordinates"]:
     st.caption(tr("unplaced", n=counts["unplaced"], m=counts["no_coordinates"]))
 
