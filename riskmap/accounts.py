@@ -59,6 +59,9 @@ CREATE INDEX IF NOT EXISTS audit_user_at ON audit (username, at);
 CREATE TABLE IF NOT EXISTS sessions (
   token_sha256 TEXT PRIMARY KEY, username TEXT NOT NULL, created REAL NOT NULL, seen REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions (username);
+CREATE TABLE IF NOT EXISTS screen_links (
+  key_sha256 TEXT PRIMARY KEY, username TEXT NOT NULL, days INTEGER NOT NULL, created TEXT NOT NULL,
+  created_by TEXT, revoked INTEGER NOT NULL DEFAULT 0);
 """
 
 #: Seconds between two updates of a session's last-seen time (a run more often writes nothing).
@@ -355,6 +358,45 @@ class Accounts:
     def open_sessions(self, username: str) -> int:
         with self._db(write=False) as db:
             return int(db.execute("SELECT count(*) FROM sessions WHERE username = ?", [username]).fetchone()[0])
+
+    # --- screen links ----------------------------------------------------------------------
+    def add_screen_link(self, username: str, days: int = 30, by: str | None = None) -> str:
+        """A link key that opens the big screen as ``username`` (a 大屏 account, which sees
+        nothing else) without a password: for the meeting-room screen's browser. Stored
+        hashed; shown once. ``days``: the screen's period."""
+        with self._db() as db:
+            row = db.execute("SELECT role FROM users WHERE username = ?", [username]).fetchone()
+            if row is None:
+                raise AccountError(f"没有用户 {username}")
+            if row[0] != "display":
+                raise AccountError(f"{username} 不是大屏账号：免密链接只能给大屏账号（它只能看大屏）")
+            key = secrets.token_urlsafe(32)
+            db.execute("INSERT INTO screen_links VALUES (?, ?, ?, ?, ?, 0)",
+                       [token_hash(key), username, int(days), _now(), by])
+        self.log(by, "screen_link_add", {"username": username, "days": int(days)})
+        return key
+
+    def screen_link(self, key: str | None) -> tuple[User, int] | None:
+        """The 大屏 account and period of a live link key; None for a revoked or unknown key,
+        or an account disabled or no longer a 大屏 account."""
+        if not key:
+            return None
+        with self._db(write=False) as db:
+            row = db.execute("SELECT u.username, u.name, u.role, l.days FROM screen_links l JOIN users u "
+                             "USING (username) WHERE l.key_sha256 = ? AND l.revoked = 0 AND u.disabled = 0",
+                             [token_hash(key)]).fetchone()
+        if row is None or row[2] != "display":
+            return None
+        return User(row[0], row[1], row[2]), int(row[3])
+
+    def revoke_screen_links(self, username: str, by: str | None = None) -> int:
+        """Revoke every link of ``username`` and end its sessions; how many links there were."""
+        with self._db() as db:
+            n = db.execute("UPDATE screen_links SET revoked = 1 WHERE username = ? AND revoked = 0",
+                           [username]).rowcount
+            db.execute("DELETE FROM sessions WHERE username = ?", [username])
+        self.log(by, "screen_links_revoked", {"username": username, "links": n})
+        return n
 
     # --- audit ---------------------------------------------------------------------------
     def log(self, username: str | None, action: str, detail: dict | None = None) -> None:

@@ -529,6 +529,13 @@ def cmd_users(args: argparse.Namespace) -> int:
                 print("不是示意城市的数据库：不创建示意账号", file=sys.stderr)
                 return 2
             create_demo_accounts(db)
+        elif args.action == "screen-link":  # shown once; whoever has it sees the big screen
+            key = accounts.add_screen_link(args.username, args.days, by="cli")
+            print(f"{args.base_url.rstrip('/')}/auth/screen/{key}")
+            print("此链接免密打开大屏，请只设在会议室屏幕的浏览器上；停用：users revoke-links " + args.username,
+                  file=sys.stderr)
+        elif args.action == "revoke-links":
+            print(f"已停用 {args.username} 的 {accounts.revoke_screen_links(args.username, by='cli')} 个大屏链接")
         elif args.action == "audit":
             for e in accounts.audit_log(args.limit):
                 print(f"{e['at']}  {e['username'] or '—':<14}{e['action']:<16}{e['detail']}")
@@ -684,8 +691,10 @@ def main(argv: list[str] | None = None) -> int:
     from riskmap.accounts import ROLES
 
     p = sub.add_parser("users", help="账号：list 列出 | add 添加 | disable 停用 | enable 启用 | password 改密码 | "
-                                     "logout 结束其全部登录 | audit 审计日志 | demo 示意账号")
-    p.add_argument("action", choices=["list", "add", "disable", "enable", "password", "logout", "audit", "demo"])
+                                     "logout 结束其全部登录 | audit 审计日志 | demo 示意账号 | "
+                                     "screen-link 大屏免密链接 | revoke-links 停用其大屏链接")
+    p.add_argument("action", choices=["list", "add", "disable", "enable", "password", "logout", "audit", "demo",
+                                      "screen-link", "revoke-links"])
     p.add_argument("username", nargs="?", default="")
     p.add_argument("--name", help="姓名")
     p.add_argument("--role", choices=list(ROLES), default="leader",
@@ -693,6 +702,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--grid", help="网格员的网格编号")
     p.add_argument("--password-stdin", action="store_true", help="从标准输入读密码（脚本用）")
     p.add_argument("--limit", type=int, default=100, help="audit：显示多少条")
+    p.add_argument("--days", type=int, choices=[7, 30, 90], default=30, help="screen-link：大屏的统计期（天）")
+    p.add_argument("--base-url", default="http://localhost:8501", help="screen-link：本系统的网址")
     p.set_defaults(func=cmd_users)
 
     p = sub.add_parser("check-schema", help="数据库是否为当前结构版本（否则退出码 1）")

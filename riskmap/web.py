@@ -205,6 +205,33 @@ async def login(request: Any) -> Any:
     return response
 
 
+#: Where a 大屏 link opens the screen: ``/auth/screen/<key>`` (``Accounts.add_screen_link``).
+SCREEN_PATH = "/auth/screen"
+
+
+async def screen_link(request: Any) -> Any:
+    """``GET /auth/screen/<key>``: a live link of a 大屏 account opens a session for it (no
+    password: the link is the credential, and the account sees only the big screen) and goes
+    to the screen with the link's period; any other key gets the same plain refusal."""
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import HTMLResponse, RedirectResponse
+
+    store = accounts()
+    found = await run_in_threadpool(store.screen_link, request.path_params["key"])
+    if found is None:
+        return HTMLResponse(f"<!doctype html><meta charset=utf-8><p>{html.escape(t('screen_link_bad'))}</p>",
+                            status_code=404, headers={"Cache-Control": "no-store"})
+    user, days = found
+    token = await run_in_threadpool(store.open_session, user)
+    await run_in_threadpool(store.log, user.username, "screen_link_used", {})
+    response = RedirectResponse(f"/?screen=1&days={days}", status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the key is in this URL
+    response.headers.append("Set-Cookie", session_cookie(token, int(store.policy.max_hours * 3600),
+                                                         served_over_https(request)))
+    return response
+
+
 def same_site(headers: Any) -> bool:
     """Whether a form post comes from a page of this site: no ``Origin`` (old browsers, tools),
     or one whose host is the ``Host`` the browser asked for — or, behind a reverse proxy that
@@ -463,5 +490,6 @@ def make_app() -> Any:
 
     ignore_remote_cache_clearing()
     return st.App(APP, routes=[Route(LOGIN_PATH, login, methods=["GET", "POST"]),
+                               Route(SCREEN_PATH + "/{key}", screen_link, methods=["GET"]),
                                Route(LAYER_PATH + "/{digest}.json", layer_data, methods=["GET"])],
                   middleware=[Middleware(StaticGzip), Middleware(SessionGate)], on_script_error=unexpected_error)

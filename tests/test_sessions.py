@@ -497,3 +497,40 @@ def test_a_damaged_database_is_said_so_without_a_traceback(tmp_path, monkeypatch
     assert not at.exception
     assert [e.value for e in at.error] == ["数据库文件无法打开（可能已损坏，或不是本系统的数据库）。数据未显示；请管理员从导入文件重建数据库。"]
     assert str(tmp_path) not in " ".join(e.value for kind in ("error", "code", "markdown") for e in at.get(kind))
+
+
+def test_a_screen_link_opens_the_big_screen_of_a_display_account_without_a_password(server, small_city: City):
+    """The link is the credential of a 大屏 account only: it opens a session whose navigation
+    is the big screen alone, with the link's period; a revoked link, a wrong key or an
+    account that is no longer a 大屏 one gets the same refusal and no session."""
+    from riskmap.accounts import AccountError
+
+    accounts = Accounts(small_city.data_dir / "security.sqlite")
+    accounts.add("meeting_room", "会议室", "display", "display-password-1")
+    with pytest.raises(AccountError, match="不是大屏账号"):
+        accounts.add_screen_link("office")  # an account that sees more than the screen: no link
+    key = accounts.add_screen_link("meeting_room", days=7, by="test")
+    assert len(key) >= 40 and key not in (small_city.data_dir / "security.sqlite").read_bytes().decode("latin-1")
+
+    status, headers, _ = http(f"{server}/auth/screen/{key}")
+    assert status == 303 and headers["location"] == "/?screen=1&days=7"
+    assert headers["referrer-policy"] == "no-referrer" and "HttpOnly" in headers["set-cookie"]
+    token = headers["set-cookie"].split(";", 1)[0].split("=", 1)[1]
+
+    async def tab() -> Session:
+        s = await _open(server, token)
+        await s.close()
+        return s
+
+    s = _run(tab())
+    assert list(s.pages) == ["overview"] and not s.errors  # a 大屏 account's navigation: the screen only
+
+    for bad in (key[:-1] + ("A" if key[-1] != "A" else "B"), "x"):
+        status, headers, body = http(f"{server}/auth/screen/{bad}")
+        assert status == 404 and "set-cookie" not in headers and "无效或已停用" in body
+    assert accounts.revoke_screen_links("meeting_room", by="test") == 1
+    assert accounts.open_sessions("meeting_room") == 0  # the screens it opened end with it
+    status, headers, _ = http(f"{server}/auth/screen/{key}")
+    assert status == 404 and "set-cookie" not in headers
+    assert {"screen_link_add", "screen_link_used", "screen_links_revoked"} <= {
+        e["action"] for e in accounts.audit_log(50)}
