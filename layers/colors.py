@@ -51,7 +51,8 @@ class Bins:
 
 
 def nice_count_bins(values: ArrayLike, colors: tuple[RGB, ...] = YL_OR_RD) -> Bins:
-    """Bins for counts (≥ 1): quantile breaks rounded to 1-2-5 steps, strictly increasing.
+    """Bins for counts (≥ 1): quantile breaks rounded up to 1-2-5 steps, strictly increasing,
+    every break a round number (1, 2, 5, 10, 20, 50, …).
 
     Quantiles rather than equal steps because enterprise counts are heavily skewed: a few
     park hexagons hold hundreds while most hold a handful.
@@ -65,8 +66,8 @@ def nice_count_bins(values: ArrayLike, colors: tuple[RGB, ...] = YL_OR_RD) -> Bi
     edges = [1.0]
     for q in qs:
         e = _nice(q)
-        if e <= edges[-1]:
-            e = edges[-1] + 1
+        if e <= edges[-1]:  # quantiles that coincide: the next round number, not edge + 1
+            e = _nice(edges[-1] + 1)
         edges.append(e)
     edges.append(max(float(v.max()) + 1, edges[-1] + 1))
     return Bins(tuple(edges), colors)

@@ -13,7 +13,7 @@ import shapely
 from geo.h3cells import cells_to_str
 from layers.colors import YL_OR_RD, Bins, nice_count_bins
 from layers.render import selected_values
-from layers.spec import LayerSpec, Legend, LegendEntry
+from layers.spec import AREA_ALPHA, HEX_OPACITY, LayerSpec, Legend, LegendEntry
 
 #: Most raw points one map layer sends to the browser; beyond it points are aggregated.
 MAX_POINTS = 10_000
@@ -112,7 +112,7 @@ def overview_map(hexes: pd.DataFrame, townships: pd.DataFrame, labels: dict[str,
     bin_labels = bins.labels() if bins is not INDEX_BINS else list(INDEX_LABELS)
     legend = Legend(labels["legend_title"],
                     tuple(LegendEntry(c, lab) for c, lab in zip(bins.colors, bin_labels)),
-                    labels.get("legend_note", ""))
+                    labels.get("legend_note", ""), opacity=HEX_OPACITY)
     return MapBundle(specs, {"hexes": hex_rows, "township_polygons": poly_rows,
                              "township_labels": text_rows}, legend, bins,
                      (xy[:, 0].tolist(), xy[:, 1].tolist()))
@@ -137,7 +137,7 @@ def area_index_map(townships: pd.DataFrame, labels: dict[str, str],
     props = pd.DataFrame({
         "code": townships["code"].astype(str) if "code" in townships else townships["name"].astype(str),
         "name": townships["name"].astype(str),
-        "color": [c + [190] for c in colors],
+        "color": [c + [AREA_ALPHA] for c in colors],
         "tip": [labels["tip"].format(name=n, index=float(i), rank=int(r))
                 for n, i, r in zip(townships["name"], townships["index"], townships["index_rank"])],
     })
@@ -159,7 +159,7 @@ def area_index_map(townships: pd.DataFrame, labels: dict[str, str],
         specs.insert(0, LayerSpec("context", "polygon", "context",
                                   vis={"get_line_color": [150, 150, 150], "line_width_min_pixels": 1}))
     legend = Legend(labels["legend_title"], tuple(
-        LegendEntry(c, lab) for c, lab in zip(INDEX_BINS.colors, INDEX_LABELS)))
+        LegendEntry(c, lab) for c, lab in zip(INDEX_BINS.colors, INDEX_LABELS)), opacity=AREA_ALPHA / 255)
     xy = shapely.get_coordinates(shapely.point_on_surface(np.asarray(townships["geom"], dtype=object)))
     return MapBundle(specs, datasets, legend, INDEX_BINS,
                      (xy[:, 0].tolist(), xy[:, 1].tolist()))

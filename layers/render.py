@@ -18,7 +18,7 @@ import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
 from layers.basemap import Basemap, raster_style, to_gcj02
-from layers.spec import LAYER_TYPES, LayerSpec, Legend
+from layers.spec import HEX_OPACITY, LAYER_TYPES, LayerSpec, Legend
 
 # Unquoted family names: pydeck passes a string literal only when it is wrapped in quotes.
 CJK_FONTS = "Noto Sans CJK SC, WenQuanYi Micro Hei, Microsoft YaHei, PingFang SC, sans-serif"
@@ -30,7 +30,7 @@ def offline_style_url(style: dict[str, Any]) -> str:
 
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
-    "h3": {"get_hexagon": "hex", "get_fill_color": "color", "extruded": False, "opacity": 0.75,
+    "h3": {"get_hexagon": "hex", "get_fill_color": "color", "extruded": False, "opacity": HEX_OPACITY,
            "stroked": False},
     "polygon": {"get_polygon": "polygon", "filled": False, "stroked": True,
                 "get_line_color": [60, 60, 60], "line_width_min_pixels": 1},
@@ -216,18 +216,31 @@ class FrozenDeck(pdk.Deck):
         return self._json
 
 
-def legend_html(legend: Legend) -> str:
-    """A compact HTML legend; every label is escaped (labels may carry imported names)."""
+def legend_html(legend: Legend, paper: str = "#f7f5f0") -> str:
+    """A compact HTML legend; every label is escaped (labels may carry imported names). Each
+    swatch is the class colour at the opacity it is drawn with, over the map's paper colour:
+    the colour a reader sees on the map."""
+    a = min(max(float(legend.opacity), 0.0), 1.0)
     items = "".join(
         f'<span style="display:inline-flex;align-items:center;margin-right:12px;white-space:nowrap">'
-        f'<span style="width:16px;height:12px;background:rgb{tuple(e.color)};'
-        f'border:1px solid #888;margin-right:4px;display:inline-block"></span>'
+        f'<span style="width:16px;height:12px;background:linear-gradient(rgba{(*e.color, a)},rgba{(*e.color, a)}),'
+        f'{paper};border:1px solid #888;margin-right:4px;display:inline-block"></span>'
         f"{html.escape(e.label)}</span>"
         for e in legend.entries
     )
     note = f'<div style="color:#666;font-size:0.8em">{html.escape(legend.note)}</div>' if legend.note else ""
     return (f'<div style="font-size:0.9em;line-height:1.8"><b>{html.escape(legend.title)}</b>'
             f"&nbsp;&nbsp;{items}{note}</div>")
+
+
+def on_map(legend: str) -> str:
+    """Legend HTML (:func:`legend_html`) laid over the lower left corner of the map drawn just
+    before it: a zero-height anchor after the map, the legend lifted into the map by the gap
+    between two elements (Streamlit's 1rem) and a margin."""
+    return ('<div class="rm-map-legend" style="position:relative;height:0;z-index:5">'
+            '<div style="position:absolute;left:10px;bottom:calc(1rem + 10px);max-width:calc(100% - 20px);'
+            'background:rgba(255,255,255,.92);border:1px solid #ccc;border-radius:4px;padding:4px 8px;'
+            f'font-size:.85em">{legend}</div></div>')
 
 
 def selected_values(selection: Mapping[str, Any] | None, layer_id: str, field: str) -> list[Any]:

@@ -56,6 +56,12 @@ class LayerSpec:
         return asdict(self)
 
 
+#: The opacity hexagons are drawn with on screen (the paper or basemap shows through a little).
+HEX_OPACITY = 0.75
+#: The alpha of an area's fill colour on the area maps (乡镇挂牌, 园区).
+AREA_ALPHA = 190
+
+
 @dataclass(frozen=True)
 class LegendEntry:
     color: tuple[int, int, int]
@@ -69,3 +75,5 @@ class Legend:
     title: str
     entries: tuple[LegendEntry, ...]
     note: str = ""
+    #: The opacity the classes are drawn with: a swatch shows the colour as drawn on the paper.
+    opacity: float = 1.0

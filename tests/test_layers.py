@@ -29,6 +29,15 @@ def test_nice_count_bins_are_increasing_and_cover_the_maximum():
     assert nice_count_bins([3, 3, 3]).edges[0] == 1  # ties do not collapse the classes
 
 
+def test_count_bins_are_round_numbers_even_where_quantiles_coincide():
+    """Mostly single-enterprise cells: the low quantiles coincide. The classes still break at
+    round numbers (1 / 2–4 / 5–9 / 10–19 / 20–49 / ≥ 50), never at 6 or 11."""
+    values = [1] * 50 + [2] * 20 + [3] * 10 + [5] * 10 + [8] * 5 + [30] * 5
+    bins = nice_count_bins(values)
+    assert bins.edges[:6] == (1, 2, 5, 10, 20, 50)
+    assert bins.labels() == ["1", "2–4", "5–9", "10–19", "20–49", "≥ 50"]
+
+
 def test_specs_are_json_serialisable_and_checked():
     spec = LayerSpec("hex", "h3", "hexes", vis={"opacity": 0.5}, pickable=True)
     assert json.loads(json.dumps(spec.to_dict()))["data"] == "hexes"

@@ -10,7 +10,7 @@ import streamlit as st
 
 from data import queries
 from layers.maps import area_index_map
-from layers.render import legend_html, selected_values, to_pydeck, view_for
+from layers.render import legend_html, on_map, selected_values, to_pydeck, view_for
 from pages.screens.common import audit, basemap, can, lang, md, publish_layers, require_db, show, start_page, tr
 from scoring.listing import distance_texts, history_wide, listing_changes, listing_distance
 from scoring.measures import measures_as_of
@@ -80,7 +80,7 @@ gone = changes.loc[changes["status"] == "摘牌", "key"]
 st.caption(tr("map_click_hint"))
 deck, legend = _deck(version, lang(), basemap())
 event = st.pydeck_chart(deck, height=600, key="listing_map", on_select="rerun", selection_mode="single-object")
-st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
+st.markdown(on_map(legend), unsafe_allow_html=True)  # our own labels, each escaped; over the map
 picked = [c for c in selected_values(event.selection if event else None, "area_index", "code")
           if c in set(areas["key"])]
 history = _history(version)

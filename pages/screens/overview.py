@@ -11,7 +11,7 @@ import streamlit as st
 
 from data import queries
 from layers.maps import MAX_POINTS, overview_pick
-from layers.render import legend_html, to_pydeck, view_for
+from layers.render import legend_html, on_map, to_pydeck, view_for
 from pages.filters import city_view_controls
 from pages.loaders import listed_townships, meta_and_counts, top_townships, weekly
 from pages.screens.common import (
@@ -96,9 +96,9 @@ def city_map(days: int, end: dt.date) -> None:
         st.caption(tr("overview_click_hint"))
         event = st.pydeck_chart(deck, height=640, key="overview_map", on_select="rerun",
                                 selection_mode="single-object")
+        st.markdown(on_map(legend), unsafe_allow_html=True)  # built from our own labels, each escaped
         if aggregated:
             st.caption(tr("clustered", cap=MAX_POINTS))
-        st.markdown(legend, unsafe_allow_html=True)  # built from our own labels, each escaped
         # the same request as the screen: the snapshot is this map
         export_button(st, tr("export_png"),
                       lambda: export(con, "png", ExportRequest(end=end, days=days, view=req))[0],

@@ -11,7 +11,7 @@ import streamlit as st
 
 from data import queries
 from layers.maps import area_index_map
-from layers.render import legend_html, to_pydeck, view_for
+from layers.render import legend_html, on_map, to_pydeck, view_for
 from pages.screens.common import (
     basemap,
     export_button,
@@ -62,7 +62,7 @@ def _deck(version: str, language: str, base: Basemap | None) -> tuple[FrozenDeck
 
 deck, legend = _deck(version, lang(), basemap())
 st.pydeck_chart(deck, height=520, key="park_map")
-st.markdown(legend, unsafe_allow_html=True)  # our own labels, escaped
+st.markdown(on_map(legend), unsafe_allow_html=True)  # our own labels, each escaped; over the map
 
 show(pd.DataFrame({
     tr("col_park"): parks["name"], tr("col_kind_park"): parks["kind"], tr("col_operator"): parks["operator"],
