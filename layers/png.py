@@ -99,6 +99,10 @@ class Frame:
     km: str = "公里"
     m: str = "米"
     credit: str = ""
+    #: Said under the legends: what the map leaves out or how its points were chosen (a filter).
+    caption: str = ""
+    #: A document's section heading printed above the title (the PDF briefing's map page).
+    heading: str = ""
 
 
 def _projector(lon: np.ndarray, lat: np.ndarray) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -133,6 +137,40 @@ def _rings(spec: LayerSpec, rows: Sequence[Mapping[str, Any]]) -> list[np.ndarra
     return [np.asarray(r["polygon"], dtype=float) for r in rows]
 
 
+def text_width(text: str) -> int:
+    """Width of ``text`` in Latin characters: a CJK (wide or full-width) character counts 2."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+#: What :func:`wrap_text` keeps on one line: a run of Latin letters, digits and what joins them
+#: (a date, a number, a code, a word), else one character.
+_UNBROKEN = re.compile(r"[0-9A-Za-z.,:%+\-/()]+|\s|.")
+#: Punctuation a line does not start with (it stays at the end of the line before).
+_NO_LINE_START = frozenset("，。、；：！？）》」』】”’·")
+
+
+def wrap_text(text: str, width: int) -> list[str]:
+    """``text`` cut into lines of about ``width`` (:func:`text_width`) between any two CJK
+    characters, never inside a date, number or Latin word nor before closing punctuation
+    (which may stand past ``width``): CJK text has no spaces to break at, and matplotlib's own
+    wrapping breaks only at spaces."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line, used = "", 0
+        for piece in _UNBROKEN.findall(paragraph):
+            w = text_width(piece)
+            if used + w > width and line.strip() and piece not in _NO_LINE_START:
+                lines.append(line.rstrip())
+                line, used = "", 0
+                if piece.isspace():
+                    continue
+            line, used = line + piece, used + w
+        lines.append(line.rstrip())
+    return lines
+
+
 def _nice_length(span_m: float) -> float:
     """A round scale-bar length (1, 2 or 5 × 10^n metres) near a fifth of the map width."""
     target = span_m / 5
@@ -157,6 +195,8 @@ def render_figure(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Ma
     pt = {"title": 30, "sub": 16, "legend": 13, "note": 11, "map": 10} if slide else \
          {"title": 18, "sub": 10, "legend": 8, "note": 7, "map": 6}
     map_box = (0.03, 0.09, 0.68, 0.76) if slide else (0.06, 0.25, 0.88, 0.62)
+    if frame.heading and slide:  # room for the heading above the title
+        map_box = (0.03, 0.09, 0.68, 0.71)
 
     # Projection from every coordinate drawn.
     visible = [s for s in specs if s.visible]
@@ -239,10 +279,16 @@ def render_figure(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Ma
     ax.add_patch(FancyArrow(nx, ny, 0, nl, width=nl * 0.12, head_width=nl * 0.35, head_length=nl * 0.35,
                             length_includes_head=True, fc="black", ec="black", zorder=2000))
     ax.text(nx, ny + nl * 1.08, frame.north, ha="center", va="bottom", fontsize=pt["legend"], zorder=2000)
-    ax.add_patch(Rectangle((xa, ya), xb - xa, yb - ya, fill=False, ec=(0.6, 0.6, 0.6), lw=0.8, zorder=2001))
+    # The frame along the axes' edges, not clipped by them (clipped, the lines on the right and
+    # bottom edges fall half outside the clip box and vanish).
+    ax.add_patch(Rectangle((xa, ya), xb - xa, yb - ya, fill=False, ec=(0.6, 0.6, 0.6), lw=0.8, zorder=2001,
+                           clip_on=False))
 
-    # Title, subtitle, legends, note.
+    # Heading, title, subtitle, legends, caption, note.
     top = 0.955 if slide else 0.965
+    if frame.heading:
+        fig.text(0.03 if slide else 0.06, top, frame.heading, fontsize=pt["sub"] * 1.3, va="top")
+        top -= 0.05 if slide else 0.028
     fig.text(0.03 if slide else 0.06, top, frame.title, fontsize=pt["title"], va="top")
     if frame.subtitle:
         fig.text(0.03 if slide else 0.06, top - (0.06 if slide else 0.028), frame.subtitle, fontsize=pt["sub"],
@@ -264,6 +310,9 @@ def render_figure(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Ma
             fig.text(lx, ly, legend.note, fontsize=pt["note"], va="top", color=(0.35, 0.35, 0.35), wrap=True)
             ly -= step
         ly -= step * 0.5
+    if frame.caption:
+        caption = "\n".join(wrap_text(frame.caption, 52 if slide else 120))
+        fig.text(lx, ly, caption, fontsize=pt["note"], va="top", color=(0.2, 0.2, 0.2), linespacing=1.4)
     bottom = 0.035 if slide else 0.02
     if frame.note:
         fig.text(0.03 if slide else 0.06, bottom, frame.note, fontsize=pt["note"], color=(0.6, 0.1, 0.1), va="bottom")

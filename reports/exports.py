@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import duckdb
 
 from data import queries
-from reports.views import ViewError, ViewRequest, snapshot_html, snapshot_png
-from reports.weekly import weekly_report_xlsx
-from riskmap.i18n import set_unit_level
+from reports.asof import outputs_as_of
+from reports.views import ViewError, ViewRequest, build_view, view_html, view_place, view_png
+from reports.weekly import area_of, weekly_report_xlsx
+from riskmap.i18n import set_unit_level, t
 from scoring.report import period_bounds
 from scoring.run import default_as_of
 
@@ -30,9 +33,9 @@ EXPORTS = {
 @dataclass(frozen=True)
 class ExportRequest:
     """What to export besides its kind, as plain data: the period (``days`` ending ``end``,
-    default the data's as-of date), the weekly report's ``area`` (a county or township code;
-    default the city), the map ``view`` of ``png``/``html`` and the PNG ``size`` (``slide``
-    1920×1080 or ``a4``). The language is the view's."""
+    default the data's as-of date; a map is drawn as of ``end``), the weekly report's ``area``
+    (a county or township code; default the city), the map ``view`` of ``png``/``html`` and
+    the PNG ``size`` (``slide`` 1920×1080 or ``a4``). The language is the view's."""
 
     end: dt.date | None = None
     days: int = 7
@@ -45,36 +48,77 @@ class ExportRequest:
         return self.view.lang
 
 
-def export(con: duckdb.DuckDBPyConnection, kind: str, request: ExportRequest = ExportRequest()) -> tuple[bytes, str]:
-    """One briefing file as (bytes, file name): the app's download buttons and
-    ``python -m riskmap export`` both come here, so they give the same files.
+#: What a file name cannot hold on some system (Windows' reserved characters, path separators,
+#: control characters) — names of areas are user data.
+_NOT_IN_NAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
-    ``kind`` is one of :data:`EXPORTS`.
-    """
+
+def file_name(*parts: str, suffix: str) -> str:
+    """A file name of ``parts`` joined by ``_``: each without what a file name cannot hold or
+    an invisible format character (a right-to-left override would disguise the suffix), at
+    most 40 characters, blank parts left out."""
+    clean = []
+    for part in parts:
+        text = "".join(c for c in _NOT_IN_NAMES.sub("_", str(part)) if unicodedata.category(c) != "Cf")
+        text = text.strip(" ._")[:40]
+        if text:
+            clean.append(text)
+    return f"{'_'.join(clean)}.{suffix}"
+
+
+def export_name(con: duckdb.DuckDBPyConnection, kind: str, request: ExportRequest = ExportRequest()) -> str:
+    """The name :func:`export` gives the file, without making it (a download button needs its
+    name before it is clicked): its kind, its area (the city, a county or township with its
+    code, a map's place) and its period (``start至end``; a map: the day it is drawn as of), so
+    files of different periods or areas differ."""
     if kind not in EXPORTS:
         raise ViewError(f"unknown export {kind!r}; one of {', '.join(EXPORTS)}")
     set_unit_level(queries.meta(con).get("unit_level", "township"))  # labels name the city's own areas
     r = request
     start, end = period_bounds(r.end or default_as_of(con), r.days)
     suffix = EXPORTS[kind][1]
-    where = f"{r.view.scope}{'_' + r.view.key if r.view.key else ''}"
-    stem = {"png": f"地图_{where}_{r.size}", "html": f"地图_{where}",
-            "weekly": f"周报表{'_' + r.area if r.area else ''}", "five": "五张清单", "six": "六个清单",
-            "parks": "园区隐患整治清单", "docx": "通报", "pdf": "通报"}[kind]
-    name = f"{stem}_{end}.{suffix}"
-    if kind == "png":
-        return snapshot_png(con, r.view, r.size), name
-    if kind == "html":
-        return snapshot_html(con, r.view).encode("utf-8"), name
+    if kind in ("png", "html"):
+        v = r.view
+        which = v.key or (t("snap_selection", v.lang, n=len(v.usccs)) if v.scope == "enterprises" else "")
+        size = r.size if kind == "png" else ""
+        return file_name("地图", view_place(con, v), which, size, str(end), suffix=suffix)
+    period = f"{start}至{end}"
+    if kind == "weekly":
+        return file_name("周报表", area_of(con, r.area).name, r.area or "", period, suffix=suffix)
+    return file_name(_title(kind), queries.meta(con).get("city_name") or "", period, suffix=suffix)
+
+
+def _title(kind: str) -> str:
+    """What a file of ``kind`` is, as its name and its title say: 五张清单, 通报…"""
+    return re.sub(r"（(Excel|Word|PDF)）$", "", EXPORTS[kind][0])
+
+
+def export(con: duckdb.DuckDBPyConnection, kind: str, request: ExportRequest = ExportRequest()) -> tuple[bytes, str]:
+    """One briefing file as (bytes, file name): the app's download buttons and
+    ``python -m riskmap export`` both come here, so they give the same files.
+
+    ``kind`` is one of :data:`EXPORTS`; the name is :func:`export_name`'s. A map, a briefing
+    and the lists are as of the period's end (``reports.asof``).
+    """
+    name = export_name(con, kind, request)
+    r = request
+    start, end = period_bounds(r.end or default_as_of(con), r.days)
+    city = queries.meta(con).get("city_name") or ""
+    if kind in ("png", "html"):
+        view = build_view(con, r.view, end)
+        return (view_png(view, r.size) if kind == "png" else view_html(view, r.lang).encode("utf-8")), name
     if kind == "weekly":
         return weekly_report_xlsx(con, end, r.days, r.area), name
     if kind in ("five", "six", "parks"):
         from reports import ledgers
 
-        make = {"five": ledgers.five_lists, "six": ledgers.six_lists, "parks": ledgers.park_lists}[kind]
-        lists = make(con, start, end)
-        city = queries.meta(con).get("city_name") or ""
-        return ledgers.workbook(lists, f"{city}{EXPORTS[kind][0].removesuffix('（Excel）')}", f"{start} 至 {end}"), name
+        if kind == "parks":  # the park lists read the ledgers alone
+            lists = ledgers.park_lists(con, start, end)
+        else:
+            make = ledgers.five_lists if kind == "five" else ledgers.six_lists
+            with outputs_as_of(con, end) as dated:  # 督办清单 and 监督清单: that day's listing and tiers
+                lists = make(dated, start, end)
+        return ledgers.workbook(lists, f"{city}{_title(kind)}", f"{start} 至 {end}"), name
     from reports.document import briefing_docx, briefing_pdf, build_briefing
 
     b = build_briefing(con, end, r.days, r.lang)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from data import queries
 from data.queries import HAZARD_STATUS_SQL
-from reports.spreadsheets import cell_value
+from reports.spreadsheets import cell_value, fitted_widths, print_setup, set_widths
 from reports.spreadsheets import sheet_name as _sheet_name
 from riskmap.i18n import t, unit_text
 from scoring.sql import hazard_open
@@ -133,35 +133,39 @@ def workbook(lists: dict[str, pd.DataFrame], title: str, period: str) -> bytes:
     user text (the city's name, an uploaded file's name), as may sheet names (parks) and rows:
     every cell goes through ``reports.spreadsheets.cell_value``.
 
-    Written in openpyxl's streaming mode: a 20,000-row list takes about a second.
+    Written in openpyxl's streaming mode: a 20,000-row list takes about a second. Each sheet
+    prints on A4 landscape with its header row (row 3) frozen and repeated on every page, each
+    column as wide as its text (``reports.spreadsheets.print_setup``, ``fitted_widths``).
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
     used: set[str] = set()
     for name, df in lists.items():
         ws = wb.create_sheet(_sheet_name(name, used))
-        for i, col in enumerate(df.columns, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = min(40, max(8, len(str(col)) * 2 + 2))
-        head = WriteOnlyCell(ws, cell_value(f"{title} · {name}"))
-        head.font = Font(size=14, bold=True)
-        ws.append([head])
-        ws.append([cell_value(period)])
-        header = []
-        for col in df.columns:
-            cell = WriteOnlyCell(ws, cell_value(unit_text(str(col))))  # 乡镇（街道） reads 区县 where counties stand in
-            cell.font = Font(bold=True)
-            header.append(cell)
-        ws.append(header)
+        # 乡镇（街道） reads 区县 where counties stand in.
+        labels = [cell_value(unit_text(str(col))) for col in df.columns]
         columns = []
         for col in df.columns:
             values = df[col]
             if pd.api.types.is_datetime64_any_dtype(values):
                 values = values.dt.date
             columns.append(values.astype(object).where(values.notna(), None).tolist())
+        # A streaming sheet takes its widths, panes and print setup before its first row.
+        set_widths(ws, fitted_widths([label, *values] for label, values in zip(labels, columns)))
+        print_setup(ws, (3, 3), "A4")
+        head = WriteOnlyCell(ws, cell_value(f"{title} · {name}"))
+        head.font = Font(size=14, bold=True)
+        ws.append([head])
+        ws.append([cell_value(period)])
+        header = []
+        for label in labels:
+            cell = WriteOnlyCell(ws, label)
+            cell.font = Font(bold=True)
+            header.append(cell)
+        ws.append(header)
         for row in zip(*columns):
             ws.append([cell_value(v) for v in row])
     buf = io.BytesIO()

@@ -4,18 +4,30 @@ Names, addresses, file names… come from users. A cell is written through :func
 — titles, headers, row labels and values alike — and a sheet is named by :func:`sheet_name`:
 no control character (openpyxl refuses them, as XML does), and nothing a spreadsheet would
 run (``=HYPERLINK(…)``, ``+``, ``-``, ``@``, tab, CR) or read as an error value (``#N/A``).
+
+Every sheet of every workbook is laid out by :func:`print_setup` (A4 landscape, one page wide,
+the header frozen and repeated on each printed page, numbered pages) with its columns as wide
+as their text (:func:`fitted_widths`, a CJK character counting two).
 """
 
 from __future__ import annotations
 
 import io
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from layers.png import text_width
+
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
+
+#: Column widths in Excel's unit (about one Latin character): the narrowest and the widest.
+WIDTH_RANGE = (8.0, 60.0)
+#: The footer of every printed page (``&P`` the page, ``&N`` the pages: Excel's codes).
+PAGE_FOOTER = "第 &P 页，共 &N 页"
 
 #: A spreadsheet treats a cell starting with these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -64,20 +76,68 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _widest(texts: Iterable[str]) -> int:
+    """The largest :func:`~layers.png.text_width` of any line of ``texts``, reading few of
+    them: a text is at most twice as wide as it is long, so the longest come first and the
+    rest cannot be wider once twice their length is reached."""
+    best = 0
+    for text in sorted(set(texts), key=len, reverse=True):
+        if 2 * len(text) <= best:
+            break
+        best = max(best, *(text_width(line) for line in text.split("\n")))
+    return best
+
+
+def fitted_widths(columns: Iterable[Iterable[Any]]) -> list[float]:
+    """For each column (an iterable of its cells' values, the header among them), the width
+    that shows its widest text: :func:`~layers.png.text_width` (a CJK character counts 2, as
+    it takes two character widths) plus a margin, within :data:`WIDTH_RANGE`."""
+    low, high = WIDTH_RANGE
+    return [min(high, max(low, _widest(str(v) for v in values if v is not None and v == v) + 2.0))
+            for values in columns]
+
+
+def set_widths(ws: Any, widths: Iterable[float]) -> None:
+    """Columns A, B, … of ``ws`` to ``widths`` (before the first row of a streaming sheet)."""
+    from openpyxl.utils import get_column_letter
+
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = round(width, 1)
+
+
+def print_setup(ws: Any, header_rows: tuple[int, int], freeze: str) -> None:
+    """Lay ``ws`` out for print and screen: A4 landscape, one page wide; the rows
+    ``header_rows`` (first, last) repeated atop every printed page; the panes frozen at
+    ``freeze`` (the first cell that scrolls: ``A2`` keeps row 1 in view); the page numbers in
+    the footer. A streaming (write-only) sheet takes this before its first row."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+    from openpyxl.worksheet.worksheet import Worksheet as Sheet
+
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Sheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as it takes
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_options.horizontalCentered = True
+    ws.print_title_rows = f"{header_rows[0]}:{header_rows[1]}"
+    ws.freeze_panes = freeze
+    ws.oddFooter.center.text = PAGE_FOOTER
+
+
 def to_xlsx(df: pd.DataFrame, sheet: str) -> bytes:
-    """One sheet with a bold header row, as xlsx bytes."""
+    """One sheet with a bold header row, as xlsx bytes, laid out by :func:`print_setup`."""
     buf = io.BytesIO()
     name = sheet_name(sheet, set())
+    safe = neutralise_formulas(df)
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        neutralise_formulas(df).to_excel(writer, sheet_name=name, index=False)
+        safe.to_excel(writer, sheet_name=name, index=False)
         ws = writer.sheets[name]
         from openpyxl.styles import Font
 
         for cell in ws[1]:
             cell.font = Font(bold=True)
-        for col in ws.columns:
-            width = max(len(str(c.value or "")) for c in col[:200])
-            ws.column_dimensions[col[0].column_letter].width = min(60, max(8, width * 1.6))
+        set_widths(ws, fitted_widths([col, *safe[col].tolist()] for col in safe.columns))
+        print_setup(ws, (1, 1), "A2")
     return buf.getvalue()
 
 
@@ -97,6 +157,14 @@ def _width(node: object) -> int:
     return sum(_width(c) for _, c in node) if isinstance(node, tuple) else 1
 
 
+def _leaf_labels(tree: tuple) -> list[str]:
+    """The labels of a header tree's leaves (one per data column), left to right."""
+    out: list[str] = []
+    for label, child in tree:
+        out.extend(_leaf_labels(child) if isinstance(child, tuple) else [label])
+    return out
+
+
 def write_form(ws: Worksheet, title: str, info: str, first_header: str, tree: tuple, rows: list[tuple[str, dict]],
                footer: list[str] | None = None, percent_keys: tuple[str, ...] = ()) -> int:
     """Write one form onto worksheet ``ws``: a title row, an info row (填报单位, 时间…), the
@@ -105,9 +173,11 @@ def write_form(ws: Worksheet, title: str, info: str, first_header: str, tree: tu
     ``tree`` is ``((label, key or subtree), ...)``; a leaf's cell spans down to the last header
     row. Returns the number of the last row written. The title and info name the area (user
     data), row labels and values may be user data: every cell goes through :func:`cell_value`.
+    Laid out by :func:`print_setup`: the header rows repeat on each printed page and stay in
+    view with the label column; each column is as wide as its label and values (a header
+    label may wrap onto two lines).
     """
     from openpyxl.styles import Alignment, Border, Font, Side
-    from openpyxl.utils import get_column_letter
 
     thin = Side(style="thin", color="666666")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -156,9 +226,12 @@ def write_form(ws: Worksheet, title: str, info: str, first_header: str, tree: tu
         ws.cell(r, 1, cell_value(line))
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncols)
         r += 1
-    ws.column_dimensions["A"].width = 18
-    for c in range(2, ncols + 1):
-        ws.column_dimensions[get_column_letter(c)].width = 12
+    labels = [first_header, *(label for label, _ in rows)]
+    shown = [[None if v is None or v != v else (f"{v:.2f}" if isinstance(v, float) else v)
+              for v in (values.get(key) for _, values in rows)] for key in keys]
+    headers = [label[:(len(label) + 1) // 2] for label in _leaf_labels(tree)]  # wrapped onto two lines
+    set_widths(ws, fitted_widths([labels, *([h, *col] for h, col in zip(headers, shown))]))
     for hr in range(top, top + depth):
         ws.row_dimensions[hr].height = 36
+    print_setup(ws, (top, top + depth - 1), f"B{top + depth}")
     return r - 1

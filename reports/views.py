@@ -30,6 +30,7 @@ from layers.maps import (
 )
 from layers.png import Frame, render_png
 from layers.spec import LayerSpec
+from reports.asof import outputs_as_of
 from riskmap.i18n import t, value
 from scoring.model import load_model
 from scoring.report import period_bounds
@@ -53,7 +54,8 @@ class ViewRequest:
     ``colour`` (area ``index`` or enterprise ``count``; a county map always counts — the
     stored index is city-wide per cell), ``names`` (label the areas), ``overlays`` (of
     :data:`OVERLAYS`), ``tiers`` (of the enterprises overlay) and ``days`` (of the incidents
-    overlay). For ``enterprises``: ``usccs`` and a ``label`` saying how they were chosen.
+    overlay). For ``enterprises``: ``usccs`` and a ``label`` saying how they were chosen (the
+    filter), which the map's caption states; the whole city is drawn around them.
     """
 
     scope: str = "city"
@@ -109,10 +111,12 @@ class ViewError(ValueError):
 class View:
     bundle: MapBundle
     frame: Frame
+    place: str = ""  # the area it shows, as its title names it (file names carry it)
 
 
 def _outline(layer_id: str, frame: pd.DataFrame, color: tuple[int, int, int], width: float) -> tuple[LayerSpec, list]:
-    rows = polygon_records(frame["geom"], pd.DataFrame({"name": frame["name"].astype(str)}))
+    rows = polygon_records(frame["geom"], pd.DataFrame({"code": frame["code"].astype(str),
+                                                        "name": frame["name"].astype(str)}))
     return LayerSpec(layer_id, "polygon", layer_id, vis={"get_line_color": list(color),
                                                          "line_width_min_pixels": width}), rows
 
@@ -186,30 +190,47 @@ def _area_map(con: duckdb.DuckDBPyConnection, req: ViewRequest, towns: pd.DataFr
     return bundle
 
 
-def build_view(con: duckdb.DuckDBPyConnection, req: ViewRequest = ViewRequest()) -> View:
-    """The map of one request with its frame (title, subtitle, legends, note), in ``req.lang``."""
+def view_place(con: duckdb.DuckDBPyConnection, req: ViewRequest) -> str:
+    """The area a view shows, as its title names it: the city (a list of enterprises too), a
+    county, the city's township or grid, a park; the key itself when nothing has it."""
+    city = queries.meta(con).get("city_name") or ""
+    sql = {"county": "SELECT name FROM county WHERE code = ?", "township": "SELECT name FROM township WHERE code = ?",
+           "grid": "SELECT name FROM grid WHERE grid_id = ?", "park": "SELECT name FROM park WHERE park_id = ?"}
+    if req.scope not in sql:
+        return city
+    row = con.execute(sql[req.scope], [req.key]).fetchone()
+    name = str(row[0]) if row and row[0] is not None else str(req.key)
+    return f"{city}{name}" if req.scope in ("township", "grid") else name
+
+
+def build_view(con: duckdb.DuckDBPyConnection, req: ViewRequest = ViewRequest(), as_of: dt.date | None = None) -> View:
+    """The map of one request with its frame (title, subtitle, legends, caption, note), in
+    ``req.lang``, as of ``as_of`` (default: the data's as-of date): the scores, tiers and area
+    indices of that day (``reports.asof``), the hazards open and the incidents before it."""
+    as_of = as_of or default_as_of(con)
+    with outputs_as_of(con, as_of) as dated:
+        return _build_view(dated, req, as_of)
+
+
+def _build_view(con: duckdb.DuckDBPyConnection, req: ViewRequest, as_of: dt.date) -> View:
     lang = req.lang
     meta = queries.meta(con)
-    as_of = default_as_of(con)
-    city = meta.get("city_name") or ""
     towns = queries.township_geometries(con)
     all_tiers = list(TIER_COLORS)
     key = req.key
+    place = view_place(con, req)
+    caption = ""
     if req.scope in ("city", "county"):
         if req.scope == "county":
             towns = towns[towns["county_code"] == key]
             if towns.empty:
                 raise ViewError(f"no county with code {key!r}")
-            place = dict(con.execute("SELECT code, name FROM county").fetchall()).get(key, key)
-        else:
-            place = city
         bundle = _area_map(con, req, towns, as_of)
         what = t("snap_hex", lang, r=req.res)
     elif req.scope == "township":
         one = towns[towns["code"] == key]
         if one.empty:
             raise ViewError(f"no township with code {key!r}")
-        place = f"{city}{one['name'].iloc[0]}"
         grids = queries.grid_geometries(con)
         grids = grids[grids["township_code"] == key]
         bundle = _points_bundle(queries.enterprise_points(con, all_tiers, "township_code", [str(key)]),
@@ -220,7 +241,6 @@ def build_view(con: duckdb.DuckDBPyConnection, req: ViewRequest = ViewRequest())
         one = queries.grid_geometry(con, str(key))
         if one.empty:
             raise ViewError(f"no grid with id {key!r}")
-        place = f"{city}{one['name'].iloc[0]}"
         bundle = _points_bundle(queries.enterprise_points(con, all_tiers, "grid_id", [str(key)]),
                                 [_outline("grid", one, (30, 30, 160), 2.0)], lang)
         what = t("snap_points", lang)
@@ -229,7 +249,6 @@ def build_view(con: duckdb.DuckDBPyConnection, req: ViewRequest = ViewRequest())
         one = parks[parks["code"] == key]
         if one.empty:
             raise ViewError(f"no park with id {key!r}")
-        place = str(one["name"].iloc[0])
         bundle = _points_bundle(queries.enterprise_points(con, all_tiers, "park_id", [str(key)]),
                                 [_outline("park", one, (0, 140, 70), 2.0)], lang)
         what = t("snap_points", lang)
@@ -238,12 +257,11 @@ def build_view(con: duckdb.DuckDBPyConnection, req: ViewRequest = ViewRequest())
         points = queries.enterprise_points(con, all_tiers, "uscc", usccs)
         if points.empty:
             raise ViewError("no placed enterprise in the list")
-        involved = towns[towns["code"].isin(
-            [c for (c,) in con.execute("SELECT DISTINCT township_code FROM enterprise WHERE "
-                                       "list_contains($u, uscc)", {"u": usccs}).fetchall()])]
-        bundle = _points_bundle(points, [_outline("townships", involved, (90, 90, 90), 0.8)], lang)
-        place = city
-        what = req.label or t("snap_selection", lang, n=len(points))
+        # Every township as context (drawing only those holding a chosen enterprise left holes
+        # where the others are, and no city around them).
+        bundle = _points_bundle(points, [_outline("townships", towns, (90, 90, 90), 0.8)], lang)
+        what = t("snap_selection", lang, n=len(points))
+        caption = t("snap_filter", lang, filter=req.label or t("snap_filter_unsaid", lang), n=len(points))
     legends = [bundle.legend, *bundle.more_legends]
     note = meta.get("data_note", "") if meta.get("illustrative") == "1" else ""
     frame = Frame(
@@ -251,13 +269,20 @@ def build_view(con: duckdb.DuckDBPyConnection, req: ViewRequest = ViewRequest())
         subtitle=f"{what} · {t('as_of', lang)} {as_of}",
         note=note, legends=legends, north=t("north", lang), km=t("km", lang), m=t("metre", lang),
         credit=t("snap_credit", lang, version=load_model().version, today=dt.date.today()),
+        caption=caption,
     )
-    return View(bundle, frame)
+    return View(bundle, frame, str(place))
 
 
-def snapshot_png(con: duckdb.DuckDBPyConnection, req: ViewRequest = ViewRequest(), size: str = "slide") -> bytes:
-    """PNG of a view at ``slide`` (1920×1080) or ``a4`` (2480×3508, 300 dpi) size."""
-    view = build_view(con, req)
+def snapshot_png(con: duckdb.DuckDBPyConnection, req: ViewRequest = ViewRequest(), size: str = "slide",
+                 as_of: dt.date | None = None) -> bytes:
+    """PNG of a view (as of ``as_of``, see :func:`build_view`) at ``slide`` (1920×1080) or
+    ``a4`` (2480×3508, 300 dpi) size."""
+    return view_png(build_view(con, req, as_of), size)
+
+
+def view_png(view: View, size: str = "slide") -> bytes:
+    """PNG of a view already built."""
     return render_png(view.bundle.specs, view.bundle.datasets, view.frame, size)
 
 
@@ -268,13 +293,20 @@ LAYER_LABELS = {"hex": "layer_hex", "township_lines": "layer_townships", "parks"
                 "hazards": "layer_hazards", "incidents": "layer_incidents"}
 
 
-def snapshot_html(con: duckdb.DuckDBPyConnection, req: ViewRequest = ViewRequest()) -> str:
-    """A view as one self-contained HTML file that works offline."""
+def snapshot_html(con: duckdb.DuckDBPyConnection, req: ViewRequest = ViewRequest(),
+                  as_of: dt.date | None = None) -> str:
+    """A view (as of ``as_of``, see :func:`build_view`) as one self-contained HTML file that
+    works offline."""
+    return view_html(build_view(con, req, as_of), req.lang)
+
+
+def view_html(view: View, lang: str = "zh") -> str:
+    """One self-contained HTML file of a view already built."""
     from layers.html import to_html
 
-    view = build_view(con, req)
-    names = {k: t(v, req.lang) for k, v in LAYER_LABELS.items()}
-    return to_html(view.bundle.specs, view.bundle.datasets, view.frame.title, view.frame.legends,
-                   f"{view.frame.subtitle} · {view.frame.note}".strip(" ·"), names)
+    names = {k: t(v, lang) for k, v in LAYER_LABELS.items()}
+    frame = view.frame
+    text = " · ".join(x for x in (frame.subtitle, frame.caption, frame.note) if x)
+    return to_html(view.bundle.specs, view.bundle.datasets, frame.title, frame.legends, text, names)
 
 
