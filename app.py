@@ -104,6 +104,7 @@ PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("grid", "page_grid", ("leader", "office", "grid", "admin")),
     ("hazards", "page_hazards", ("leader", "office", "admin")),
     ("parks", "page_parks", ("leader", "office", "admin")),
+    ("nearby", "page_nearby", ("leader", "office", "admin")),
     ("briefing", "page_briefing", ("office", "admin")),
     ("model_info", "page_model", ("leader", "office", "grid", "admin")),
     ("data_status", "page_data", ("leader", "office", "admin")),

@@ -19,7 +19,7 @@ from .decks import with_rows
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
 PAGES = ["pages/screens/overview.py", "pages/screens/listing.py", "pages/screens/targets.py", "pages/screens/grid.py", "pages/screens/hazards.py", "pages/screens/parks.py",
-         "pages/screens/briefing.py", "pages/screens/model_info.py",
+         "pages/screens/nearby.py", "pages/screens/briefing.py", "pages/screens/model_info.py",
          "pages/screens/data_status.py", "pages/screens/admin.py"]
 
 

@@ -167,7 +167,7 @@ def test_grid_manager_in_the_app_sees_only_their_grid(city_env: City):
     con = connect(city_env.db, read_only=True)
     mine = {u for (u,) in con.execute("SELECT uscc FROM enterprise WHERE grid_id = ?", [grid]).fetchall()}
     assert set(at.dataframe[0].value["统一社会信用代码"]) == mine
-    for page in ("overview", "targets", "hazards", "data_status", "admin", "briefing"):
+    for page in ("overview", "targets", "hazards", "nearby", "data_status", "admin", "briefing"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):  # not in their navigation
             at.switch_page(f"pages/screens/{page}.py")
     at = at.switch_page("pages/screens/model_info.py").run()  # the other page they have
