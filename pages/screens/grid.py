@@ -1,27 +1,35 @@
-"""我的网格: one grid cell — its map, enterprises, open and overdue hazards, and the 一企一档
-file of any of its enterprises. (With accounts, the grid will come from the login.)"""
+"""我的网格: one grid cell, laid out for a 网格员's phone — overdue hazards first, its map, enterprises,
+open hazards, and the 一企一档 of any of its enterprises (a tapped dot opens it at the top)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import pydeck as pdk
 import streamlit as st
 
 from data import queries
 from layers.colors import TIER_COLORS
 from layers.maps import grid_map
-from layers.render import legend_html, selected_values, to_pydeck, view_for
-from pages.screens.common import basemap, export_button, lang, md, require_db, show, start_page, tr, tv
+from layers.render import fit_view, legend_html, selected_values, to_pydeck
+from pages import phone
+from pages.profile import show_file
+from pages.screens.common import basemap, export_button, lang, require_db, show, start_page, tr, tv
 from reports.exports import ExportRequest, export
 from reports.views import ViewRequest
 from scoring.model import load_model
 from scoring.run import default_as_of
-from scoring.targets import score_parts
 
 if TYPE_CHECKING:
     from layers.basemap import Basemap
     from layers.render import FrozenDeck
+
+#: The map's height, and the narrowest width it is drawn at on a phone (360 pixels less the page's
+#: margins) and elsewhere: its first view holds the whole grid at that width, so on any wider one.
+MAP_HEIGHT_PX, FIT_WIDTH_PX = 380, {True: 320, False: 640}
+#: deck.gl controller options: no rotation (the first view is fitted north-up), zoom as usual.
+NORTH_UP = {"dragRotate": False, "touchRotate": False, "doubleClickZoom": True}
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -30,12 +38,15 @@ def _grids(version: str) -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _deck(version: str, grid_id: str, language: str, base: Basemap | None) -> tuple[FrozenDeck, str]:
+def _deck(version: str, grid_id: str, language: str, base: Basemap | None, fit_px: int) -> tuple[FrozenDeck, str]:
     """One grid's map: small (a grid's enterprises), so its rows travel inside the deck."""
     bundle = grid_map(queries.grid_geometry(require_db(), grid_id), _grid(version, grid_id)[0], TIER_COLORS,
                       {"legend_title": tr("grid_legend"), "tip": tr("tip_enterprise")},
                       {t: str(tv(t)) for t in TIER_COLORS})
-    return to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), base), legend_html(bundle.legend)
+    view = fit_view(*bundle.view_points, width_px=fit_px, height_px=MAP_HEIGHT_PX)
+    deck = to_pydeck(bundle.specs, bundle.datasets, view, base, height=MAP_HEIGHT_PX)
+    deck.views = [pdk.View(type="MapView", controller=NORTH_UP)]
+    return deck, legend_html(bundle.legend)
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
@@ -47,8 +58,7 @@ def _grid(version: str, grid_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @st.cache_resource(max_entries=512, show_spinner=False)
 def _profile(version: str, uscc: str) -> dict[str, pd.DataFrame]:
-    con = require_db()
-    return queries.enterprise_profile(con, uscc, default_as_of(con))
+    return queries.enterprise_profile(db := require_db(), uscc, default_as_of(db))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -57,8 +67,30 @@ def _labels(version: str, language: str) -> dict[str, str]:
     return {r.grid_id: tr("grid_option", name=r.name, manager=r.manager or "—") for r in _grids(version).itertuples()}
 
 
+def _tapped(map_key: str) -> None:
+    """A dot tapped on the map (a callback: runs before the page) opens its enterprise's file."""
+    clicked = selected_values(st.session_state[map_key].selection, "enterprises", "uscc")
+    if clicked:
+        st.session_state["_grid_open"], st.session_state["_grid_scroll"] = clicked[0], "file"
+
+
+def _back() -> None:  # to the grid, and to its map
+    st.session_state.pop("_grid_open", None)
+    st.session_state["_grid_map_n"] = st.session_state.get("_grid_map_n", 0) + 1  # a new map: nothing selected
+    st.session_state["_grid_scroll"] = "map"
+
+
+def _scroll() -> None:
+    """After a tap or "back": the page scrolls to what it opened (once)."""
+    target = st.session_state.pop("_grid_scroll", None)
+    if target:
+        st.session_state["_grid_scroll_n"] = n = st.session_state.get("_grid_scroll_n", 0) + 1
+        st.html(phone.scroll_script(target, n), unsafe_allow_javascript=True)  # constant script, no user text
+
+
 con, version = start_page("page_grid")
 model = load_model()
+st.html(phone.PAGE_CSS)  # our constant stylesheet: cards, strip, touch on the map, print
 
 grids = _grids(version)
 if grids.empty:
@@ -67,61 +99,50 @@ if grids.empty:
 labels = _labels(version, lang())
 grid_id = st.selectbox(tr("grid_pick"), grids["grid_id"], key="grid", format_func=labels.__getitem__)
 enterprises, hazards = _grid(version, grid_id)
+overdue, others = phone.overdue_and_others(hazards)
+st.html(phone.kpi_strip(phone.strip_items(enterprises, hazards, overdue, model.high_tiers, tr, tv)))
 
-c = st.columns(4)
-c[0].metric(tr("grid_kpi_enterprises"), len(enterprises))
-c[1].metric(tr("grid_kpi_open"), len(hazards))
-c[2].metric(tr("grid_kpi_overdue"), int((hazards["status"] == "逾期").sum()))
-c[3].metric(tr("grid_kpi_high", high="、".join(model.high_tiers)),
-            int(enterprises["tier"].isin(model.high_tiers).sum()))
+opened = st.session_state.get("_grid_open")
+if opened in set(enterprises["uscc"]):  # the file of a tapped dot, at the top; the grid behind "back"
+    show_file(_profile(version, str(opened)), model, back=_back)
+    _scroll()
+    st.stop()
 
-deck, legend = _deck(version, grid_id, lang(), basemap())
-event = st.pydeck_chart(deck, height=420, key="grid_map", on_select="rerun", selection_mode="single-object")
-# A clicked enterprise opens its 一企一档 below (once per click, so the picker still works).
-clicked = selected_values(event.selection if event else None, "enterprises", "uscc")
-if clicked and clicked[0] in set(enterprises["uscc"]) and st.session_state.get("_grid_click") != clicked[0]:
-    st.session_state["_grid_click"] = clicked[0]
-    st.session_state["profile"] = clicked[0]
+for title, part in (("grid_overdue_cards", overdue), ("grid_other_cards", others)):
+    if len(part):
+        st.markdown(f"**{tr(title, n=len(part))}**")
+        st.html(phone.hazard_cards(part, tr, tv))
+
+on_phone = phone.is_phone(st.context.headers.get("User-Agent"))  # the map's first view fits its width
+deck, legend = _deck(version, grid_id, lang(), basemap(), FIT_WIDTH_PX[on_phone])
+map_key = f"grid_map_{st.session_state.get('_grid_map_n', 0)}"
+st.pydeck_chart(deck, height=MAP_HEIGHT_PX, key=map_key, on_select=lambda: _tapped(map_key),
+                selection_mode="single-object")
 st.markdown(legend, unsafe_allow_html=True)  # our own labels, escaped
+st.caption(tr("grid_map_hint"))
 export_button(st, tr("export_png"),
                    lambda: export(con, "png", ExportRequest(view=ViewRequest("grid", grid_id, lang=lang())))[0],
                    file_name=f"{tr('export_png')}_{grid_id}.png", mime="image/png", key="dl_grid_png")
 
-st.subheader(tr("grid_enterprises"))
-show(pd.DataFrame({
-    tr("col_uscc"): enterprises["uscc"], tr("col_ent_name"): enterprises["name"],
-    tr("col_industry"): enterprises["industry"], tr("col_tier"): enterprises["tier"],
-    tr("col_score"): enterprises["score"].round(1), tr("col_address"): enterprises["address"],
-}), hide_index=True, key="grid_enterprises")
+with st.expander(tr("grid_enterprise_table", n=len(enterprises))):
+    show(pd.DataFrame({
+        tr("col_ent_name"): enterprises["name"], tr("col_tier"): enterprises["tier"],
+        tr("col_score"): enterprises["score"].round(1), tr("col_industry"): enterprises["industry"],
+        tr("col_address"): enterprises["address"], tr("col_uscc"): enterprises["uscc"],
+    }), hide_index=True, key="grid_enterprises")
 
-st.subheader(tr("grid_hazards"))
-overdue_first = hazards.assign(_o=hazards["status"] != "逾期").sort_values(["_o", "deadline"])
-show(pd.DataFrame({
-    tr("col_ent_name"): overdue_first["name"], tr("col_found"): overdue_first["found_on"],
-    tr("col_hz_level"): overdue_first["level"], tr("col_category"): overdue_first["category"],
-    tr("col_department"): overdue_first["department"], tr("col_deadline"): overdue_first["deadline"],
-    tr("col_status"): overdue_first["status"],
-}), hide_index=True, key="grid_hazards")
+with st.expander(tr("grid_hazard_table", n=len(hazards))):
+    listed = phone.columns_as_text(pd.concat([overdue, others]), ["deadline", "found_on"])
+    show(pd.DataFrame({
+        tr("col_ent_name"): listed["name"], tr("col_status"): listed["status"], tr("col_deadline"): listed["deadline"],
+        tr("col_hz_level"): listed["level"], tr("col_category"): listed["category"],
+        tr("col_found"): listed["found_on"], tr("col_department"): listed["department"],
+    }), hide_index=True, key="grid_hazards")
 
 if len(enterprises):
-    st.subheader(tr("profile"))
+    st.divider()
     names = dict(zip(enterprises["uscc"], enterprises["name"]))
     uscc = st.selectbox(tr("profile_pick"), enterprises["uscc"], key="profile",
                         format_func=lambda u: f"{names[u]}（{u}）")
-    p = _profile(version, uscc)
-    e, s = p["enterprise"].iloc[0], p["score"]
-    a, b = st.columns([1, 1])
-    with a:
-        st.markdown(f"**{md(e['name'])}**  \n{md(e['address'])}")
-        flags = [f.name for f in model.factors if f.kind == "flag" and f.measure in e and bool(e[f.measure])]
-        founded = tr("founded_on", date=pd.Timestamp(e["founded_on"]).date()) if pd.notna(e.get("founded_on")) else ""
-        st.caption(" · ".join(x for x in (md(e["industry"]), f"{tr('col_employees')} {e['employees']}", founded,
-                                          "、".join(flags)) if x))
-    with b:
-        if len(s):
-            row = s.iloc[0]
-            parts = " + ".join(f"{p.name} {p.points:g}" for p in score_parts(row, model))
-            st.markdown(f"**{md(row['tier'])} · {row['score']:.1f}** = {md(parts)}")
-    for key in ("hazards", "inspections", "enforcement", "incidents"):
-        with st.expander(f"{tr('profile_' + key)}（{len(p[key])}）", expanded=key == "hazards"):
-            show(p[key], hide_index=True)
+    show_file(_profile(version, uscc), model)
+_scroll()
