@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from data import paths
-from pages.screens.common import connection, md, use_units_of
+from pages.screens.common import connection, keep_through_language_change, md, use_units_of
 from riskmap.accounts import ROLE_NAMES, Accounts, User, token_hash
 from riskmap.i18n import LANGS, t
 from riskmap.serve import disable_pages_folder_mode
@@ -17,7 +17,8 @@ disable_pages_folder_mode()  # `python -m riskmap.serve` does this before the fi
 
 st.set_page_config(page_title=t("app_title", st.session_state.get("lang", "zh")), layout="wide")
 
-lang = st.sidebar.selectbox(t("language"), list(LANGS), format_func=LANGS.__getitem__, key="lang")
+lang = st.sidebar.selectbox(t("language"), list(LANGS), format_func=LANGS.__getitem__, key="lang",
+                            on_change=keep_through_language_change)
 st.sidebar.markdown(f"### {t('app_title', lang)}")
 
 

@@ -62,8 +62,8 @@ html {{font-size: clamp(10px, 0.83vw, 40px);}}
 [data-testid="stDeckGlJsonChart"], [data-testid="stDeckGlJsonChart"] > div {{
   height: calc(100vh - 10vh) !important;}}
 [data-testid="stElementContainer"]:has([data-testid="stDeckGlJsonChart"]),
-[data-testid="stFullScreenFrame"]:has([data-testid="stDeckGlJsonChart"]) {{height: auto !important; flex: 0 0 auto !important;
-  min-height: 0 !important;}}
+[data-testid="stFullScreenFrame"]:has([data-testid="stDeckGlJsonChart"]) {{height: auto !important;
+  flex: 0 0 auto !important; min-height: 0 !important;}}
 .bs-head {{display: flex; align-items: baseline; gap: 1.5vw; height: 5.5vh; white-space: nowrap; overflow: hidden;}}
 .bs-head .bs-title {{font-size: 2.4rem; color: #fff; font-weight: 700;}}
 .bs-head span {{font-size: 1.2rem; color: #c8ccd4;}}

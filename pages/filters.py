@@ -12,7 +12,7 @@ import streamlit as st
 from data.vocab import DEPARTMENTS
 from geo.h3cells import RESOLUTIONS, cell_area_km2
 from layers.colors import TIER_COLORS
-from pages.screens.common import counties_stand_in, lang, tr, tv_label
+from pages.screens.common import KEPT, counties_stand_in, from_url, lang, to_url, tr, tv_label
 from reports.views import OVERLAYS, ViewRequest
 from scoring.model import Model
 from scoring.targets import FLAG_COLUMNS, filter_targets
@@ -32,8 +32,11 @@ def target_filters(scores: pd.DataFrame, model: Model) -> pd.DataFrame:
 
     def pick(col: DeltaGenerator, label: str, options: list[Any], names: Mapping[Any, str] | None = None) -> list[Any]:
         # a code without a name is shown as the code
-        return col.multiselect(tr(label), options=options, key=label, placeholder=tr("choose"),
-                               format_func=(lambda v: names.get(v) or str(v)) if names else tv_label)
+        from_url(label, options, multi=True)
+        chosen = col.multiselect(tr(label), options=options, key=label, placeholder=tr("choose"),
+                                 format_func=(lambda v: names.get(v) or str(v)) if names else tv_label, **KEPT)
+        to_url(label, [])
+        return chosen
 
     c1, c2, c3 = st.columns(3)
     # Where counties stand in for townships, the township filter already picks counties.
@@ -48,7 +51,9 @@ def target_filters(scores: pd.DataFrame, model: Model) -> pd.DataFrame:
     flags = pick(c6, "f_flags", list(flag_names), flag_names)
     c7, c8 = st.columns([1, 2])
     departments = pick(c7, "f_department", list(DEPARTMENTS))
-    text = c8.text_input(tr("f_text"), key="f_text")
+    from_url("f_text")
+    text = c8.text_input(tr("f_text"), key="f_text", **KEPT)
+    to_url("f_text", "")
     return filter_targets(scores, counties, townships, industries, tiers, parks, flags, text, departments)
 
 
@@ -58,15 +63,22 @@ DEFAULT_OVERLAYS = ("parks", "incidents")
 
 def city_view_controls(model: Model, days: int) -> ViewRequest:
     """Draw the city map's controls and return the map they ask for, over the last ``days`` days."""
+    for key, options, multi in (("hex_res", RESOLUTIONS, False), ("color_by", (False, True), False),
+                                ("show_names", (False, True), False), ("layers", OVERLAYS, True),
+                                ("ent_tiers", list(TIER_COLORS), True)):
+        from_url(key, options, multi)
     res = st.radio(tr("hex_res"), RESOLUTIONS, index=1, key="hex_res",
-                   format_func=lambda r: tr("hex_res_opt", r=r, a=cell_area_km2(r)))
+                   format_func=lambda r: tr("hex_res_opt", r=r, a=cell_area_km2(r)), **KEPT)
     by_index = st.radio(tr("color_by"), (False, True), key="color_by", horizontal=True,
-                        format_func=lambda b: tr("color_index" if b else "color_count"))
-    show_names = st.toggle(tr("show_names"), value=False, key="show_names")
+                        format_func=lambda b: tr("color_index" if b else "color_count"), **KEPT)
+    show_names = st.toggle(tr("show_names"), value=False, key="show_names", **KEPT)
     overlays = tuple(st.multiselect(tr("layers"), OVERLAYS, default=list(DEFAULT_OVERLAYS), key="layers",
-                                    format_func=lambda k: tr(f"layer_{k}")))
+                                    format_func=lambda k: tr(f"layer_{k}"), **KEPT))
     tiers = tuple(st.multiselect(tr("ent_tiers"), list(TIER_COLORS), default=list(model.high_tiers),
-                                 key="ent_tiers", format_func=tv_label)
+                                 key="ent_tiers", format_func=tv_label, **KEPT)
                   if "enterprises" in overlays else ())
+    for key, default in (("hex_res", RESOLUTIONS[1]), ("color_by", False), ("show_names", False),
+                         ("layers", list(DEFAULT_OVERLAYS)), ("ent_tiers", list(model.high_tiers))):
+        to_url(key, default)
     return ViewRequest("city", res=res, colour="index" if by_index else "count", names=show_names,
                        overlays=overlays, tiers=tiers, days=days, lang=lang())

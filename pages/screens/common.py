@@ -13,7 +13,7 @@ import functools
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -223,6 +223,53 @@ def db_version() -> str:
     version = f"{mtime}|{data_scope(current_user())}"
     st.session_state["_drawn_version"] = version  # what this run's page is drawn from (live_fragment)
     return version
+
+
+#: What a filter or map control is created with: kept for the session (back from another page,
+#: or after switching the language, the filters are as they were). Its value also goes to the
+#: URL (:func:`from_url` before the widget, :func:`to_url` after): the option itself, not its
+#: label, so a link opens the same view in either language.
+KEPT: dict[str, Any] = {"persist_state": "session"}
+#: The session's set of the keys of such widgets.
+KEPT_KEYS = "_kept_keys"
+
+
+def keep_through_language_change() -> None:
+    """The language selector's callback: a widget whose labels change is cleared by the browser
+    (every radio showed nothing selected), so each kept widget's value is set again, as if
+    chosen now — the browser then shows it under its new label."""
+    for key in st.session_state.get(KEPT_KEYS, ()):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def from_url(key: str, options: Sequence[Any] | None = None, multi: bool = False) -> None:
+    """Before the widget ``key``: on its first run in this session (a reload, a bookmark, a shared
+    link), the URL's ``key`` becomes its value — each value that is one of ``options`` (any text
+    when ``options`` is None); anything else in the URL is ignored."""
+    st.session_state.setdefault(KEPT_KEYS, set()).add(key)
+    if key in st.session_state or key not in st.query_params:
+        return
+    raw = st.query_params.get_all(key)
+    if options is None:
+        st.session_state[key] = raw[0][:200]
+        return
+    by_text = {str(o): o for o in options}
+    chosen = [by_text[r] for r in raw if r in by_text]
+    if multi:
+        st.session_state[key] = list(dict.fromkeys(chosen))
+    elif chosen:
+        st.session_state[key] = chosen[0]
+
+
+def to_url(key: str, default: Any) -> None:
+    """After the widget ``key``: its value in the URL, or no parameter while it is ``default``."""
+    value = st.session_state.get(key, default)
+    if value == default or value is None:
+        if key in st.query_params:
+            del st.query_params[key]
+    else:
+        st.query_params[key] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
 
 
 def live_fragment(fn: Callable[..., Any] | None = None, *,

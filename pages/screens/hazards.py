@@ -12,14 +12,17 @@ import streamlit as st
 from data import queries
 from data.vocab import HAZARD_LEVELS
 from pages.screens.common import (
+    KEPT,
     XLSX,
     export_button,
+    from_url,
     lang,
     localise,
     require_db,
     show,
     show_rows,
     start_page,
+    to_url,
     tr,
     tv_label,
 )
@@ -69,23 +72,25 @@ def _xlsx(frame: pd.DataFrame, key: str) -> bytes:
 con, version = start_page("page_hazards")
 as_of = default_as_of(con)
 
-days = st.radio(tr("period"), (30, 90, 365), index=1, horizontal=True, key="hz_period",
-                format_func=lambda d: tr(f"period_{d}"))
+HZ_PERIODS = (30, 90, 365)
+from_url("hz_period", HZ_PERIODS)
+days = st.radio(tr("period"), HZ_PERIODS, index=1, horizontal=True, key="hz_period",
+                format_func=lambda d: tr(f"period_{d}"), **KEPT)
+to_url("hz_period", HZ_PERIODS[1])
 hazards, overdue, monthly = _data(version, days)
 c1, c2 = st.columns(2)
+for key, options in (("hz_department", sorted(hazards["department"].dropna().unique())), ("hz_level", HAZARD_LEVELS)):
+    from_url(key, options, multi=True)
 departments = c1.multiselect(tr("col_department"), sorted(hazards["department"].dropna().unique()),
-                             key="hz_department", placeholder=tr("choose"), format_func=tv_label)
+                             key="hz_department", placeholder=tr("choose"), format_func=tv_label, **KEPT)
 levels = c2.multiselect(tr("col_hz_level"), list(HAZARD_LEVELS), key="hz_level", placeholder=tr("choose"),
-                        format_func=tv_label)
+                        format_func=tv_label, **KEPT)
+for key in ("hz_department", "hz_level"):
+    to_url(key, [])
 
 
 def keep(df: pd.DataFrame) -> pd.DataFrame:
-    mask = pd.Series(True, index=df.index)
-    if departments:
-        mask &= df["department"].isin(departments)
-    if levels:
-        mask &= df["level"].isin(levels)
-    return df[mask]
+    return df[(df["department"].isin(departments) | (not departments)) & (df["level"].isin(levels) | (not levels))]
 
 
 hz, od = keep(hazards), keep(overdue)
@@ -131,7 +136,7 @@ LIST_KEYS = dict(zip(FIVE_LISTS, ("list_inspection", "list_hazard", "list_assign
 # One list at a time: tabs would send all five tables to the browser (4.8 MB at 90 days).
 lists = _five_lists(version, days)
 name = st.radio(tr("five_lists"), list(lists), key="five_list", horizontal=True,
-               format_func=lambda n: tr(LIST_KEYS[n]), label_visibility="collapsed")
+               format_func=lambda n: tr(LIST_KEYS[n]), label_visibility="collapsed", **KEPT)
 frame = narrow(lists[name], departments, levels)
 key = LIST_KEYS[name]
 show_rows(frame, hide_index=True, key=f"tbl_{key}")

@@ -15,16 +15,19 @@ from layers.render import legend_html, on_map, to_pydeck, view_for
 from pages.filters import city_view_controls
 from pages.loaders import listed_townships, meta_and_counts, top_townships, weekly
 from pages.screens.common import (
+    KEPT,
     basemap,
     data_note_badge,
     db_version,
     export_button,
+    from_url,
     lang,
     live_fragment,
     md,
     publish_layers,
     require_db,
     show,
+    to_url,
     tr,
 )
 from reports.exports import ExportRequest, export
@@ -65,8 +68,10 @@ st.title(f"{md(meta.get('city_name') or '')}{tr('page_overview')}")  # the city'
 data_note_badge(meta)
 st.markdown(f"[{tr('big_screen')} ↗](?screen=1)")
 
+from_url("period", PERIODS)
 days = st.radio(tr("period"), PERIODS, index=1, horizontal=True, key="period",
-                format_func=lambda d: tr(f"period_{d}"))
+                format_func=lambda d: tr(f"period_{d}"), **KEPT)
+to_url("period", PERIODS[1])
 start, end, now, before = weekly(version, days)
 st.caption(tr("weekly_title", start=start, end=end))
 keys = [k for k, _, _ in WEEKLY_COLUMNS]
