@@ -12,7 +12,7 @@ import streamlit as st
 from data import queries
 from layers.colors import TIER_COLORS
 from layers.maps import grid_map
-from layers.render import fit_view, legend_html, selected_values, to_pydeck
+from layers.render import fit_view, legend_html, on_map, selected_values, to_pydeck
 from pages import phone
 from pages.profile import show_file
 from pages.screens.common import basemap, export_button, lang, require_db, show, start_page, tr, tv
@@ -118,7 +118,7 @@ deck, legend = _deck(version, grid_id, lang(), basemap(), FIT_WIDTH_PX[on_phone]
 map_key = f"grid_map_{st.session_state.get('_grid_map_n', 0)}"
 st.pydeck_chart(deck, height=MAP_HEIGHT_PX, key=map_key, on_select=lambda: _tapped(map_key),
                 selection_mode="single-object")
-st.markdown(legend, unsafe_allow_html=True)  # our own labels, escaped
+st.markdown(on_map(legend), unsafe_allow_html=True)  # our own labels, each escaped; over the map
 st.caption(tr("grid_map_hint"))
 export_button(st, tr("export_png"),
                    lambda: export(con, "png", ExportRequest(view=ViewRequest("grid", grid_id, lang=lang())))[0],

@@ -13,7 +13,7 @@ from geo.nearby import PointTextError, area_cells, cell_to_lonlat, circle_lonlat
 from layers.basemap import Basemap
 from layers.colors import TIER_COLORS
 from layers.maps import Overlay, boundaries_overlay, enterprises_overlay
-from layers.render import FrozenDeck, legend_html, selected_values, to_pydeck, view_for
+from layers.render import FrozenDeck, legend_html, on_map, selected_values, to_pydeck, view_for
 from layers.spec import LayerSpec, Legend, LegendEntry
 from pages.screens.common import (
     XLSX,
@@ -137,7 +137,7 @@ st.caption(tr("nearby_click_hint"))
 key = f"nearby_map_{found.lon:.6f}_{found.lat:.6f}_{radius}"
 st.pydeck_chart(deck, height=520, key=key, on_select=lambda: _clicked(key, found.enterprises),
                 selection_mode="single-object")
-st.markdown(legend, unsafe_allow_html=True)  # our own labels, each escaped
+st.markdown(on_map(legend), unsafe_allow_html=True)  # our own labels, each escaped; over the map
 
 lists = {tr(f"nearby_{name}"): frame.rename(columns=tr) for name, frame in found.lists().items()}
 sheets, title = {k: localise(v) for k, v in lists.items()}, tr("page_nearby")  # now: a click runs outside a run
