@@ -69,6 +69,7 @@ html {{font-size: clamp(10px, 0.83vw, 40px);}}
 .bs-head span {{font-size: 1.2rem; color: #c8ccd4;}}
 .bs-head a {{color: #c8ccd4; text-decoration: none; border: 1px solid #5a6170; border-radius: 4px;
   padding: 0 .6em; font-size: 1.1rem;}}
+.bs-head .bs-note {{color: #ffd866; border: 1px solid #ffd866; border-radius: 4px; padding: 0 .5em;}}
 .bs-head a.on {{color: {PAPER}; background: #ffd866; border-color: #ffd866;}}
 .bs-kpis {{display: grid; grid-template-columns: 1fr 1fr; grid-auto-rows: calc((100vh - 10vh - 6 * 0.8vh) / 6);
   gap: 0.8vh 0.6vw;}}
@@ -223,13 +224,16 @@ def _screen(days: int) -> None:
     meta, _ = meta_and_counts(version)
     start, end, now, before = weekly(version, days)
     deck, legend = _deck(version, days, language)
+    # Illustrative data is marked wherever it is shown, the screen included.
+    note = (f'<span class="bs-note" title="{html.escape(str(meta.get("data_note", "")))}">⚠ '
+            f'{html.escape(tr("illustrative"))}</span>' if meta.get("illustrative") == "1" else "")
     links = "".join(f'<a href="?screen=1&days={d}" target="_self" class="{"on" if d == days else ""}">'
                     f"{html.escape(tr(f'period_{d}'))}</a>" for d in SCREEN_DAYS)
     st.markdown(  # the legend is fixed over the map's corner: it takes no room of its own here
         f'<div class="bs-head"><span class="bs-title">{html.escape(str(meta.get("city_name") or ""))}'
         f'{html.escape(tr("app_title"))}</span>'
         f'<span>{html.escape(tr("weekly_title", start=start, end=end))}</span>{links}'
-        f'<span>{html.escape(tr("bs_updated", t=dt.datetime.now().strftime("%H:%M")))}</span></div>'
+        f'<span>{html.escape(tr("bs_updated", t=dt.datetime.now().strftime("%H:%M")))}</span>{note}</div>'
         f"{legend_on_map(legend)}",
         unsafe_allow_html=True)  # every value escaped
     left, middle, right = st.columns([1.15, 2.45, 1.2])
