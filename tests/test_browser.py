@@ -122,9 +122,14 @@ def test_clicking_an_enterprise_on_the_grid_map_opens_its_file(small_city: City)
         img = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")).astype(int)
         # Dots of the 低 tier: the exact fill colour, away from the dot's dark outline.
         target = np.array(TIER_COLORS["低"])
-        ys, xs = np.nonzero(np.abs(img - target).sum(axis=2) < 12)
-        assert len(xs), "no 低-tier dot found on the grid map"
         box = canvas.bounding_box()
+        # Not the legend's swatch of the same colour, which lies over the map's corner.
+        legend = page.locator(".rm-map-legend > div").first.bounding_box()
+        ys, xs = np.nonzero(np.abs(img - target).sum(axis=2) < 12)
+        off = ~((xs >= legend["x"] - box["x"]) & (xs <= legend["x"] - box["x"] + legend["width"])
+                & (ys >= legend["y"] - box["y"]) & (ys <= legend["y"] - box["y"] + legend["height"]))
+        xs, ys = xs[off], ys[off]
+        assert len(xs), "no 低-tier dot found on the grid map"
         page.mouse.click(box["x"] + float(np.median(xs)), box["y"] + float(np.median(ys)))
         page.wait_for_timeout(500)
         wait_until_idle(page)
