@@ -523,3 +523,30 @@ def test_back_dated_exports_of_a_grid_scope_reach_only_its_grid(small_city: City
     # The connection itself is as it was: its stored scores, its own grid.
     assert con.execute("SELECT count(*) FROM enterprise").fetchone()[0] == len(mine)
     assert con.execute("SELECT max(as_of) FROM enterprise_score").fetchone()[0] == AS_OF
+
+
+def test_the_briefing_page_names_its_downloads_as_the_cli_does(city_env, monkeypatch):
+    """The 通报导出 page's buttons carry the same names :func:`export_name` gives the files:
+    a week's and a month's weekly report differ, and name the area chosen."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    from .test_app import run_app
+
+    seen: list[str] = []  # the names the page gives its buttons (not in the element's proto)
+    original = DeltaGenerator.download_button
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs.get("file_name", ""))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    names = {}
+    for days in (7, 30):
+        at = run_app("pages/screens/briefing.py")
+        seen.clear()
+        at = at.radio(key="brief_days").set_value(days).run()
+        assert not at.exception
+        names[days] = set(seen)
+    weekly = {d: [n for n in names[d] if n.startswith("周报表")] for d in names}
+    assert len(weekly[7]) == 1 and len(weekly[30]) == 1 and weekly[7] != weekly[30]
+    assert "2026-11-14至2026-11-20" in weekly[7][0] and "2026-10-22至2026-11-20" in weekly[30][0]

@@ -9,7 +9,7 @@ import streamlit as st
 
 from data import queries
 from pages.screens.common import counties_stand_in, export_button, lang, start_page, tr
-from reports.exports import EXPORTS, ExportRequest, export
+from reports.exports import EXPORTS, ExportRequest, export, export_name
 from reports.views import ViewRequest
 from scoring.run import default_as_of
 
@@ -42,8 +42,9 @@ def _export(kind: str) -> bytes:
 
 for col, kind in zip(cols * 3, ("weekly", "five", "six", "parks", "docx", "pdf")):
     suffix = EXPORTS[kind][1]
+    # The name the CLI gives the same file: its kind, area and period (reports.exports).
     export_button(col, tr(f"export_{kind}"), partial(_export, kind),
-                  file_name=f"{tr(f'export_{kind}')}_{end}.{suffix}",
+                  file_name=export_name(con, kind, ExportRequest(end, days, area or None, ViewRequest(lang=lang()))),
                   mime=MIME[suffix], key=f"dl_{kind}", width="stretch")
 
 st.subheader(tr("brief_maps"))
@@ -69,10 +70,12 @@ size = m3.radio(tr("brief_size"), ("slide", "a4"), key="brief_size", format_func
 d1, d2 = st.columns(2)
 view = ViewRequest(scope, key, lang=lang())
 export_button(d1, tr("export_png"), lambda: export(con, "png", ExportRequest(end, days, view=view, size=size))[0],
-                   file_name=f"{tr('export_png')}_{scope}_{end}.png", mime=MIME["png"], key="dl_png",
+                   file_name=export_name(con, "png", ExportRequest(end, days, view=view, size=size)), mime=MIME["png"],
+                   key="dl_png",
                    width="stretch")
 export_button(d2, tr("export_html"), lambda: export(con, "html", ExportRequest(end, days, view=view))[0],
-                   file_name=f"{tr('export_html')}_{scope}_{end}.html", mime=MIME["html"], key="dl_html",
+                   file_name=export_name(con, "html", ExportRequest(end, days, view=view)), mime=MIME["html"],
+                   key="dl_html",
                    width="stretch")
 st.caption(tr("brief_cli"))
 st.code("python -m riskmap export pdf --days 7", language="bash")
