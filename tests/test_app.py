@@ -26,12 +26,18 @@ PAGES = ["pages/screens/overview.py", "pages/screens/listing.py", "pages/screens
 ADMIN = User("admin", "示意管理员", "admin")
 
 
-def run_app(page: str | None = None, user: User | None = ADMIN) -> AppTest:
+def run_app(page: str | None = None, user: User | None = ADMIN, state: dict | None = None,
+            query: dict[str, str] | None = None) -> AppTest:
     """The app as ``user`` (set before the first run: AppTest cannot fill the login form
-    and keep the sidebar; the login itself is tested in tests/test_security.py)."""
+    and keep the sidebar; the login itself is tested in tests/test_security.py), with ``state``
+    in its session (sidebar settings) and ``query`` in its URL before the first run."""
     at = AppTest.from_file(APP, default_timeout=120)
     if user is not None:
         at.session_state["user"] = user
+    for k, v in (state or {}).items():
+        at.session_state[k] = v
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
     at.run()
     if page:
         at.switch_page(page).run()
@@ -301,15 +307,14 @@ def test_park_hazard_list_has_the_form_columns(city_env: City):
     assert len(listed) == expected and listed["序号"].tolist() == list(range(1, expected + 1))
 
 
+#: A GCJ-02 tile basemap chosen in the sidebar (session state before the first run).
+GCJ02_TILES = {"basemap_kind": "xyz", "basemap_url": "https://tiles.example/{z}/{x}/{y}.png", "basemap_crs": "gcj02"}
+
+
 def test_gcj02_basemap_shifts_the_overview(city_env: City):
     # The sidebar setting is put in session state before the first run: AppTest (1.67) drops
     # the entry script's sidebar on reruns, which the real server does not.
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["user"] = ADMIN
-    at.session_state["basemap_kind"] = "xyz"
-    at.session_state["basemap_url"] = "https://tiles.example/{z}/{x}/{y}.png"
-    at.session_state["basemap_crs"] = "gcj02"
-    at = at.run()
+    at = run_app(state=GCJ02_TILES)
     assert not at.exception
     d = deck(at)
     assert [layer["@@type"] for layer in d["layers"]][0] == "PolygonLayer"  # hexagons drawn as shifted outlines
@@ -317,21 +322,14 @@ def test_gcj02_basemap_shifts_the_overview(city_env: City):
 
 
 def test_a_bad_basemap_setting_is_explained_and_the_map_stays_offline(city_env: City):
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["user"] = ADMIN
-    at.session_state["basemap_kind"] = "xyz"
-    at.session_state["basemap_url"] = "javascript:alert(1)"
-    at = at.run()
+    at = run_app(state={"basemap_kind": "xyz", "basemap_url": "javascript:alert(1)"})
     assert not at.exception
     assert any("http" in e.value for e in at.error)
     assert "javascript" not in deck(at)["mapStyle"]
 
 
 def test_big_screen_mode_has_no_controls(city_env: City):
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["user"] = ADMIN
-    at.query_params["screen"] = "1"
-    at = at.run()
+    at = run_app(query={"screen": "1"})
     assert not at.exception
     assert len(at.radio) == 0 or all(r.key.startswith("basemap") for r in at.radio)
     assert len(at.get("deck_gl_json_chart")) == 1
@@ -347,11 +345,7 @@ def test_big_screen_takes_its_period_from_the_link_and_draws_empty_cells_as_such
     from pages.big_screen import EMPTY_CELL
     from scoring.metrics import BY_KEY, WEEKLY_KEYS, figures
 
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["user"] = ADMIN
-    at.query_params["screen"] = "1"
-    at.query_params["days"] = "7"
-    at = at.run()
+    at = run_app(query={"screen": "1", "days": "7"})
     assert not at.exception
     page = "".join(m.value for m in at.markdown)
     end = dt.date(2026, 11, 20)

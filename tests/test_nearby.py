@@ -336,19 +336,12 @@ def test_on_a_gcj02_basemap_a_clicked_cell_still_names_its_wgs84_centre(city_env
     """A GCJ-02 basemap shifts every overlay and turns H3 layers into outlines without ``hex``:
     the click cells keep ``cell``, whose centre is the WGS-84 point a click sets."""
     import h3
-    from streamlit.testing.v1 import AppTest
 
     from geo.crs import wgs84_to_gcj02
 
-    from .test_app import ADMIN, APP, deck
+    from .test_app import GCJ02_TILES, deck, run_app
 
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["user"] = ADMIN
-    at.session_state["basemap_kind"] = "xyz"
-    at.session_state["basemap_url"] = "https://tiles.example/{z}/{x}/{y}.png"
-    at.session_state["basemap_crs"] = "gcj02"
-    at = at.run()
-    at = at.switch_page("pages/screens/nearby.py").run()
+    at = run_app("pages/screens/nearby.py", state=GCJ02_TILES)
     lon, lat = _coordinates(city_env)
     at = at.text_input(key="nearby_xy").set_value(f"{lon}, {lat}").run()
     assert not at.exception
