@@ -33,7 +33,7 @@ def target_filters(scores: pd.DataFrame, model: Model) -> pd.DataFrame:
     def pick(col: DeltaGenerator, label: str, options: list[Any], names: Mapping[Any, str] | None = None) -> list[Any]:
         # a code without a name is shown as the code
         from_url(label, options, multi=True)
-        chosen = col.multiselect(tr(label), options=options, key=label, placeholder=tr("choose"),
+        chosen = col.multiselect(tr(label), options=options, key=label, placeholder=tr("choose"), select_all=False,
                                  format_func=(lambda v: names.get(v) or str(v)) if names else tv_label, **KEPT)
         to_url(label, [])
         return chosen

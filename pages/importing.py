@@ -128,7 +128,7 @@ def _header_mapping(spec: T.Table, table: pa.Table) -> tuple[dict[str, str], lis
             # A label is Markdown: the file's header is made inert; a header may repeat.
             mapping[header] = cols[i % 3].selectbox(
                 md(header), options, index=options.index(default) if default in options else 0,
-                format_func=choices.__getitem__, key=f"map_{spec.name}_{i}_{header}")
+                format_func=choices.__getitem__, key=f"map_{spec.name}_{i}_{header}", placeholder=tr("choose_one"))
     mapping = {h: c for h, c in mapping.items() if c}
     st.caption(tr("map_known", n=len(known), cols="、".join(f"{md(h)}→{spec.column(c).header}" for h, c in known.items()
                                                            if h != spec.column(c).header) or "—"))
@@ -152,7 +152,7 @@ def _value_mapping(spec: T.Table, table: pa.Table, mapping: dict[str, str]) -> d
             picked = cols[i % 3].selectbox(tr("values_option", value=md(value), n=rows), options,
                                            index=options.index(default) if default in options else 0,
                                            format_func=lambda o: tv_label(o) if o else tr("values_reject"),
-                                           key=f"val_{spec.name}_{column}_{value}")
+                                           key=f"val_{spec.name}_{column}_{value}", placeholder=tr("choose_one"))
             if picked:
                 answers.setdefault(column, {})[value] = picked
     return answers
@@ -161,15 +161,16 @@ def _value_mapping(spec: T.Table, table: pa.Table, mapping: dict[str, str]) -> d
 def import_form() -> None:
     """Import a ledger into the running city (administrators)."""
     st.subheader(tr("import_title"))
-    titles = {name: T.TABLES_BY_NAME[name].title for name in IMPORTABLE}
+    titles = {name: tr(f"table_{name}") for name in IMPORTABLE}  # data.tables' titles, in the reader's language
     c1, c2 = st.columns([2, 1])
-    table = c1.selectbox(tr("import_table"), IMPORTABLE, format_func=titles.__getitem__, key="import_table")
+    table = c1.selectbox(tr("import_table"), IMPORTABLE, format_func=titles.__getitem__, key="import_table",
+                         placeholder=tr("choose_one"))
     c2.download_button(tr("template", name=titles[table]), lambda: template_xlsx(table),
                        file_name=f"{tr('template_file', name=titles[table])}.xlsx", mime=XLSX, key="dl_template")
     spec = T.TABLES_BY_NAME[table]
     has_xy = any(c.kind == "lon" for c in spec.columns)
-    crs = st.selectbox(tr("import_crs"), CRS_CHOICES, key="import_crs", format_func=lambda c: tr(f"crs_{c}")) \
-        if has_xy else "auto"
+    crs = st.selectbox(tr("import_crs"), CRS_CHOICES, key="import_crs", format_func=lambda c: tr(f"crs_{c}"),
+                       placeholder=tr("choose_one")) if has_xy else "auto"
     upload = st.file_uploader(tr("import_file"), type=["xlsx", "csv"],
                               key=f"import_upload_{st.session_state.get('_upload_round', 0)}")
     if upload is None:
@@ -223,12 +224,13 @@ def boundary_form() -> None:
 
     st.subheader(tr("boundary_title"))
     st.caption(tr("boundary_note"))
-    layers = {name: T.TABLES_BY_NAME[name].title for name in BOUNDARIES}
+    layers = {name: tr(f"table_{name}") for name in BOUNDARIES}
     c1, c2 = st.columns(2)
     layer = c1.selectbox(tr("boundary_layer"), BOUNDARIES, index=1, format_func=layers.__getitem__,
-                         key="boundary_layer")
+                         key="boundary_layer", placeholder=tr("choose_one"))
     crs = c2.selectbox(tr("import_crs"), ("file", *CRS_CHOICES[1:]), key="boundary_crs",
-                       format_func=lambda c: tr("crs_from_file") if c == "file" else tr(f"crs_{c}"))
+                       format_func=lambda c: tr("crs_from_file") if c == "file" else tr(f"crs_{c}"),
+                       placeholder=tr("choose_one"))
     upload = st.file_uploader(tr("boundary_file"), type=["geojson", "json", "zip", "gpkg"],
                               key=f"boundary_upload_{st.session_state.get('_upload_round', 0)}")
     if upload is None or not st.button(tr("boundary_go"), type="primary", key="boundary_go"):

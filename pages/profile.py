@@ -118,7 +118,7 @@ def show_file(p: dict[str, pd.DataFrame], model: Model, back: Callable[[], None]
         facts = (cell_text(e.get("industry")),
                  f"{tr('col_employees')} {cell_text(e['employees'])}" if pd.notna(e.get("employees")) else "",
                  tr("founded_on", date=cell_text(e.get("founded_on"))) if pd.notna(e.get("founded_on")) else "",
-                 "、".join(flags))
+                 tr("list_sep").join(flags))
         st.markdown(md(cell_text(e.get("address"))))
         st.caption(md(" · ".join(x for x in facts if x)))
         if len(s):
@@ -126,7 +126,7 @@ def show_file(p: dict[str, pd.DataFrame], model: Model, back: Callable[[], None]
             parts = " + ".join(f"{part.name} {cell_text(part.points)}" for part in score_parts(row, model))
             st.markdown(f"**{md(tv(row['tier']))} · {md(cell_text(float(row['score'])))}** = {md(parts)}")
         for key in PROFILE_COLUMNS:
-            st.markdown(f"**{tr('profile_' + key)}（{len(p[key])}）**")
+            st.markdown(f"**{tr('with_count', name=tr('profile_' + key), n=len(p[key]))}**")
             if len(p[key]):
                 st.html(table_html(localise(profile_table(p[key], key, tr)), wrap={tr(k) for k in WRAPPED}))
             else:

@@ -98,7 +98,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_open": ("未整改隐患", "Open hazards"),
     "col_overdue": ("逾期", "Overdue"),
     "col_rate": ("整改率", "Rectification rate"),
-    "difficulty_note": ("“存在困难”一栏台账中没有记录，留空待填。", "“存在困难” is not recorded in the ledgers and is left blank."),
+    "difficulty_note": ("“存在困难”一栏台账中没有记录，留空待填。", "“Difficulties” is not recorded in the ledgers and is left blank."),
     "page_hazards": ("隐患闭环", "Hazard closure"),
     "hz_found": ("发现隐患", "Found"),
     "hz_rectified": ("已整改（含销号）", "Rectified (incl. closed)"),
@@ -528,6 +528,27 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_edge_m": ("距边界（米）", "To its edge (m)"),
     "col_inside": ("含查询点", "Holds the point"),
     "col_phone": ("联系电话", "Phone"),
+    # language: English complete — the joins and brackets of each language, the demo's note, the
+    # hazard chart's axes, the import forms' tables, and Chinese for Streamlit's own controls
+    "city_title": ("{city}{page}", "{city} · {page}"),
+    "with_count": ("{name}（{n}）", "{name} ({n})"),
+    "name_code": ("{name}（{code}）", "{name} ({code})"),
+    "labelled": ("{label}：{text}", "{label}: {text}"),
+    "list_sep": ("、", ", "),
+    "choose_one": ("请选择", "Choose"),
+    "demo_note": ("虚构城市，边界、企业与记录均由程序随机生成，不对应任何真实地区与单位",
+                  "A fictional city: its boundaries, enterprises and records are generated at random and match no real "
+                  "place or organisation"),
+    "park_download": ("下载 {name}隐患整治清单（Excel）", "Download the hazard list of {name} (Excel)"),
+    "hz_month_found": ("发现月份", "Month found"),
+    "hz_series": ("口径", "Measure"),
+    "upload_button": ("上传", "Upload"),
+    "upload_limit": ("单个文件不超过 {mb} MB", "At most {mb} MB per file"),
+    "table_enterprise": ("企业", "Enterprises"), "table_inspection": ("检查记录", "Inspections"),
+    "table_hazard": ("隐患", "Hazards"), "table_enforcement": ("执法记录", "Enforcement records"),
+    "table_incident": ("事故", "Incidents"), "table_inspector": ("检查人员", "Inspectors"),
+    "table_county": ("区县", "Counties"), "table_township": ("乡镇（街道）", "Townships"),
+    "table_grid": ("网格", "Grids"), "table_park": ("园区", "Parks"),
 }
 
 

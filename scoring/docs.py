@@ -1,137 +1,232 @@
 """The methodology text, generated from the model config so that the two cannot disagree.
 
 Every section names the table of ``model.toml`` it comes from and every key it reads, in
-backticks (a test checks that no key of the file is left out).
+backticks (a test checks that no key of the file is left out). The text is written in Chinese
+(``docs/MODEL.md``) or English (the 模型说明 page in English); the config's own names and
+definitions are quoted as they are, and ``term`` may put its controlled words (tiers, levels)
+into the reader's language.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from scoring.model import SOURCES, Measure, Model
 
+#: How each ``kind`` scales its measure to 0–1: (Chinese, English).
 KIND_TEXT = {
-    "flag": "是 = 满分",
-    "cap": "min(值, {cap:g}) / {cap:g}",
-    "ramp": "({lo:g} 以下为 0，{hi:g} 以上满分，线性)",
-    "log": "ln(1+值) / ln(1+{ref:g})，封顶 1",
+    "flag": ("是 = 满分", "yes = full weight"),
+    "cap": ("min(值, {cap:g}) / {cap:g}", "min(value, {cap:g}) / {cap:g}"),
+    "ramp": ("({lo:g} 以下为 0，{hi:g} 以上满分，线性)", "(0 below {lo:g}, full above {hi:g}, linear)"),
+    "log": ("ln(1+值) / ln(1+{ref:g})，封顶 1", "ln(1+value) / ln(1+{ref:g}), at most 1"),
 }
-STATUS_TEXT = {"open": "未整改", "overdue": "逾期未整改", "rectified": "已整改"}
+STATUS_TEXT = {"open": ("未整改", "open"), "overdue": ("逾期未整改", "overdue"), "rectified": ("已整改", "rectified")}
+#: The ledgers of :data:`scoring.model.SOURCES` in English.
+LEDGER_EN = {"hazard": "hazard ledger", "inspection": "inspection ledger", "enforcement": "enforcement ledger",
+             "incident": "incident ledger"}
+#: How a measure aggregates its records, in words: (Chinese, English).
+RULE_TEXT = {
+    "count": ("{records}条数", "number of {records}"),
+    "sum": ("{records}的 `{column}` 之和", "sum of `{column}` over the {records}"),
+    "latest": ("最近一条{records}的日期", "date of the latest {record}"),
+    "days_since": ("距最近一条{records}的天数，没有记录为 {never}",
+                   "days since the latest {record}; {never} when there is none"),
+    "repeats": ("`{by}` 相同的{records}不少于 {min_count} 条的 `{by}` 个数",
+                "number of `{by}` values shared by at least {min_count} {records}"),
+    "covered": ("最近一条{records}距评估日不超过 {window_days} 天的企业占比",
+                "share of enterprises whose latest {record} is at most {window_days} days before the assessment date"),
+}
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _keys(*keys: str) -> str:
-    return "、".join(f"`{k}`" for k in keys)
+def _pick(lang: str) -> Callable[[str, str], str]:
+    """The text of a (Chinese, English) pair in ``lang``."""
+    return (lambda zh, en: en) if lang == "en" else (lambda zh, en: zh)
 
 
-def measure_rule(m: Measure) -> str:
+def measure_rule(m: Measure, lang: str = "zh", term: Callable[[str], str] = str) -> str:
     """How a measure is computed, in words, from its declaration."""
-    kept = "、".join(x for x in (STATUS_TEXT.get(m.status or ""), m.level and f"{m.level}级") if x)
-    records = f"{kept}的记录" if kept else "记录"
-    if m.aggregate == "count":
-        text = f"{records}条数"
-    elif m.aggregate == "sum":
-        text = f"{records}的 `{m.column}` 之和"
-    elif m.aggregate == "latest":
-        text = f"最近一条{records}的日期"
-    elif m.aggregate == "days_since":
-        text = f"距最近一条{records}的天数，没有记录为 {m.never}"
-    elif m.aggregate == "repeats":
-        text = f"`{m.by}` 相同的{records}不少于 {m.min_count} 条的 `{m.by}` 个数"
-    else:  # covered
-        text = f"最近一条{records}距评估日不超过 {m.window_days} 天的企业占比"
-    return f"{text}（`{m.aggregate}`）"
+    w = _pick(lang)
+    status = STATUS_TEXT.get(m.status or "")
+    if lang == "en":  # "open records of level Major"
+        level = f" of level {term(m.level)}" if m.level else ""
+        record, records = (" ".join(x for x in (status and status[1], noun) if x) + level
+                           for noun in ("record", "records"))
+    else:
+        kept = "、".join(x for x in (status and status[0], m.level and f"{m.level}级") if x)
+        record = records = f"{kept}的记录" if kept else "记录"
+    text = w(*RULE_TEXT[m.aggregate]).format(records=records, record=record, column=m.column, never=m.never, by=m.by,
+                                             min_count=m.min_count, window_days=m.window_days)
+    return w(f"{text}（`{m.aggregate}`）", f"{text} (`{m.aggregate}`)")
 
 
-def _window(m: Measure) -> str:
+def _window(m: Measure, lang: str) -> str:
+    w = _pick(lang)
     if m.window_days is None:
         return "—"
-    text = f"{m.window_days} 天" if m.aggregate == "covered" else f"评估日前 {m.window_days} 天"
-    return f"{text}（同 `{m.window_of}`）" if m.window_of else text
+    d = m.window_days
+    if m.aggregate == "covered":
+        text = w(f"{d} 天", f"{d} days")
+    else:
+        text = w(f"评估日前 {d} 天", f"{d} days before the assessment date")
+    return w(f"{text}（同 `{m.window_of}`）", f"{text} (as `{m.window_of}`)") if m.window_of else text
 
 
-def model_markdown(model: Model) -> str:
+def model_markdown(model: Model, lang: str = "zh", term: Callable[[str], str] = str) -> str:
     """Markdown tables of factors, measures, direct rules, tiers, the area index, the listing
-    rules, the inspection plan and the robustness analysis."""
-    lines = [f"# {model.title}（版本 {model.version}）", "",
-             "企业得分 = 各因子得分之和；因子得分 = 权重 × 折算值（0–1）。本文件由 "
-             "`python -m riskmap model` 从 `scoring/model.toml` 生成，请勿手改；反引号内为配置文件中的表名和键名"
-             "（模型名称 `title`，版本号 `version`，写入每张结果表）。", "",
-             f"满分 {model.max_score:g} 分。", "",
-             "## 因子（`[[factor]]`）", "",
-             f"每个因子：{_keys('id', 'name', 'group', 'kind', 'measure', 'weight', 'definition', 'source')}。"
-             "折算方式 `kind`：`flag` 是 = 满分；`cap` min(值, `cap`) / `cap`；"
-             "`ramp` (值 − `lo`) / (`hi` − `lo`)，截在 0–1；`log` ln(1+值) / ln(1+`ref`)，封顶 1。", "",
-             "| 类别 | 因子 | 指标 | 权重 | 折算 | 定义 | 依据 |", "|---|---|---|---:|---|---|---|"]
+    rules, the inspection plan and the robustness analysis, in ``lang`` ("zh" or "en");
+    ``term`` gives a controlled word of the config (a tier, a level) in that language."""
+    w = _pick(lang)
+
+    def keys(*names: str) -> str:
+        return w("、", ", ").join(f"`{k}`" for k in names)
+
+    def named(name: str, key: str) -> str:
+        return w(f"{name}（`{key}`）", f"{name} (`{key}`)")
+
+    lines = [w(f"# {model.title}（版本 {model.version}）", f"# {model.title} (version {model.version})"), "",
+             w("企业得分 = 各因子得分之和；因子得分 = 权重 × 折算值（0–1）。本文件由 "
+               "`python -m riskmap model` 从 `scoring/model.toml` 生成，请勿手改；反引号内为配置文件中的表名和键名"
+               "（模型名称 `title`，版本号 `version`，写入每张结果表）。",
+               "Enterprise score = sum of the factor points; factor points = weight × scaled value (0–1). This text is "
+               "generated from `scoring/model.toml` by `python -m riskmap model`; do not edit it by hand. Names in "
+               "backticks are the tables and keys of the configuration file (model name `title`, version `version`, "
+               "written into every result table)."), "",
+             w(f"满分 {model.max_score:g} 分。", f"Maximum score: {model.max_score:g} points."), "",
+             w("## 因子（`[[factor]]`）", "## Factors (`[[factor]]`)"), "",
+             w(f"每个因子：{keys('id', 'name', 'group', 'kind', 'measure', 'weight', 'definition', 'source')}。"
+               "折算方式 `kind`：`flag` 是 = 满分；`cap` min(值, `cap`) / `cap`；"
+               "`ramp` (值 − `lo`) / (`hi` − `lo`)，截在 0–1；`log` ln(1+值) / ln(1+`ref`)，封顶 1。",
+               f"Each factor: {keys('id', 'name', 'group', 'kind', 'measure', 'weight', 'definition', 'source')}. "
+               "Scaling `kind`: `flag` yes = full weight; `cap` min(value, `cap`) / `cap`; `ramp` (value − `lo`) / "
+               "(`hi` − `lo`), clipped to 0–1; `log` ln(1+value) / ln(1+`ref`), at most 1."), "",
+             w("| 类别 | 因子 | 指标 | 权重 | 折算 | 定义 | 依据 |",
+               "| Group | Factor | Measure | Weight | Scaling | Definition | Source |"),
+             "|---|---|---|---:|---|---|---|"]
     for f in model.factors:
-        lines.append(f"| {f.group} | {f.name}（`{f.id}`） | `{f.measure}` | {f.weight:g} | "
-                     f"{KIND_TEXT[f.kind].format(**f.params)} | {_cell(f.definition)} | {_cell(f.source)} |")
+        lines.append(f"| {term(f.group)} | {named(f.name, f.id)} | `{f.measure}` | {f.weight:g} | "
+                     f"{w(*KIND_TEXT[f.kind]).format(**f.params)} | {_cell(f.definition)} | {_cell(f.source)} |")
 
-    lines += ["", "## 指标（`[[measure]]`）", "",
-              "从台账按评估日计算，SQL 由下列声明生成：每条记录只在其自身日期（隐患为发现日期 `found_on`，"
-              "检查、执法、事故为 `date`）不晚于评估日时计入；有时间窗 `window_days` 的，只计评估日前 "
-              "`window_days` 天内（含评估日）的记录。隐患在评估日未整改：整改完成日期为空或晚于评估日；"
-              "逾期：未整改且整改期限早于评估日。企业自身的属性（危化品、粉尘、从业人数、违法建筑面积、是否在园区等）"
-              "按台账原值读取。", "",
-              f"每个指标：{_keys('id', 'name', 'source', 'aggregate', 'window_days', 'definition')}；"
-              f"隐患可按状态 `status`（`open` 未整改、`overdue` 逾期未整改、`rectified` 已整改）和等级 `level` 筛选；"
-              f"`sum` 求和的列 `column`；`days_since` 没有记录时的天数 `never`；`repeats` 分组的列 `by` 和最少条数 "
-              f"`min_count`；`window_of` 与前面某个指标共用时间窗（如整改率的分子与分母、事故起数与死亡人数）；"
-              f"`per` 为 `area` 的按区域计算（含未关联企业的记录），默认 `enterprise` 按企业。"
-              "文字中的 {指标.window_years} 等写法引用指标的时间窗，改时间窗只需改一处。", "",
-              "| 指标 | 台账 | 计算 | 时间窗 | 按 | 定义 |", "|---|---|---|---|---|---|"]
+    lines += ["", w("## 指标（`[[measure]]`）", "## Measures (`[[measure]]`)"), "",
+              w("从台账按评估日计算，SQL 由下列声明生成：每条记录只在其自身日期（隐患为发现日期 `found_on`，"
+                "检查、执法、事故为 `date`）不晚于评估日时计入；有时间窗 `window_days` 的，只计评估日前 "
+                "`window_days` 天内（含评估日）的记录。隐患在评估日未整改：整改完成日期为空或晚于评估日；"
+                "逾期：未整改且整改期限早于评估日。企业自身的属性（危化品、粉尘、从业人数、违法建筑面积、是否在园区等）"
+                "按台账原值读取。",
+                "Computed from the ledgers as of the assessment date, by SQL generated from the declarations below: a "
+                "record counts only when its own date (for a hazard the date found, `found_on`; for inspections, "
+                "enforcement and incidents `date`) is not after the assessment date; with a window `window_days`, only "
+                "the records of the `window_days` days up to and including the assessment date count. A hazard is open "
+                "at the assessment date when its rectification date is empty or later; overdue when it is open and its "
+                "deadline is before the assessment date. The enterprise's own attributes (hazardous chemicals, dust, "
+                "employees, illegal-building area, whether in a park and so on) are read from the ledger as they "
+                "are."), "",
+              w(f"每个指标：{keys('id', 'name', 'source', 'aggregate', 'window_days', 'definition')}；"
+                f"隐患可按状态 `status`（`open` 未整改、`overdue` 逾期未整改、`rectified` 已整改）和等级 `level` 筛选；"
+                f"`sum` 求和的列 `column`；`days_since` 没有记录时的天数 `never`；`repeats` 分组的列 `by` 和最少条数 "
+                f"`min_count`；`window_of` 与前面某个指标共用时间窗（如整改率的分子与分母、事故起数与死亡人数）；"
+                f"`per` 为 `area` 的按区域计算（含未关联企业的记录），默认 `enterprise` 按企业。"
+                "文字中的 {指标.window_years} 等写法引用指标的时间窗，改时间窗只需改一处。",
+                f"Each measure: {keys('id', 'name', 'source', 'aggregate', 'window_days', 'definition')}; hazards can "
+                "be kept by status `status` (`open`, `overdue`, `rectified`) and level `level`; `sum` adds up the "
+                "column `column`; `days_since` gives `never` days when there is no record; `repeats` groups by the "
+                "column `by` "
+                "with at least `min_count` records; `window_of` shares the window of an earlier measure (the numerator "
+                "and denominator of a rectification rate, incidents and their deaths); `per` = `area` counts per area "
+                "(records not linked to an enterprise included), the default `enterprise` per enterprise. A text may "
+                "quote a measure's window as {measure.window_years} and the like, so a window is changed in one "
+                "place."),
+              "", w("| 指标 | 台账 | 计算 | 时间窗 | 按 | 定义 |",
+                    "| Measure | Ledger | Computation | Window | Per | Definition |"),
+              "|---|---|---|---|---|---|"]
     for m in model.declared_measures:
-        lines.append(f"| {m.name}（`{m.id}`） | {SOURCES[m.source][1]}（`{m.source}`） | {_cell(measure_rule(m))} | "
-                     f"{_window(m)} | {'区域' if m.per == 'area' else '企业'} | {_cell(m.definition)} |")
+        ledger = w(SOURCES[m.source][1], LEDGER_EN.get(m.source, m.source))
+        per = w("区域", "area") if m.per == "area" else w("企业", "enterprise")
+        lines.append(f"| {named(m.name, m.id)} | {named(ledger, m.source)} | {_cell(measure_rule(m, lang, term))} | "
+                     f"{_window(m, lang)} | {per} | {_cell(m.definition)} |")
 
-    lines += ["", "## 直接判定（`[[direct_rule]]`）", "", "不论得分，满足即定级。", "",
-              f"每条规则：{_keys('id', 'name', 'measure', 'min', 'tier', 'source')}。", "",
-              "| 规则 | 条件 | 定为 | 依据 |", "|---|---|---|---|"]
+    lines += ["", w("## 直接判定（`[[direct_rule]]`）", "## Direct determination (`[[direct_rule]]`)"), "",
+              w("不论得分，满足即定级。", "Whatever the score, an enterprise that meets a rule is given its tier."), "",
+              w(f"每条规则：{keys('id', 'name', 'measure', 'min', 'tier', 'source')}。",
+                f"Each rule: {keys('id', 'name', 'measure', 'min', 'tier', 'source')}."), "",
+              w("| 规则 | 条件 | 定为 | 依据 |", "| Rule | Condition | Tier | Source |"), "|---|---|---|---|"]
     for r in model.direct_rules:
-        lines.append(f"| {r.name}（`{r.id}`） | `{r.measure}` ≥ {r.min:g} | {r.tier} | {_cell(r.source)} |")
+        lines.append(f"| {named(r.name, r.id)} | `{r.measure}` ≥ {r.min:g} | {term(r.tier)} | {_cell(r.source)} |")
 
-    lines += ["", "## 风险等级与检查频次（`[[tier]]`）", "",
-              "检查间隔为本地默认设置，并非国家统一规定，可在配置中调整。", "",
-              f"每个等级：{_keys('id', 'name', 'color', 'rgb', 'high', 'min_score', 'inspect_every_days')}"
-              "（`id` 为区域表中该等级企业数的列名 `n_<id>`，`rgb` 为地图颜色，`high` 的等级计入“"
-              f"{'、'.join(model.high_tiers)}风险企业”）。", "",
-              "| 等级 | 颜色 | 地图颜色（RGB） | 高风险 | 得分下限 | 检查间隔（天） |", "|---|---|---|---|---:|---:|"]
+    high = w("、", ", ").join(map(term, model.high_tiers))
+    lines += ["", w("## 风险等级与检查频次（`[[tier]]`）", "## Tiers and inspection intervals (`[[tier]]`)"), "",
+              w("检查间隔为本地默认设置，并非国家统一规定，可在配置中调整。",
+                "The inspection intervals are local defaults, not a national rule, and can be changed in the "
+                "configuration."),
+              "",
+              w(f"每个等级：{keys('id', 'name', 'color', 'rgb', 'high', 'min_score', 'inspect_every_days')}"
+                "（`id` 为区域表中该等级企业数的列名 `n_<id>`，`rgb` 为地图颜色，`high` 的等级计入“"
+                f"{high}风险企业”）。",
+                f"Each tier: {keys('id', 'name', 'color', 'rgb', 'high', 'min_score', 'inspect_every_days')} "
+                "(`id` names the area tables' column `n_<id>` of the tier's enterprises, `rgb` is its colour on the "
+                f"map; the `high` tiers, {high}, are the high-risk enterprises)."), "",
+              w("| 等级 | 颜色 | 地图颜色（RGB） | 高风险 | 得分下限 | 检查间隔（天） |",
+                "| Tier | Colour | Map colour (RGB) | High | Lowest score | Inspection interval (days) |"),
+              "|---|---|---|---|---:|---:|"]
     for t in model.tiers:
-        lines.append(f"| {t.name}（`{t.id}`） | {t.color} | {', '.join(map(str, t.rgb))} | "
-                     f"{'是' if t.high else '否'} | {t.min_score:g} | {t.inspect_every_days} |")
+        lines.append(f"| {named(term(t.name), t.id)} | {term(t.color)} | {', '.join(map(str, t.rgb))} | "
+                     f"{w('是', 'yes') if t.high else w('否', 'no')} | {t.min_score:g} | {t.inspect_every_days} |")
 
     if model.area_index:
         a = model.area_index
-        lines += ["", "## 区域风险指数（0–100，`[area_index]`）", "",
-                  f"各指标在同级区域间按第 {a.winsorise[0]:.0%}、{a.winsorise[1]:.0%} 分位缩尾（`winsorise`），"
-                  "再线性归一到 0–10，按权重加权平均后乘以 10（OECD-JRC 综合指标手册、INFORM 方法）。"
-                  f"企业少于 {a.min_enterprises} 家（`min_enterprises`）的区域标注“样本不足”。", "",
-                  f"指标（`[[area_index.indicator]]`）：{_keys('id', 'name', 'weight', 'definition')}。", "",
-                  "| 指标 | 权重 | 定义 |", "|---|---:|---|"]
+        lines += ["", w("## 区域风险指数（0–100，`[area_index]`）", "## Area risk index (0–100, `[area_index]`)"), "",
+                  w(f"各指标在同级区域间按第 {a.winsorise[0]:.0%}、{a.winsorise[1]:.0%} 分位缩尾（`winsorise`），"
+                    "再线性归一到 0–10，按权重加权平均后乘以 10（OECD-JRC 综合指标手册、INFORM 方法）。"
+                    f"企业少于 {a.min_enterprises} 家（`min_enterprises`）的区域标注“样本不足”。",
+                    f"Each indicator is winsorised across the areas of one level at the {a.winsorise[0]:.0%} and "
+                    f"{a.winsorise[1]:.0%} percentiles (`winsorise`), scaled linearly to 0–10, averaged with the "
+                    "weights and multiplied by 10 (the OECD-JRC Handbook on Constructing Composite Indicators; the "
+                    f"INFORM method). An area of fewer than {a.min_enterprises} enterprises (`min_enterprises`) is "
+                    "marked “small sample”."), "",
+                  w(f"指标（`[[area_index.indicator]]`）：{keys('id', 'name', 'weight', 'definition')}。",
+                    f"Indicators (`[[area_index.indicator]]`): {keys('id', 'name', 'weight', 'definition')}."), "",
+                  w("| 指标 | 权重 | 定义 |", "| Indicator | Weight | Definition |"), "|---|---:|---|"]
         for i in a.indicators:
-            lines.append(f"| {i.name}（`{i.id}`） | {i.weight:g} | {_cell(i.definition)} |")
-    for title, section, listing in (("乡镇挂牌督办", "township_listing", model.township_listing),
-                                    ("企业重大隐患挂牌督办", "enterprise_listing", model.enterprise_listing)):
+            lines.append(f"| {named(i.name, i.id)} | {i.weight:g} | {_cell(i.definition)} |")
+    for title, section, listing in ((w("乡镇挂牌督办", "Township listing"), "township_listing", model.township_listing),
+                                    (w("企业重大隐患挂牌督办", "Enterprise listing for major hazards"),
+                                     "enterprise_listing", model.enterprise_listing)):
         if listing is None:
             continue
-        lines += ["", f"## {title}（`[{section}]`）", "",
-                  f"满足任一条件即挂牌，级别取最高者；整改期限 {listing.deadline_days} 天（`deadline_days`）。"
-                  f"摘牌条件（`delisting`）：{listing.delisting}", "",
-                  f"条件（`[[{section}.rule]]`）：{_keys('id', 'name', 'indicator', 'min', 'max', 'level')}"
-                  "（`min` 为不低于、`max` 为不高于即挂牌）。", "",
-                  "| 条件 | 指标 | 阈值 | 级别 |", "|---|---|---|---|"]
+        lines += ["", w(f"## {title}（`[{section}]`）", f"## {title} (`[{section}]`)"), "",
+                  w(f"满足任一条件即挂牌，级别取最高者；整改期限 {listing.deadline_days} 天（`deadline_days`）。"
+                    f"摘牌条件（`delisting`）：{listing.delisting}",
+                    "Listed when any rule is met, at the highest level met; the deadline for rectification is "
+                    f"{listing.deadline_days} days (`deadline_days`). Delisting condition (`delisting`): "
+                    f"{listing.delisting}"),
+                  "",
+                  w(f"条件（`[[{section}.rule]]`）：{keys('id', 'name', 'indicator', 'min', 'max', 'level')}"
+                    "（`min` 为不低于、`max` 为不高于即挂牌）。",
+                    f"Rules (`[[{section}.rule]]`): {keys('id', 'name', 'indicator', 'min', 'max', 'level')} "
+                    "(listed at `min` or above, or at `max` or below)."), "",
+                  w("| 条件 | 指标 | 阈值 | 级别 |", "| Rule | Indicator | Threshold | Level |"), "|---|---|---|---|"]
         for rule in listing.rules:
             bound = f"≥ {rule.min:g}" if rule.min is not None else f"≤ {rule.max:g}"
-            lines.append(f"| {rule.name}（`{rule.id}`） | `{rule.indicator}` | {bound} | {rule.level} |")
+            lines.append(f"| {named(rule.name, rule.id)} | `{rule.indicator}` | {bound} | {term(rule.level)} |")
 
     p, rb = model.plan, model.robustness
-    lines += ["", "## 检查计划（`[plan]`）", "",
-              f"交办的检查任务限 {p.assign_days} 天内完成（`assign_days`）；双随机抽查每户派检查人员 "
-              f"{p.inspectors_per_target} 名（`inspectors_per_target`）。",
-              "", "## 权重稳健性（`[robustness]`）", "",
-              f"每次模拟把每个因子的权重乘以 [1 − {rb.spread:g}, 1 + {rb.spread:g}] 内独立均匀抽取的系数"
-              f"（`spread`，即 ±{rb.spread:.0%}），重算企业得分、乡镇指数和挂牌，共 {rb.draws} 次（`draws`），"
-              f"随机种子 {rb.seed}（`seed`）。挂牌频率不低于 {rb.stable_listed:.0%}（`stable_listed`）为“稳定挂牌”，"
-              f"不高于 {rb.stable_unlisted:.0%}（`stable_unlisted`）为“稳定不挂牌”，其间为“临界”。"]
+    lines += ["", w("## 检查计划（`[plan]`）", "## Inspection plan (`[plan]`)"), "",
+              w(f"交办的检查任务限 {p.assign_days} 天内完成（`assign_days`）；双随机抽查每户派检查人员 "
+                f"{p.inspectors_per_target} 名（`inspectors_per_target`）。",
+                f"An assigned inspection is due within {p.assign_days} days (`assign_days`); a double-random draw "
+                f"sends {p.inspectors_per_target} inspectors to each enterprise drawn (`inspectors_per_target`)."),
+              "", w("## 权重稳健性（`[robustness]`）", "## Robustness of the weights (`[robustness]`)"), "",
+              w(f"每次模拟把每个因子的权重乘以 [1 − {rb.spread:g}, 1 + {rb.spread:g}] 内独立均匀抽取的系数"
+                f"（`spread`，即 ±{rb.spread:.0%}），重算企业得分、乡镇指数和挂牌，共 {rb.draws} 次（`draws`），"
+                f"随机种子 {rb.seed}（`seed`）。挂牌频率不低于 {rb.stable_listed:.0%}（`stable_listed`）为“稳定挂牌”，"
+                f"不高于 {rb.stable_unlisted:.0%}（`stable_unlisted`）为“稳定不挂牌”，其间为“临界”。",
+                "Each simulation multiplies every factor's weight by a coefficient drawn independently and uniformly "
+                f"from [1 − {rb.spread:g}, 1 + {rb.spread:g}] (`spread`, that is ±{rb.spread:.0%}) and recomputes the "
+                f"enterprise scores, the township index and the listing; {rb.draws} draws (`draws`), random seed "
+                f"{rb.seed} (`seed`). A township listed in at least {rb.stable_listed:.0%} of the draws "
+                f"(`stable_listed`) is “robustly listed”, in at most {rb.stable_unlisted:.0%} (`stable_unlisted`) "
+                "“robustly not listed”, and “borderline” in between.")]
     return "\n".join(lines) + "\n"

@@ -29,7 +29,8 @@ with st.form("add_user", clear_on_submit=True):
     c = st.columns(5)
     username = c[0].text_input(tr("username"), key="new_username")
     name = c[1].text_input(tr("display_name"), key="new_name")
-    role = c[2].selectbox(tr("role"), list(ROLES), format_func=lambda r: str(tv(ROLE_NAMES[r])), key="new_role")
+    role = c[2].selectbox(tr("role"), list(ROLES), format_func=lambda r: str(tv(ROLE_NAMES[r])), key="new_role",
+                          placeholder=tr("choose_one"))
     grid = c[3].text_input(tr("grid_of_user"), key="new_grid")
     password = c[4].text_input(tr("password"), type="password", key="new_password")
     if st.form_submit_button(tr("user_add")):
@@ -42,7 +43,8 @@ with st.form("add_user", clear_on_submit=True):
             st.rerun()
 
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-who = c1.selectbox(tr("user_toggle"), [u for u in users["username"] if u != user.username], key="toggle_user")
+who = c1.selectbox(tr("user_toggle"), [u for u in users["username"] if u != user.username], key="toggle_user",
+                   placeholder=tr("choose_one"))
 if who and c2.button(tr("disable"), key="disable_user"):
     accounts.set_disabled(who, True, by=user.username)
     st.rerun()

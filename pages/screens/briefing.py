@@ -31,7 +31,8 @@ towns = dict(con.execute("SELECT code, name FROM township ORDER BY code").fetcha
 areas = {"": tr("whole_city"), **counties, **towns}
 
 st.subheader(tr("brief_reports"))
-area = st.selectbox(tr("brief_area"), list(areas), format_func=areas.__getitem__, key="brief_area")
+area = st.selectbox(tr("brief_area"), list(areas), format_func=areas.__getitem__, key="brief_area",
+                    placeholder=tr("choose_one"))
 cols = st.columns(3)
 
 
@@ -52,7 +53,7 @@ m1, m2, m3 = st.columns(3)
 # Where counties stand in for townships, one "区县" scope is enough.
 scopes = ("city", "county", "grid", "park") if counties_stand_in() else ("city", "county", "township", "grid", "park")
 scope = m1.selectbox(tr("brief_scope"), scopes, key="brief_scope",
-                     format_func=lambda s: tr(f"scope_{s}"))
+                     format_func=lambda s: tr(f"scope_{s}"), placeholder=tr("choose_one"))
 options: dict[str, str] = {}
 if scope == "county":
     options = counties
@@ -64,8 +65,8 @@ elif scope == "grid":
 elif scope == "park":
     parks = con.execute("SELECT park_id, name FROM park ORDER BY park_id").fetchall()
     options = dict(parks)
-key = (m2.selectbox(tr("brief_key"), list(options), format_func=options.__getitem__, key="brief_key")
-       if options else None)
+key = (m2.selectbox(tr("brief_key"), list(options), format_func=options.__getitem__, key="brief_key",
+                    placeholder=tr("choose_one")) if options else None)
 size = m3.radio(tr("brief_size"), ("slide", "a4"), key="brief_size", format_func=lambda s: tr(f"size_{s}"))
 d1, d2 = st.columns(2)
 view = ViewRequest(scope, key, lang=lang())

@@ -86,8 +86,25 @@ def localise(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def show(df: pd.DataFrame, **kwargs: Any) -> DeltaGenerator | DataframeState:
-    """``st.dataframe`` of :func:`localise` (df): every table goes through here."""
-    return st.dataframe(localise(df), **kwargs)
+    """``st.dataframe`` of :func:`localise` (df): every table goes through here. A missing
+    value is an empty cell (Streamlit would write "None", in English)."""
+    return st.dataframe(localise(df), **{"placeholder": "", **kwargs})
+
+
+def rate_chart(frame: pd.DataFrame, x: str, series: dict[str, str], x_title: str, y_title: str) -> None:
+    """A line chart of shares (0–1) on a percent axis, one line per column of ``series``
+    (column: label), over the text column ``x`` (months as "2026-09": the browser would name
+    months in English); every title in the chosen language."""
+    long = frame.melt(id_vars=[x], value_vars=list(series), var_name="series", value_name="rate")
+    long["series"] = long["series"].map(series)
+    legend = tr("hz_series")
+    st.vega_lite_chart(long, {"mark": {"type": "line", "point": True}, "encoding": {
+        "x": {"field": x, "type": "ordinal", "title": x_title, "axis": {"labelAngle": 0, "labelOverlap": True}},
+        "y": {"field": "rate", "type": "quantitative", "title": y_title, "scale": {"domain": [0, 1]},
+              "axis": {"format": ".0%"}},
+        "color": {"field": "series", "type": "nominal", "title": legend, "legend": {"orient": "bottom"}},
+        "tooltip": [{"field": x, "title": x_title}, {"field": "series", "title": legend},
+                    {"field": "rate", "type": "quantitative", "title": y_title, "format": ".1%"}]}}, width="stretch")
 
 
 #: The media type of an Excel workbook download.
@@ -388,10 +405,39 @@ def build_demo_with_progress() -> None:
 
 
 def data_note_badge(meta: dict[str, str]) -> None:
-    """Mark illustrative data wherever it is shown."""
+    """Mark illustrative data wherever it is shown (every page opens with this, so it also
+    puts Streamlit's own controls into Chinese: :func:`framework_in_chinese`)."""
+    framework_in_chinese()
     if meta.get("illustrative") == "1":
         note = str(meta.get("data_note", "")).removeprefix(t("illustrative", "zh")).lstrip("：: ")  # said once
+        if note == t("demo_note", "zh"):  # the demo's own note, not a city's: in the reader's language
+            note = tr("demo_note")
         st.warning(f"**{tr('illustrative')}** · {md(note)}", icon="⚠️")
+
+
+def framework_in_chinese() -> None:
+    """In Chinese, no English of Streamlit's own. What cannot be translated is hidden: a table's
+    search ("3 results") and show/hide columns ("Select all") and its column menus (sort, pin,
+    format), a chart's toolbar (its data view names our columns in English); a table leaves the
+    app through our Excel buttons. The fullscreen buttons of tables and maps stay, without their
+    English tooltips; the file uploader's button and size note read in Chinese. English is left
+    as Streamlit writes it."""
+    if lang() != "zh":
+        return
+    mb = st.get_option("server.maxUploadSize")
+    drop = '[data-testid="stFileUploaderDropzone"]'
+    # Constant CSS of ours; the two texts are our own strings, without quotes or backslashes.
+    st.html(f"""<style>
+[data-testid="stElementToolbarButton"]:has(button[aria-label="Show/hide columns"], button[aria-label="Search"]),
+[data-testid="stElementContainer"]:has([data-testid="stVegaLiteChart"]) [data-testid="stElementToolbar"],
+[data-testid="stDataFrameColumnMenu"], [data-testid="stDataFrameColumnVisibilityMenu"] {{display: none !important;}}
+body:has([data-testid="stElementToolbarButton"]:hover) [role="tooltip"] {{display: none !important;}}
+{drop} button [data-testid="stMarkdownContainer"] p,
+{drop} [data-testid="stFileUploaderDropzoneInstructions"] > div > span {{display: none !important;}}
+{drop} button [data-testid="stMarkdownContainer"]::after {{content: "{tr('upload_button')}";}}
+{drop} [data-testid="stFileUploaderDropzoneInstructions"] > div::after
+  {{content: "{tr('upload_limit', mb=mb)}"; font-size: .875rem;}}
+</style>""")
 
 
 def basemap() -> Basemap | None:

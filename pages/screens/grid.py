@@ -97,7 +97,8 @@ if grids.empty:
     st.info(tr("no_grids"))
     st.stop()
 labels = _labels(version, lang())
-grid_id = st.selectbox(tr("grid_pick"), grids["grid_id"], key="grid", format_func=labels.__getitem__)
+grid_id = st.selectbox(tr("grid_pick"), grids["grid_id"], key="grid", format_func=labels.__getitem__,
+                       placeholder=tr("choose_one"))
 enterprises, hazards = _grid(version, grid_id)
 overdue, others = phone.overdue_and_others(hazards)
 st.html(phone.kpi_strip(phone.strip_items(enterprises, hazards, overdue, model.high_tiers, tr, tv)))
@@ -143,6 +144,6 @@ if len(enterprises):
     st.divider()
     names = dict(zip(enterprises["uscc"], enterprises["name"]))
     uscc = st.selectbox(tr("profile_pick"), enterprises["uscc"], key="profile",
-                        format_func=lambda u: f"{names[u]}（{u}）")
+                        format_func=lambda u: tr("name_code", name=names[u], code=u), placeholder=tr("choose_one"))
     show_file(_profile(version, uscc), model)
 _scroll()

@@ -18,6 +18,7 @@ from pages.screens.common import (
     from_url,
     lang,
     localise,
+    rate_chart,
     require_db,
     show,
     show_rows,
@@ -81,10 +82,10 @@ hazards, overdue, monthly = _data(version, days)
 c1, c2 = st.columns(2)
 for key, options in (("hz_department", sorted(hazards["department"].dropna().unique())), ("hz_level", HAZARD_LEVELS)):
     from_url(key, options, multi=True)
-departments = c1.multiselect(tr("col_department"), sorted(hazards["department"].dropna().unique()),
-                             key="hz_department", placeholder=tr("choose"), format_func=tv_label, **KEPT)
+departments = c1.multiselect(tr("col_department"), sorted(hazards["department"].dropna().unique()), key="hz_department",
+                             placeholder=tr("choose"), format_func=tv_label, select_all=False, **KEPT)
 levels = c2.multiselect(tr("col_hz_level"), list(HAZARD_LEVELS), key="hz_level", placeholder=tr("choose"),
-                        format_func=tv_label, **KEPT)
+                        format_func=tv_label, select_all=False, **KEPT)
 for key in ("hz_department", "hz_level"):
     to_url(key, [])
 
@@ -114,8 +115,8 @@ show(pd.DataFrame({tr("col_name"): figures["name"], **{tr(f"hz_fig_{k}"): figure
          tr("hz_fig_rectification_rate"): st.column_config.NumberColumn(format="percent")})
 
 st.subheader(tr("hz_monthly"))
-st.line_chart(monthly.set_index("month")[["on_time_rate", "rectified_rate"]].rename(
-    columns={"on_time_rate": tr("hz_on_time"), "rectified_rate": tr("hz_by_now")}))
+rate_chart(monthly.assign(month=pd.to_datetime(monthly["month"]).dt.strftime("%Y-%m")), "month",
+           {"on_time_rate": tr("hz_on_time"), "rectified_rate": tr("hz_by_now")}, tr("hz_month_found"), tr("hz_rate"))
 
 st.subheader(tr("hz_overdue_list"))
 overdue_table = od.rename(columns={

@@ -102,13 +102,13 @@ if len(listing) or not picked:  # a township not listed is shown the rules below
     show(table, hide_index=True, column_config={
         tr("col_p_listed"): st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent")})
 if len(listing):
-    st.caption(f"{tr('delisting')}：{listing['delisting'].iloc[0]}")
+    st.caption(tr("labelled", label=tr("delisting"), text=listing["delisting"].iloc[0]))
 if set(rules.loc[rules["met"], "key"]) != set(listing["key"]):  # the model changed since the scores were written
     st.warning(tr("rules_stale"))
 if not picked:
     n = changes["status"].value_counts()
     st.caption(tr("changes", date=before, new=n.get("新挂牌", 0), still=n.get("继续挂牌", 0), gone=len(gone),
-                  names="、".join(md(x) for x in areas.set_index("key").loc[gone, "name"]) or "—"))
+                  names=tr("list_sep").join(md(x) for x in areas.set_index("key").loc[gone, "name"]) or "—"))
 else:
     st.subheader(tr("rules_title"))
     st.caption(" ".join([tr("picked_delisted", date=before)] * (picked[0] in set(gone))

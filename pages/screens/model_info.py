@@ -7,7 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from data import queries
-from pages.screens.common import data_note_badge, db_version, require_db, tr
+from pages.screens.common import data_note_badge, db_version, lang, require_db, tr, tv_label
 from riskmap.i18n import unit_text
 from scoring.backtest import backtest
 from scoring.docs import model_markdown
@@ -29,7 +29,7 @@ st.title(tr("page_model"))
 data_note_badge(queries.meta(con))
 st.caption(tr("model_intro"))
 # Generated from our own config file, not user input; its rules name the city's own areas.
-st.markdown(unit_text(model_markdown(load_model())))
+st.markdown(unit_text(model_markdown(load_model(), lang(), tv_label), lang()))
 
 st.subheader(tr("backtest_title"))
 bt = _backtest(db_version())

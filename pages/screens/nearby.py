@@ -144,5 +144,5 @@ sheets, title = {k: localise(v) for k, v in lists.items()}, tr("page_nearby")  #
 export_button(st, tr("nearby_download"), lambda: workbook(sheets, title, where), mime=XLSX, key="nearby_xlsx",
               file_name=f"{title}_{found.lon:.5f}_{found.lat:.5f}_{radius}.xlsx", rows=sum(map(len, lists.values())))
 for i, (name, frame) in enumerate(lists.items()):
-    st.subheader(f"{name}（{len(frame)}）")
+    st.subheader(tr("with_count", name=name, n=len(frame)))
     show(frame, hide_index=True, key=f"nearby_list_{i}")

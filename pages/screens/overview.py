@@ -64,7 +64,7 @@ if st.query_params.get("screen") == "1":  # the meeting-room screen: a page of i
 
     big_screen.render()
     st.stop()
-st.title(f"{md(meta.get('city_name') or '')}{tr('page_overview')}")  # the city's name is user text
+st.title(tr("city_title", city=md(meta.get("city_name") or ""), page=tr("page_overview")))  # the name is user text
 data_note_badge(meta)
 st.markdown(f"[{tr('big_screen')} ↗](?screen=1)")
 
@@ -92,7 +92,7 @@ def city_map(days: int, end: dt.date) -> None:
     with right:
         req = city_view_controls(model, days)
         listed = listed_townships(version)
-        st.markdown(f"**{tr('listed_now')}（{len(listed)}）**")
+        st.markdown(f"**{tr('with_count', name=tr('listed_now'), n=len(listed))}**")
         show(pd.DataFrame({tr("col_name"): listed["name"], tr("col_level"): listed["level"]}),
              hide_index=True, height=260)
     with left:

@@ -73,12 +73,13 @@ show(pd.DataFrame({
     column_config={tr("col_rate"): st.column_config.NumberColumn(format="percent")})
 
 names = dict(zip(parks["code"], parks["name"]))
-park_id = st.selectbox(tr("park_pick"), parks["code"], key="park", format_func=names.__getitem__)
+park_id = st.selectbox(tr("park_pick"), parks["code"], key="park", format_func=names.__getitem__,
+                       placeholder=tr("choose_one"))
 hazards = queries.park_hazard_list(con, park_id, as_of - dt.timedelta(days=DAYS - 1), as_of)
 st.subheader(tr("park_list_title", name=md(names[park_id]), days=DAYS))
 show(hazards, hide_index=True, key="park_hazards")
 st.caption(tr("difficulty_note"))
-export_button(st, tr("download", name=md(names[park_id]) + tr("park_list")),  # a label is Markdown
+export_button(st, tr("park_download", name=md(names[park_id])),  # a label is Markdown
                    lambda: to_xlsx(localise(hazards), tr("park_list")),
                    file_name=f"{names[park_id]}_{tr('park_list')}_{as_of}.xlsx", key="park_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -37,7 +37,8 @@ def start_city_form(need_admin: bool) -> None:
         uploads = {layer: st.file_uploader(tr(f"setup_{layer}"), type=BOUNDARY_TYPES, key=f"setup_{layer}")
                    for layer in LAYERS}
         crs = st.selectbox(tr("import_crs"), CRS_CHOICES, key="setup_crs",
-                           format_func=lambda c: tr("crs_from_file") if c == "file" else tr(f"crs_{c}"))
+                           format_func=lambda c: tr("crs_from_file") if c == "file" else tr(f"crs_{c}"),
+                           placeholder=tr("choose_one"))
         if need_admin:
             username = st.text_input(tr("username"), key="setup_user", max_chars=40)
             password = st.text_input(tr("password"), type="password", key="setup_password")

@@ -75,7 +75,8 @@ with ranked:
     if len(chosen):
         first = chosen.head(300)
         names = dict(zip(first["uscc"], first["name"]))
-        pick = st.selectbox(tr("breakdown_pick"), first["uscc"], key="pick", format_func=lambda u: f"{u} {names[u]}")
+        pick = st.selectbox(tr("breakdown_pick"), first["uscc"], key="pick", format_func=lambda u: f"{u} {names[u]}",
+                            placeholder=tr("choose_one"))
         row = chosen[chosen["uscc"] == pick].iloc[0]
         parts = score_parts(row, model)
         show(pd.DataFrame([(p.group, p.name, p.points) for p in parts],
@@ -83,7 +84,7 @@ with ranked:
              hide_index=True, key="breakdown")
         st.caption(f"{tr('col_score')} {row['score']:.1f} = " + " + ".join(f"{p.points:g}" for p in parts))
         if direct_reasons(row, model):
-            st.warning(tr("direct_rule", rules=md("、".join(direct_reasons(row, model)))))
+            st.warning(tr("direct_rule", rules=md(tr("list_sep").join(direct_reasons(row, model)))))
 
 with due_tab:
     due = due_list(version)
