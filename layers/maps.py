@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -11,8 +11,9 @@ import pandas as pd
 import shapely
 
 from geo.h3cells import cells_to_str
-from layers.colors import YL_OR_RD, Bins, nice_count_bins
-from layers.render import selected_values
+from layers.colors import RGB, YL_OR_RD, Bins, nice_count_bins
+from layers.png import text_width
+from layers.render import selected_values, view_for
 from layers.spec import AREA_ALPHA, HEX_OPACITY, LayerSpec, Legend, LegendEntry
 
 #: Most raw points one map layer sends to the browser; beyond it points are aggregated.
@@ -58,6 +59,78 @@ class MapBundle:
 INDEX_BINS = Bins((0.0, 20.0, 40.0, 60.0, 80.0, 100.01), YL_OR_RD[1:])
 INDEX_LABELS = ("0–20", "20–40", "40–60", "60–80", "80–100")
 
+#: Hexagon classes when enterprise dots are drawn over them: a grey ramp (ColorBrewer Greys,
+#: its black end left out). The tiers keep their official 红橙黄蓝 and YlOrRd shares their hues —
+#: 较大's orange (253, 141, 60) is YlOrRd's 4th class exactly, 重大's red sits between its last two —
+#: so a dot on a hexagon of its own colour vanished and a reader could not tell a tier from a
+#: class. A ramp with no hue at all cannot be mistaken for any tier, on screen, in the PNG and in
+#: the offline HTML alike (the colours are data, not a renderer's effect). A second, white ring
+#: round each dot was the other choice: deck.gl strokes a dot once, so it takes a second layer,
+#: which the offline HTML would list as a layer of its own, and it leaves the hues alike.
+HEX_GREYS: tuple[RGB, ...] = (
+    (240, 240, 240), (217, 217, 217), (189, 189, 189), (150, 150, 150), (115, 115, 115), (82, 82, 82),
+)
+
+
+def recoloured(bins: Bins, palette: Sequence[RGB]) -> Bins:
+    """``bins`` with the last ``len(bins.colors)`` colours of ``palette`` (a palette's light end
+    is the one left out, as :data:`INDEX_BINS` leaves out YlOrRd's palest)."""
+    return Bins(bins.edges, tuple(palette[len(palette) - len(bins.colors):]))
+
+
+#: Font size of the township labels (CSS pixels) and their background's padding (x, y), as
+#: layers.render draws a text layer (``get_size``, ``background_padding``).
+LABEL_FONT_PX = 12
+LABEL_PADDING_PX = (2, 1)
+
+
+def mercator_px(lon: Any, lat: Any, zoom: float) -> tuple[np.ndarray, np.ndarray]:
+    """Web-mercator pixel coordinates (deck.gl: 512 px per world at zoom 0; y grows southward)."""
+    scale = 512 * 2.0 ** zoom
+    phi = np.radians(np.clip(np.asarray(lat, dtype=float), -85.05, 85.05))
+    x = (np.asarray(lon, dtype=float) + 180) / 360 * scale
+    y = (1 - np.log(np.tan(phi) + 1 / np.cos(phi)) / np.pi) / 2 * scale
+    return x, y
+
+
+def label_box_px(text: str, font_px: float = LABEL_FONT_PX,
+                 padding_px: tuple[float, float] = LABEL_PADDING_PX) -> tuple[float, float]:
+    """Estimated (width, height) in CSS pixels of a label with its background: a CJK character
+    one em wide, a Latin one half an em (:func:`layers.png.text_width` counts them 2 and 1),
+    one line of one em."""
+    return text_width(text) * font_px / 2 + 2 * padding_px[0], font_px + 2 * padding_px[1]
+
+
+def labels_that_fit(lon: Sequence[float], lat: Sequence[float], texts: Sequence[str], priority: Sequence[float],
+                    zoom: float, font_px: float = LABEL_FONT_PX, gap_px: float = 2) -> list[int]:
+    """Which labels to draw so that no two boxes overlap at ``zoom``: greedy, highest
+    ``priority`` first (ties in the given order); a label is kept when its box, centred on its
+    point and grown by ``gap_px``, meets no box kept before it.
+
+    Parameters
+    ----------
+    lon, lat : label anchors (degrees, WGS-84), each label centred on its anchor
+    texts : the labels; their boxes are :func:`label_box_px` at ``font_px``
+    priority : e.g. each township's area: the largest are labelled first
+    zoom : web-mercator zoom of the map's first view
+
+    Returns
+    -------
+    Indices of the labels kept, in ascending order.
+    """
+    x, y = mercator_px(lon, lat, zoom)
+    boxes = [label_box_px(str(t), font_px) for t in texts]
+    order = sorted(range(len(boxes)), key=lambda i: -float(priority[i]))
+    kept: list[int] = []
+    for i in order:
+        w, h = boxes[i]
+        if not (np.isfinite(x[i]) and np.isfinite(y[i])):
+            continue
+        if all(abs(x[i] - x[j]) * 2 >= w + boxes[j][0] + 2 * gap_px
+               or abs(y[i] - y[j]) * 2 >= h + boxes[j][1] + 2 * gap_px for j in kept):
+            kept.append(i)
+    return sorted(kept)
+
 
 def polygon_records(geoms: Any, props: pd.DataFrame) -> list[dict[str, Any]]:
     """One record per polygon part: exterior ring as [[lon, lat], ...] plus properties."""
@@ -72,8 +145,10 @@ def polygon_records(geoms: Any, props: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def overview_map(hexes: pd.DataFrame, townships: pd.DataFrame, labels: dict[str, str],
-                 show_names: bool = True, value: str = "enterprises", bins: Bins | None = None) -> MapBundle:
-    """City overview: H3 hexes coloured by a value under township boundaries.
+                 show_names: bool = True, value: str = "enterprises", bins: Bins | None = None,
+                 palette: Sequence[RGB] | None = None) -> MapBundle:
+    """City overview: H3 hexes coloured by a value under township boundaries, each township
+    named where its name fits (:func:`labels_that_fit` at the map's first view, largest first).
 
     Parameters
     ----------
@@ -82,9 +157,15 @@ def overview_map(hexes: pd.DataFrame, townships: pd.DataFrame, labels: dict[str,
     labels : translated strings: ``legend_title``, ``tip_hex`` and ``tip_township``
         (format strings with ``{n}`` and ``{name}``), ``legend_note``.
     value : column to colour by; counts get quantile bins unless ``bins`` is given.
+    palette : the classes' colours, light to dark (e.g. :data:`HEX_GREYS` under tier dots);
+        default the colours of ``bins``, and YlOrRd for counts.
     """
     values = hexes[value].to_numpy()
-    bins = bins or nice_count_bins(values)
+    index_classes = bins is not None and bins.edges == INDEX_BINS.edges
+    if bins is None:
+        bins = nice_count_bins(values, tuple(palette or YL_OR_RD))
+    elif palette is not None:
+        bins = recoloured(bins, palette)
     hex_rows = [
         {"hex": h, "color": c, "tip": labels["tip_hex"].format(n=n)}
         for h, c, n in zip(cells_to_str(hexes["cell"].to_numpy()), bins.colors_for(values), values)
@@ -98,18 +179,27 @@ def overview_map(hexes: pd.DataFrame, townships: pd.DataFrame, labels: dict[str,
     poly_rows = polygon_records(townships["geom"], props)
     centres = shapely.point_on_surface(np.asarray(townships["geom"], dtype=object))
     xy = shapely.get_coordinates(centres)
-    text_rows = [{"position": [round(x, 5), round(y, 5)], "text": str(nm)}
-                 for (x, y), nm in zip(xy, townships["name"])]
-    # Picking takes the topmost layer, so the townships' invisible fill lies under the hexes
-    # (a click on a hex picks the hex, elsewhere the township) and their outlines on top.
+    names = [str(nm) for nm in townships["name"]]
+    # The first view is view_for(these points) (the page's, and a county map's): its zoom
+    # decides which names fit without overlapping.
+    zoom = view_for(xy[:, 0], xy[:, 1])["zoom"] if len(xy) else 9.0
+    area = np.nan_to_num(shapely.area(np.asarray(townships["geom"], dtype=object)))
+    fits = labels_that_fit(xy[:, 0], xy[:, 1], names, area, zoom) if len(xy) else []
+    text_rows = [{"position": [round(float(xy[i, 0]), 5), round(float(xy[i, 1]), 5)], "text": names[i]}
+                 for i in fits]
+    # Picking takes the topmost pickable layer, so the townships' invisible fill lies under the
+    # hexes (a click on a hex picks the hex, elsewhere the township; with the hexes made
+    # unpickable, see :func:`pick_specs`, anywhere the township) and their outlines on top.
+    # White, not black, at alpha 0: Streamlit draws a selected object at full alpha, and a
+    # black one darkened every hexagon of a clicked township.
     specs = [
         LayerSpec("townships", "polygon", "township_polygons", pickable=True,
-                  vis={"filled": True, "stroked": False, "get_fill_color": [0, 0, 0, 0]}),
+                  vis={"filled": True, "stroked": False, "get_fill_color": [255, 255, 255, 0]}),
         LayerSpec("hex", "h3", "hexes", pickable=True),
         LayerSpec("township_lines", "polygon", "township_polygons"),
         LayerSpec("township_names", "text", "township_labels", visible=show_names),
     ]
-    bin_labels = bins.labels() if bins is not INDEX_BINS else list(INDEX_LABELS)
+    bin_labels = list(INDEX_LABELS) if index_classes else bins.labels()
     legend = Legend(labels["legend_title"],
                     tuple(LegendEntry(c, lab) for c, lab in zip(bins.colors, bin_labels)),
                     labels.get("legend_note", ""), opacity=HEX_OPACITY)
@@ -241,8 +331,9 @@ def enterprises_overlay(points: pd.DataFrame, tier_colors: dict[str, tuple[int, 
                 for pos, u, n, t, s in zip(_positions(points["lon"], points["lat"]), points["uscc"],
                                            points["name"], points["tier"], points["score"])]
         spec = LayerSpec("enterprises", "scatter", "enterprise_points", pickable=True,
+                         # a whole pixel of dark rim: a yellow 一般 dot stays visible on a pale cell
                          vis={"get_radius": 40, "radius_min_pixels": 3, "radius_max_pixels": 8,
-                              "stroked": True, "get_line_color": [40, 40, 40], "line_width_min_pixels": 0.5})
+                              "stroked": True, "get_line_color": [40, 40, 40], "line_width_min_pixels": 1})
         return Overlay([spec], {"enterprise_points": rows}, legend)
     import h3
 
@@ -349,3 +440,78 @@ def overview_pick(selection: Any) -> tuple[str, str | int, str] | None:
         names = selected_values(selection, layer, "name")
         return column, key, str(names[0]) if names else key
     return None
+
+
+#: What a click on the city map picks: hexagons where they are drawn (townships in the gaps), or
+#: townships anywhere inside them.
+PICK_MODES = ("hex", "township")
+
+
+def pick_specs(specs: Sequence[LayerSpec], mode: str) -> list[LayerSpec]:
+    """``specs`` for a click in ``mode`` (:data:`PICK_MODES`). deck.gl picks the topmost
+    *pickable* layer under the pointer and draws no other into its picking buffer, so in
+    ``township`` mode the hexagons, made unpickable, let a click through to the township's fill
+    beneath them: anywhere inside a township gives that township, hexagons drawn or not."""
+    if mode not in PICK_MODES:
+        raise ValueError(f"unknown pick mode {mode!r}; one of {', '.join(PICK_MODES)}")
+    if mode == "hex":
+        return list(specs)
+    return [replace(s, pickable=False) if s.id == "hex" else s for s in specs]
+
+
+def picked_enterprise(selection: Any) -> str | None:
+    """The credit code of the enterprise dot a click on the city map selected, or None (an
+    aggregated circle stands for a cell: :func:`overview_pick` gives that)."""
+    usccs = selected_values(selection, "enterprises", "uscc")
+    return str(usccs[0]) if usccs else None
+
+
+#: The selection's outline: a dark line over a wider white casing, so that it reads on every
+#: fill and is told from the county lines (dark, no casing) beside it.
+SELECTION_LINE = (10, 10, 10)
+SELECTION_CASING = (255, 255, 255)
+
+
+def hex_shape(cell: str) -> dict[str, Any]:
+    """An H3 cell (hex string) as a polygon record (a closed [[lon, lat], ...] ring)."""
+    import h3
+
+    ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3.cell_to_boundary(cell)]
+    return {"polygon": ring + ring[:1], "hex": cell}
+
+
+def area_shapes(areas: pd.DataFrame, key: str) -> list[dict[str, Any]]:
+    """The polygon records (one per part) of the area with ``code`` ``key`` in ``areas``
+    (``code``, ``name``, ``geom``, as the geometry queries give them)."""
+    one = areas[areas["code"].astype(str) == str(key)]
+    props = pd.DataFrame({"code": one["code"].astype(str), "name": one["name"].astype(str)})
+    return polygon_records(one["geom"], props)
+
+
+def selection_overlay(shapes: Sequence[Mapping[str, Any]]) -> Overlay:
+    """The selected feature outlined on top of the map: polygon records (``polygon``: a hexagon,
+    a township's parts) or one point record (``position``: an enterprise dot, ringed). Nobody
+    can pick it: a click goes to the map beneath, as before it was drawn.
+
+    While anything is selected, Streamlit draws every object it did not select at 40 % alpha:
+    each layer's fill colour, and a scatterplot's line colour too, but neither a polygon's
+    outline nor a label's background. So the outlines are polygon lines, and the ring round a
+    dot is the round, empty background of a one-em blank label (U+3000), sized in pixels like
+    the dot: a dark ring over a wider white one, at full strength."""
+    if shapes and "position" in shapes[0]:
+        rows = [{"position": list(s["position"]), "text": "\u3000"} for s in shapes]
+        blank = {"get_size": LABEL_FONT_PX, "get_color": [0, 0, 0, 0], "get_background_color": [0, 0, 0, 0]}
+        # a 12-px em: the dark ring spans radii 10-13 px, the white one 8-15 px (a dot is 3-8 px)
+        specs = [LayerSpec("selection_casing", "text", "selection",
+                           vis={**blank, "background_padding": [9, 9], "background_border_radius": 15,
+                                "get_border_color": list(SELECTION_CASING), "get_border_width": 7}),
+                 LayerSpec("selection", "text", "selection",
+                           vis={**blank, "background_padding": [7, 7], "background_border_radius": 13,
+                                "get_border_color": list(SELECTION_LINE), "get_border_width": 3})]
+    else:
+        rows = [{"polygon": s["polygon"]} for s in shapes]
+        specs = [LayerSpec("selection_casing", "polygon", "selection",
+                           vis={"get_line_color": list(SELECTION_CASING), "line_width_min_pixels": 7}),
+                 LayerSpec("selection", "polygon", "selection",
+                           vis={"get_line_color": list(SELECTION_LINE), "line_width_min_pixels": 3.5})]
+    return Overlay(specs, {"selection": rows})

@@ -170,22 +170,11 @@ def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mappin
         Stores a layer's rows and returns the URL deck.gl fetches them from
         (``layers.store``); None puts the rows inside the deck.
     """
-    check_datasets(specs, datasets)
     if basemap is None:  # the paper colour under everything, drawn by deck.gl itself
         specs = [LayerSpec(PAPER, "polygon", PAPER, vis={"filled": True, "stroked": False,
                                                          "get_fill_color": _rgb(background)}), *specs]
         datasets = {**datasets, PAPER: [{"polygon": [[-180, -85], [180, -85], [180, 85], [-180, 85]]}]}
-    if basemap and basemap.crs == "gcj02":
-        specs, datasets = to_gcj02(list(specs), {k: [dict(r) for r in v] for k, v in datasets.items()})
-    layers = []
-    for spec in specs:
-        if not spec.visible:
-            continue
-        kwargs = {k: _layer_setting(spec, k, v) for k, v in {**_DEFAULTS[spec.type], **spec.vis}.items()}
-        # Names from imported files are in the data: none may start deck.gl's "@@" syntax.
-        rows = inert_value(list(datasets[spec.data]))
-        layers.append(pdk.Layer(LAYER_TYPES[spec.type][0], data=publish(rows) if publish else rows,
-                                id=inert_text(spec.id), pickable=spec.pickable, **kwargs))
+    layers = deck_layers(specs, datasets, basemap, publish)
     # Without a basemap there is no map library at all: pydeck's default style with no provider
     # tells Streamlit to draw deck.gl alone (any other empty style gets a remote Carto one; a
     # style of our own started MapLibre, its workers and a second WebGL context for a plain
@@ -199,6 +188,37 @@ def to_pydeck(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mappin
         height=height,
         **style,
     )
+
+
+def deck_layers(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mapping]],
+                basemap: Basemap | None = None, publish: Callable[[list[Any]], str] | None = None) -> list[pdk.Layer]:
+    """The pydeck layers of ``specs`` (the visible ones), shifted into GCJ-02 for such a
+    basemap; see :func:`to_pydeck`."""
+    check_datasets(specs, datasets)
+    if basemap and basemap.crs == "gcj02":
+        specs, datasets = to_gcj02(list(specs), {k: [dict(r) for r in v] for k, v in datasets.items()})
+    layers = []
+    for spec in specs:
+        if not spec.visible:
+            continue
+        kwargs = {k: _layer_setting(spec, k, v) for k, v in {**_DEFAULTS[spec.type], **spec.vis}.items()}
+        # Names from imported files are in the data: none may start deck.gl's "@@" syntax.
+        rows = inert_value(list(datasets[spec.data]))
+        layers.append(pdk.Layer(LAYER_TYPES[spec.type][0], data=publish(rows) if publish else rows,
+                                id=inert_text(spec.id), pickable=spec.pickable, **kwargs))
+    return layers
+
+
+def with_layers(deck: FrozenDeck, specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Mapping]],
+                basemap: Basemap | None = None) -> FrozenDeck:
+    """A copy of ``deck`` with ``specs`` drawn on top of its layers (a selection's outline, a
+    few rows sent inline); ``deck`` itself, perhaps a cached one, is left as it was."""
+    import copy
+
+    out = copy.copy(deck)
+    out.layers = [*deck.layers, *deck_layers(specs, datasets, basemap)]
+    out._json = None
+    return out
 
 
 class FrozenDeck(pdk.Deck):

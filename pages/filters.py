@@ -73,9 +73,11 @@ def city_view_controls(model: Model, days: int) -> ViewRequest:
                         format_func=lambda b: tr("color_index" if b else "color_count"), **KEPT)
     show_names = st.toggle(tr("show_names"), value=False, key="show_names", **KEPT)
     overlays = tuple(st.multiselect(tr("layers"), OVERLAYS, default=list(DEFAULT_OVERLAYS), key="layers",
-                                    format_func=lambda k: tr(f"layer_{k}"), **KEPT))
+                                    format_func=lambda k: tr(f"layer_{k}"), placeholder=tr("choose_one"),
+                                    select_all=False, **KEPT))
     tiers = tuple(st.multiselect(tr("ent_tiers"), list(TIER_COLORS), default=list(model.high_tiers),
-                                 key="ent_tiers", format_func=tv_label, **KEPT)
+                                 key="ent_tiers", format_func=tv_label, placeholder=tr("choose_one"),
+                                 select_all=False, **KEPT)
                   if "enterprises" in overlays else ())
     for key, default in (("hex_res", RESOLUTIONS[1]), ("color_by", False), ("show_names", False),
                          ("layers", list(DEFAULT_OVERLAYS)), ("ent_tiers", list(model.high_tiers))):

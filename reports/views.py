@@ -18,6 +18,7 @@ import pandas as pd
 from data import queries
 from layers.colors import TIER_COLORS
 from layers.maps import (
+    HEX_GREYS,
     INDEX_BINS,
     MapBundle,
     Overlay,
@@ -160,6 +161,25 @@ def overlay(con: duckdb.DuckDBPyConnection, name: str, req: ViewRequest, as_of: 
         "tip": t("tip_incident", lang)})
 
 
+#: County outlines: darker and thicker than the township lines (60, 60, 60; 1 px) they lie on.
+COUNTY_LINE = (30, 30, 30)
+
+
+def _county_outlines(con: duckdb.DuckDBPyConnection, towns: pd.DataFrame) -> pd.DataFrame:
+    """``code``, ``name`` and simplified ``geom`` of the counties holding ``towns``, as
+    :func:`data.queries.township_geometries` simplifies townships; none where the counties
+    themselves stand in for townships (their outlines are the township lines already)."""
+    import shapely
+
+    if queries.meta(con).get("unit_level") == "county":
+        return pd.DataFrame({"code": [], "name": [], "geom": []})
+    df = con.execute("SELECT code, name, ST_AsWKB(ST_SimplifyPreserveTopology(geom, 0.0003)) AS wkb FROM county "
+                     "WHERE geom IS NOT NULL AND list_contains($codes, code) ORDER BY code",
+                     {"codes": sorted({str(c) for c in towns["county_code"].dropna()})}).df()
+    df["geom"] = shapely.from_wkb([bytes(b) for b in df.pop("wkb")])
+    return df
+
+
 def _area_map(con: duckdb.DuckDBPyConnection, req: ViewRequest, towns: pd.DataFrame, as_of: dt.date) -> MapBundle:
     """The city or a county: H3 hexes under the area outlines, with the request's overlays."""
     lang = req.lang
@@ -174,8 +194,14 @@ def _area_map(con: duckdb.DuckDBPyConnection, req: ViewRequest, towns: pd.DataFr
     labels = {"tip_township": t("tip_township", lang), "legend_note": t("legend_note", lang),
               "tip_hex": t("tip_hex_index" if by_index else "tip_hex", lang),
               "legend_title": t("legend_hex_index" if by_index else "legend_hex", lang)}
+    # Under the tier dots the hexagons turn grey: tiers and YlOrRd classes share their hues
+    # (layers.maps.HEX_GREYS says why).
     bundle = overview_map(hexes, tw, labels, show_names=req.names or county,
-                          value="index" if by_index else "enterprises", bins=INDEX_BINS if by_index else None)
+                          value="index" if by_index else "enterprises", bins=INDEX_BINS if by_index else None,
+                          palette=HEX_GREYS if "enterprises" in req.overlays else None)
+    counties = _county_outlines(con, towns)
+    if len(counties):  # above the township lines, under every overlay and the names
+        bundle.add(boundaries_overlay("counties", counties, COUNTY_LINE, 2.5, legend=t("layer_counties", lang)))
     for name in OVERLAYS:
         if name not in req.overlays:
             continue
@@ -290,7 +316,7 @@ def view_png(view: View, size: str = "slide") -> bytes:
 LAYER_LABELS = {"hex": "layer_hex", "township_lines": "layer_townships", "parks": "layer_parks",
                 "grids": "layer_grids", "enterprises": "layer_enterprises", "township": "layer_townships",
                 "townships": "layer_townships", "grid": "layer_grids", "park": "layer_parks",
-                "hazards": "layer_hazards", "incidents": "layer_incidents"}
+                "hazards": "layer_hazards", "incidents": "layer_incidents", "counties": "layer_counties"}
 
 
 def snapshot_html(con: duckdb.DuckDBPyConnection, req: ViewRequest = ViewRequest(),

@@ -272,6 +272,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "selected_area": ("已选：{name}，企业 {n} 家", "Selected: {name}, {n} enterprises"),
     "clear_selection": ("再次点击同一处可取消选择。", "Click the same place again to clear the selection."),
     "selected_enterprises": ("所选范围内的企业", "Enterprises in the selection"),
+    # city map: counties, labels, selection
+    "layer_counties": ("区县边界", "County boundaries"),
+    "pick_by": ("点击选择", "A click selects"),
+    "pick_hex": ("六边形", "Hexagons"),
+    "pick_township": ("乡镇", "Townships"),
+    "selected_enterprise": ("已选企业：{name}（{tier}，{score:.1f} 分）\n\n统一社会信用代码 {uscc} · 地址：{address}",
+                            "Selected enterprise: {name} ({tier}, score {score:.1f})\n\nCredit code {uscc} · Address: {address}"),
     "history_title": ("挂牌历史", "Listing history"),
     "history_note": ("按现行模型和规则，回算本季度及前 {n} 个季度末各乡镇的挂牌情况（“—”为未挂牌）。",
                      "Listings recomputed with the current model and rules for this quarter and the {n} before (— = not listed)."),

@@ -374,8 +374,8 @@ def test_overview_layers_match_independent_counts(city_env: City):
     from data.build import connect
 
     at = run_app()
-    assert [layer["id"] for layer in deck(at)["layers"]] == ["paper", "townships", "hex", "township_lines", "parks",
-                                                          "incidents"]
+    assert [layer["id"] for layer in deck(at)["layers"]] == ["paper", "townships", "hex", "township_lines", "counties",
+                                                          "parks", "incidents"]
     at = at.multiselect(key="layers").set_value(["grids", "parks", "enterprises", "hazards", "incidents"]).run()
     at = at.multiselect(key="ent_tiers").set_value(["重大", "较大", "一般", "低"]).run()
     assert not at.exception

@@ -225,8 +225,8 @@ def test_exported_html_map_works_offline(small_city: City, tmp_path):
                         view.frame.note)
     path = tmp_path / "map.html"
     path.write_text(page_html, encoding="utf-8")
-    # Hexes, township outlines and parks (the invisible township picking layer is left out).
-    expected = sum(len(view.bundle.datasets[d]) for d in ("hexes", "township_polygons", "parks"))
+    # Hexes, township and county outlines and parks (the invisible township picking layer is left out).
+    expected = sum(len(view.bundle.datasets[d]) for d in ("hexes", "township_polygons", "counties", "parks"))
     requests: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)

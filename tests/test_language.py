@@ -35,9 +35,6 @@ MONTHS = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]
 NOT_TEXT = {"id", "form_id", "spec", "datasets", "json", "arrow_data", "lazy_data", "deferred_file_id", "type",
             "format", "autocomplete", "language", "columns", "column_order", "default", "value"}
 VEGA = ("vega_lite_chart", "arrow_vega_lite_chart")
-#: Widgets drawn outside the files of this change, by their keys: the city map's controls
-#: (pages/filters.py, being reworked with the map). test_the_map_controls_... holds them to the rule.
-ELSEWHERE = {"layers", "ent_tiers"}
 
 
 def proto_strings(msg: Message) -> Iterator[str]:
@@ -158,7 +155,7 @@ def test_chinese_pages_show_no_english_of_streamlits_own(city_env: City, page: s
     found: list[str] = []
     for node in at.main:
         kind, proto = getattr(node, "type", ""), getattr(node, "proto", None)
-        if kind in ("selectbox", "multiselect") and node.key not in ELSEWHERE:
+        if kind in ("selectbox", "multiselect"):
             if not proto.placeholder.strip():  # Streamlit would say "Choose an option"
                 found.append(f"{kind} {proto.label}: no placeholder")
             if kind == "multiselect" and proto.select_all != 0:
@@ -178,12 +175,10 @@ def test_chinese_pages_show_no_english_of_streamlits_own(city_env: City, page: s
     assert any('aria-label="Search"' in css and 'aria-label="Show/hide columns"' in css for css in styles)
 
 
-@pytest.mark.xfail(strict=True, reason="pages/filters.py draws the city map's layer controls without a Chinese "
-                                       "placeholder and with Streamlit's 'Select all'; left to the map's rework")
 def test_the_map_controls_also_speak_chinese(city_env: City):
     at = run_app()
     at = at.multiselect(key="layers").set_value(["parks", "enterprises"]).run()
-    controls = [n.proto for n in at.main.get("multiselect") if n.key in ELSEWHERE]
+    controls = [n.proto for n in at.main.get("multiselect") if n.key in ("layers", "ent_tiers")]
     assert len(controls) == 2 and all(c.placeholder.strip() and c.select_all == 0 for c in controls)
 
 

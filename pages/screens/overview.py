@@ -1,5 +1,6 @@
 """城市总览: the weekly-report figures with change against the previous period, the city map
-(H3 hexes by enterprise count or area index, township outlines) and the listed townships."""
+(H3 hexes by enterprise count or area index, county and township outlines, the selection
+outlined) and the listed townships."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from data import queries
-from layers.maps import MAX_POINTS, overview_pick
+from layers.maps import MAX_POINTS, pick_specs
 from layers.render import legend_html, on_map, to_pydeck, view_for
+from pages.city_map import MAP_KEY, current_selection, outlined, pick_mode_control, show_selection
 from pages.filters import city_view_controls
 from pages.loaders import listed_townships, meta_and_counts, top_townships, weekly
 from pages.screens.common import (
@@ -48,11 +49,12 @@ TOP_TOWNSHIPS = 15
 # A deck is a few kilobytes (its rows are files: layers.store): room for every combination of
 # the controls that a city's users ask for, per scope.
 @st.cache_resource(max_entries=256, show_spinner=False)
-def _deck(version: str, req: ViewRequest, base: Basemap | None) -> tuple[FrozenDeck, str, bool]:
-    """The city map of ``req`` — the same view an export of ``req`` draws — as a deck."""
+def _deck(version: str, req: ViewRequest, base: Basemap | None, pick: str) -> tuple[FrozenDeck, str, bool]:
+    """The city map of ``req`` — the same view an export of ``req`` draws — as a deck, a click
+    on it picking ``pick`` (layers.maps.PICK_MODES)."""
     bundle = build_view(require_db(), req).bundle
     legends = "".join(legend_html(leg) for leg in [bundle.legend, *bundle.more_legends])
-    return (to_pydeck(bundle.specs, bundle.datasets, view_for(*bundle.view_points), base,
+    return (to_pydeck(pick_specs(bundle.specs, pick), bundle.datasets, view_for(*bundle.view_points), base,
                       publish=publish_layers()),
             legends, bundle.aggregated)
 
@@ -91,15 +93,17 @@ def city_map(days: int, end: dt.date) -> None:
     left, right = st.columns([3, 1])
     with right:
         req = city_view_controls(model, days)
+        pick = pick_mode_control()
         listed = listed_townships(version)
         st.markdown(f"**{tr('with_count', name=tr('listed_now'), n=len(listed))}**")
         show(pd.DataFrame({tr("col_name"): listed["name"], tr("col_level"): listed["level"]}),
              hide_index=True, height=260)
     with left:
         st.subheader(tr("map_title"))
-        deck, legend, aggregated = _deck(version, req, basemap())
+        deck, legend, aggregated = _deck(version, req, basemap(), pick)
+        deck = outlined(deck, version, current_selection(), basemap())  # the last click's pick, outlined
         st.caption(tr("overview_click_hint"))
-        event = st.pydeck_chart(deck, height=640, key="overview_map", on_select="rerun",
+        event = st.pydeck_chart(deck, height=640, key=MAP_KEY, on_select="rerun",
                                 selection_mode="single-object")
         st.markdown(on_map(legend), unsafe_allow_html=True)  # built from our own labels, each escaped
         if aggregated:
@@ -112,26 +116,12 @@ def city_map(days: int, end: dt.date) -> None:
 
 
 def selection_and_townships(selection: object) -> None:
-    """What a click on the map selected (its enterprises), and the townships most at risk —
-    of the selection, if there is one."""
+    """What a click on the map selected (an enterprise, or an area and its enterprises), and the
+    townships most at risk — of the selection, if there is one."""
     summary = top_townships(version)
-    picked = overview_pick(selection)
-    if picked:
-        column, picked_key, label = picked
-        inside = queries.enterprises_in(con, column, picked_key)
-        if column.startswith("h3_"):
-            st.info(tr("selected_hex", cell=label, n=len(inside), t=inside["township_code"].nunique()))
-        else:
-            st.info(tr("selected_area", name=md(label), n=len(inside)))
-        st.caption(tr("clear_selection"))
-        summary = summary[summary["key"].isin(inside["township_code"])
-                          | ((column == "township_code") & (summary["key"] == picked_key))]
-        st.subheader(tr("selected_enterprises"))
-        show(pd.DataFrame({
-            tr("col_uscc"): inside["uscc"], tr("col_ent_name"): inside["name"],
-            tr("col_name"): inside["township_name"], tr("col_industry"): inside["industry"],
-            tr("col_tier"): inside["tier"], tr("col_score"): inside["score"].round(1),
-        }), hide_index=True, key="selected_enterprises")
+    concerned = show_selection(con, version, selection)
+    if concerned is not None:
+        summary = summary[summary["key"].astype(str).isin(concerned)]
     st.subheader(tr("top_townships"))
     top = summary.head(TOP_TOWNSHIPS)
     show(pd.DataFrame({

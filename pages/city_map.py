@@ -1,0 +1,122 @@
+"""The city map of 城市总览 around its deck: what a click picks (hexagons, or townships anywhere
+inside them), the selection outlined on the map, and what the click selected, shown under it.
+
+The pure parts are in ``layers.maps`` (:func:`~layers.maps.pick_specs`,
+:func:`~layers.maps.selection_overlay`); this module reads the widgets and the database.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import streamlit as st
+
+from data import queries
+from layers.maps import PICK_MODES, area_shapes, hex_shape, overview_pick, picked_enterprise, selection_overlay
+from layers.render import with_layers
+from pages.screens.common import KEPT, from_url, md, require_db, show, to_url, tr, tv_label
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from layers.basemap import Basemap
+    from layers.render import FrozenDeck
+
+#: The Streamlit key of the city map (its selection is kept under it).
+MAP_KEY = "overview_map"
+#: The geometry query of each area a click can select, by its area column.
+_GEOMETRIES = {"township_code": queries.township_geometries, "grid_id": queries.grid_geometries,
+               "park_id": queries.park_geometries}
+
+
+def pick_mode_control() -> str:
+    """The radio "点击选择：六边形 / 乡镇" (kept for the session and in the URL, as the other
+    map controls); returns one of :data:`layers.maps.PICK_MODES`."""
+    from_url("pick_by", PICK_MODES)
+    mode = st.radio(tr("pick_by"), PICK_MODES, key="pick_by", horizontal=True,
+                    format_func=lambda m: tr(f"pick_{m}"), **KEPT)
+    to_url("pick_by", PICK_MODES[0])
+    return str(mode)
+
+
+def current_selection() -> Any:
+    """The map's selection as the last click left it, read before the map is drawn (so that
+    the map can outline it)."""
+    state = st.session_state.get(MAP_KEY)
+    return state.get("selection") if isinstance(state, dict) else getattr(state, "selection", None)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _area_shapes(version: str, column: str, key: str) -> list[dict[str, Any]]:
+    return area_shapes(_GEOMETRIES[column](require_db()), key)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _enterprise(version: str, uscc: str) -> dict[str, Any] | None:
+    """Name, address, township, position, tier and score of one enterprise (None: not scored)."""
+    import datetime as dt
+
+    p = queries.enterprise_profile(require_db(), uscc, dt.date.max)
+    if p["enterprise"].empty or p["score"].empty:
+        return None
+    e, s = p["enterprise"].iloc[0], p["score"].iloc[0]
+    return {"name": e["name"], "address": e.get("address"), "township_code": e["township_code"],
+            "lon": e["lon"], "lat": e["lat"], "tier": s["tier"], "score": float(s["score"])}
+
+
+def selection_shapes(version: str, selection: Any) -> list[dict[str, Any]]:
+    """What the selection outlines, in WGS-84 (the stored coordinates, never the drawn ones,
+    which a GCJ-02 basemap shifts): the enterprise's point, the hexagon, or every part of the
+    township, grid or park."""
+    uscc = picked_enterprise(selection)
+    if uscc:
+        e = _enterprise(version, uscc)
+        return [{"position": [float(e["lon"]), float(e["lat"])]}] if e and pd.notna(e["lon"]) else []
+    picked = overview_pick(selection)
+    if not picked:
+        return []
+    column, key, label = picked
+    return [hex_shape(label)] if column.startswith("h3_") else _area_shapes(version, column, str(key))
+
+
+def outlined(deck: FrozenDeck, version: str, selection: Any, base: Basemap | None) -> FrozenDeck:
+    """``deck`` with the selection outlined on top (the deck itself when nothing is selected)."""
+    shapes = selection_shapes(version, selection)
+    if not shapes:
+        return deck
+    overlay = selection_overlay(shapes)
+    return with_layers(deck, overlay.specs, overlay.datasets, base)
+
+
+def show_selection(con: duckdb.DuckDBPyConnection, version: str, selection: Any) -> set[str] | None:
+    """Say what a click selected — an enterprise (name, tier, score, code, address), or an area
+    and its enterprises — and return the township codes it concerns (None: nothing selected)."""
+    uscc = picked_enterprise(selection)
+    if uscc:
+        e = _enterprise(version, uscc)
+        if e is None:
+            return None
+        address = e["address"] if isinstance(e["address"], str) and e["address"] else "—"
+        st.info(tr("selected_enterprise", name=md(e["name"]), tier=md(tv_label(e["tier"])), score=e["score"],
+                   uscc=md(uscc), address=md(address)))
+        st.caption(tr("clear_selection"))
+        return {str(e["township_code"])} if pd.notna(e["township_code"]) else set()
+    picked = overview_pick(selection)
+    if not picked:
+        return None
+    column, picked_key, label = picked
+    inside = queries.enterprises_in(con, column, picked_key)
+    if column.startswith("h3_"):
+        st.info(tr("selected_hex", cell=label, n=len(inside), t=inside["township_code"].nunique()))
+    else:
+        st.info(tr("selected_area", name=md(label), n=len(inside)))
+    st.caption(tr("clear_selection"))
+    st.subheader(tr("selected_enterprises"))
+    show(pd.DataFrame({
+        tr("col_uscc"): inside["uscc"], tr("col_ent_name"): inside["name"],
+        tr("col_name"): inside["township_name"], tr("col_industry"): inside["industry"],
+        tr("col_tier"): inside["tier"], tr("col_score"): inside["score"].round(1),
+    }), hide_index=True, key="selected_enterprises")
+    concerned = set(inside["township_code"].dropna().astype(str))
+    return concerned | {str(picked_key)} if column == "township_code" else concerned
