@@ -9,7 +9,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from data import paths
 from pages.screens.common import connection, keep_through_language_change, md, use_units_of
 from riskmap.accounts import ROLE_NAMES, Accounts, User, token_hash
-from riskmap.i18n import LANGS, t
+from riskmap.i18n import LANGS, t, value
 from riskmap.serve import disable_pages_folder_mode
 from riskmap.web import LOGIN_PATH, bind_session, browser_token, browser_user, unexpected_error
 
@@ -76,7 +76,7 @@ if user is None:
     login()
     st.stop()
 
-st.sidebar.caption(t("logged_in_as", lang, name=md(user.name), role=ROLE_NAMES.get(user.role, user.role)))
+st.sidebar.caption(t("logged_in_as", lang, name=md(user.name), role=value(ROLE_NAMES.get(user.role, user.role), lang)))
 if st.sidebar.button(t("logout", lang), key="logout"):
     Accounts(paths.security_path()).end_session(browser_token())  # every page of this browser logs out
     for k in list(st.session_state):

@@ -270,3 +270,10 @@ def test_hazard_page_and_uploader_in_chinese_in_chromium(small_city: City):
         after = dropzone.evaluate("e => getComputedStyle(e.querySelector('button [data-testid=\"stMarkdownContainer\"]'),"
                                   " '::after').content")
         assert "上传" in after
+
+
+def test_the_sidebar_names_the_role_in_the_chosen_language(city_env: City):
+    at = run_app()
+    at = at.selectbox(key="lang").set_value("en").run()
+    captions = [c.value for c in at.sidebar.caption]
+    assert any("(Administrator)" in c for c in captions) and not any("（管理员）" in c for c in captions), captions
