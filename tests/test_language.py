@@ -277,3 +277,12 @@ def test_the_sidebar_names_the_role_in_the_chosen_language(city_env: City):
     at = at.selectbox(key="lang").set_value("en").run()
     captions = [c.value for c in at.sidebar.caption]
     assert any("(Administrator)" in c for c in captions) and not any("（管理员）" in c for c in captions), captions
+
+
+def test_the_overdue_list_shows_days_not_midnights(city_env: City):
+    at = run_app("pages/screens/hazards.py")
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "逾期天数" in d.value.columns)
+    for column in ("发现日期", "整改期限"):
+        assert not table[column].astype(str).str.contains("00:00:00").any(), column
+        assert table[column].astype(str).str.fullmatch(r"\d{4}-\d{2}-\d{2}").all(), column

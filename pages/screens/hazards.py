@@ -119,7 +119,7 @@ rate_chart(monthly.assign(month=pd.to_datetime(monthly["month"]).dt.strftime("%Y
            {"on_time_rate": tr("hz_on_time"), "rectified_rate": tr("hz_by_now")}, tr("hz_month_found"), tr("hz_rate"))
 
 st.subheader(tr("hz_overdue_list"))
-overdue_table = od.rename(columns={
+overdue_table = od.assign(**{c: pd.to_datetime(od[c]).dt.date for c in ("found_on", "deadline")}).rename(columns={
     "uscc": tr("col_uscc"), "name": tr("col_ent_name"), "township_name": tr("col_name"), "grid_name": tr("col_grid"),
     "manager": tr("col_manager"), "found_on": tr("col_found"), "level": tr("col_hz_level"),
     "category": tr("col_category"), "department": tr("col_department"), "deadline": tr("col_deadline"),
