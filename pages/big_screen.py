@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import html
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -22,7 +21,8 @@ import streamlit as st
 from layers.render import fit_view, to_pydeck
 from layers.spec import LayerSpec, Legend, LegendEntry
 from pages.loaders import listed_townships, meta_and_counts, weekly
-from pages.screens.common import db_version, lang, live_fragment, publish_layers, require_db, tr
+from pages.profile import html_text
+from pages.screens.common import db_version, lang, live_fragment, publish_layers, require_db, tr, tv
 from reports.figures import change_text, figure_text
 from reports.views import ViewRequest, build_view
 from scoring import metrics
@@ -95,6 +95,13 @@ svg.bs-chart {{width: 100%; height: 24vh; display: block;}}
 </style>"""
 
 
+def esc(value: object) -> str:
+    """Text for the screen's HTML: whitespace runs (a blank line would end the HTML block and
+    start Markdown) made one space, then escaped with Markdown made inert — names, levels and
+    reasons are imported text."""
+    return html_text(" ".join(str(value).split()))
+
+
 def screen_days() -> int:
     """The period the link asks for (``days``), 30 when it asks for none or another."""
     try:
@@ -118,12 +125,14 @@ def kpi_cards(now: dict[str, float], before: dict[str, float], language: str) ->
     for key in WEEKLY_KEYS:
         m = BY_KEY[key]
         change = change_text(key, now[key], before[key], language)
-        arrow = "" if not change else "▲ " if now[key] > before[key] else "▼ " if now[key] < before[key] else ""
-        delta = (f'<div class="d" style="color:{change_colour(key, now[key], before[key])}">{arrow}'
-                 f"{html.escape(change)}</div>") if change else '<div class="d">&nbsp;</div>'
-        cards.append(f'<div class="bs-kpi" title="{html.escape(m.help(language))}">'
-                     f'<div class="l">{html.escape(m.text(language))}</div>'
-                     f'<div class="v">{html.escape(figure_text(key, now[key]))}</div>{delta}</div>')
+        same = change == "0"  # no change at the precision shown
+        arrow = "" if not change or same else "▲ " if now[key] > before[key] else "▼ "
+        colour = NEUTRAL if same else change_colour(key, now[key], before[key])
+        delta = (f'<div class="d" style="color:{colour}">{arrow}'
+                 f"{esc(change)}</div>") if change else '<div class="d">&nbsp;</div>'
+        cards.append(f'<div class="bs-kpi" title="{esc(m.help(language))}">'
+                     f'<div class="l">{esc(m.text(language))}</div>'
+                     f'<div class="v">{esc(figure_text(key, now[key]))}</div>{delta}</div>')
     return f'<div class="bs-kpis">{"".join(cards)}</div>'
 
 
@@ -132,12 +141,13 @@ def listed_html(listed: pd.DataFrame) -> str:
     items = []
     for _, r in listed.head(MAX_LISTED).iterrows():
         deadline = pd.Timestamp(r["deadline"]).date() if pd.notna(r["deadline"]) else "—"
-        items.append(f'<div class="bs-item"><b>{html.escape(str(r["name"]))}</b> '
-                     f'<span class="m">{html.escape(str(r["level"]))} · {html.escape(tr("col_deadline"))} '
-                     f'{deadline}</span><div class="r">{html.escape(str(r["reasons"]))}</div></div>')
+        items.append(f'<div class="bs-item"><b>{esc(str(r["name"]))}</b> '
+                     f'<span class="m">{esc(tv(r["level"]))} · {esc(tr("col_deadline"))} '
+                     f'{deadline}</span><div class="r">{esc(str(r["reasons"]))}</div></div>')
     more = len(listed) - MAX_LISTED
-    tail = f'<div class="bs-more">{html.escape(tr("bs_more", n=more))}</div>' if more > 0 else ""
-    return (f'<div class="bs-side"><div class="bs-h">{html.escape(tr("listed_now"))}（{len(listed)}）</div>'
+    tail = f'<div class="bs-more">{esc(tr("bs_more", n=more))}</div>' if more > 0 else ""
+    head = tr("with_count", name=tr("listed_now"), n=len(listed))
+    return (f'<div class="bs-side"><div class="bs-h">{esc(head)}</div>'
             f'<div class="bs-list">{"".join(items)}{tail}</div></div>')
 
 
@@ -152,7 +162,7 @@ def trend_svg(daily: pd.DataFrame, title: str, labels: tuple[str, str]) -> str:
         return " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(pts))
 
     first, last = daily["day"].iloc[0], daily["day"].iloc[-1]
-    return (f'<div class="bs-side bs-trend"><div class="bs-h">{html.escape(title)}</div>'
+    return (f'<div class="bs-side bs-trend"><div class="bs-h">{esc(title)}</div>'
             f'<svg class="bs-chart" viewBox="0 0 {w:g} {h:g}" preserveAspectRatio="none" role="img">'
             f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#5a6170"/>'
             f'<path d="{path("hazards")}" fill="none" stroke="#fdae61" stroke-width="2.5"/>'
@@ -161,18 +171,18 @@ def trend_svg(daily: pd.DataFrame, title: str, labels: tuple[str, str]) -> str:
             f'<text x="{w - pad}" y="{h - 6}" fill="#9aa3b2" font-size="12" text-anchor="end">{last:%m-%d}</text>'
             f'<text x="{pad}" y="14" fill="#9aa3b2" font-size="12">{top:,.0f}</text>'
             f'<text x="{w - pad}" y="14" fill="#fdae61" font-size="13" text-anchor="end">'
-            f'{html.escape(labels[0])}</text>'
+            f'{esc(labels[0])}</text>'
             f'<text x="{w - pad}" y="30" fill="#3fbf6f" font-size="13" text-anchor="end">'
-            f'{html.escape(labels[1])}</text></svg></div>')
+            f'{esc(labels[1])}</text></svg></div>')
 
 
 def legend_on_map(legend: Legend) -> str:
     """The map's legend, drawn over the map's lower left corner (the page does not scroll, so
     a fixed place in viewport units is the map's corner on every screen); swatches are the
     colours as drawn (the hexagons are opaque here)."""
-    rows = "".join(f'<div><i style="background:rgb{tuple(e.color)}"></i>{html.escape(e.label)}</div>'
+    rows = "".join(f'<div><i style="background:rgb{tuple(e.color)}"></i>{esc(e.label)}</div>'
                    for e in legend.entries)
-    return f'<div class="bs-legend"><div class="t">{html.escape(legend.title)}</div>{rows}</div>'
+    return f'<div class="bs-legend"><div class="t">{esc(legend.title)}</div>{rows}</div>'
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -225,15 +235,15 @@ def _screen(days: int) -> None:
     start, end, now, before = weekly(version, days)
     deck, legend = _deck(version, days, language)
     # Illustrative data is marked wherever it is shown, the screen included.
-    note = (f'<span class="bs-note" title="{html.escape(str(meta.get("data_note", "")))}">⚠ '
-            f'{html.escape(tr("illustrative"))}</span>' if meta.get("illustrative") == "1" else "")
+    note = (f'<span class="bs-note" title="{esc(str(meta.get("data_note", "")))}">⚠ '
+            f'{esc(tr("illustrative"))}</span>' if meta.get("illustrative") == "1" else "")
     links = "".join(f'<a href="?screen=1&days={d}" target="_self" class="{"on" if d == days else ""}">'
-                    f"{html.escape(tr(f'period_{d}'))}</a>" for d in SCREEN_DAYS)
+                    f"{esc(tr(f'period_{d}'))}</a>" for d in SCREEN_DAYS)
     st.markdown(  # the legend is fixed over the map's corner: it takes no room of its own here
-        f'<div class="bs-head"><span class="bs-title">{html.escape(str(meta.get("city_name") or ""))}'
-        f'{html.escape(tr("app_title"))}</span>'
-        f'<span>{html.escape(tr("weekly_title", start=start, end=end))}</span>{links}'
-        f'<span>{html.escape(tr("bs_updated", t=dt.datetime.now().strftime("%H:%M")))}</span>{note}</div>'
+        f'<div class="bs-head"><span class="bs-title">'
+        f'{esc(tr("city_title", city=str(meta.get("city_name") or ""), page=tr("app_title")))}</span>'
+        f'<span>{esc(tr("weekly_title", start=start, end=end))}</span>{links}'
+        f'<span>{esc(tr("bs_updated", t=dt.datetime.now().strftime("%H:%M")))}</span>{note}</div>'
         f"{legend_on_map(legend)}",
         unsafe_allow_html=True)  # every value escaped
     left, middle, right = st.columns([1.15, 2.45, 1.2])

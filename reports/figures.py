@@ -19,4 +19,8 @@ def change_text(key: str, now: float, before: float, lang: str = "zh") -> str:
     if key == "enterprises" or now != now or before != before:
         return ""
     d = now - before
-    return t("pp", lang, v=d * 100) if key == "rectification_rate" else f"{d:+,.4g}"
+    if key == "rectification_rate":
+        d = round(d * 100, 1)
+        return "0" if d == 0 else t("pp", lang, v=d)  # Streamlit shows "0" as no change, in grey
+    d = round(d, 2)
+    return "0" if d == 0 else f"{d:+,.2f}" if key == "fines_10k" else f"{d:+,.0f}"

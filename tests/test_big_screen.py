@@ -56,7 +56,8 @@ def test_the_big_screen_fits_every_screen_without_scrolling(small_city: City):
     con.close()
     expected = {}
     for k in WEEKLY_KEYS:
-        better, d = BY_KEY[k].better, now[k] - before[k]
+        better = BY_KEY[k].better
+        d = round((now[k] - before[k]) * (100 if k == "rectification_rate" else 1), 1)  # as shown
         expected[BY_KEY[k].label[0]] = (rgb(NEUTRAL) if better is None or d == 0 or k == "enterprises"
                                         else rgb(BETTER) if (d > 0) == (better == "up") else rgb(WORSE))
 
@@ -88,12 +89,28 @@ def test_the_big_screen_fits_every_screen_without_scrolling(small_city: City):
                 # Listed townships: every card shown whole, inside the list.
                 assert got["items"] and all(b[3] <= got["list"][3] + 1 for b in got["items"]), where
                 assert got["on"] == ["近 7 天"], where
-                for label, delta, colour in got["deltas"]:
-                    if delta.strip():
-                        assert colour == expected[label], (where, label, delta, colour)
+                shown = [(label, delta, colour) for label, delta, colour in got["deltas"] if delta.strip()]
+                assert len(shown) == 11, (where, got["deltas"])  # every figure but the stock of enterprises
+                for label, delta, colour in shown:
+                    assert colour == expected[label], (where, label, delta, colour)
+                assert {c for _, _, c in shown} & {rgb(BETTER), rgb(WORSE)}, where  # some change is coloured
                 if (width, height) == (1920, 1080):
                     page.screenshot(path=str(SHOTS / "big_screen.png"))
                 page.close()
         finally:
             browser.close()
     assert Path(SHOTS / "big_screen.png").stat().st_size > 50_000
+
+
+def test_imported_text_on_the_screen_stays_text():
+    """A township name with a blank line and Markdown in it: no new Markdown block, no link, no
+    image, no formula — the same characters, shown."""
+    import pandas as pd
+
+    from pages.big_screen import listed_html
+
+    evil = "甲镇\n\n![x](http://example.invalid/x.png) [点我](javascript:alert(1)) $x^2$ <b>粗</b>"
+    out = listed_html(pd.DataFrame({"name": [evil], "level": ["市级"], "deadline": ["2027-01-01"],
+                                    "reasons": [evil]}))
+    assert "\n" not in out and "](" not in out and "<b>粗" not in out and "$x" not in out
+    assert "&#33;&#91;x&#93;" in out and "&lt;b&gt;" in out  # shown as the characters typed

@@ -107,3 +107,16 @@ def test_every_figure_on_a_page_says_what_it_counts(city_env: City):
             assert match and m.help == match[0].definition[0], m.label
     assert "不论何时发现" in BY_KEY["rectified"].definition[0]
     assert "整改率的分子" in BY_KEY["found_rectified"].definition[0]
+
+
+def test_a_change_reads_as_people_write_it_and_none_is_zero():
+    """Streamlit greys only the literal "0": an unchanged figure (a rate equal to 0.05 pp) says 0,
+    counts are whole with thousands separators, fines keep two decimals."""
+    from reports.figures import change_text
+
+    assert change_text("hazards", 5, 5) == "0"
+    assert change_text("rectification_rate", 0.7, 0.70000001) == "0"
+    assert change_text("rectification_rate", 0.745, 0.7) == "+4.5 个百分点"
+    assert change_text("inspections", 20_345, 8_000) == "+12,345"
+    assert change_text("fines_10k", 3.5, 1.25) == "+2.25"
+    assert change_text("enterprises", 10, 5) == ""  # a stock, not a flow

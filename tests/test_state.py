@@ -56,3 +56,19 @@ def test_choices_survive_a_reload_a_page_change_and_a_language_switch(small_city
         page.reload()
         wait_until_idle(page)
         assert "f_tier=" in page.url
+
+
+def test_an_empty_choice_is_kept_in_the_url_and_nonsense_keeps_the_default(city_env: City):
+    """No layer at all is a choice of its own (``?layers=``), unlike a value that is no option,
+    which leaves the default."""
+    from pages.filters import DEFAULT_OVERLAYS
+
+    from .test_app import run_app
+
+    at = run_app(query={"layers": ""})
+    assert not at.exception and at.multiselect(key="layers").value == []
+    at = run_app(query={"layers": "junk"})
+    assert at.multiselect(key="layers").value == list(DEFAULT_OVERLAYS)
+    at = run_app()
+    at = at.multiselect(key="layers").set_value([]).run()
+    assert at.query_params["layers"] in ("", [""]), at.query_params  # a reload opens no layers, not the default

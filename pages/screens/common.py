@@ -273,7 +273,7 @@ def from_url(key: str, options: Sequence[Any] | None = None, multi: bool = False
         return
     by_text = {str(o): o for o in options}
     chosen = [by_text[r] for r in raw if r in by_text]
-    if multi:
+    if multi and (chosen or raw == [""]):  # "" is an empty choice; nothing valid: the default
         st.session_state[key] = list(dict.fromkeys(chosen))
     elif chosen:
         st.session_state[key] = chosen[0]
@@ -285,8 +285,10 @@ def to_url(key: str, default: Any) -> None:
     if value == default or value is None:
         if key in st.query_params:
             del st.query_params[key]
+    elif isinstance(value, list | tuple):  # an empty choice is "" (no parameter would be the default)
+        st.query_params[key] = [str(v) for v in value] or ""
     else:
-        st.query_params[key] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
+        st.query_params[key] = str(value)
 
 
 def live_fragment(fn: Callable[..., Any] | None = None, *,

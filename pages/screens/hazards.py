@@ -136,8 +136,10 @@ LIST_KEYS = dict(zip(FIVE_LISTS, ("list_inspection", "list_hazard", "list_assign
                                   "list_supervised")))
 # One list at a time: tabs would send all five tables to the browser (4.8 MB at 90 days).
 lists = _five_lists(version, days)
+from_url("five_list", list(lists))
 name = st.radio(tr("five_lists"), list(lists), key="five_list", horizontal=True,
                format_func=lambda n: tr(LIST_KEYS[n]), label_visibility="collapsed", **KEPT)
+to_url("five_list", next(iter(lists)))
 frame = narrow(lists[name], departments, levels)
 key = LIST_KEYS[name]
 show_rows(frame, hide_index=True, key=f"tbl_{key}")
