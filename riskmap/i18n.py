@@ -379,6 +379,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "please_log_in": ("请登录。登录在本浏览器保持有效：刷新、直接打开某页、打开大屏都不必再次登录；退出登录、停用账号、修改密码或长时间未操作后须重新登录。",
                       "Please log in. The login holds in this browser: refreshing, opening a page directly or the big "
                       "screen needs no new login; logging out, a disabled account, a changed password or a long idle time end it."),
+    "screen_link_go": ("打开大屏", "Open the screen"),
     "screen_link_bad": ("此大屏链接无效或已停用，请向管理员索取新链接。",
                         "This screen link is not valid or was revoked; ask an administrator for a new one."),
     "login_other_site": ("登录请求来自其他网站，已拒绝。请直接打开本系统的登录页。",

@@ -214,7 +214,7 @@ async def screen_link(request: Any) -> Any:
     password: the link is the credential, and the account sees only the big screen) and goes
     to the screen with the link's period; any other key gets the same plain refusal."""
     from starlette.concurrency import run_in_threadpool
-    from starlette.responses import HTMLResponse, RedirectResponse
+    from starlette.responses import HTMLResponse
 
     store = accounts()
     found = await run_in_threadpool(store.screen_link, request.path_params["key"])
@@ -224,7 +224,12 @@ async def screen_link(request: Any) -> Any:
     user, days = found
     token = await run_in_threadpool(store.open_session, user)
     await run_in_threadpool(store.log, user.username, "screen_link_used", {})
-    response = RedirectResponse(f"/?screen=1&days={days}", status_code=303)
+    # A page of ours moves on to the screen, not a redirect: when the link was opened from
+    # another site (a portal), the browser would not send the new SameSite=Strict cookie on a
+    # redirect it followed, and the screen would land on the login form.
+    target = f"/?screen=1&days={int(days)}"
+    response = HTMLResponse(f'<!doctype html><meta charset=utf-8><meta http-equiv="refresh" content="0;url={target}">'
+                            f'<a href="{target}">{html.escape(t("screen_link_go"))}</a>')
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"  # the key is in this URL
     response.headers.append("Set-Cookie", session_cookie(token, int(store.policy.max_hours * 3600),
