@@ -61,6 +61,25 @@ def target_filters(scores: pd.DataFrame, model: Model) -> pd.DataFrame:
 DEFAULT_OVERLAYS = ("parks", "incidents")
 
 
+def describe_filters(scores: pd.DataFrame, model: Model) -> str:
+    """The filters of :func:`target_filters` as chosen, in words ("风险等级：较大；乡镇（街道）：…"),
+    for the caption of a snapshot of the chosen enterprises; "" when none is chosen."""
+    names: dict[str, Mapping[Any, str]] = {
+        key: dict(scores[[code, name]].drop_duplicates(code).itertuples(index=False))
+        for key, code, name in (("f_county", "county_code", "county_name"),
+                                ("f_township", "township_code", "township_name"), ("f_park", "park_id", "park_name"))}
+    names["f_flags"] = {f.measure: f.name for f in model.factors if f.measure in FLAG_COLUMNS}
+    parts = []
+    for key in ("f_county", "f_township", "f_tier", "f_industry", "f_park", "f_flags", "f_department"):
+        chosen = st.session_state.get(key) or []
+        if chosen:
+            shown = [str(names[key].get(v) or v) if key in names else str(tv_label(v)) for v in chosen]
+            parts.append(tr("labelled", label=tr(key), text=tr("list_sep").join(shown)))
+    if text := (st.session_state.get("f_text") or "").strip():
+        parts.append(tr("labelled", label=tr("f_text"), text=text))
+    return tr("clause_sep").join(parts)
+
+
 def city_view_controls(model: Model, days: int) -> ViewRequest:
     """Draw the city map's controls and return the map they ask for, over the last ``days`` days."""
     for key, options, multi in (("hex_res", RESOLUTIONS, False), ("color_by", (False, True), False),

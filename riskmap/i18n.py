@@ -543,6 +543,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "name_code": ("{name}（{code}）", "{name} ({code})"),
     "labelled": ("{label}：{text}", "{label}: {text}"),
     "list_sep": ("、", ", "),
+    "clause_sep": ("；", "; "),
+    "no_filter": ("未筛选（全部企业）", "no filter (every enterprise)"),
     "choose_one": ("请选择", "Choose"),
     "demo_note": ("虚构城市，边界、企业与记录均由程序随机生成，不对应任何真实地区与单位",
                   "A fictional city: its boundaries, enterprises and records are generated at random and match no real "

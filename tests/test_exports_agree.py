@@ -550,3 +550,20 @@ def test_the_briefing_page_names_its_downloads_as_the_cli_does(city_env, monkeyp
     weekly = {d: [n for n in names[d] if n.startswith("周报表")] for d in names}
     assert len(weekly[7]) == 1 and len(weekly[30]) == 1 and weekly[7] != weekly[30]
     assert "2026-11-14至2026-11-20" in weekly[7][0] and "2026-10-22至2026-11-20" in weekly[30][0]
+
+
+def test_the_targets_page_says_which_filters_a_snapshot_draws(city_env):
+    """The filters chosen on 检查目标, in words, on the page and in the snapshot's caption (the
+    same text): not just how many enterprises were chosen."""
+    from data.build import connect
+
+    from .test_app import run_app
+
+    con = connect(city_env.db, read_only=True)
+    town_code, town = con.execute("SELECT code, name FROM township ORDER BY code LIMIT 1").fetchone()
+    at = run_app("pages/screens/targets.py", query={"f_tier": "较大", "f_township": town_code, "f_text": "印务"})
+    assert not at.exception
+    said = " ".join(c.value for c in at.caption)
+    assert "风险等级：较大" in said and f"乡镇（街道）：{town}" in said and "：印务" in said, said
+    at = run_app("pages/screens/targets.py")
+    assert "未筛选（全部企业）" in " ".join(c.value for c in at.caption)

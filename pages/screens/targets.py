@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from data import queries
-from pages.filters import target_filters
+from pages.filters import describe_filters, target_filters
 from pages.loaders import due_list, target_scores
 from pages.screens.common import (
     XLSX,
@@ -46,12 +46,13 @@ st.title(tr("page_targets"))
 data_note_badge(meta)
 
 chosen = target_filters(scores, model)
-st.caption(tr("n_targets", n=len(chosen)))
+said = describe_filters(scores, model) or tr("no_filter")  # on screen, and in a snapshot's caption
+st.caption(f"{tr('n_targets', n=len(chosen))} · {md(said)}")
 
 if len(chosen):
     def snapshot() -> bytes:  # the request names every chosen enterprise: made when clicked
         selection = ViewRequest("enterprises", usccs=tuple(chosen["uscc"]), lang=lang(),
-                                label=tr("snap_selection", n=len(chosen)))
+                                label=said)
         return export(con, "png", ExportRequest(view=selection))[0]
 
     export_button(st, tr("snapshot_filters"), snapshot,
