@@ -15,6 +15,7 @@ import streamlit as st
 from data import queries
 from layers.maps import PICK_MODES, area_shapes, hex_shape, overview_pick, picked_enterprise, selection_overlay
 from layers.render import with_layers
+from pages.drill import LEVELS, URL_KEY, Crumb, Drill, DrillError, offers, resolve
 from pages.screens.common import KEPT, from_url, md, require_db, show, to_url, tr, tv_label
 
 if TYPE_CHECKING:
@@ -40,10 +41,60 @@ def pick_mode_control() -> str:
     return str(mode)
 
 
-def current_selection() -> Any:
+def map_key(path: list[Crumb]) -> str:
+    """The Streamlit key of the map of the level ``path`` ends at: a map of its own per area,
+    so that a click on one level's map is not taken for a click on the next one's."""
+    last = path[-1]
+    return MAP_KEY if last.level == "city" else f"{MAP_KEY}_{last.level}_{last.key}"
+
+
+def drill_path(con: duckdb.DuckDBPyConnection) -> list[Crumb]:
+    """The breadcrumbs of the level shown (pages.drill), kept for the session and in the URL
+    (``?area=township:330302001``); an area the database does not hold is said and left for
+    the city."""
+    from_url(URL_KEY)
+    text = str(st.session_state.get(URL_KEY) or "")
+    try:
+        path = resolve(con, Drill.parse(text))
+    except DrillError:
+        st.warning(tr("drill_unknown", area=md(text)))
+        st.session_state[URL_KEY] = ""
+        path = resolve(con, Drill())
+    to_url(URL_KEY, "")
+    return path
+
+
+def _go(drill: Drill) -> None:
+    st.session_state[URL_KEY] = drill.text
+
+
+def breadcrumbs(path: list[Crumb]) -> None:
+    """全市 › 区县 › 乡镇 › 网格 › 企业: each level above the one shown goes back to it."""
+    with st.container(horizontal=True, gap="small", vertical_alignment="center", key="drill_crumbs"):
+        for i, crumb in enumerate(path):
+            if i:
+                st.markdown("›", width="content")
+            st.button(md(crumb.name) or tr("level_city"), key=f"crumb_{crumb.level}", type="tertiary",
+                      disabled=i == len(path) - 1, width="content",
+                      on_click=_go, args=(crumb.drill,))
+
+
+def drill_buttons(con: duckdb.DuckDBPyConnection, path: list[Crumb], column: str | None, key: Any,
+                  uscc: str | None) -> None:
+    """Under what a click selected: a button into each level it offers below the one shown."""
+    here = path[-1]
+    depth = LEVELS.index(here.level)
+    for d in offers(con, column, key, uscc):
+        if d == here.drill or (LEVELS.index(d.level) <= depth and d.level != "enterprise"):
+            continue
+        name = resolve(con, d)[-1].name
+        st.button(tr(f"drill_{d.level}", name=md(name)), key=f"drill_{d.level}", on_click=_go, args=(d,))
+
+
+def current_selection(key: str = MAP_KEY) -> Any:
     """The map's selection as the last click left it, read before the map is drawn (so that
     the map can outline it)."""
-    state = st.session_state.get(MAP_KEY)
+    state = st.session_state.get(key)
     return state.get("selection") if isinstance(state, dict) else getattr(state, "selection", None)
 
 
@@ -65,11 +116,13 @@ def _enterprise(version: str, uscc: str) -> dict[str, Any] | None:
             "lon": e["lon"], "lat": e["lat"], "tier": s["tier"], "score": float(s["score"])}
 
 
-def selection_shapes(version: str, selection: Any) -> list[dict[str, Any]]:
+def selection_shapes(version: str, selection: Any, path: list[Crumb] | None = None) -> list[dict[str, Any]]:
     """What the selection outlines, in WGS-84 (the stored coordinates, never the drawn ones,
     which a GCJ-02 basemap shifts): the enterprise's point, the hexagon, or every part of the
-    township, grid or park."""
+    township, grid or park; with nothing selected on an enterprise's level, that enterprise."""
     uscc = picked_enterprise(selection)
+    if not uscc and not overview_pick(selection) and path and path[-1].level == "enterprise":
+        uscc = path[-1].key
     if uscc:
         e = _enterprise(version, uscc)
         return [{"position": [float(e["lon"]), float(e["lat"])]}] if e and pd.notna(e["lon"]) else []
@@ -80,18 +133,22 @@ def selection_shapes(version: str, selection: Any) -> list[dict[str, Any]]:
     return [hex_shape(label)] if column.startswith("h3_") else _area_shapes(version, column, str(key))
 
 
-def outlined(deck: FrozenDeck, version: str, selection: Any, base: Basemap | None) -> FrozenDeck:
+def outlined(deck: FrozenDeck, version: str, selection: Any, base: Basemap | None,
+             path: list[Crumb] | None = None) -> FrozenDeck:
     """``deck`` with the selection outlined on top (the deck itself when nothing is selected)."""
-    shapes = selection_shapes(version, selection)
+    shapes = selection_shapes(version, selection, path)
     if not shapes:
         return deck
     overlay = selection_overlay(shapes)
     return with_layers(deck, overlay.specs, overlay.datasets, base)
 
 
-def show_selection(con: duckdb.DuckDBPyConnection, version: str, selection: Any) -> set[str] | None:
+def show_selection(con: duckdb.DuckDBPyConnection, version: str, selection: Any,
+                   path: list[Crumb] | None = None) -> set[str] | None:
     """Say what a click selected — an enterprise (name, tier, score, code, address), or an area
-    and its enterprises — and return the township codes it concerns (None: nothing selected)."""
+    and its enterprises — with a button into each level below ``path``'s it offers, and return
+    the township codes it concerns (None: nothing selected)."""
+    path = path or [Crumb("city", None, "")]
     uscc = picked_enterprise(selection)
     if uscc:
         e = _enterprise(version, uscc)
@@ -100,6 +157,7 @@ def show_selection(con: duckdb.DuckDBPyConnection, version: str, selection: Any)
         address = e["address"] if isinstance(e["address"], str) and e["address"] else "—"
         st.info(tr("selected_enterprise", name=md(e["name"]), tier=md(tv_label(e["tier"])), score=e["score"],
                    uscc=md(uscc), address=md(address)))
+        drill_buttons(con, path, None, None, uscc)
         st.caption(tr("clear_selection"))
         return {str(e["township_code"])} if pd.notna(e["township_code"]) else set()
     picked = overview_pick(selection)
@@ -111,6 +169,7 @@ def show_selection(con: duckdb.DuckDBPyConnection, version: str, selection: Any)
         st.info(tr("selected_hex", cell=label, n=len(inside), t=inside["township_code"].nunique()))
     else:
         st.info(tr("selected_area", name=md(label), n=len(inside)))
+    drill_buttons(con, path, column, picked_key, None)
     st.caption(tr("clear_selection"))
     st.subheader(tr("selected_enterprises"))
     show(pd.DataFrame({

@@ -288,3 +288,38 @@ def test_the_overdue_list_shows_days_not_midnights(city_env: City):
     for column in ("发现日期", "整改期限"):  # a timestamp column is shown with its 00:00:00
         assert not pd.api.types.is_datetime64_any_dtype(table[column]), column
         assert table[column].astype(str).str.fullmatch(r"\d{4}-\d{2}-\d{2}").all(), column
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_page_uses_a_date_picker_whose_calendar_is_english(city_env: City, page: str):
+    """st.date_input's calendar names months and weekdays in English whatever the language, so
+    no page draws one; the briefing's end day is chosen from a list of days in the page's own
+    language instead."""
+    at = run_app(page)
+    assert not at.exception
+    assert not at.get("date_input")
+
+
+def test_the_briefing_end_day_is_a_list_of_days_named_in_chinese_and_chosen_days_date_the_files(
+        city_env: City, monkeypatch: pytest.MonkeyPatch):
+    import datetime as dt
+
+    from streamlit.delta_generator import DeltaGenerator
+
+    seen: list[str] = []  # the names the page gives its buttons (not in the element's proto)
+    original = DeltaGenerator.download_button
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs.get("file_name", ""))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    at = run_app("pages/screens/briefing.py")
+    box = at.selectbox(key="brief_end")
+    assert box.value == dt.date(2026, 11, 20)  # the data's as-of date, the small city's
+    assert box.options[:2] == ["2026-11-20 周五", "2026-11-19 周四"]
+    seen.clear()
+    at = box.select(dt.date(2026, 6, 30)).run()
+    assert not at.exception
+    weekly = [n for n in seen if n.startswith("周报表")]
+    assert len(weekly) == 1 and "2026-06-24至2026-06-30" in weekly[0]  # 7 days (the default) ending then

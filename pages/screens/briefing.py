@@ -3,6 +3,7 @@ briefing — made on the server the same way ``python -m riskmap export`` makes 
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import partial
 
 import streamlit as st
@@ -17,12 +18,25 @@ MIME = {"png": "image/png", "html": "text/html",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "pdf": "application/pdf"}
 
+#: How far back a briefing can be dated (days before the data's as-of date).
+BACK_DAYS = 730
+
+
+def day_label(day: dt.date) -> str:
+    """``2026-11-20 周五`` (``Fri`` in English)."""
+    return f"{day.isoformat()} {tr('weekdays').split(',')[day.weekday()]}"
+
+
 con, version = start_page("page_briefing")
 as_of = default_as_of(con)
 st.caption(tr("briefing_intro"))
 
 c1, c2 = st.columns(2)
-end = c1.date_input(tr("brief_end"), value=as_of, max_value=as_of, key="brief_end")
+# A list of days rather than st.date_input, whose calendar names months and weekdays in English
+# whatever the language: newest first, searchable by typing a part of the date.
+ends = [as_of - dt.timedelta(days=k) for k in range(BACK_DAYS + 1)]
+end = c1.selectbox(tr("brief_end"), ends, key="brief_end", format_func=day_label, placeholder=tr("choose_one"),
+                   help=tr("brief_end_help"))
 days = c2.radio(tr("period"), (7, 30, 90, 365), horizontal=True, key="brief_days",
                 format_func=lambda d: tr(f"period_{d}"))
 
