@@ -556,6 +556,9 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
         **{f: yes_no(flags[f]) for f in ("hazchem", "special_equipment", "dust", "spraying", "ammonia",
                                          "confined_space", "gas", "rented", "mixed_use", "small_scattered")},
         "illegal_building_m2": illegal.astype(str),
+        # A principal and a made-up phone for each (a generator of their own: nothing else changes).
+        "principal": _person_names(np.random.default_rng(cfg.seed + 1), len(codes_out)),
+        "phone": np.array([f"13800{i % 10**6:06d}" for i in range(len(codes_out))], dtype=object),
     }
     _write_csv(out / "enterprise.csv", ent_cols, T.ENTERPRISE)
 

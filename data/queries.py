@@ -147,7 +147,8 @@ def grid_hazards(con: duckdb.DuckDBPyConnection, grid_id: str, as_of: dt.date) -
     enterprise's address and ``days_overdue`` (days from the deadline to ``as_of``: negative
     while it is still ahead, NULL without a deadline)."""
     return con.execute(
-        f"""SELECT h.id, h.uscc, e.name, e.address, h.found_on, h.level, h.category, h.description, h.department,
+        f"""SELECT h.id, h.uscc, e.name, e.address, e.principal, e.phone,
+                   h.found_on, h.level, h.category, h.description, h.department,
                    h.deadline, {HAZARD_STATUS_SQL} AS status, date_diff('day', h.deadline, $t) AS days_overdue
             FROM hazard h JOIN enterprise e USING (uscc)
             WHERE e.grid_id = $g AND {OPEN_H}

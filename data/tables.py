@@ -181,6 +181,10 @@ ENTERPRISE = Table(
         Column("address", "地址", aliases=("经营地址", "生产经营地址", "详细地址", "企业地址", "单位地址", "所在地址", "场所地址",
                                           "实际经营地址", "生产地址", "注册地址", "住所", "经营场所地址", "经营场所")),
         Column("founded_on", "成立日期", "date", aliases=("注册日期", "成立时间", "登记日期")),
+        # The seeds' enterprise forms ask for 主要负责人 and 联系电话 (a 联系人 is someone else: unknown).
+        Column("principal", "主要负责人", aliases=("负责人", "单位负责人", "企业负责人", "法定代表人", "法人代表")),
+        Column("phone", "联系电话", aliases=("电话", "手机", "联系方式", "手机号码", "手机号", "负责人电话", "联系人电话",
+                                          "企业电话", "负责人手机", "联系手机")),
         # Projected pairs (X坐标/Y坐标 …) are told apart by magnitude, see data.headers.orient_coordinates.
         Column("lon", "经度", "lon", aliases=("X", "x", "横坐标", "x坐标", "东坐标", "东向坐标", "坐标x", "经度坐标", "坐标经度",
                                           "位置经度", "中心点经度", "东经", "lng", "lon", "longitude")),

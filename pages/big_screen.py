@@ -138,7 +138,11 @@ def kpi_cards(now: dict[str, float], before: dict[str, float], language: str) ->
 
 def listed_html(listed: pd.DataFrame) -> str:
     """The listed townships with level, deadline and reasons (imported names: escaped)."""
+    from scoring.listing import reasons_in
+    from scoring.model import load_model
+
     items = []
+    listed = listed.assign(reasons=reasons_in(listed, load_model().township_listing, lang()))
     for _, r in listed.head(MAX_LISTED).iterrows():
         deadline = pd.Timestamp(r["deadline"]).date() if pd.notna(r["deadline"]) else "—"
         items.append(f'<div class="bs-item"><b>{esc(str(r["name"]))}</b> '

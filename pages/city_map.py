@@ -13,16 +13,27 @@ import pandas as pd
 import streamlit as st
 
 from data import queries
-from layers.maps import PICK_MODES, area_shapes, hex_shape, overview_pick, picked_enterprise, selection_overlay
-from layers.render import with_layers
-from pages.drill import LEVELS, URL_KEY, Crumb, Drill, DrillError, offers, resolve
-from pages.screens.common import KEPT, from_url, md, require_db, show, to_url, tr, tv_label
+from layers.maps import (
+    PICK_MODES,
+    area_shapes,
+    hex_shape,
+    overview_pick,
+    pick_specs,
+    picked_enterprise,
+    selection_overlay,
+)
+from layers.render import legend_html, to_pydeck, view_for, with_layers
+from pages.drill import LEVELS, URL_KEY, Crumb, Drill, DrillError, at_level, drill_specs, level_view, offers, resolve
+from pages.filters import city_view_controls
+from pages.screens.common import KEPT, from_url, lang, md, publish_layers, require_db, show, to_url, tr, tv_label
+from reports.views import ViewRequest, build_view
 
 if TYPE_CHECKING:
     import duckdb
 
     from layers.basemap import Basemap
     from layers.render import FrozenDeck
+    from scoring.model import Model
 
 #: The Streamlit key of the city map (its selection is kept under it).
 MAP_KEY = "overview_map"
@@ -179,3 +190,59 @@ def show_selection(con: duckdb.DuckDBPyConnection, version: str, selection: Any,
     }), hide_index=True, key="selected_enterprises")
     concerned = set(inside["township_code"].dropna().astype(str))
     return concerned | {str(picked_key)} if column == "township_code" else concerned
+
+
+def townships_of(con: duckdb.DuckDBPyConnection, path: list[Crumb]) -> set[str] | None:
+    """The township codes the level shown concerns (None: the whole city)."""
+    here = path[-1]
+    if here.level == "city":
+        return None
+    if here.level == "county":
+        return {str(c) for (c,) in con.execute("SELECT code FROM township WHERE county_code = ?",
+                                               [here.key]).fetchall()}
+    town = at_level(path, "township")
+    return {str(town.key)} if town else set()
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def enterprise_file(version: str, uscc: str) -> dict[str, pd.DataFrame]:
+    """The 一企一档 of one enterprise (data.queries.enterprise_profile) as of the data's date."""
+    from scoring.run import default_as_of
+
+    db = require_db()
+    return queries.enterprise_profile(db, uscc, default_as_of(db))
+
+
+# A deck is a few kilobytes (its rows are files: layers.store): room for every combination of
+# the controls that a city's users ask for, per scope.
+@st.cache_resource(max_entries=256, show_spinner=False)
+def city_deck(version: str, req: ViewRequest, base: Basemap | None, pick: str) -> tuple[FrozenDeck, str, bool]:
+    """The city map of ``req`` — the same view an export of ``req`` draws — as a deck, a click
+    on it picking ``pick`` (layers.maps.PICK_MODES)."""
+    bundle = build_view(require_db(), req).bundle
+    legends = "".join(legend_html(leg) for leg in [bundle.legend, *bundle.more_legends])
+    specs = pick_specs(drill_specs(bundle.specs, req.scope), pick)  # a township's grids picked anywhere inside
+    return (to_pydeck(specs, bundle.datasets, view_for(*bundle.view_points), base, publish=publish_layers()),
+            legends, bundle.aggregated)
+
+
+def level_controls(model: Model, days: int, path: list[Crumb]) -> tuple[ViewRequest, str]:
+    """The map controls of the level ``path`` ends at and the map they ask for, with what a
+    click picks: hexagons' resolution, colouring and overlays for the city and a county; none
+    for a township's or grid's enterprises (every tier is drawn)."""
+    if path[-1].level in ("city", "county"):
+        req, pick = city_view_controls(model, days), pick_mode_control()
+    else:
+        req, pick = ViewRequest("city", days=days, lang=lang()), "hex"
+        st.caption(tr("drill_points_hint"))
+    return level_view(path, req), pick
+
+
+def map_title(path: list[Crumb]) -> str:
+    """The map's heading: the city's heat map, a county's, or the enterprises of a township or
+    grid (an enterprise is shown in its grid)."""
+    where = [c for c in path if c.level != "enterprise"][-1]
+    if where.level == "city":
+        return tr("map_title")
+    return tr("map_title_of", place=md(where.name),
+              what=tr("map_title" if where.level == "county" else "map_title_points"))

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 
 import pandas as pd
 
-from pages.profile import FILE_KEY, cell_text, html_text
+from pages.profile import FILE_KEY, cell_text, html_text, tel_link
 
 #: Most cards of one kind drawn (all open hazards are in the table below them).
 CARDS = 10
@@ -96,15 +95,6 @@ def kpi_strip(items: Iterable[tuple[str, int]]) -> str:
     return f'<div class="rm-strip">{spans}</div>'
 
 
-def _tel(phone: object) -> str | None:
-    """A ``tel:`` address of a phone number as written (digits, ``+`` and ``-`` kept; spaces
-    dropped), or None when it does not read as one."""
-    if not isinstance(phone, str):
-        return None
-    number = re.sub(r"[\s()（）]", "", phone)
-    return f"tel:{number}" if re.fullmatch(r"\+?[0-9][0-9-]{2,19}", number) else None
-
-
 def hazard_card(*, name: object, days_overdue: object, deadline: object, level: object, category: object,
                 address: object, phone: object, say: Say) -> str:
     """One hazard as a card: enterprise and how late (or how long left), deadline, level and
@@ -114,7 +104,7 @@ def hazard_card(*, name: object, days_overdue: object, deadline: object, level: 
             say("card_due_today") if late == 0 else say("card_days_left", n=-late))
     due = say("card_deadline", date=cell_text(deadline)) if cell_text(deadline) else ""
     sub = " · ".join(html_text(x) for x in (due, cell_text(level), cell_text(category)) if x)
-    tel = _tel(phone)
+    tel = tel_link(phone)
     call = f' · <a href="{html.escape(tel)}">{html_text(say("card_call", phone=cell_text(phone)))}</a>' if tel else ""
     where = html_text(address)
     kind = "rm-card" if late is not None and late > 0 else "rm-card rm-open"

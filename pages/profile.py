@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +102,30 @@ def table_html(df: pd.DataFrame, wrap: Collection[object] = ()) -> str:
             f"<tbody>{rows}</tbody></table></div>")
 
 
+def tel_link(phone: object) -> str | None:
+    """A ``tel:`` address of a phone number as written (digits, ``+`` and ``-`` kept; spaces
+    dropped), or None when it does not read as one."""
+    if not isinstance(phone, str):
+        return None
+    number = re.sub(r"[\s()（）]", "", phone)
+    return f"tel:{number}" if re.fullmatch(r"\+?[0-9][0-9-]{2,19}", number) else None
+
+
+def contact_html(principal: Any, phone: Any, say: Callable[..., str]) -> str:
+    """The enterprise's principal and phone, the phone a tap-to-call link when it is a number
+    (escaped text; "" when the ledger gives neither)."""
+    import html
+
+    parts = []
+    if isinstance(principal, str) and principal.strip():
+        parts.append(html_text(say("profile_principal", name=cell_text(principal))))
+    if isinstance(phone, str) and phone.strip():
+        tel = tel_link(phone)
+        text = html_text(say("profile_phone", phone=cell_text(phone)))
+        parts.append(f'<a href="{html.escape(tel)}">{text}</a>' if tel else text)
+    return f'<div class="rm-contact">{" · ".join(parts)}</div>' if parts else ""
+
+
 def show_file(p: dict[str, pd.DataFrame], model: Model, back: Callable[[], None] | None = None) -> None:
     """Draw the file of ``data.queries.enterprise_profile`` in a container keyed
     :data:`FILE_KEY`; ``back``: a "back to the grid" button on top calls it."""
@@ -120,6 +145,9 @@ def show_file(p: dict[str, pd.DataFrame], model: Model, back: Callable[[], None]
                  tr("founded_on", date=cell_text(e.get("founded_on"))) if pd.notna(e.get("founded_on")) else "",
                  tr("list_sep").join(flags))
         st.markdown(md(cell_text(e.get("address"))))
+        contact = contact_html(e.get("principal"), e.get("phone"), tr)
+        if contact:
+            st.html(contact)
         st.caption(md(" · ".join(x for x in facts if x)))
         if len(s):
             row = s.iloc[0]

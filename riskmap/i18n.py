@@ -168,6 +168,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "grid_enterprise_table": ("网格内企业（{n} 家）", "Enterprises in the grid ({n})"),
     "grid_hazard_table": ("未整改隐患一览（{n} 条，逾期在前）", "All open hazards ({n}, overdue first)"),
     "grid_back": ("← 返回网格", "← Back to the grid"),
+    "profile_principal": ("主要负责人：{name}", "Principal: {name}"),
+    "profile_phone": ("联系电话：{phone}", "Phone: {phone}"),
     "profile_none": ("无记录", "No records"),
     "profile_print": ("打印本档案：浏览器菜单 → 打印（只打印本档案）", "To print this file: browser menu → Print (the file alone)"),
     "col_closed_on": ("验收销号日期", "Closed on"),

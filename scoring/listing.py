@@ -23,15 +23,45 @@ PHRASES = {
 }
 
 
-def reason(rule: ListingRule, row: Mapping[str, Any], model: Model | None = None) -> str:
+#: The same in English. The rule's own name, a word of the city's config, is left out: each
+#: sentence says what the rule tests and where its bound lies.
+PHRASES_EN = {
+    "index_rank": "area risk index {index:.1f}, ranked {v:g} in the city (the top {b:g} are listed)",
+    "overdue_major": "{v:g} major hazards overdue (listed at {b:g} or more)",
+    "open_major": "{v:g} major hazards not rectified (listed at {b:g} or more)",
+    "incidents_12m": "{v:g} fires and accidents in the last {incidents_12m.window_text_en} "
+                     "(listed at {b:g} or more)",
+    "inspection_coverage": "inspection coverage {v:.0%} in the last {inspection_coverage.window_text_en} "
+                           "(listed at {b:.0%} or less)",
+}
+
+
+def reason(rule: ListingRule, row: Mapping[str, Any], model: Model | None = None, lang: str = "zh") -> str:
     """One sentence naming the rule and the numbers that triggered it (windows from ``model``,
-    the shipped one if not given)."""
+    the shipped one if not given), in ``lang``."""
     bound = rule.min if rule.min is not None else rule.max
-    template = PHRASES.get(rule.indicator, "{name}：{indicator} = {v:g}")
+    if lang == "en":
+        template = PHRASES_EN.get(rule.indicator, "{id}: {indicator} = {v:g}")
+    else:
+        template = PHRASES.get(rule.indicator, "{name}：{indicator} = {v:g}")
     words = _words(model or load_model()) if _QUOTES_MEASURE.search(template) else {}
-    extra = {"index": row.get("index", float("nan")), "name": rule.name, "indicator": rule.indicator}
-    return f"{rule.name}：" + template.format(v=float(row[rule.indicator]), b=float(bound or 0),
-                                             **{**words, **extra})
+    extra = {"index": row.get("index", float("nan")), "name": rule.name, "indicator": rule.indicator, "id": rule.id}
+    said = template.format(v=float(row[rule.indicator]), b=float(bound or 0), **{**words, **extra})
+    return said[:1].upper() + said[1:] if lang == "en" else f"{rule.name}：{said}"
+
+
+def reasons_in(table: pd.DataFrame, listing: Listing | None, lang: str, model: Model | None = None) -> list[str]:
+    """The ``reasons`` of a stored listing (rows with ``rules``, their indicators and ``index``)
+    said again in ``lang``: the stored sentences are Chinese, written when the listing was made
+    (by ``listing``'s rules; None: no rules, the stored text)."""
+    if lang != "en" or listing is None:
+        return table["reasons"].fillna("").astype(str).tolist()
+    by_id = {r.id: r for r in listing.rules}
+    out = []
+    for row in table.to_dict("records"):
+        ids = [i for i in str(row.get("rules") or "").split(";") if i in by_id]
+        out.append("; ".join(reason(by_id[i], row, model, lang) for i in ids))
+    return out
 
 
 _QUOTES_MEASURE = re.compile(r"\{[a-z_0-9]+\.")

@@ -138,6 +138,11 @@ class Measure:
             raise ValueError(f"指标“{self.id}”没有时间窗")
         return f"{self.window_months} 个月" if self.window_days % 365 == 0 else f"{self.window_days} 天"
 
+    @property
+    def window_text_en(self) -> str:
+        """:attr:`window_text` in English: "12 months", "200 days"."""
+        return self.window_text.replace(" 个月", " months").replace(" 天", " days")
+
     def _whole_years(self) -> int:
         if self.window_days is None:
             raise ValueError(f"指标“{self.id}”没有时间窗")

@@ -460,3 +460,20 @@ def test_a_layer_with_nothing_usable_is_refused(db: Path, tmp_path):
     with pytest.raises(ImportError_, match="没有一个可用的面要素"):
         import_boundary_file(db, path, "township", progress=None)
     assert sha(db) == before
+
+
+def test_the_seed_forms_principal_and_phone_columns_are_kept(db: Path, tmp_path):
+    """The seeds' enterprise form asks for 主要负责人 and 联系电话 (headers wrapped over two
+    lines, as the form prints them); an office's 联系人 is someone else and stays unknown."""
+    path = tmp_path / "企业名单.xlsx"
+    (lon, lat, _), = inside_points(db, 1)
+    code = valid_uscc("91339901MA2PHYNE1")
+    write_xlsx(path, ["统一社会信用代码", "生产经营单位名称", "单位\n地址", "主要\n负责人", "联系电话", "联系人", "经度", "纬度"],
+               [[code, "甲厂", "某路1号", "王建国", "0577-6512 3456", "李四", lon, lat]])
+    r = import_file(db, path, "enterprise", progress=None)
+    assert (r.accepted, r.rejected) == (1, 0)
+    unknown = set(r.issues.loc[r.issues["code"] == "unknown_header", "column_name"])
+    assert unknown == {"联系人"}
+    row = connect(db, read_only=True).execute(
+        "SELECT name, address, principal, phone FROM enterprise WHERE uscc = ?", [code]).fetchone()
+    assert row == ("甲厂", "某路1号", "王建国", "0577-6512 3456")

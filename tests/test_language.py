@@ -98,7 +98,7 @@ def strings_of(value: Any) -> Iterator[str]:
 def city_words(small_city: City) -> re.Pattern[str]:
     """The words an English page may quote in Chinese, longest first: the city's names and
     records from its database and accounts (areas, grids and their managers, parks and their
-    operators, enterprises, addresses, industries, hazard categories and descriptions,
+    operators, enterprises, their principals, addresses, industries, hazard categories and descriptions,
     inspectors, user names), the ledger's own action words (the figures' definitions quote
     them as the ledger writes them), and the model's names, groups, definitions and sources
     (scoring/model.toml) but its tiers and levels. Not the controlled words we translate
@@ -111,6 +111,7 @@ def city_words(small_city: City) -> re.Pattern[str]:
     queries = ["SELECT name FROM county", "SELECT name FROM township", "SELECT name FROM grid",
                "SELECT manager FROM grid", "SELECT name FROM park", "SELECT operator FROM park",
                "SELECT name FROM enterprise", "SELECT address FROM enterprise", "SELECT industry FROM enterprise",
+               "SELECT principal FROM enterprise",
                "SELECT category FROM hazard", "SELECT description FROM hazard", "SELECT name FROM inspector",
                "SELECT value FROM meta WHERE key = 'city_name'"]
     words = {v for q in queries for (v,) in con.execute(q).fetchall() if v}
@@ -323,3 +324,14 @@ def test_the_briefing_end_day_is_a_list_of_days_named_in_chinese_and_chosen_days
     assert not at.exception
     weekly = [n for n in seen if n.startswith("周报表")]
     assert len(weekly) == 1 and "2026-06-24至2026-06-30" in weekly[0]  # 7 days (the default) ending then
+
+
+def test_english_listing_reasons_are_english(city_env: City):
+    """乡镇挂牌 in English: every listed township's reasons say their numbers in English (the
+    stored sentences are Chinese)."""
+    at = english("pages/screens/listing.py")
+    tables = [t.value for t in at.main.get("dataframe") if "Reasons" in t.value.columns]
+    assert tables and len(tables[0])
+    reasons = tables[0]["Reasons"].tolist()
+    assert all(r and not CJK.search(r) for r in reasons), reasons[:3]
+    assert any(re.search(r"\d", r) for r in reasons)

@@ -312,3 +312,23 @@ def test_the_page_in_english_says_the_changes_and_the_rules_in_english(city_env:
     table = next(df.value for df in at.dataframe if "Rule" in df.value.columns)
     assert list(table.columns) == ["Rule", "Level", "Threshold", "This township", "Met", "Gap"]
     assert set(table["Met"]) == {"Not met"} and set(table["Level"]) <= {"City", "County"}
+
+
+def test_stored_reasons_said_again_in_english_by_hand():
+    """The stored reasons are Chinese sentences; in English each rule that held is said again
+    from the row's own numbers (the rule's Chinese name, a config word, left out)."""
+    from scoring.listing import reasons_in
+
+    rules = Listing((ListingRule("top", "居前列", "index_rank", "市级", max=5),
+                     ListingRule("od", "逾期多", "overdue_major", "市级", min=3),
+                     ListingRule("cov", "覆盖低", "inspection_coverage", "县级", max=0.5)), 90, "")
+    table = pd.DataFrame({"rules": ["top;od", "cov", ""], "reasons": ["甲", "乙", ""],
+                          "index_rank": [2, 40, 60], "index": [71.25, 20.0, 5.0],
+                          "overdue_major": [4, 0, 0], "inspection_coverage": [0.9, 0.31, 0.8]})
+    assert reasons_in(table, rules, "zh") == ["甲", "乙", ""]
+    from scoring.model import load_model
+
+    window = next(m for m in load_model().declared_measures if m.id == "inspection_coverage").window_text_en
+    assert reasons_in(table, rules, "en") == [
+        "Area risk index 71.2, ranked 2 in the city (the top 5 are listed); 4 major hazards overdue (listed at 3 or more)",
+        f"Inspection coverage 31% in the last {window} (listed at 50% or less)", ""]

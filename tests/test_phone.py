@@ -490,3 +490,30 @@ def test_grid_page_on_a_phone(small_city: City):
             assert mbox and 0 <= mbox["y"] < PHONE["height"] / 2, mbox
         finally:
             browser.close()
+
+
+def test_the_grid_page_calls_the_enterprise_on_its_card_and_in_its_file(city_env: City):
+    """The ledger's 主要负责人 and 联系电话 reach the page: each overdue card a tap-to-call link to
+    its enterprise's number, the 一企一档 the principal and the same link (read from the
+    database by hand here)."""
+    from data.build import connect
+
+    from .conftest import busiest
+    from .test_app import run_app
+
+    con = connect(city_env.db, read_only=True)
+    grid = busiest(con, "grid_id")
+    at = run_app("pages/screens/grid.py")
+    at = at.selectbox(key="grid").select(grid).run()
+    assert not at.exception
+    html_parts = [h.proto.body for h in at.get("html")]
+    cards = next(b for b in html_parts if "rm-cards" in b)
+    phones = {r[0] for r in con.execute(
+        """SELECT DISTINCT e.phone FROM hazard h JOIN enterprise e USING (uscc)
+           WHERE e.grid_id = ? AND h.rectified_on IS NULL AND h.closed_on IS NULL""", [grid]).fetchall()}
+    linked = set(re.findall(r'href="tel:([^"]+)"', cards))
+    assert linked and linked <= phones
+    uscc = at.selectbox(key="profile").value
+    principal, phone = con.execute("SELECT principal, phone FROM enterprise WHERE uscc = ?", [uscc]).fetchone()
+    contact = next(b for b in html_parts if "rm-contact" in b)
+    assert f"主要负责人：{principal}" in contact and f'href="tel:{phone}"' in contact

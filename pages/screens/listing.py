@@ -12,7 +12,7 @@ from data import queries
 from layers.maps import area_index_map
 from layers.render import legend_html, on_map, selected_values, to_pydeck, view_for
 from pages.screens.common import audit, basemap, can, lang, md, publish_layers, require_db, show, start_page, tr
-from scoring.listing import distance_texts, history_wide, listing_changes, listing_distance
+from scoring.listing import distance_texts, history_wide, listing_changes, listing_distance, reasons_in
 from scoring.measures import measures_as_of
 from scoring.model import load_model
 from scoring.run import default_as_of, listing_history, months_before
@@ -95,7 +95,8 @@ shown = listing.merge(robust, left_on="key", right_on="township_code", how="left
 table = pd.DataFrame({
     tr("col_name"): shown["name"], tr("col_county"): shown["county_name"], tr("col_level"): shown["level"],
     tr("col_index"): shown["index"].round(1), tr("col_rank"): shown["index_rank"],
-    tr("col_reasons"): shown["reasons"], tr("col_deadline"): pd.to_datetime(shown["deadline"]).dt.date,
+    tr("col_reasons"): reasons_in(shown, load_model().township_listing, lang()),
+    tr("col_deadline"): pd.to_datetime(shown["deadline"]).dt.date,
     tr("col_p_listed"): shown["p_listed"], tr("col_robustness"): shown["robustness"], tr("col_change"): shown["status"],
 })
 if len(listing) or not picked:  # a township not listed is shown the rules below, not an empty table

@@ -10,20 +10,22 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from data import queries
-from layers.maps import MAX_POINTS, pick_specs
-from layers.render import legend_html, on_map, to_pydeck, view_for
+from layers.maps import MAX_POINTS
+from layers.render import on_map
 from pages.city_map import (
     breadcrumbs,
+    city_deck,
     current_selection,
     drill_path,
+    enterprise_file,
+    level_controls,
     map_key,
+    map_title,
     outlined,
-    pick_mode_control,
     show_selection,
+    townships_of,
 )
-from pages.drill import Crumb, at_level, drill_specs, level_view
-from pages.filters import city_view_controls
+from pages.drill import Crumb
 from pages.loaders import listed_townships, meta_and_counts, top_townships, weekly
 from pages.profile import show_file
 from pages.screens.common import (
@@ -36,7 +38,6 @@ from pages.screens.common import (
     lang,
     live_fragment,
     md,
-    publish_layers,
     require_db,
     show,
     to_url,
@@ -44,36 +45,15 @@ from pages.screens.common import (
 )
 from reports.exports import ExportRequest, export, export_name
 from reports.figures import change_text, figure_text
-from reports.views import ViewRequest, build_view
 from scoring.metrics import delta_color, metric
 from scoring.model import load_model
 from scoring.report import WEEKLY_COLUMNS
-from scoring.run import default_as_of
 
 if TYPE_CHECKING:
-    from layers.basemap import Basemap
-    from layers.render import FrozenDeck
+    pass
 
 PERIODS = (7, 30, 90, 365)
 TOP_TOWNSHIPS = 15
-
-
-# A deck is a few kilobytes (its rows are files: layers.store): room for every combination of
-# the controls that a city's users ask for, per scope.
-@st.cache_resource(max_entries=256, show_spinner=False)
-def _deck(version: str, req: ViewRequest, base: Basemap | None, pick: str) -> tuple[FrozenDeck, str, bool]:
-    """The city map of ``req`` — the same view an export of ``req`` draws — as a deck, a click
-    on it picking ``pick`` (layers.maps.PICK_MODES)."""
-    bundle = build_view(require_db(), req).bundle
-    legends = "".join(legend_html(leg) for leg in [bundle.legend, *bundle.more_legends])
-    specs = pick_specs(drill_specs(bundle.specs, req.scope), pick)  # a township's grids picked anywhere inside
-    return (to_pydeck(specs, bundle.datasets, view_for(*bundle.view_points), base, publish=publish_layers()),
-            legends, bundle.aggregated)
-
-
-@st.cache_resource(max_entries=256, show_spinner=False)
-def _profile(version: str, uscc: str) -> dict[str, pd.DataFrame]:
-    return queries.enterprise_profile(db := require_db(), uscc, default_as_of(db))
 
 
 con, version, model = require_db(), db_version(), load_model()
@@ -110,25 +90,16 @@ def city_map(days: int, end: dt.date) -> None:
     figures above stay as they are)."""
     path = drill_path(con)
     breadcrumbs(path)
-    level = path[-1].level
     left, right = st.columns([3, 1])
     with right:
-        if level in ("city", "county"):  # hexagons: their resolution, colouring, overlays, what a click picks
-            req, pick = city_view_controls(model, days), pick_mode_control()
-        else:  # a township's or grid's enterprises, every tier
-            req, pick = ViewRequest("city", days=days, lang=lang()), "hex"
-            st.caption(tr("drill_points_hint"))
-        req = level_view(path, req)
+        req, pick = level_controls(model, days, path)
         listed = listed_townships(version)
         st.markdown(f"**{tr('with_count', name=tr('listed_now'), n=len(listed))}**")
         show(pd.DataFrame({tr("col_name"): listed["name"], tr("col_level"): listed["level"]}),
              hide_index=True, height=260)
     with left:
-        where = [c for c in path if c.level != "enterprise"][-1]  # an enterprise is shown in its grid
-        st.subheader(tr("map_title") if level in ("city", "county") and where.level == "city"
-                     else tr("map_title_of", place=md(where.name),
-                             what=tr("map_title" if where.level == "county" else "map_title_points")))
-        deck, legend, aggregated = _deck(version, req, basemap(), pick)
+        st.subheader(map_title(path))
+        deck, legend, aggregated = city_deck(version, req, basemap(), pick)
         key = map_key(path)
         deck = outlined(deck, version, current_selection(key), basemap(), path)  # the last click's pick, outlined
         st.caption(tr("overview_click_hint"))
@@ -143,18 +114,6 @@ def city_map(days: int, end: dt.date) -> None:
     selection_and_townships(event.selection if event else None, path)
 
 
-def _townships_of(path: list[Crumb]) -> set[str] | None:
-    """The township codes the level shown concerns (None: the whole city)."""
-    here = path[-1]
-    if here.level == "city":
-        return None
-    if here.level == "county":
-        return {str(c) for (c,) in con.execute("SELECT code FROM township WHERE county_code = ?",
-                                               [here.key]).fetchall()}
-    town = at_level(path, "township")
-    return {str(town.key)} if town else set()
-
-
 def selection_and_townships(selection: object, path: list[Crumb]) -> None:
     """What a click on the map selected (an enterprise, or an area and its enterprises), an
     enterprise's file on its own level, and the townships most at risk — of the selection, if
@@ -162,9 +121,9 @@ def selection_and_townships(selection: object, path: list[Crumb]) -> None:
     summary = top_townships(version)
     concerned = show_selection(con, version, selection, path)
     if path[-1].level == "enterprise":
-        show_file(_profile(version, str(path[-1].key)), model)
+        show_file(enterprise_file(version, str(path[-1].key)), model)
     if concerned is None:
-        concerned = _townships_of(path)
+        concerned = townships_of(con, path)
     if concerned is not None:
         summary = summary[summary["key"].astype(str).isin(concerned)]
     st.subheader(tr("top_townships"))
