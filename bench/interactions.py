@@ -479,6 +479,27 @@ def bench_targets(browser: Browser, url: str, repeat: int, res: Results) -> None
             found(page.locator('[data-testid="stAlertContentSuccess"]'), "the draw's result")
 
 
+def bench_drill(browser: Browser, url: str, repeat: int, res: Results) -> None:
+    """城市总览's drill-down: from the busiest grid's map back up by its breadcrumbs, one level
+    a click (grid → township: its grids and dots; township → county: hexagons; county → city)."""
+    import duckdb
+
+    from data import paths
+
+    con = duckdb.connect(str(paths.data_dir() / "riskmap.duckdb"), read_only=True)
+    grid = con.execute("SELECT grid_id FROM enterprise WHERE grid_id IS NOT NULL GROUP BY 1 "
+                       "ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]
+    con.close()
+    with logged_in(browser, url) as tab:
+        page = tab.page
+        for _ in range(repeat):
+            page.goto(f"{url}/?area=grid:{grid}")
+            settle(tab, "open the grid's level")
+            for key, level in (("drill_township", "township"), ("drill_county", "county"), ("drill_city", "city")):
+                crumb = found(page.locator(f".st-key-crumb_{level} button"), f"crumb {level}")
+                res.setdefault(key, []).append(timed(tab, f"crumb → {level}", crumb.click))
+
+
 @dataclass(frozen=True)
 class Row:
     key: str
@@ -502,6 +523,9 @@ ROWS = (
     Row("enterprises", "城市总览: add layer 企业点位", "3.9–6.5", 1.0),
     Row("hazards", "城市总览: add layer 未整改隐患", "3.9–6.5", 1.0),
     Row("grids", "城市总览: add layer 网格边界", "3.9–6.5", 1.0),
+    Row("drill_township", "城市总览: breadcrumb 网格 → 乡镇", "new", 1.0),
+    Row("drill_county", "城市总览: breadcrumb 乡镇 → 区县", "new", 1.0),
+    Row("drill_city", "城市总览: breadcrumb 区县 → 全市", "new", 1.0),
     Row("tier", "检查目标: tier filter (较大)", "2.3", 1.0),
     Row("draw", "检查目标: 双随机 draw", "1.2–3.8", 1.0),
     Row("phone", "phone 390×844: login as 网格员 → 我的网格, first visit, typed", "2.8–4.9", 2.0),
@@ -511,12 +535,13 @@ ROWS = (
 #: --only NAME: the groups (run together, one browser context each).
 GROUPS: dict[str, Callable[[Browser, str, int, Results], None]] = {
     "login": bench_login, "pages": bench_pages, "overview": bench_overview, "targets": bench_targets,
-    "phone": bench_phone,
+    "phone": bench_phone, "drill": bench_drill,
 }
 #: Which group measures a row (``--only period`` runs the overview group's widgets).
 GROUP_OF = {"login": "login", "login_again": "login", "login_autofill": "login",
             "phone": "phone", "phone_again": "phone", "phone_autofill": "phone",
             "tier": "targets", "draw": "targets",
+            **{k: "drill" for k in ("drill_township", "drill_county", "drill_city")},
             **{f"page_{i}": "pages" for i in range(len(TOUR))},
             **{k: "overview" for k in ("period", "colour", "names", "h3", "enterprises", "hazards", "grids")}}
 
