@@ -38,6 +38,7 @@ from data.validate import (
     issue_rows,
     issue_rows_each,
     lit,
+    one_of,
     q,
     strip_hidden,
     validate_staged,
@@ -551,9 +552,8 @@ def _import_located(con: duckdb.DuckDBPyConnection, source_dir: Path, spec: T.Ta
     placed = {"lon": "p.lon", "lat": "p.lat", "township_code": "p.township_code",
               "grid_id": "p.grid_id", "h3_r7": "p.h3_r7", "h3_r8": "p.h3_r8", "h3_r9": "p.h3_r9"}
     if with_park:
-        high = ", ".join(lit(s) for s in vocab.HIGH_FIRE_RISK_INDUSTRIES)
-        placed |= {"park_id": "p.park_id",
-                   "high_fire_risk": f"coalesce(t.{q('v_industry')} IN ({high}), false)"}
+        high = one_of(f"t.{q('v_industry')}", vocab.HIGH_FIRE_RISK_INDUSTRIES)
+        placed |= {"park_id": "p.park_id", "high_fire_risk": f"coalesce({high}, false)"}
     extra = Extra(f"LEFT JOIN _place_{spec.name} p ON p.{ROW} = t.{ROW}", placed)
     with _Timer(report, say, fraction + 0.18, "validate_write", f"校验并写入{spec.title}"):
         validate_staged(con, stg, spec, file, crs, [], direct=True, extra=extra, **_value_map(entry))

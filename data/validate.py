@@ -21,7 +21,7 @@ row are put back by :func:`convert_coordinates` when only the swapped pair lies 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import duckdb
@@ -76,6 +76,15 @@ def q(name: str) -> str:
 def lit(text: str) -> str:
     """Quote a string literal for DuckDB."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def one_of(x: str, words: Iterable[str]) -> str:
+    """SQL: whether text ``x`` is one of ``words`` (NULL when ``x`` is NULL), as a scalar
+    ``list_contains``. Not ``x IN (…)``: DuckDB rewrites an IN list of more than a few
+    constants into a MARK join, which computes ``x`` for every row, so that a CASE no longer
+    skips the rows an earlier WHEN answered (10 s instead of 2 for 200,000 enterprises)."""
+    listed = ", ".join(lit(w) for w in words)
+    return f"list_contains([{listed}]::VARCHAR[], {x})" if listed else f"({x} IS NULL AND NULL)"
 
 
 #: Whitespace trimmed from both ends of every cell: ASCII blanks and the full-width space
@@ -134,8 +143,7 @@ def nothing_sql(c: Column, x: str) -> str:
     if not words:
         return x
     longest = max(len(w.encode()) for w in words)  # a byte count first: most cells are longer
-    return (f"CASE WHEN strlen({x}) <= {longest} AND {x} IN ({', '.join(lit(w) for w in words)}) "
-            f"THEN NULL ELSE {x} END")
+    return f"CASE WHEN strlen({x}) <= {longest} AND {one_of(x, words)} THEN NULL ELSE {x} END"
 
 
 #: How the reader writes a long code Excel stored as a number (data.readers._cell_to_str).
@@ -165,13 +173,11 @@ def plain_value_expr(c: Column, x: str) -> str:
                   f"THEN DATE '1899-12-30' + CAST(floor(TRY_CAST({x} AS DOUBLE)) AS INTEGER) END")
         return f"coalesce(TRY_CAST({x} AS DATE), {serial}, {alts})"
     if c.kind == "bool":
-        t = ", ".join(lit(w) for w in TRUE_WORDS)
-        f = ", ".join(lit(w) for w in FALSE_WORDS)
         # 是/否 first: exact matches skip the Unicode lower() for nearly every cell. Otherwise
         # half-width, lower case, and a note in brackets after the answer dropped (是（液氨）).
         w = f"regexp_replace(lower({halfwidth_sql(x)}), '\\s*[(（].*[)）]$', '')"
         return (f"(CASE WHEN {x} = '是' THEN true WHEN {x} = '否' THEN false "
-                f"WHEN {w} IN ({t}) THEN true WHEN {w} IN ({f}) THEN false END)")
+                f"WHEN {one_of(w, TRUE_WORDS)} THEN true WHEN {one_of(w, FALSE_WORDS)} THEN false END)")
     return x
 
 
@@ -357,12 +363,11 @@ def _enum_value(c: Column, res: valuemaps.Resolution | None) -> str:
     """SQL for an enum cell's canonical value: itself, or what the user's map or the
     synonyms make of it (a literal map of this file's own values), else NULL."""
     x = x_col(c)
-    allowed = ", ".join(lit(s) for s in c.choices)
     if res is None or not res.mapped:
-        return f"CASE WHEN {x} IN ({allowed}) THEN {x} END"
-    keys = ", ".join(lit(k) for k in res.mapped)
+        return f"CASE WHEN {one_of(x, c.choices)} THEN {x} END"
     pairs = ", ".join(f"{lit(k)}: {lit(v)}" for k, v in res.mapped.items())
-    return f"CASE WHEN {x} IN ({allowed}) THEN {x} WHEN {x} IN ({keys}) THEN MAP {{{pairs}}}[{x}] END"
+    return (f"CASE WHEN {one_of(x, c.choices)} THEN {x} WHEN {one_of(x, res.mapped)} "
+            f"THEN MAP {{{pairs}}}[{x}] END")
 
 
 def typed_sql(c: Column, res: valuemaps.Resolution | None = None) -> str:
@@ -422,12 +427,12 @@ def column_rules(c: Column, res: valuemaps.Resolution | None = None) -> list[Rul
         ambiguous_values = dict(res.ambiguous) if res else {}
         unless = ""
         if ambiguous_values:
-            listed = ", ".join(lit(k) for k in ambiguous_values)
+            listed = one_of("{x}", ambiguous_values)
             reason = ("CASE " + clean_sql("{raw}") + " "
                       + " ".join(f"WHEN {lit(k)} THEN {lit(valuemaps.ambiguous_reason(k, m))}"
                                  for k, m in ambiguous_values.items()) + " END")
-            rules.append(Rule(c, f"{{x}} IN ({listed})", "ambiguous_value", "取值有歧义，无法确定", reason_sql=reason))
-            unless = f" AND {{x}} NOT IN ({listed})"
+            rules.append(Rule(c, listed, "ambiguous_value", "取值有歧义，无法确定", reason_sql=reason))
+            unless = f" AND NOT {listed}"
         rules.append(Rule(c, "{x} IS NOT NULL AND {v} IS NULL" + unless, "choice", valuemaps.choice_reason(c)))
     if c.kind == "code" and c.digits:
         pattern = "|".join(f"[0-9]{{{n}}}" for n in c.digits)
