@@ -592,15 +592,15 @@ def score(measures: pd.DataFrame, model: Model) -> pd.DataFrame:
     for i, t in reversed(list(enumerate(model.tiers))):
         by_points = np.where(out["score"].to_numpy() >= t.min_score, i, by_points)
     final = by_points.copy()
-    hits = [[] for _ in range(len(out))]  # type: list[list[str]]
+    hits = np.full(len(out), "", dtype=object)  # the ids of the rules that hold, ";" joined
     for rule in model.direct_rules:
         holds = pd.to_numeric(measures[rule.measure], errors="coerce").fillna(0).to_numpy() >= rule.min
         final = np.where(holds, np.minimum(final, rank[rule.tier]), final)
-        for j in np.flatnonzero(holds):
-            hits[j].append(rule.id)
+        at = np.flatnonzero(holds)  # only the rows it holds for: a list per row cost 0.5 s a million
+        hits[at] = [f"{h};{rule.id}" if h else rule.id for h in hits[at]]
     names = np.array([t.name for t in model.tiers], dtype=object)
     out["points_tier"] = names[by_points]
-    out["direct_rules"] = [";".join(h) for h in hits]
+    out["direct_rules"] = hits
     out["tier"] = names[final]
     out["inspect_every_days"] = np.array([t.inspect_every_days for t in model.tiers])[final]
     return out

@@ -120,10 +120,13 @@ def write_scores(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
     model = model or load_model()
     as_of = as_of or default_as_of(con)
     for name, df in model_outputs(con, as_of, model).items():
+        import pyarrow as pa
+
         df = df.copy()
         df.insert(0, "as_of", as_of)
         df.insert(1, "model_version", model.version)
-        con.register("_out", df)
+        # Registered as Arrow: DuckDB scans pandas' object columns of text a row at a time.
+        con.register("_out", pa.Table.from_pandas(df, preserve_index=False))
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _out")
         con.unregister("_out")
     row = con.execute("SELECT count(*) FROM enterprise_score").fetchone()
