@@ -116,7 +116,9 @@ def apply_listing(table: pd.DataFrame, listing: Listing, as_of: dt.date, model: 
     out["level"] = levels[rank]
     out["rules"] = ids
     out["reasons"] = reasons
-    out["deadline"] = np.where(listed, np.array(deadline, dtype=object), None)
+    deadlines = np.full(n, None, dtype=object)
+    deadlines[listed] = deadline
+    out["deadline"] = deadlines
     out["delisting"] = np.where(listed, listing.delisting, "")
     return out
 
