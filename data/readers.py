@@ -431,7 +431,10 @@ def _pass_over(raw: pa.Table, header: _Header) -> tuple[pa.Table, list[Skipped]]
     empty = [pc.fill_null(pc.equal(c, ""), True) for c in cols]
     blank = functools.reduce(pc.and_, empty)
     null = pa.scalar(None, pa.string())
-    first = pc.coalesce(*[pc.if_else(e, null, c) for e, c in zip(empty, cols, strict=True)])
+    if pc.any(empty[0]).as_py():  # the first filled cell of each row
+        first = pc.coalesce(*[pc.if_else(e, null, c) for e, c in zip(empty, cols, strict=True)])
+    else:  # the usual case, every first cell filled (序号, a code): no copy of every column
+        first = cols[0]
     look = pc.fill_null(pc.match_substring_regex(first, _SUSPECT), False)
     filled = functools.reduce(pc.add, [pc.cast(pc.invert(e), pa.int16()) for e in empty])
     look = pc.or_(look, pc.equal(filled, 1))  # a section heading or subtotal alone on its row
@@ -760,13 +763,17 @@ def check_lines(path: Path) -> None:
     with open(path, "rb") as f:
         while block := f.read(8 << 20):
             a = np.frombuffer(block, dtype=np.uint8)
-            lf, cr = a == 10, a == 13
-            ends = lf | cr
-            ends[:-1] &= ~(cr[:-1] & lf[1:])  # CRLF ends its line once, at the LF
-            if after_cr and lf[0]:
-                ends[0] = False
-                start = offset + 1
-            pos = np.flatnonzero(ends) + offset
+            has_cr = b"\r" in block  # memchr: most files end their lines with LF alone
+            if has_cr or after_cr:
+                lf, cr = a == 10, a == 13
+                ends = lf | cr
+                ends[:-1] &= ~(cr[:-1] & lf[1:])  # CRLF ends its line once, at the LF
+                if after_cr and lf[0]:
+                    ends[0] = False
+                    start = offset + 1
+                pos = np.flatnonzero(ends) + offset
+            else:
+                pos = np.flatnonzero(a == 10) + offset
             if len(pos):
                 starts = np.concatenate(([start], pos[:-1] + 1))
                 too = np.flatnonzero(pos - starts > MAX_LINE_BYTES)
@@ -777,7 +784,7 @@ def check_lines(path: Path) -> None:
             offset += len(block)
             if offset - start > MAX_LINE_BYTES:  # the line under way is already too long
                 raise refuse(line)
-            after_cr = bool(cr[-1])
+            after_cr = has_cr and block.endswith(b"\r")
 
 
 def _too_wide(path: Path, line: int, width: int) -> ImportFileError:
@@ -869,7 +876,9 @@ def _csv_arrow(path: Path, encoding: str, offset: int, width: int, first_row: in
     except (pa.ArrowInvalid, ValueError):
         return None
     # Empty lines are kept as rows (ignore_empty_lines=False): record i is row first_row + i.
-    numbers = pa.array(range(first_row, first_row + table.num_rows), type=pa.int32())
+    import numpy as np
+
+    numbers = pa.array(np.arange(first_row, first_row + table.num_rows, dtype=np.int32))
     return table.append_column(ROW, numbers)
 
 
