@@ -66,37 +66,46 @@ def area_metrics(frame: pd.DataFrame, incidents: pd.DataFrame, key: str, config:
     coverage = model.measure("inspection_coverage")
     assert coverage.window_days is not None  # covered measures have a window (validated)
     columns = tier_columns(model)
-    needed = [c for c in ("uscc", key, "score", "tier", "open_general", "open_serious", "open_major", "overdue",
-                          "overdue_major", "found_12m", "rectified_12m", "days_since_inspection") if c in frame]
-    f = frame.loc[frame[key].notna(), needed].assign(
-        open_hazards=lambda d: d["open_general"] + d["open_serious"] + d["open_major"],
-        inspected_12m=lambda d: d["days_since_inspection"] <= coverage.window_days,
-    )
-    # Grouped by the key's integer codes (sorted like the keys), not by the keys: hashing a
-    # million text keys once per aggregate was most of the area step.
-    codes, uniques = pd.factorize(f[key], sort=True)
-    g = f.groupby(codes, sort=True)
-    out = g.agg(enterprises=("score", "size"), mean_score=("score", "mean"), max_score=("score", "max"),
-                open_hazards=("open_hazards", "sum"), overdue=("overdue", "sum"),
-                overdue_major=("overdue_major", "sum"), found_12m=("found_12m", "sum"),
-                rectified_12m=("rectified_12m", "sum"), inspection_coverage=("inspected_12m", "mean"))
-    # The five highest scores of each area: one numeric sort by (code, -score), then the first
-    # five places of each run of a code.
-    score = f["score"].to_numpy(dtype=float)
+    # Numpy over the key's integer codes (sorted like the keys): no copy of the frame, no
+    # hashing of a million text keys per aggregate (most of the area step before).
+    present = frame[key].notna().to_numpy()
+    codes, uniques = pd.factorize(frame[key][present], sort=True)
+    n = len(uniques)
+    size = np.bincount(codes, minlength=n)
+
+    def values(name: str) -> np.ndarray:
+        return np.asarray(frame[name].to_numpy(dtype=float)[present])
+
+    def total(name: str) -> np.ndarray:  # a sum that skips missing values, as pandas' does
+        s = np.bincount(codes, weights=np.nan_to_num(values(name)), minlength=n)
+        return s.astype(np.int64) if pd.api.types.is_integer_dtype(frame[name].dtype) else s
+
+    score = values("score")
+    days = np.nan_to_num(values("days_since_inspection"), nan=np.inf)
+    out = pd.DataFrame({
+        "enterprises": size, "mean_score": np.bincount(codes, weights=score, minlength=n) / size,
+        "open_hazards": total("open_general") + total("open_serious") + total("open_major"),
+        "overdue": total("overdue"), "overdue_major": total("overdue_major"), "found_12m": total("found_12m"),
+        "rectified_12m": total("rectified_12m"),
+        "inspection_coverage": np.bincount(codes, weights=(days <= coverage.window_days).astype(float),
+                                           minlength=n) / size,
+    })
+    # The highest and the five highest scores of each area: one numeric sort by (code, -score).
     order = np.lexsort((-score, codes))
     sorted_codes = codes[order]
     starts = np.searchsorted(sorted_codes, sorted_codes, side="left")
+    out.insert(2, "max_score", score[order[np.searchsorted(sorted_codes, np.arange(n))]] if n else [])
     top = order[np.arange(len(order)) - starts < 5]
-    out["top5_mean_score"] = pd.Series(score[top]).groupby(codes[top]).mean()
-    tier_codes, tier_names = pd.factorize(f["tier"])
+    out["top5_mean_score"] = np.bincount(codes[top], weights=score[top], minlength=n) / np.bincount(codes[top],
+                                                                                                 minlength=n)
+    tier_codes, tier_names = pd.factorize(frame["tier"][present])
     known = tier_codes >= 0  # an unscored row has no tier: counted in none
     width = max(len(tier_names), 1)
-    counts = np.bincount(codes[known] * width + tier_codes[known], minlength=len(uniques) * width)
-    counts = counts.reshape(len(uniques), width)
+    counts = np.bincount(codes[known] * width + tier_codes[known], minlength=n * width).reshape(n, width)
     for tier, col in columns.items():
         hit = np.flatnonzero(np.asarray(tier_names) == tier)
-        out[col] = counts[out.index.to_numpy(), hit[0]] if len(hit) else 0
-    out.index = pd.Index(np.asarray(uniques)[out.index.to_numpy()], name=key)
+        out[col] = counts[:, hit[0]] if len(hit) else 0
+    out.index = pd.Index(np.asarray(uniques), name=key)
     if all_keys is not None:
         out = out.reindex(pd.Index(all_keys, name=key))
         out["enterprises"] = out["enterprises"].fillna(0).astype(int)
@@ -107,7 +116,7 @@ def area_metrics(frame: pd.DataFrame, incidents: pd.DataFrame, key: str, config:
         per_area = incidents[incidents[key].notna()].groupby(key).size()
         out["incidents_12m"] = per_area.reindex(out.index).fillna(0).astype(int)
     else:  # incidents are not placed at this level (parks): count those of its enterprises
-        linked = incidents.merge(f[["uscc", key]], on="uscc", how="inner")
+        linked = incidents.merge(frame.loc[present, ["uscc", key]], on="uscc", how="inner")
         out["incidents_12m"] = linked.groupby(key).size().reindex(out.index).fillna(0).astype(int)
     n = out["enterprises"].replace(0, np.nan)
     out["rectification_rate"] = out["rectified_12m"] / out["found_12m"].replace(0, np.nan)
