@@ -594,7 +594,9 @@ def score(measures: pd.DataFrame, model: Model) -> pd.DataFrame:
     final = by_points.copy()
     hits = np.full(len(out), "", dtype=object)  # the ids of the rules that hold, ";" joined
     for rule in model.direct_rules:
-        holds = pd.to_numeric(measures[rule.measure], errors="coerce").fillna(0).to_numpy() >= rule.min
+        col = measures[rule.measure]
+        values = col if pd.api.types.is_numeric_dtype(col.dtype) else pd.to_numeric(col, errors="coerce")
+        holds = values.fillna(0).to_numpy(dtype=float) >= rule.min
         final = np.where(holds, np.minimum(final, rank[rule.tier]), final)
         at = np.flatnonzero(holds)  # only the rows it holds for: a list per row cost 0.5 s a million
         hits[at] = [f"{h};{rule.id}" if h else rule.id for h in hits[at]]

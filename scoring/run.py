@@ -57,7 +57,8 @@ def model_outputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model) 
 
     measures = measures_as_of(con, as_of, model)
     scored = score(measures, model)
-    frame = measures.merge(scored[["uscc", "score", "tier"]], on="uscc")
+    # score() keeps the measures' rows in their order: its columns join them by position.
+    frame = measures.assign(score=scored["score"].to_numpy(), tier=scored["tier"].to_numpy())
     incidents = incidents_in_window(con, as_of, window_days(model, "incidents_12m"))
     out: dict[str, pd.DataFrame] = {"enterprise_score": scored}
     assert model.area_index is not None
