@@ -77,9 +77,15 @@ def demo_build_issues(folder: Path) -> dict[str, Any]:
         "SELECT key, level, rules, reasons FROM listing_township ORDER BY key").fetchall()]
     areas = [[str(k), round(float(i), 3), int(r)] for k, i, r in con.execute(
         "SELECT key, index, index_rank FROM area_township ORDER BY key").fetchall()]
+    cells = [[str(k), int(n), round(float(i), 3)] for k, n, i in con.execute(
+        "SELECT key::VARCHAR, enterprises, index FROM area_h3_r8 ORDER BY key").fetchall()]
+    types = [list(map(str, r)) for r in con.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_name IN ('enterprise_score', 'area_township', 'area_h3_r8', 'listing_township') "
+        "ORDER BY table_name, ordinal_position").fetchall()]
     con.close()
     return {"issues": sorted(issues), "tables": tables, "tiers": tiers, "score_sum": scores, "listed": listed,
-            "township_index": areas}
+            "township_index": areas, "h3_r8": cells, "output_types": types}
 
 
 def test_the_messy_corpus_gives_the_same_issues_row_for_row(tmp_path: Path):
