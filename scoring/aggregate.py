@@ -12,11 +12,10 @@ high_fire_risk, in_park, grids, density_per_km2)``
 from __future__ import annotations
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
 from geo.h3cells import RESOLUTIONS
-from geo.measure import area_km2
+from geo.measure import area_km2_of_wkb
 
 
 def build_aggregates(con: duckdb.DuckDBPyConnection) -> None:
@@ -30,13 +29,10 @@ def build_aggregates(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(f"CREATE OR REPLACE TABLE agg_hex AS {hex_selects}")
 
-    import shapely
-
     codes_wkb = con.execute("SELECT code, ST_AsWKB(geom) FROM township ORDER BY code").fetchall()
-    geoms = shapely.from_wkb([bytes(w) for _, w in codes_wkb]) if codes_wkb else np.array([])
     areas = pa.table({
         "code": pa.array([c for c, _ in codes_wkb], pa.string()),
-        "area_km2": pa.array(area_km2(geoms), pa.float64()),
+        "area_km2": pa.array(area_km2_of_wkb([bytes(w) for _, w in codes_wkb]), pa.float64()),
     })
     con.register("_tw_area", areas)
     con.execute(

@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from geo.measure import area_km2
+from geo.measure import area_km2_of_wkb
 from scoring.areas import area_metrics
 from scoring.listing import apply_listing
 from scoring.measures import incidents_in_window, measures_as_of, window_days
@@ -43,12 +43,9 @@ def default_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
 
 
 def _areas_of(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[pd.Series, pd.Series]:
-    import shapely
-
     rows = con.execute(sql).fetchall()
     keys = pd.Series([k for k, _ in rows], dtype=object)
-    geoms = shapely.from_wkb([bytes(w) for _, w in rows]) if rows else np.array([])
-    return keys, pd.Series(area_km2(geoms), index=keys.to_numpy())
+    return keys, pd.Series(area_km2_of_wkb([bytes(w) for _, w in rows]), index=keys.to_numpy())
 
 
 def model_outputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model) -> dict[str, pd.DataFrame]:
