@@ -44,6 +44,22 @@ def run_app(page: str | None = None, user: User | None = ADMIN, state: dict | No
     return at
 
 
+def download_names(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The file names the pages give their download buttons from now on, in order (the name
+    is not in the element's proto, so Streamlit's call is watched)."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    seen: list[str] = []
+    original = DeltaGenerator.download_button
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs.get("file_name", ""))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    return seen
+
+
 def deck(at: AppTest) -> dict:
     charts = at.get("deck_gl_json_chart")
     assert len(charts) == 1

@@ -528,18 +528,9 @@ def test_back_dated_exports_of_a_grid_scope_reach_only_its_grid(small_city: City
 def test_the_briefing_page_names_its_downloads_as_the_cli_does(city_env, monkeypatch):
     """The 通报导出 page's buttons carry the same names :func:`export_name` gives the files:
     a week's and a month's weekly report differ, and name the area chosen."""
-    from streamlit.delta_generator import DeltaGenerator
+    from .test_app import download_names, run_app
 
-    from .test_app import run_app
-
-    seen: list[str] = []  # the names the page gives its buttons (not in the element's proto)
-    original = DeltaGenerator.download_button
-
-    def spy(self, *args, **kwargs):
-        seen.append(kwargs.get("file_name", ""))
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    seen = download_names(monkeypatch)  # the names the page gives its buttons
     names = {}
     for days in (7, 30):
         at = run_app("pages/screens/briefing.py")

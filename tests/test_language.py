@@ -305,16 +305,9 @@ def test_the_briefing_end_day_is_a_list_of_days_named_in_chinese_and_chosen_days
         city_env: City, monkeypatch: pytest.MonkeyPatch):
     import datetime as dt
 
-    from streamlit.delta_generator import DeltaGenerator
+    from .test_app import download_names
 
-    seen: list[str] = []  # the names the page gives its buttons (not in the element's proto)
-    original = DeltaGenerator.download_button
-
-    def spy(self, *args, **kwargs):
-        seen.append(kwargs.get("file_name", ""))
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    seen = download_names(monkeypatch)  # the names the page gives its buttons
     at = run_app("pages/screens/briefing.py")
     box = at.selectbox(key="brief_end")
     assert box.value == dt.date(2026, 11, 20)  # the data's as-of date, the small city's
