@@ -99,9 +99,13 @@ def _data_columns(spec: T.Table) -> list[str]:
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, spec: T.Table) -> tuple[int, int, int]:
-    """Merge the freshly loaded rows (table ``spec.name``) into the old ones (``_old``)."""
+    """Merge the freshly loaded rows (table ``spec.name``) into the old ones (``_old``).
+
+    The file's rows are compared with the stored ones in one join (``_actions``); the stored
+    table then loses the rows the file updates and gains the file's new and updated rows, in
+    place: a ledger of 100,000 rows into a city's 60,000 writes 100,000 rows, not 160,000."""
     key = spec.key
-    cols = [c.name for c in spec.columns]
+    cols = ", ".join(c.name for c in spec.columns)
     same = " AND ".join(f"o.{c} IS NOT DISTINCT FROM n.{c}" for c in _data_columns(spec))
     con.execute(
         f"""CREATE TEMP TABLE _actions AS
@@ -109,21 +113,15 @@ def _upsert(con: duckdb.DuckDBPyConnection, spec: T.Table) -> tuple[int, int, in
                CASE WHEN o.{key} IS NULL THEN '新增' WHEN {same} THEN '未变' ELSE '更新' END AS action
         FROM {spec.name} n LEFT JOIN _old o USING ({key}) ORDER BY n.source_row""")
     inserted, updated, unchanged = con.execute(
-        f"""SELECT count(*) FILTER (o.{key} IS NULL), count(*) FILTER (o.{key} IS NOT NULL AND NOT ({same})),
-                   count(*) FILTER (o.{key} IS NOT NULL AND ({same}))
-            FROM {spec.name} n LEFT JOIN _old o USING ({key})""").fetchone() or (0, 0, 0)
-    select = ", ".join(cols)
-    con.execute(
-        f"""CREATE TABLE _merged AS
-        SELECT {select} FROM _old o WHERE NOT EXISTS (SELECT 1 FROM {spec.name} n WHERE n.{key} = o.{key})
-        UNION ALL
-        SELECT {", ".join('o.' + c for c in cols)} FROM _old o JOIN {spec.name} n USING ({key}) WHERE {same}
-        UNION ALL
-        SELECT {", ".join('n.' + c for c in cols)} FROM {spec.name} n LEFT JOIN _old o USING ({key})
-        WHERE o.{key} IS NULL OR NOT ({same})""")
+        "SELECT count(*) FILTER (action = '新增'), count(*) FILTER (action = '更新'), "
+        "count(*) FILTER (action = '未变') FROM _actions").fetchone() or (0, 0, 0)
+    if updated:
+        con.execute(f"DELETE FROM _old WHERE {key} IN (SELECT key FROM _actions WHERE action = '更新')")
+    if inserted or updated:
+        con.execute(f"""INSERT INTO _old ({cols}) SELECT {cols} FROM {spec.name}
+                        WHERE {key} IN (SELECT key FROM _actions WHERE action <> '未变')""")
     con.execute(f"DROP TABLE {spec.name}")
-    con.execute("DROP TABLE _old")
-    con.execute(f"ALTER TABLE _merged RENAME TO {spec.name}")
+    con.execute(f"ALTER TABLE _old RENAME TO {spec.name}")
     return int(inserted), int(updated), int(unchanged)
 
 
@@ -242,7 +240,9 @@ def import_ledger(db_path: Path | str, file_path: Path | str, table: str, crs: s
             raise ImportError_(f"数据库结构版本为 {schema_version(con) or '无'}，"
                                f"当前为 {T.SCHEMA_VERSION}：请先重建数据库")
         con.execute(f"ALTER TABLE {table} RENAME TO _old")
-        con.execute(T.table_ddl(spec))
+        # The file's rows are checked in memory (a temporary table of the same name, found
+        # first) and written to the database once, by the merge.
+        con.execute(T.table_ddl(spec).replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
         # The file's earlier issues are replaced by this import's.
         con.execute("DELETE FROM import_issue WHERE file = ?", [label])
         con.execute("DELETE FROM import_file WHERE file = ?", [label])
