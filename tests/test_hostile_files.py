@@ -309,6 +309,33 @@ def test_a_line_longer_than_1_mb_is_refused_while_streaming(tmp_path: Path):
     assert read_sheet(mac).table.num_rows == 3
 
 
+def test_long_lines_are_found_wherever_they_are_in_a_file_of_lf_lines(tmp_path: Path):
+    """LF-only files larger than the limit take a memchr pass; a long line anywhere in them —
+    in the middle, last without an LF, spanning the reader's 8 MB blocks — is still refused
+    by its number, and lines just under the limit (windows without an LF) still pass."""
+    from data.readers import MAX_LINE_BYTES, ImportFileError, check_lines
+
+    short = b"a,b,c\n" * 1000
+    hundred = b"q" * 99 + b"\n"
+    filler = ((8 << 20) - MAX_LINE_BYTES // 2) // len(hundred)  # the long line starts before 8 MB, ends after
+    cases = {  # name: (content, the line refused or None)
+        "middle": (short * 3 + b"x" * (MAX_LINE_BYTES + 1) + b"\n" + short, 3001),
+        "last_no_lf": (short * 300 + b"y" * (MAX_LINE_BYTES + 5), 300_001),
+        "across_blocks": (hundred * filler + b"w" * (MAX_LINE_BYTES + 1) + b"\n", filler + 1),
+        "under_limit": ((b"v" * (MAX_LINE_BYTES - 10) + b"\n") * 3, None),
+        "exactly_limit": ((b"u" * MAX_LINE_BYTES + b"\n") * 2, None),
+        "one_over": (b"t" * (MAX_LINE_BYTES + 1) + b"\n" + short, 1),
+    }
+    for name, (content, line) in cases.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_bytes(content)
+        if line is None:
+            check_lines(path)
+        else:
+            with pytest.raises(ImportFileError, match=f"第 {line} 行超过 1 MB"):
+                check_lines(path)
+
+
 # ------------------------------------------------------ 3. headers named like our own columns
 
 def test_headers_named_like_internal_columns_import_and_are_reported(db: Path, tmp_path: Path):
