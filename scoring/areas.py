@@ -90,8 +90,11 @@ def area_metrics(frame: pd.DataFrame, incidents: pd.DataFrame, key: str, config:
         "inspection_coverage": np.bincount(codes, weights=(days <= coverage.window_days).astype(float),
                                            minlength=n) / size,
     })
-    # The highest and the five highest scores of each area: one numeric sort by (code, -score).
-    order = np.lexsort((-score, codes))
+    # The highest and the five highest scores of each area: one sort of a single float key,
+    # the area's code then the score descending (a lexsort of the two took 0.7 s a million).
+    # Exact: codes × span stay far below 2**53 / 1e6, and scores have 6 decimals.
+    span = float(np.ptp(score)) + 1.0 if len(score) else 1.0
+    order = np.argsort(codes * span + (span - 1.0 - (score - (score.min() if len(score) else 0.0))))
     sorted_codes = codes[order]
     starts = np.searchsorted(sorted_codes, sorted_codes, side="left")
     out.insert(2, "max_score", score[order[np.searchsorted(sorted_codes, np.arange(n))]] if n else [])

@@ -57,6 +57,24 @@ def test_area_metrics_by_hand():
     assert a["index"].tolist() == [100.0, 25.0, 0.0] and a["index_rank"].tolist() == [1, 2, 3]
 
 
+
+def test_highest_and_top_five_scores_per_area_by_hand():
+    """Eight enterprises in T1 (ties, six decimals, listed in no order), one in T2, one without
+    a township: T1's highest is 88.000001, its five highest 88.000001, 88, 70.5, 70.5, 12 (mean
+    65.800000…), T2's only score is both."""
+    t1 = [12.0, 70.5, 3.0, 88.0, 70.5, 88.000001, 0.0, 5.25]
+    df = pd.DataFrame({"township_code": ["T1"] * 8 + ["T2", None], "score": [*t1, 0.5, 99.0]})
+    df["tier"] = "低"
+    for c in ("overdue", "overdue_major", "found_12m", "rectified_12m", "open_general", "open_serious",
+              "open_major"):
+        df[c] = 0
+    df["days_since_inspection"] = 1
+    cfg = AreaIndex((Indicator("mean_score", "平均分", 1, ""),), (0.0, 1.0), min_enterprises=2)
+    a = area_metrics(df, pd.DataFrame({"township_code": []}), "township_code", cfg).set_index("township_code")
+    assert a.loc["T1", "max_score"] == 88.000001
+    assert a.loc["T1", "top5_mean_score"] == pytest.approx((88.000001 + 88 + 70.5 + 70.5 + 12) / 5, abs=1e-9)
+    assert a.loc["T2", "max_score"] == 0.5 and a.loc["T2", "top5_mean_score"] == 0.5
+
 LISTING = Listing((
     ListingRule("top", "指数前列", "index_rank", "市级", max=1),
     ListingRule("overdue_major", "逾期重大隐患", "overdue_major", "市级", min=3),
