@@ -45,7 +45,7 @@ from data.validate import (
 )
 from geo import h3cells
 from geo.crs import CRSNameError, check_crs_name, geometries_to_wgs84
-from geo.spatial import load_spatial, points_in_polygons
+from geo.spatial import CellIndex, load_spatial, points_in_polygons
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -573,10 +573,12 @@ def _release(con: duckdb.DuckDBPyConnection, spec: T.Table) -> None:
 
 def _place(con: duckdb.DuckDBPyConnection, spec: T.Table, with_park: bool) -> None:
     """``_place_<table>``: per row, WGS-84 coordinates, H3 cells, township, grid (and park)."""
-    points_in_polygons(con, "_pts", "township", "_tw", ROW, "code")
-    points_in_polygons(con, "_pts", "grid", "_gr", ROW, "grid_id")
+    # Through the points' H3 r9 cells: only points in cells crossing a boundary are tested.
+    cells = CellIndex(con, "_pts", "h3_r9")
+    points_in_polygons(con, "_pts", "township", "_tw", ROW, "code", cells=cells)
+    points_in_polygons(con, "_pts", "grid", "_gr", ROW, "grid_id", cells=cells)
     if with_park:
-        points_in_polygons(con, "_pts", "park", "_pk", ROW, "park_id")
+        points_in_polygons(con, "_pts", "park", "_pk", ROW, "park_id", cells=cells)
     park = "pk.park_id" if with_park else "NULL::VARCHAR"
     park_join = f"LEFT JOIN _pk pk ON pk.{ROW} = h.{ROW}" if with_park else ""
     con.execute(
@@ -594,7 +596,7 @@ def place_again(con: duckdb.DuckDBPyConnection) -> None:
     its stored WGS-84 coordinates (township, grid, park), and write the "outside" warnings anew,
     each naming the row's own source file and row."""
     for spec, with_park in ((T.ENTERPRISE, True), (T.INCIDENT, False)):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _pts AS SELECT rowid AS {ROW}, lon, lat FROM {spec.name} "
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _pts AS SELECT rowid AS {ROW}, lon, lat, h3_r9 FROM {spec.name} "
                     "WHERE lon IS NOT NULL")
         _place(con, spec, with_park)
         cols = ["township_code", "grid_id", *(["park_id"] if with_park else [])]

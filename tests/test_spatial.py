@@ -42,3 +42,65 @@ def test_township_polygon_with_a_hole():
     c.execute("CREATE TABLE pts AS SELECT * FROM (VALUES (1, 120.2, 27.2), (2, 120.5, 27.5)) t(id, lon, lat)")
     points_in_polygons(c, "pts", "poly", "out", "id", "code")
     assert c.execute("SELECT id, code FROM out ORDER BY id").fetchall() == [(1, "330000001")]
+
+
+def test_placement_by_cell_index_equals_a_test_of_every_point():
+    """Points placed through the H3 cell index (cells wholly inside one polygon, or touching
+    none, decided once) get exactly what shapely says point by point — on shared edges, a hair
+    off them, in a hole, where two polygons overlap and outside all — and most cells are
+    decided without a test of their points."""
+    import numpy as np
+    import shapely
+
+    from geo.h3cells import latlng_to_cells
+    from geo.spatial import CellIndex
+
+    c = duckdb.connect()
+    load_spatial(c)
+    polys: dict[str, shapely.Geometry] = {}
+    for i in range(3):  # a 3 × 3 block of squares 0.02° wide; the middle one with a hole
+        for j in range(3):
+            x, y = 120.60 + 0.02 * i, 27.90 + 0.02 * j
+            polys[f"S{i}{j}"] = shapely.box(x, y, x + 0.02, y + 0.02)
+    polys["S11"] = polys["S11"].difference(shapely.box(120.625, 27.925, 120.635, 27.935))
+    polys["X"] = shapely.Point(120.70, 27.95).buffer(0.012)  # overlaps S20, S21 nowhere? beside them
+    polys["Y"] = shapely.box(120.655, 27.905, 120.672, 27.93)  # overlaps S20 and S21
+    c.execute("CREATE TABLE poly (code VARCHAR, geom GEOMETRY)")
+    for k, g in polys.items():
+        c.execute("INSERT INTO poly VALUES (?, ST_GeomFromText(?))", [k, g.wkt])
+    rng = np.random.default_rng(16)
+    lon = rng.uniform(120.58, 120.73, 20_000)
+    lat = rng.uniform(27.88, 27.99, 20_000)
+    edge = np.linspace(27.90, 27.96, 200)  # on the shared edge x = 120.62, and 1e-9° either side
+    lon = np.concatenate([lon, np.full(200, 120.62), np.full(200, 120.62 - 1e-9), np.full(200, 120.62 + 1e-9)])
+    lat = np.concatenate([lat, edge, edge, edge])
+    cells = latlng_to_cells(lat, lon, 9)
+    c.execute("CREATE TABLE pts AS SELECT * FROM (SELECT unnest(?) AS id, unnest(?) AS lon, unnest(?) AS lat, "
+              "unnest(?)::UBIGINT AS h3_r9)", [list(range(len(lon))), lon.tolist(), lat.tolist(),
+                                               [int(x) for x in cells]])
+
+    expected = {}
+    tree_keys = sorted(polys)
+    for pid, (x, y) in enumerate(zip(lon, lat, strict=True)):
+        pt = shapely.Point(x, y)
+        inside = [k for k in tree_keys if polys[k].contains(pt)]
+        hits = inside or [k for k in tree_keys if polys[k].intersects(pt)]
+        if hits:
+            expected[pid] = (min(hits), len(hits))
+
+    index = CellIndex(c, "pts", "h3_r9")
+    points_in_polygons(c, "pts", "poly", "by_cell", "id", "code", cells=index)
+    points_in_polygons(c, "pts", "poly", "each", "id", "code")
+    by_cell = {i: (k, n) for i, k, n in c.execute("SELECT id, code, n_matches FROM by_cell").fetchall()}
+    each = {i: (k, n) for i, k, n in c.execute("SELECT id, code, n_matches FROM each").fetchall()}
+    assert each == expected
+    assert by_cell == expected
+    assert any(n == 2 for _, n in expected.values())  # the overlap is exercised
+
+    owners = index.owners(c, "poly", "code")
+    decided = set(owners.column("cell").to_pylist())
+    assert len(decided) > 0.5 * len(set(cells.tolist()))
+    keys = dict(zip(owners.column("cell").to_pylist(), owners.column("key").to_pylist(), strict=True))
+    for pid, cell in enumerate(cells.tolist()):  # a decided cell's points are what it says
+        if cell in keys:
+            assert expected.get(pid, (None, 1))[0] == keys[cell]
