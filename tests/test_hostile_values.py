@@ -595,3 +595,31 @@ def test_maps_draw_and_nothing_remote_loads_in_chromium(hostile, theme: str):
                                 f'{main} a[href*="%5C"], {main} a[href*="evil"]').count() == 0, path
     assert errors == [], errors[:3]
     assert remote == []
+
+
+def test_the_byte_scan_for_hidden_characters_agrees_with_the_regex_on_every_code_point_near_them():
+    """Each hidden character, tab and CR inside Chinese text is found, whatever column chunk
+    or slice it is in; every neighbouring code point that is not hidden (“”—…·：（）, NBSP, U+2065,
+    U+FEFE, U+061B, a line feed) is not — the answer of Python's re over the same ranges."""
+    import re
+
+    import pyarrow as pa
+
+    from data.readers import HIDDEN_CHARS, HIDDEN_RANGES
+    from data.validate import has_hidden_or_space
+
+    pattern = re.compile(HIDDEN_CHARS[:-1] + "\\t\\r]")
+    near = {cp + d for a, b in HIDDEN_RANGES for cp in (a, b) for d in (-2, -1, 0, 1, 2) if cp + d >= 0}
+    near |= {ord(c) for c in "“”—…·：（），。\n"} | {0x00A0, 0x2065, 0xFEFE, 0x061B, 0x09, 0x0D}
+    for cp in sorted(near):
+        cell = f"安全出口{chr(cp)}堵塞"
+        expected = bool(pattern.search(cell))
+        assert has_hidden_or_space(pa.array([cell])) is expected, hex(cp)
+        # last in a chunk, in a second chunk, in a slice, in a large_string column
+        chunked = pa.chunked_array([pa.array(["甲", "乙"]), pa.array(["丙", cell])])
+        assert has_hidden_or_space(chunked) is expected, hex(cp)
+        assert has_hidden_or_space(pa.array(["x", cell, "y"]).slice(1, 1)) is expected, hex(cp)
+        assert has_hidden_or_space(pa.array([cell], pa.large_string())) is expected, hex(cp)
+    assert not has_hidden_or_space(pa.array(["甲\u200b", "乙"]).slice(1, 1))  # the hidden one is sliced away
+    assert not has_hidden_or_space(pa.array([None, "", None], pa.string()))
+    assert has_hidden_or_space(pa.array([None, "\ufeff"]))
