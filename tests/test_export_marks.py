@@ -204,6 +204,19 @@ def audit_entries(db: Path) -> list[dict]:
             if e["action"] == "export"]
 
 
+def mark_of_last_cli_export(db: Path) -> Mark:
+    """The mark the last ``python -m riskmap export`` by the OS user (no ``--user``) put on its
+    file, rebuilt from its audit entry: to draw the same file again."""
+    from reports.marks import SHANGHAI
+
+    entry = audit_entries(db)[0]
+    me = getpass.getuser()
+    at = dt.datetime.strptime(entry["detail"]["marked_at"], "%Y-%m-%d %H:%M").replace(tzinfo=SHANGHAI)
+    mark = Mark(me, me, "命令行", at)
+    assert entry["username"] == me and entry["detail"]["mark"] == mark.text
+    return mark
+
+
 def test_a_cli_export_names_the_user_given_and_is_audited(tiny: Path, tmp_path: Path, capsys):
     import docx
 
@@ -283,3 +296,18 @@ def test_an_export_from_a_page_carries_the_logged_in_users_name(tiny: Path, monk
     plain = png_pixels(export(connect(tiny), "png", ExportRequest(view=ViewRequest(lang="zh")))[0])
     marked = png_pixels(made["dl_png"][1])
     assert np.array_equal(marked[:-34], plain[:-34]) and not np.array_equal(marked, plain)
+
+
+def test_every_download_in_the_pages_goes_through_the_marked_and_audited_button():
+    """A page offers a file only through ``export_button`` (which marks and audits it); the one
+    other download is the blank import template, which holds no data."""
+    import ast
+
+    repo = Path(__file__).resolve().parent.parent
+    direct = []
+    for path in [repo / "app.py", *sorted((repo / "pages").rglob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "download_button":
+                keys = [k.value.value for k in node.keywords if k.arg == "key" and isinstance(k.value, ast.Constant)]
+                direct.append((path.relative_to(repo).as_posix(), keys))
+    assert sorted(direct) == [("pages/importing.py", ["dl_template"]), ("pages/screens/common.py", [])]
