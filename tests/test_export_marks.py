@@ -282,13 +282,14 @@ def test_an_export_from_a_page_carries_the_logged_in_users_name(tiny: Path, monk
         name, data = clicks[key]
         made[key] = (name, data())  # the click
     header = docx.Document(io.BytesIO(made["dl_docx"][1])).sections[0].header.paragraphs[0].text
-    assert header.startswith("内部资料　" + who)
-    assert set(xlsx_headers(made["dl_weekly"][1]).values()) == {header}  # the same minute, the same line
-    entries = audit_entries(tiny)
+    (sheets,) = set(xlsx_headers(made["dl_weekly"][1]).values())
+    png, weekly, word = entries = audit_entries(tiny)  # newest first
     assert [(e["username"], e["detail"]["file"], e["detail"]["kind"]) for e in entries] == [
         ("office", made["dl_png"][0], "png"), ("office", made["dl_weekly"][0], "xlsx"),
-        ("office", made["dl_docx"][0], "docx")]  # newest first
-    assert entries[1]["detail"]["mark"] == header and entries[1]["detail"]["page"] == "briefing"
+        ("office", made["dl_docx"][0], "docx")]
+    for line, entry in ((header, word), (sheets, weekly)):  # each file's line is its entry's, minute and all
+        assert line == f"内部资料　{who}　导出时间：{entry['detail']['marked_at']}（北京时间）" == entry["detail"]["mark"]
+        assert entry["detail"]["page"] == "briefing"
     # The map's bottom band differs from the same map exported without a mark.
     from reports.exports import ExportRequest, export
     from reports.views import ViewRequest
