@@ -103,6 +103,8 @@ class Frame:
     caption: str = ""
     #: A document's section heading printed above the title (the PDF briefing's map page).
     heading: str = ""
+    #: Who exported the map and when (``reports.marks.Mark.text``), drawn along the bottom edge.
+    mark: str = ""
 
 
 def _projector(lon: np.ndarray, lat: np.ndarray) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -319,6 +321,9 @@ def render_figure(specs: Sequence[LayerSpec], datasets: Mapping[str, Sequence[Ma
     if frame.credit:
         fig.text(0.97 if slide else 0.94, bottom, frame.credit, fontsize=pt["note"], color=(0.35, 0.35, 0.35),
                  ha="right", va="bottom")
+    if frame.mark:  # the band below the note and the credit, across the page
+        fig.text(0.5, 0.006 if slide else 0.005, frame.mark, fontsize=pt["note"] * 0.9, color=(0.45, 0.45, 0.45),
+                 ha="center", va="bottom", gid="export_mark")
     return literal_text(fig)
 
 

@@ -273,5 +273,5 @@ def last_result(r: ImportResult) -> None:
             tr("col_action"): r.accepted_rows["action"]}))
     if sheets:
         export_button(st, tr("download", name=tr("import_result")),
-                      lambda: workbook(sheets, r.file, tr("import_result")),
+                      lambda mark: workbook(sheets, r.file, tr("import_result"), mark),
                       file_name=f"{r.file}_{tr('import_result')}.xlsx", mime=XLSX, key="dl_last_result")

@@ -9,9 +9,12 @@ so Word and PDF carry the same headings in the same order, and both number their
 PDF is drawn with matplotlib (the map as vectors, the CJK font embedded); the docx with
 python-docx, naming common Chinese fonts for Word to use (no font file is shipped).
 
-Names come from imported files: matplotlib draws every text as given (no mathtext,
-``layers.png.literal_text``), and every string written into the docx loses the control
-characters XML cannot carry (``reports.spreadsheets.xml_text``).
+An exported file carries its mark (``reports.marks``: 内部资料, who exported it, when): the
+Word file in every section's header, the PDF along the top of every page.
+
+Names come from imported files (and the mark's from an account): matplotlib draws every text
+as given (no mathtext, ``layers.png.literal_text``), and every string written into the docx
+loses the control characters XML cannot carry (``reports.spreadsheets.xml_text``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ if TYPE_CHECKING:
     from docx.text.paragraph import Paragraph
     from docx.text.run import Run
     from matplotlib.figure import Figure
+
+    from reports.marks import Mark
 
 TOP_TARGETS = 20
 
@@ -224,7 +229,22 @@ def _page_numbers(doc: Document, lang: str) -> None:
                 _field(paragraph, fields[name], "1")
 
 
-def briefing_docx(b: Briefing) -> bytes:
+def _mark_header(doc: Document, mark: Mark) -> None:
+    """``mark`` as the header of every section: one centred line of plain text, small and grey."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt, RGBColor
+
+    for section in doc.sections:
+        paragraph = section.header.paragraphs[0]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = paragraph.add_run(_text(mark.text))
+        run.font.size = Pt(8)
+        run.font.color.rgb = RGBColor.from_string("595959")
+        _east_asian(run, "宋体")
+
+
+def briefing_docx(b: Briefing, mark: Mark | None = None) -> bytes:
+    """The briefing as a Word document, with ``mark`` (who exported it, when) in its header."""
     from docx import Document
     from docx.shared import Cm, Pt
 
@@ -262,6 +282,8 @@ def briefing_docx(b: Briefing) -> bytes:
         else:
             _east_asian(doc.add_paragraph().add_run(_text(t("doc_none", b.lang))), "宋体")
     _page_numbers(doc, b.lang)
+    if mark is not None:
+        _mark_header(doc, mark)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -348,8 +370,9 @@ def _picture_page(heading: str, png: bytes) -> Figure:
     return fig
 
 
-def briefing_pages(b: Briefing) -> list[Figure]:
-    """The PDF's pages in order, one or more per section of :data:`SECTIONS`, numbered."""
+def briefing_pages(b: Briefing, mark: Mark | None = None) -> list[Figure]:
+    """The PDF's pages in order, one or more per section of :data:`SECTIONS`, numbered, each
+    with ``mark`` (who exported it, when) along its top edge."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -374,14 +397,17 @@ def briefing_pages(b: Briefing) -> list[Figure]:
     for n, fig in enumerate(pages, start=1):
         fig.text(0.5, 0.012, t("doc_page", b.lang, n=n, total=len(pages)), fontsize=8, ha="center", va="center",
                  color="#444444")
+        if mark is not None:
+            fig.text(0.5, 0.984, mark.text, fontsize=7.5, ha="center", va="center", color="#595959", gid="export_mark")
         literal_text(fig)
     return pages
 
 
-def briefing_pdf(b: Briefing) -> bytes:
+def briefing_pdf(b: Briefing, mark: Mark | None = None) -> bytes:
+    """The briefing as a PDF, with ``mark`` (who exported it, when) atop every page."""
     from matplotlib.backends.backend_pdf import PdfPages
 
-    pages = briefing_pages(b)
+    pages = briefing_pages(b, mark)
     buf = io.BytesIO()
     with PdfPages(buf, metadata={"Title": b.title, "Creator": "风险一张图"}) as pdf:
         for fig in pages:

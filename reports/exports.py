@@ -11,6 +11,7 @@ import duckdb
 
 from data import queries
 from reports.asof import outputs_as_of
+from reports.marks import Mark
 from reports.views import ViewError, ViewRequest, build_view, view_html, view_place, view_png
 from reports.weekly import area_of, weekly_report_xlsx
 from riskmap.i18n import set_unit_level, t
@@ -93,12 +94,15 @@ def _title(kind: str) -> str:
     return re.sub(r"（(Excel|Word|PDF)）$", "", EXPORTS[kind][0])
 
 
-def export(con: duckdb.DuckDBPyConnection, kind: str, request: ExportRequest = ExportRequest()) -> tuple[bytes, str]:
+def export(con: duckdb.DuckDBPyConnection, kind: str, request: ExportRequest = ExportRequest(),
+           mark: Mark | None = None) -> tuple[bytes, str]:
     """One briefing file as (bytes, file name): the app's download buttons and
     ``python -m riskmap export`` both come here, so they give the same files.
 
     ``kind`` is one of :data:`EXPORTS`; the name is :func:`export_name`'s. A map, a briefing
-    and the lists are as of the period's end (``reports.asof``).
+    and the lists are as of the period's end (``reports.asof``). ``mark`` (who exports it,
+    when: ``reports.marks``) is on every PNG, workbook, Word and PDF file; the HTML map, a page
+    to open rather than a document to hand on, carries none.
     """
     name = export_name(con, kind, request)
     r = request
@@ -106,9 +110,9 @@ def export(con: duckdb.DuckDBPyConnection, kind: str, request: ExportRequest = E
     city = queries.meta(con).get("city_name") or ""
     if kind in ("png", "html"):
         view = build_view(con, r.view, end)
-        return (view_png(view, r.size) if kind == "png" else view_html(view, r.lang).encode("utf-8")), name
+        return (view_png(view, r.size, mark) if kind == "png" else view_html(view, r.lang).encode("utf-8")), name
     if kind == "weekly":
-        return weekly_report_xlsx(con, end, r.days, r.area), name
+        return weekly_report_xlsx(con, end, r.days, r.area, mark), name
     if kind in ("five", "six", "parks"):
         from reports import ledgers
 
@@ -118,8 +122,8 @@ def export(con: duckdb.DuckDBPyConnection, kind: str, request: ExportRequest = E
             make = ledgers.five_lists if kind == "five" else ledgers.six_lists
             with outputs_as_of(con, end) as dated:  # 督办清单 and 监督清单: that day's listing and tiers
                 lists = make(dated, start, end)
-        return ledgers.workbook(lists, f"{city}{_title(kind)}", f"{start} 至 {end}"), name
+        return ledgers.workbook(lists, f"{city}{_title(kind)}", f"{start} 至 {end}", mark), name
     from reports.document import briefing_docx, briefing_pdf, build_briefing
 
     b = build_briefing(con, end, r.days, r.lang)
-    return (briefing_docx(b) if kind == "docx" else briefing_pdf(b)), name
+    return (briefing_docx(b, mark) if kind == "docx" else briefing_pdf(b, mark)), name

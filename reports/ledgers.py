@@ -25,6 +25,7 @@ from riskmap.i18n import t, unit_text
 from scoring.sql import hazard_open
 
 if TYPE_CHECKING:
+    from reports.marks import Mark
     from scoring.draw import Draw
 
 FIVE_LISTS = ("检查清单", "隐患清单", "交办清单", "整改清单", "督办清单")
@@ -128,14 +129,15 @@ def park_lists(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> 
     return {name: queries.park_hazard_list(con, pid, start, end) for pid, name in parks}
 
 
-def workbook(lists: dict[str, pd.DataFrame], title: str, period: str) -> bytes:
+def workbook(lists: dict[str, pd.DataFrame], title: str, period: str, mark: Mark | None = None) -> bytes:
     """One sheet per list: a title row, the period, the header row, the rows. The title may be
     user text (the city's name, an uploaded file's name), as may sheet names (parks) and rows:
     every cell goes through ``reports.spreadsheets.cell_value``.
 
     Written in openpyxl's streaming mode: a 20,000-row list takes about a second. Each sheet
     prints on A4 landscape with its header row (row 3) frozen and repeated on every page, each
-    column as wide as its text (``reports.spreadsheets.print_setup``, ``fitted_widths``).
+    column as wide as its text (``reports.spreadsheets.print_setup``, ``fitted_widths``), and
+    ``mark`` (who exported it, when) in its printed header.
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -155,7 +157,7 @@ def workbook(lists: dict[str, pd.DataFrame], title: str, period: str) -> bytes:
             columns.append(values.astype(object).where(values.notna(), None).tolist())
         # A streaming sheet takes its widths, panes and print setup before its first row.
         set_widths(ws, fitted_widths([label, *values] for label, values in zip(labels, columns)))
-        print_setup(ws, (3, 3), "A4")
+        print_setup(ws, (3, 3), "A4", mark)
         head = WriteOnlyCell(ws, cell_value(f"{title} · {name}"))
         head.font = Font(size=14, bold=True)
         ws.append([head])

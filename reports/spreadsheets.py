@@ -6,8 +6,9 @@ no control character (openpyxl refuses them, as XML does), and nothing a spreads
 run (``=HYPERLINK(…)``, ``+``, ``-``, ``@``, tab, CR) or read as an error value (``#N/A``).
 
 Every sheet of every workbook is laid out by :func:`print_setup` (A4 landscape, one page wide,
-the header frozen and repeated on each printed page, numbered pages) with its columns as wide
-as their text (:func:`fitted_widths`, a CJK character counting two).
+the header frozen and repeated on each printed page, numbered pages, and an exported file's
+mark — 内部资料, who, when — in the printed header) with its columns as wide as their text
+(:func:`fitted_widths`, a CJK character counting two).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from layers.png import text_width
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
+
+    from reports.marks import Mark
 
 #: Column widths in Excel's unit (about one Latin character): the narrowest and the widest.
 WIDTH_RANGE = (8.0, 60.0)
@@ -105,11 +108,13 @@ def set_widths(ws: Any, widths: Iterable[float]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = round(width, 1)
 
 
-def print_setup(ws: Any, header_rows: tuple[int, int], freeze: str) -> None:
+def print_setup(ws: Any, header_rows: tuple[int, int], freeze: str, mark: Mark | None = None) -> None:
     """Lay ``ws`` out for print and screen: A4 landscape, one page wide; the rows
     ``header_rows`` (first, last) repeated atop every printed page; the panes frozen at
     ``freeze`` (the first cell that scrolls: ``A2`` keeps row 1 in view); the page numbers in
-    the footer. A streaming (write-only) sheet takes this before its first row."""
+    the footer and ``mark`` (who exported the file, when) in the header of every printed page,
+    as text (``reports.marks.excel_header_text``). A streaming (write-only) sheet takes this
+    before its first row."""
     from openpyxl.worksheet.properties import PageSetupProperties
     from openpyxl.worksheet.worksheet import Worksheet as Sheet
 
@@ -122,10 +127,16 @@ def print_setup(ws: Any, header_rows: tuple[int, int], freeze: str) -> None:
     ws.print_title_rows = f"{header_rows[0]}:{header_rows[1]}"
     ws.freeze_panes = freeze
     ws.oddFooter.center.text = PAGE_FOOTER
+    if mark is not None:
+        from reports.marks import excel_header_text
+
+        ws.oddHeader.center.text = excel_header_text(xml_text(mark.text))
+        ws.oddHeader.center.size = 8
 
 
-def to_xlsx(df: pd.DataFrame, sheet: str) -> bytes:
-    """One sheet with a bold header row, as xlsx bytes, laid out by :func:`print_setup`."""
+def to_xlsx(df: pd.DataFrame, sheet: str, mark: Mark | None = None) -> bytes:
+    """One sheet with a bold header row, as xlsx bytes, laid out by :func:`print_setup` (with
+    ``mark``, who exported it and when, in its printed header)."""
     buf = io.BytesIO()
     name = sheet_name(sheet, set())
     safe = neutralise_formulas(df)
@@ -137,7 +148,7 @@ def to_xlsx(df: pd.DataFrame, sheet: str) -> bytes:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         set_widths(ws, fitted_widths([col, *safe[col].tolist()] for col in safe.columns))
-        print_setup(ws, (1, 1), "A2")
+        print_setup(ws, (1, 1), "A2", mark)
     return buf.getvalue()
 
 
@@ -166,7 +177,7 @@ def _leaf_labels(tree: tuple) -> list[str]:
 
 
 def write_form(ws: Worksheet, title: str, info: str, first_header: str, tree: tuple, rows: list[tuple[str, dict]],
-               footer: list[str] | None = None, percent_keys: tuple[str, ...] = ()) -> int:
+               footer: list[str] | None = None, percent_keys: tuple[str, ...] = (), mark: Mark | None = None) -> int:
     """Write one form onto worksheet ``ws``: a title row, an info row (填报单位, 时间…), the
     header tree as merged multi-row headers, one row per (label, values) and footer lines.
 
@@ -175,7 +186,7 @@ def write_form(ws: Worksheet, title: str, info: str, first_header: str, tree: tu
     data), row labels and values may be user data: every cell goes through :func:`cell_value`.
     Laid out by :func:`print_setup`: the header rows repeat on each printed page and stay in
     view with the label column; each column is as wide as its label and values (a header
-    label may wrap onto two lines).
+    label may wrap onto two lines); ``mark`` (who exported it, when) in its printed header.
     """
     from openpyxl.styles import Alignment, Border, Font, Side
 
@@ -233,5 +244,5 @@ def write_form(ws: Worksheet, title: str, info: str, first_header: str, tree: tu
     set_widths(ws, fitted_widths([labels, *([h, *col] for h, col in zip(headers, shown))]))
     for hr in range(top, top + depth):
         ws.row_dimensions[hr].height = 36
-    print_setup(ws, (top, top + depth - 1), f"B{top + depth}")
+    print_setup(ws, (top, top + depth - 1), f"B{top + depth}", mark)
     return r - 1

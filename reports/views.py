@@ -10,7 +10,7 @@ same request, so a snapshot shows what the screen shows.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import duckdb
 import pandas as pd
@@ -32,6 +32,7 @@ from layers.maps import (
 from layers.png import Frame, render_png
 from layers.spec import LayerSpec
 from reports.asof import outputs_as_of
+from reports.marks import Mark
 from riskmap.i18n import t, value
 from scoring.model import load_model
 from scoring.report import period_bounds
@@ -301,15 +302,16 @@ def _build_view(con: duckdb.DuckDBPyConnection, req: ViewRequest, as_of: dt.date
 
 
 def snapshot_png(con: duckdb.DuckDBPyConnection, req: ViewRequest = ViewRequest(), size: str = "slide",
-                 as_of: dt.date | None = None) -> bytes:
+                 as_of: dt.date | None = None, mark: Mark | None = None) -> bytes:
     """PNG of a view (as of ``as_of``, see :func:`build_view`) at ``slide`` (1920×1080) or
-    ``a4`` (2480×3508, 300 dpi) size."""
-    return view_png(build_view(con, req, as_of), size)
+    ``a4`` (2480×3508, 300 dpi) size, with ``mark`` (who exported it, when) along its foot."""
+    return view_png(build_view(con, req, as_of), size, mark)
 
 
-def view_png(view: View, size: str = "slide") -> bytes:
-    """PNG of a view already built."""
-    return render_png(view.bundle.specs, view.bundle.datasets, view.frame, size)
+def view_png(view: View, size: str = "slide", mark: Mark | None = None) -> bytes:
+    """PNG of a view already built; ``mark``: who exported it and when, drawn along its foot."""
+    frame = replace(view.frame, mark=mark.text) if mark else view.frame
+    return render_png(view.bundle.specs, view.bundle.datasets, frame, size)
 
 
 #: Layer ids of the views, as named in an exported map's layer switcher.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -12,6 +13,9 @@ from data import queries
 from reports.views import ViewError
 from scoring.report import period_bounds
 from scoring.run import default_as_of
+
+if TYPE_CHECKING:
+    from reports.marks import Mark
 
 
 @dataclass
@@ -44,10 +48,11 @@ def area_of(con: duckdb.DuckDBPyConnection, code: str | None = None) -> Area:
 
 
 def weekly_report_xlsx(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, days: int = 7,
-                       area: str | None = None) -> bytes:
+                       area: str | None = None, mark: Mark | None = None) -> bytes:
     """The weekly report workbook for the ``days`` ending ``end`` (default: the data's as-of
     date) and an area: the 周报表 of seed 000 附件2 by sub-area with a total row, each
-    department's figures and its line, and the daily statistics table of seed 004 附件1."""
+    department's figures and its line, and the daily statistics table of seed 004 附件1;
+    ``mark`` (who exported it, when) in the printed header of every sheet."""
     import io
 
     from openpyxl import Workbook
@@ -74,7 +79,7 @@ def weekly_report_xlsx(con: duckdb.DuckDBPyConnection, end: dt.date | None = Non
     rows.append((total, weekly_figures(con, start, end, where.townships)))
     write_form(ws, f"{where.name}小微企业安全生产和消防安全综合整治工作周报表",
                f"填报单位：{where.name}　　统计时间：{period}", "地区", tuple((lab, k) for k, lab in WEEKLY_FORM), rows,
-               ["填报人：　　　　　联系电话：　　　　　审核领导："])
+               ["填报人：　　　　　联系电话：　　　　　审核领导："], mark=mark)
 
     ws = wb.create_sheet("部门报送")
     from data.vocab import DEPARTMENTS
@@ -84,7 +89,7 @@ def weekly_report_xlsx(con: duckdb.DuckDBPyConnection, end: dt.date | None = Non
     drows.append((total, dep.drop(columns="department").sum().to_dict()))
     write_form(ws, f"{where.name}各部门整治工作情况", f"统计时间：{period}", "部门",
                tuple((lab, k) for k, lab in DEPARTMENT_COLUMNS), drows,
-               [department_sentence(r) for _, r in dep.iterrows()])
+               [department_sentence(r) for _, r in dep.iterrows()], mark=mark)
 
     ws = wb.create_sheet("每日统计表")
     srows = [(name, daily_figures(con, start, end, tws)) for name, tws in where.parts]
@@ -92,7 +97,7 @@ def weekly_report_xlsx(con: duckdb.DuckDBPyConnection, end: dt.date | None = Non
     write_form(ws, f"{where.name}消防安全综合整治工作情况统计表", f"报送单位：{where.name}　　统计时间：{period}",
                "地区", DAILY_FORM, srows,
                ["清理两违面积：台账只记录现存违法建筑面积，未记录拆除面积，请填报人补填。"],
-               percent_keys=("rectification_pct",))
+               percent_keys=("rectification_pct",), mark=mark)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

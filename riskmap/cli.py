@@ -433,8 +433,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from reports.exports import EXPORTS, ExportRequest, export
     from reports.views import ViewError, ViewRequest
+    from riskmap.accounts import Accounts
+    from riskmap.marked import cli_mark, os_user, record_export
 
     con = _open_db(args)
+    db = Path(args.db) if args.db else paths.db_path()
+    accounts = Accounts(db.parent / "security.sqlite")
     end = dt.date.fromisoformat(args.end) if args.end else None
     t0 = time.perf_counter()
     print(f"正在生成{EXPORTS[args.kind][0]}……", flush=True)
@@ -442,7 +446,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         view = (ViewRequest.from_json(args.view) if args.view
                 else ViewRequest(args.scope, args.key, lang=args.lang))
         request = ExportRequest(end, args.days, args.area, view, args.size)
-        data, name = export(con, args.kind, request)
+        # Who exports (on the file, in the audit log): the account --user names, else --user or the OS user.
+        mark = cli_mark(accounts, args.user, request.lang)
+        data, name = export(con, args.kind, request, mark)
     except ViewError as exc:
         print(f"无法导出：{exc}", file=sys.stderr)
         return 2
@@ -452,6 +458,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     tmp = out.with_name(out.name + ".part")
     tmp.write_bytes(data)
     os.replace(tmp, out)  # a reader never sees half a file
+    record_export(accounts, mark, out.name, data, export=args.kind, page="cli", path=str(out.resolve()),
+                  os_user=os_user())
     print(f"已写入 {out}（{len(data) / 1024:,.0f} KB，用时 {time.perf_counter() - t0:.1f} 秒）")
     return 0
 
@@ -672,6 +680,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--key", help="地图范围的代码：区县/乡镇代码、网格编号或园区编号")
     p.add_argument("--size", choices=["slide", "a4"], default="slide", help="PNG 尺寸：slide 1920×1080，a4 300 dpi")
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--user", help="导出人：文件上标注并记入审计日志（账号名，或任意姓名；默认操作系统用户）")
     p.set_defaults(func=cmd_export)
 
     from data.importer import BOUNDARIES, IMPORTABLE

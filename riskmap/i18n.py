@@ -582,6 +582,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "table_incident": ("事故", "Incidents"), "table_inspector": ("检查人员", "Inspectors"),
     "table_county": ("区县", "Counties"), "table_township": ("乡镇（街道）", "Townships"),
     "table_grid": ("网格", "Grids"), "table_park": ("园区", "Parks"),
+    # exports that say who (issue 17 part 5): the mark on every PNG, PDF, Word and workbook
+    "mark_line": ("内部资料　导出人：{who}　导出时间：{at}（北京时间）",
+                  "内部资料 (internal) · exported by {who} · {at} (Beijing time)"),
+    "mark_who": ("{name}（账号 {account}，{role}）", "{name} (account {account}, {role})"),
+    "mark_who_alone": ("{name}（{role}）", "{name} ({role})"),
+    "mark_cli": ("命令行", "command line"),
 }
 
 

@@ -394,4 +394,6 @@ def test_a_view_request_is_json_and_the_cli_draws_it(con, city_env, tmp_path):
         ViewRequest.from_json('{"scope": "city", "zoom": 3}')
     out = tmp_path / "map.png"
     assert main(["--db", str(city_env.db), "export", "png", "--view", req.to_json(), "--out", str(out)]) == 0
-    assert out.read_bytes() == snapshot_png(con, req)
+    from .test_export_marks import mark_of_last_cli_export
+
+    assert out.read_bytes() == snapshot_png(con, req, mark=mark_of_last_cli_export(city_env.db))  # and its mark

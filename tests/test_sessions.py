@@ -428,9 +428,9 @@ def test_every_export_is_audited_with_its_user_kind_scope_and_rows(tmp_path, mon
                 st.session_state["made"] = data
 
         if st.session_state.get("png"):
-            export_button(Where(), "图", lambda: b"png", file_name="地图.png", rows=12)
+            export_button(Where(), "图", lambda mark: b"png", file_name="地图.png", rows=12)
         else:
-            export_button(Where(), "下载", lambda: content, file_name="检查目标.xlsx")
+            export_button(Where(), "下载", lambda mark: content, file_name="检查目标.xlsx")
 
     at = AppTest.from_function(script, args=(buf.getvalue(),))
     at.session_state["user"] = User("g1", "网格员甲", "grid", "G001")

@@ -11,6 +11,7 @@ import streamlit as st
 from data import queries
 from pages.screens.common import counties_stand_in, export_button, lang, start_page, tr
 from reports.exports import EXPORTS, ExportRequest, export, export_name
+from reports.marks import Mark
 from reports.views import ViewRequest
 from scoring.run import default_as_of
 
@@ -50,9 +51,9 @@ area = st.selectbox(tr("brief_area"), list(areas), format_func=areas.__getitem__
 cols = st.columns(3)
 
 
-def _export(kind: str) -> bytes:
+def _export(kind: str, mark: Mark) -> bytes:
     """The file of ``kind`` for the period and area chosen above (made when it is downloaded)."""
-    return export(con, kind, ExportRequest(end, days, area or None, ViewRequest(lang=lang())))[0]
+    return export(con, kind, ExportRequest(end, days, area or None, ViewRequest(lang=lang())), mark)[0]
 
 
 for col, kind in zip(cols * 3, ("weekly", "five", "six", "parks", "docx", "pdf")):
@@ -84,13 +85,12 @@ key = (m2.selectbox(tr("brief_key"), list(options), format_func=options.__getite
 size = m3.radio(tr("brief_size"), ("slide", "a4"), key="brief_size", format_func=lambda s: tr(f"size_{s}"))
 d1, d2 = st.columns(2)
 view = ViewRequest(scope, key, lang=lang())
-export_button(d1, tr("export_png"), lambda: export(con, "png", ExportRequest(end, days, view=view, size=size))[0],
-                   file_name=export_name(con, "png", ExportRequest(end, days, view=view, size=size)), mime=MIME["png"],
-                   key="dl_png",
-                   width="stretch")
-export_button(d2, tr("export_html"), lambda: export(con, "html", ExportRequest(end, days, view=view))[0],
-                   file_name=export_name(con, "html", ExportRequest(end, days, view=view)), mime=MIME["html"],
-                   key="dl_html",
-                   width="stretch")
+export_button(d1, tr("export_png"),
+              lambda mark: export(con, "png", ExportRequest(end, days, view=view, size=size), mark)[0],
+              file_name=export_name(con, "png", ExportRequest(end, days, view=view, size=size)), mime=MIME["png"],
+              key="dl_png", width="stretch")
+export_button(d2, tr("export_html"), lambda mark: export(con, "html", ExportRequest(end, days, view=view), mark)[0],
+              file_name=export_name(con, "html", ExportRequest(end, days, view=view)), mime=MIME["html"],
+              key="dl_html", width="stretch")
 st.caption(tr("brief_cli"))
 st.code("python -m riskmap export pdf --days 7", language="bash")

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from streamlit.elements.arrow import DataframeState
 
     from layers.basemap import Basemap
+    from reports.marks import Mark
     from riskmap.accounts import User
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$"})
@@ -149,11 +150,15 @@ def audit(action: str, **detail: object) -> None:
     Accounts(paths.security_path()).log(user.username if user else None, action, detail)
 
 
-def export_button(where: DeltaGenerator | ModuleType, label: str, make: Callable[[], bytes], *, file_name: str,
+def export_button(where: DeltaGenerator | ModuleType, label: str, make: Callable[[Mark], bytes], *, file_name: str,
                   rows: int | None = None, **kwargs: Any) -> bool | None:
     """A download button in ``where`` (``st`` or a column) for users allowed to export; each
     file made is written to the audit log with its user, kind, page, scope and row count
     (``rows``, else the rows below the header of a workbook's sheets). Others see nothing.
+
+    ``make`` is given the file's mark (``reports.marks.Mark``: 内部资料, who, when — the
+    minute of the click), which every PNG, PDF, Word file and workbook carries; the audit
+    entry holds the same line (``riskmap.marked``).
 
     The file is made when the button is clicked, outside this run (no session state then):
     who is exporting, from where and with which login are taken now; a login that has ended
@@ -166,6 +171,7 @@ def export_button(where: DeltaGenerator | ModuleType, label: str, make: Callable
     assert user is not None  # can() holds only for a logged-in user
     token = browser_token()
     refused = tr("export_session_ended")  # said when clicked, outside any run
+    language = lang()
     detail: dict[str, object] = {
         "kind": file_name.rsplit(".", 1)[-1].lower() if "." in file_name else "file", "file": file_name,
         "page": st.session_state.get("_page", ""), "scope": f"grid {user.grid_id}" if user.grid_id else "city"}
@@ -173,13 +179,15 @@ def export_button(where: DeltaGenerator | ModuleType, label: str, make: Callable
 
     def data() -> bytes:
         from riskmap.accounts import Accounts
+        from riskmap.marked import mark_of, record_export
 
         if browser_user(token) is None:  # logged out, disabled or expired since the button was drawn
             Accounts(security).log(user.username, "export_refused", {**detail, "why": "session ended"})
             raise PermissionError(refused)
-        content = make()
+        mark = mark_of(user, language)
+        content = make(mark)
         counted = rows if rows is not None else workbook_rows(content) if detail["kind"] == "xlsx" else None
-        Accounts(security).log(user.username, "export", {**detail, "rows": counted, "bytes": len(content)})
+        record_export(Accounts(security), mark, file_name, content, **detail, rows=counted)
         return content
 
     return where.download_button(label, data, file_name=file_name, **kwargs)

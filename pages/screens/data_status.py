@@ -40,8 +40,8 @@ show(files, hide_index=True)
 
 st.subheader(tr("data_issues"))
 show(issues_frame(queries.import_issues(con)), hide_index=True)
-export_button(st, tr("download", name=tr("issue_list")),
-              lambda: to_xlsx(localise(issues_frame(queries.import_issues(con, limit=None))), tr("issue_list")),
+export_button(st, tr("download", name=tr("issue_list")), lambda mark: to_xlsx(
+                  localise(issues_frame(queries.import_issues(con, limit=None))), tr("issue_list"), mark),
               file_name=f"{tr('issue_list')}.xlsx", mime=XLSX, key="dl_issues")
 
 with st.expander(tr("db_meta")):

@@ -122,8 +122,8 @@ st.pydeck_chart(deck, height=MAP_HEIGHT_PX, key=map_key, on_select=lambda: _tapp
 st.markdown(on_map(legend), unsafe_allow_html=True)  # our own labels, each escaped; over the map
 st.caption(tr("grid_map_hint"))
 export_button(st, tr("export_png"),
-                   lambda: export(con, "png", ExportRequest(view=ViewRequest("grid", grid_id, lang=lang())))[0],
-                   file_name=f"{tr('export_png')}_{grid_id}.png", mime="image/png", key="dl_grid_png")
+              lambda mark: export(con, "png", ExportRequest(view=ViewRequest("grid", grid_id, lang=lang())), mark)[0],
+              file_name=f"{tr('export_png')}_{grid_id}.png", mime="image/png", key="dl_grid_png")
 
 with st.expander(tr("grid_enterprise_table", n=len(enterprises))):
     show(pd.DataFrame({

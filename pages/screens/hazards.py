@@ -29,6 +29,7 @@ from pages.screens.common import (
 )
 from reports.figures import figure_text
 from reports.ledgers import FIVE_LISTS, five_lists, narrow
+from reports.marks import Mark
 from reports.spreadsheets import to_xlsx
 from scoring import metrics
 from scoring.metrics import HAZARD_KEYS
@@ -65,9 +66,9 @@ def _kpis(version: str, days: int, departments: tuple[str, ...], levels: tuple[s
                            levels=levels)
 
 
-def _xlsx(frame: pd.DataFrame, key: str) -> bytes:
-    """A list as a workbook (made when it is downloaded)."""
-    return to_xlsx(localise(frame), tr(key))
+def _xlsx(frame: pd.DataFrame, key: str, mark: Mark) -> bytes:
+    """A list as a workbook (made when it is downloaded, with its mark)."""
+    return to_xlsx(localise(frame), tr(key), mark)
 
 
 con, version = start_page("page_hazards")

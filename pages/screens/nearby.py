@@ -141,8 +141,9 @@ st.markdown(on_map(legend), unsafe_allow_html=True)  # our own labels, each esca
 
 lists = {tr(f"nearby_{name}"): frame.rename(columns=tr) for name, frame in found.lists().items()}
 sheets, title = {k: localise(v) for k, v in lists.items()}, tr("page_nearby")  # now: a click runs outside a run
-export_button(st, tr("nearby_download"), lambda: workbook(sheets, title, where), mime=XLSX, key="nearby_xlsx",
-              file_name=f"{title}_{found.lon:.5f}_{found.lat:.5f}_{radius}.xlsx", rows=sum(map(len, lists.values())))
+export_button(st, tr("nearby_download"), lambda mark: workbook(sheets, title, where, mark), mime=XLSX,
+              file_name=f"{title}_{found.lon:.5f}_{found.lat:.5f}_{radius}.xlsx", rows=sum(map(len, lists.values())),
+              key="nearby_xlsx")
 for i, (name, frame) in enumerate(lists.items()):
     st.subheader(tr("with_count", name=name, n=len(frame)))
     show(frame, hide_index=True, key=f"nearby_list_{i}")

@@ -109,7 +109,7 @@ def city_map(days: int, end: dt.date) -> None:
             st.caption(tr("clustered", cap=MAX_POINTS))
         # the same request as the screen: the snapshot is this map
         snap = ExportRequest(end=end, days=days, view=req)
-        export_button(st, tr("export_png"), lambda: export(con, "png", snap)[0],
+        export_button(st, tr("export_png"), lambda mark: export(con, "png", snap, mark)[0],
                       file_name=export_name(con, "png", snap), mime="image/png", key="overview_png")
     selection_and_townships(event.selection if event else None, path)
 

@@ -80,9 +80,9 @@ st.subheader(tr("park_list_title", name=md(names[park_id]), days=DAYS))
 show(hazards, hide_index=True, key="park_hazards")
 st.caption(tr("difficulty_note"))
 export_button(st, tr("park_download", name=md(names[park_id])),  # a label is Markdown
-                   lambda: to_xlsx(localise(hazards), tr("park_list")),
+                   lambda mark: to_xlsx(localise(hazards), tr("park_list"), mark),
                    file_name=f"{names[park_id]}_{tr('park_list')}_{as_of}.xlsx", key="park_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 export_button(st, tr("export_png"),
-                   lambda: export(con, "png", ExportRequest(view=ViewRequest("park", park_id, lang=lang())))[0],
-                   file_name=f"{names[park_id]}_{tr('export_png')}.png", mime="image/png", key="park_png")
+              lambda mark: export(con, "png", ExportRequest(view=ViewRequest("park", park_id, lang=lang())), mark)[0],
+              file_name=f"{names[park_id]}_{tr('export_png')}.png", mime="image/png", key="park_png")

@@ -26,6 +26,7 @@ from pages.screens.common import (
 )
 from reports.exports import ExportRequest, export
 from reports.ledgers import assignment_list
+from reports.marks import Mark
 from reports.spreadsheets import to_xlsx
 from reports.views import ViewRequest
 from riskmap.draws import DrawError, draw_and_record
@@ -50,10 +51,10 @@ said = describe_filters(scores, model) or tr("no_filter")  # on screen, and in a
 st.caption(f"{tr('n_targets', n=len(chosen))} · {md(said)}")
 
 if len(chosen):
-    def snapshot() -> bytes:  # the request names every chosen enterprise: made when clicked
+    def snapshot(mark: Mark) -> bytes:  # the request names every chosen enterprise: made when clicked
         selection = ViewRequest("enterprises", usccs=tuple(chosen["uscc"]), lang=lang(),
                                 label=said)
-        return export(con, "png", ExportRequest(view=selection))[0]
+        return export(con, "png", ExportRequest(view=selection), mark)[0]
 
     export_button(st, tr("snapshot_filters"), snapshot,
         file_name=f"{tr('export_png')}_{meta.get('as_of', '')}.png", mime="image/png", key="dl_snapshot",
@@ -71,7 +72,8 @@ with ranked:
     if len(view) > SHOWN_ROWS:
         st.caption(tr("shown_rows", n=SHOWN_ROWS, total=len(view)))
     # Built when clicked (a 20,000-row workbook takes seconds), not on every rerun.
-    export_button(st, tr("download", name=tr("list_targets")), lambda: to_xlsx(localise(view), tr("list_targets")),
+    export_button(st, tr("download", name=tr("list_targets")),
+                  lambda mark: to_xlsx(localise(view), tr("list_targets"), mark),
                   file_name=f"{tr('list_targets')}_{meta.get('as_of', '')}.xlsx", mime=XLSX, rows=len(view))
     if len(chosen):
         first = chosen.head(300)
@@ -121,7 +123,7 @@ with draw_tab:
         assigned = assignment_list(d, scores, drawn_on, model.plan.assign_days, lang())
         show(assigned, hide_index=True, key="draw_table")
         export_button(st, tr("download", name=tr("list_assigned")),
-                      lambda: to_xlsx(localise(assigned), tr("list_assigned")),
+                      lambda mark: to_xlsx(localise(assigned), tr("list_assigned"), mark),
                       file_name=f"{tr('list_assigned')}_{drawn_on}_{d.seed}.xlsx", key="dl_assigned", mime=XLSX,
                       rows=len(assigned))
         st.caption(tr("assign_note", days=model.plan.assign_days))
