@@ -79,7 +79,8 @@ def wilson_interval(found: int, n: int, confidence: float = 0.95) -> tuple[float
     p = found / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 and at n the bound is 0 (or 1) exactly; the arithmetic leaves a rounding error.
+    return (0.0 if found == 0 else centre - half), (1.0 if found == n else centre + half)
 
 
 def newcombe_interval(x1: int, n1: int, x2: int, n2: int, confidence: float = 0.95) -> tuple[float, float]:
