@@ -248,12 +248,12 @@ def lift_section(model: Model, lang: str = "zh") -> list[str]:
               "看隐患台账中同一企业、发现日期等于检查日期、责任部门为该检查部门（或未填部门）的隐患，有则算发现。"
               "**隐患发现率** = 发现隐患的检查次数 ÷ 检查次数，按检查日期所在季度和检查部门分组，另有各季度合计、"
               "各部门合计和总计。",
-              "**An inspection found a hazard** when its result is “hazards found” or “ordered to fix”, and did not "
-              "when it is “no problem found”; when the result is blank, it found one if the hazard ledger has a "
-              "hazard of the same enterprise found on the inspection date by the inspecting department (or by no "
-              "department named). **Hazard-finding rate** = inspections that found a hazard ÷ inspections, by quarter of the "
-              "inspection date and inspecting department, with each quarter, each department and the whole added "
-              "up."), "",
+              "**An inspection found a hazard** when its result is “hazards found” or “ordered to fix”, and did "
+              "not when it is “no problem found”; when the result is blank, it found one if the hazard ledger has"
+              " a hazard of the same enterprise found on the inspection date by the inspecting department (or by "
+              "no department named). **Hazard-finding rate** = inspections that found a hazard ÷ inspections, by "
+              "quarter of the inspection date and inspecting department, with each quarter, each department and "
+              "the whole added up."), "",
             w(f"**比较**：风险清单组（p₁ = x₁/n₁）对双随机抽查组（p₂ = x₂/n₂，随机对照）。差值 p₁ − p₂ 的 {conf} "
               f"置信区间（`confidence`）按 Newcombe 混合得分法（1998 年方法 10）：两组各取 Wilson 得分区间 [l, u]，"
               "下限 = 差值 − √((p₁ − l₁)² + (u₂ − p₂)²)，上限 = 差值 + √((u₁ − p₁)² + (p₂ − l₂)²)。"
@@ -271,9 +271,9 @@ def lift_section(model: Model, lang: str = "zh") -> list[str]:
               "先从全部候选企业中等概率抽取（不分等级），检查方式记为“双随机抽查”；其余按等级分层抽取，记为“风险清单”。"
               "同一随机种子得到同一结果，对照企业写入抽查记录和审计日志。分层抽取本身按风险加权，所以只有对照组是"
               "真正的随机样本：只有这样记录，差值才是按风险选取带来的提升。",
-              f"**Random control**: the double-random draw keeps {share} of its targets (`control_share`, rounded) as "
-              "the random control, drawn first with equal chance from every candidate whatever its tier and recorded "
-              "as chosen by random draw; the rest are drawn by tier and recorded as risk list. The same seed gives "
-              "the same draw; the control's enterprises are written to the draw log and the audit log. The tiered "
-              "draw is itself weighted by risk, so only the control is a truly random sample: recorded so, the difference is the "
-              "lift that choosing by risk brings.")]
+              f"**Random control**: the double-random draw keeps {share} of its targets (`control_share`, rounded)"
+              " as the random control, drawn first with equal chance from every candidate whatever its tier and "
+              "recorded as chosen by random draw; the rest are drawn by tier and recorded as risk list. The same "
+              "seed gives the same draw; the control's enterprises are written to the draw log and the audit log."
+              " The tiered draw is itself weighted by risk, so only the control is a truly random sample: "
+              "recorded so, the difference is the lift that choosing by risk brings.")]
