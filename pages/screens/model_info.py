@@ -57,5 +57,6 @@ st.markdown(md(lift_summary(lift, settings, lang())))
 if unknown_note(lift, lang()):
     st.caption(unknown_note(lift, lang()))
 departments = [ALL, *sorted(d for d in lift["department"].unique() if d != ALL)]
-dept = st.selectbox(tr("col_department"), departments, format_func=tv_label, key="lift_department")
+dept = st.selectbox(tr("col_department"), departments, format_func=tv_label, key="lift_department",
+                    placeholder=tr("choose_one"))
 show(lift_view(lift[lift["department"] == dept], settings, lang()), hide_index=True, key="lift_table")
