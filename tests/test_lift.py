@@ -158,11 +158,11 @@ def test_the_lift_s_words_are_the_vocabulary_s():
 
 # --- the ledger: an optional column --------------------------------------------------------
 
-def test_a_ledger_without_the_method_imports_and_is_counted_as_unknown(tiny_city: Path, tmp_path: Path):
+def test_a_ledger_without_the_method_imports_and_is_counted_as_unknown(tiny_city: Path, tmp_path: Path, capsys):
     from data.build import connect
     from riskmap.pipeline import import_file
 
-    from .fixtures import E1, E2, E3
+    from .fixtures import E1, E2, E3, E4
 
     db = tmp_path / "city.duckdb"
     shutil.copy(tiny_city, db)
@@ -175,16 +175,30 @@ def test_a_ledger_without_the_method_imports_and_is_counted_as_unknown(tiny_city
     ledger.write_text("检查编号,统一社会信用代码,检查日期,检查部门,检查结果,选取方式\n"
                       f"J1,{E1},2026-11-01,消防救援,发现隐患,双随机\n"
                       f"J2,{E2},2026-11-02,消防救援,未发现问题,信访\n"
-                      f"J3,{E3},2026-11-03,消防救援,未发现问题,乱写\n", encoding="utf-8")
+                      f"J3,{E3},2026-11-03,消防救援,未发现问题,风险清单\n"
+                      f"J4,{E4},2026-11-04,消防救援,责令整改,风险分级\n"
+                      f"J5,{E3},2026-11-05,消防救援,未发现问题,乱写\n", encoding="utf-8")
     r = import_file(db, ledger, "inspection", progress=None)
-    assert (r.rows_read, r.accepted, r.rejected) == (3, 2, 1)
+    assert (r.rows_read, r.accepted, r.rejected) == (5, 4, 1)
     bad = r.issues[r.issues["severity"] == "error"]
-    assert bad["row"].tolist() == [4] and bad["column_name"].tolist() == ["检查方式"]
+    assert bad["row"].tolist() == [6] and bad["column_name"].tolist() == ["检查方式"]
     assert "双随机抽查" in bad["reason"].iloc[0]
     con = connect(db, read_only=True)
     got = dict(con.execute("SELECT id, method FROM inspection WHERE id LIKE 'J%'").fetchall())
     con.close()
-    assert got == {"J1": "双随机抽查", "J2": "投诉举报"}
+    assert got == {"J1": "双随机抽查", "J2": "投诉举报", "J3": "风险清单", "J4": "风险清单"}
+    # The CLI: risk list 1 of 2 (J4), drawn 1 of 1 (J1): 50.0 % against 100.0 %, −50 points; the
+    # complaint and the three older inspections counted, not compared.
+    from riskmap.cli import main
+
+    capsys.readouterr()
+    assert main(["--db", str(db), "lift", "--totals"]) == 0
+    out = capsys.readouterr().out
+    lo, hi = newcombe_interval(1, 2, 1, 1)
+    assert (f"风险清单检查 2 次，发现隐患 1 次（50.0%）；双随机抽查 1 次，发现 1 次（100.0%）；相差 -50.0 个百分点"
+            f"（95% 置信区间 {lo * 100:+.1f} 至 {hi * 100:+.1f}）") in out
+    assert "另有 3 次检查未注明检查方式" in out
+    assert "  2026Q4 消防救援" not in out and "  合计 消防救援：风险清单 2 次 50.0%，双随机 1 次 100.0%" in out
 
 
 # --- the draw's random control -------------------------------------------------------------
