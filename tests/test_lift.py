@@ -268,3 +268,32 @@ def test_the_control_share_is_validated():
         model_from_dict(raw)
     del raw["lift"]
     assert model_from_dict(raw).lift.control_share == 0.0  # no [lift]: no control
+
+
+# --- 模型说明 shows it ---------------------------------------------------------------------
+
+def test_the_model_page_shows_the_lift_the_ledger_gives(city_env):
+    from data.build import connect
+
+    from .test_app import run_app
+
+    con = connect(city_env.db, read_only=True)
+    counts = dict(con.execute("SELECT method, count(*) FROM inspection GROUP BY 1").fetchall())
+    found_risk, found_drawn = con.execute(
+        "SELECT count(*) FILTER (method = '风险清单' AND result <> '未发现问题'), "
+        "count(*) FILTER (method = '双随机抽查' AND result <> '未发现问题') FROM inspection").fetchone()
+    con.close()
+    at = run_app("pages/screens/model_info.py")
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "风险清单（次）" in d.value.columns)
+    total = table[table["季度"] == "合计"].iloc[0]
+    assert (total["风险清单（次）"], total["双随机抽查（次）"]) == (counts["风险清单"], counts["双随机抽查"])
+    assert (total["投诉举报（次）"], total["其他（次）"]) == (counts["投诉举报"], counts["其他"])
+    assert total["风险清单发现率"] == f"{found_risk / counts['风险清单']:.1%}"
+    assert total["双随机发现率"] == f"{found_drawn / counts['双随机抽查']:.1%}"
+    assert set(table["部门"]) == {"合计"}
+    # The demo's risk list finds more than its draw: the whole interval of the difference above 0.
+    assert float(total["差值 95% 区间"].split(" 至 ")[0]) > 0
+    at = at.selectbox(key="lift_department").set_value("消防救援").run()
+    table = next(d.value for d in at.dataframe if "风险清单（次）" in d.value.columns)
+    assert set(table["部门"]) == {"消防救援"} and len(table) > 4
