@@ -629,10 +629,21 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
         levels[bad_level] = "特大"  # not a level the standards define: rejected with a reason
         injected["hazard_invalid_level"] = 3
 
+    # How each inspection was chosen (issue 17), from a generator of its own so that nothing
+    # else changes: a fixed share by the 双随机 draw, whatever the enterprise; the rest from the
+    # risk list, on complaints or otherwise, the risk list (and complaints, less so) going to
+    # the enterprises of higher hidden risk — so risk-chosen inspections find more.
+    method_rng = np.random.default_rng(cfg.seed + 2)
+    zc = (z - z.mean())[ins_ent]
+    targeted_w = np.column_stack([1.2 * np.exp(2.0 * zc), 0.15 * np.exp(0.6 * zc), np.full(len(ins_ent), 0.5)])
+    chosen_p = np.column_stack([np.full(len(ins_ent), 0.35), 0.65 * targeted_w / targeted_w.sum(1, keepdims=True)])
+    which = (method_rng.random(len(ins_ent))[:, None] > np.cumsum(chosen_p, axis=1)).sum(1)
+    ins_method = np.array(vocab.INSPECTION_METHODS, dtype=object)[np.minimum(which, len(vocab.INSPECTION_METHODS) - 1)]
+
     _write_csv(out / "inspection.csv", {
         "id": np.char.add("JC", np.char.zfill(np.arange(1, len(ins_ent) + 1).astype(str), 8)),
         "uscc": codes_out[ins_ent], "date": _dates(ins_day),
-        "department": np.array(deps, dtype=object)[ins_dep], "result": ins_result,
+        "department": np.array(deps, dtype=object)[ins_dep], "result": ins_result, "method": ins_method,
     }, T.INSPECTION)
     _write_csv(out / "hazard.csv", {
         "id": hz_id, "uscc": codes_out[hz_ent], "found_on": _dates(hz_day), "category": cats,

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field, replace
 from data import vocab
 
 #: 2: enterprise.small_scattered (小散乱污); 3: imported_at on every record; 4: enterprise.founded_on (成立日期);
-#: 6: enterprise.principal and enterprise.phone (主要负责人, 联系电话)
-SCHEMA_VERSION = 6
+#: 6: enterprise.principal and enterprise.phone (主要负责人, 联系电话);
+#: 7: inspection.method (检查方式: how the inspection was chosen, issue 17)
+SCHEMA_VERSION = 7
 
 #: Column kinds and the DuckDB type each is stored as.
 KIND_SQL = {
@@ -227,6 +228,10 @@ INSPECTION = Table(
         Column("department", "检查部门", "enum", required=True, choices=vocab.DEPARTMENTS,
                aliases=("检查单位", "部门", "监管部门")),
         Column("result", "检查结果", "enum", choices=vocab.INSPECTION_RESULTS, aliases=("结果", "检查结论")),
+        # How it was chosen (双随机 / 风险清单 / 投诉举报 / 其他); optional: older ledgers lack it
+        # and import with it empty, which the lift counts as 未注明 (scoring.lift).
+        Column("method", "检查方式", "enum", choices=vocab.INSPECTION_METHODS,
+               aliases=("选取方式", "检查类型", "检查类别", "检查来源", "任务来源", "抽查方式", "检查形式", "检查任务来源")),
         *PROVENANCE,
     ),
     references_enterprise="uscc",

@@ -37,6 +37,10 @@ INSPECTION_RESULTS = ("未发现问题", "发现隐患", "责令整改")
 
 PARK_KINDS = ("小微企业园", "工业园区", "集聚点")
 
+#: How an inspection was chosen (issue 17): by the 双随机 draw, from the risk list, on a
+#: complaint or report, or otherwise (campaigns, routine patrols, re-checks).
+INSPECTION_METHODS = ("双随机抽查", "风险清单", "投诉举报", "其他")
+
 HIGH_FIRE_RISK_INDUSTRIES = (
     "服装",
     "制鞋",
@@ -131,6 +135,17 @@ PARK_KIND_SYNONYMS: dict[str, tuple[str, ...]] = {
     "集聚点": ("企业集聚点", "工业集聚点", "集中点", "集聚区"),
 }
 
+INSPECTION_METHOD_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "双随机抽查": ("双随机", "双随机一公开", "双随机一公开抽查", "双随机检查", "双随机抽检", "随机抽查", "随机检查",
+               "随机抽取", "抽查", "随机"),
+    "风险清单": ("风险", "按风险", "风险检查", "风险分级", "风险分级检查", "分级分类", "分级分类检查", "风险名单",
+             "风险清单检查", "重点检查", "重点监管", "精准检查", "靶向检查", "风险预警", "预警"),
+    "投诉举报": ("投诉", "举报", "举报投诉", "投诉举报核查", "举报核查", "群众举报", "信访", "信访件", "来信来访",
+             "12345", "12350", "热线", "热线交办", "12345交办"),
+    "其他": ("其它", "专项", "专项检查", "专项整治", "专项行动", "日常", "日常检查", "日常巡查", "巡查", "复查",
+           "联合检查", "督查", "节前检查", "执法检查"),
+}
+
 #: Synonyms by the choices of an enum column (a column's family is the tuple it declares).
 SYNONYMS: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {
     HAZARD_LEVELS: HAZARD_LEVEL_SYNONYMS,
@@ -139,6 +154,7 @@ SYNONYMS: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {
     INCIDENT_KINDS: INCIDENT_KIND_SYNONYMS,
     INSPECTION_RESULTS: INSPECTION_RESULT_SYNONYMS,
     PARK_KINDS: PARK_KIND_SYNONYMS,
+    INSPECTION_METHODS: INSPECTION_METHOD_SYNONYMS,
 }
 #: Families whose values may carry a place name in front and a branch after (departments).
 PLACE_NAMED = (DEPARTMENTS,)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -30,6 +30,7 @@ import pandas as pd
 from data import queries
 from reports.asof import outputs_as_of
 from reports.figures import change_text, figure_text
+from reports.lift import briefing_lift
 from reports.views import View, ViewRequest, build_view, view_png
 from riskmap.i18n import t, value
 from scoring.metrics import BY_KEY
@@ -50,7 +51,7 @@ TOP_TARGETS = 20
 
 #: The briefing's sections in order, by the key of their heading: Word and PDF both walk this
 #: list (one heading each, in this order).
-SECTIONS = ("doc_kpis", "doc_map", "doc_listed", "doc_targets", "doc_trend")
+SECTIONS = ("doc_kpis", "doc_map", "doc_listed", "doc_targets", "doc_trend", "doc_lift")
 
 
 def section_headings(lang: str = "zh") -> dict[str, str]:
@@ -72,6 +73,9 @@ class Briefing:
     trend_png: bytes
     view: View               # the city map (drawn as vectors in the PDF)
     lang: str
+    #: The lift of targeting over the last four quarters (``reports.lift.briefing_lift``).
+    lift: pd.DataFrame = field(default_factory=pd.DataFrame)
+    lift_note: str = ""
 
 
 def trend_figure(trend: pd.DataFrame, lang: str = "zh", size: tuple[float, float] = (8.0, 3.2)) -> Figure:
@@ -141,6 +145,7 @@ def build_briefing(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, d
         t("col_score", lang): scores["score"].round(1), t("col_main", lang): main_factors(scores, model),
     })
     trend = monthly_rectification(con, end, months=12)
+    lift, lift_note = briefing_lift(con, end, model.lift, lang)
     city = meta.get("city_name") or ""
     return Briefing(
         title=t("doc_title", lang, city=city),
@@ -150,6 +155,7 @@ def build_briefing(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, d
                   made=dt.date.today()),
         kpis=kpis, listed=listed, targets=targets, trend=trend,
         map_png=view_png(view, "slide"), trend_png=trend_png(trend, lang), view=view, lang=lang,
+        lift=lift, lift_note=lift_note,
     )
 
 
@@ -269,11 +275,14 @@ def briefing_docx(b: Briefing, mark: Mark | None = None) -> bytes:
 
                 run.font.color.rgb = RGBColor.from_string(colour)
             _east_asian(run, "宋体")
-    tables = {"doc_kpis": b.kpis, "doc_listed": b.listed, "doc_targets": b.targets}
+    tables = {"doc_kpis": b.kpis, "doc_listed": b.listed, "doc_targets": b.targets, "doc_lift": b.lift}
+    notes = {"doc_lift": b.lift_note}
     pictures = {"doc_map": (b.map_png, Cm(17)), "doc_trend": (b.trend_png, Cm(16))}
     for key, text in section_headings(b.lang).items():
         h = doc.add_heading(level=1)
         _east_asian(h.add_run(_text(text)), "黑体")
+        if notes.get(key):
+            _east_asian(doc.add_paragraph().add_run(_text(notes[key])), "宋体")
         if key in pictures:
             png, width = pictures[key]
             doc.add_picture(io.BytesIO(png), width=width)
@@ -392,6 +401,10 @@ def briefing_pages(b: Briefing, mark: Mark | None = None) -> list[Figure]:
             pages += _text_pages(heading, _rows_as_lines(b.listed, {t("col_reasons", b.lang): 104}), b.lang)
         elif key == "doc_targets":
             pages += _text_pages(heading, _rows_as_lines(b.targets, {t("col_main", b.lang): 104}), b.lang)
+        elif key == "doc_lift":
+            from layers.png import wrap_text
+
+            pages += _text_pages(heading, [*wrap_text(b.lift_note, 118), "", *_rows_as_lines(b.lift, {})], b.lang)
         else:
             pages.append(_picture_page(heading, b.trend_png))
     for n, fig in enumerate(pages, start=1):

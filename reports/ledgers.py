@@ -187,5 +187,7 @@ def assignment_list(d: Draw, scores: pd.DataFrame, drawn_on: dt.date, days: int,
         tr("col_no"): range(1, len(task) + 1), tr("col_uscc"): task["uscc"], tr("col_ent_name"): task["name"],
         tr("col_name"): task["township_name"], tr("col_tier"): task["tier"], tr("col_score"): task["score"].round(1),
         tr("col_main"): task["main_factors"], tr("col_inspectors"): task["inspectors"],
+        # How to record the inspection (检查方式): the random control or the tiered draw (scoring.draw).
+        tr("col_method"): task["method"],
         tr("col_assigned_on"): drawn_on, tr("col_due_by"): drawn_on + dt.timedelta(days=days),
     })

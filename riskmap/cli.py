@@ -12,6 +12,7 @@ backtest score as of T and compare with the incidents of the following year
 listing  townships and enterprises listed for rectification, with reasons; --compare a date
 robustness  Monte Carlo over the weights: rank intervals and listing frequency per township
 draw     a reproducible 双随机 draw stratified by tier, with inspectors; seed logged
+lift     hazard-finding rate of risk-list against 双随机 inspections, by quarter and department, with intervals
 due      enterprises due for inspection by their tier's interval
 model    the methodology document, generated from the model config
 info     print what the database holds
@@ -347,8 +348,38 @@ def cmd_draw(args: argparse.Namespace) -> int:
         raise CliError(f"无法抽查：{exc}") from None
     print(f"双随机抽查：随机种子 {d.seed}（已记录于 {db.parent / 'draw_log.jsonl'}），抽取 {d.size} 家，分层：" +
           "，".join(f"{k} {v}" for k, v in d.allocation.items()))
+    from riskmap.i18n import t
+
+    if d.control:
+        print(t("draw_control", n=d.control, share=f"{model.lift.control_share:.0%}", rest=d.size - d.control))
     for _, r in d.targets.iterrows():
-        print(f"  {r['uscc']} {r['tier']} {r['score']:.1f} 分  检查人员：{r['inspectors']}")
+        print(f"  {r['uscc']} {r['tier']} {r['score']:.1f} 分  {r['method']}  检查人员：{r['inspectors']}")
+    return 0
+
+
+def cmd_lift(args: argparse.Namespace) -> int:
+    from reports.lift import lift_lines, lift_rows, lift_summary, lift_view, pct, unknown_note
+    from riskmap.i18n import t
+    from scoring.lift import ALL
+
+    con, model, end = _scoring_inputs(args)
+    start = dt.date.fromisoformat(args.start) if args.start else None
+    rows = lift_rows(con, end, model.lift, start)
+    settings = model.lift
+    print(t("lift_cli_title", end=end, pct=pct(settings), min=settings.min_inspections))
+    print(lift_summary(rows, settings, period=t("lift_range", lo=start, hi=end) if start else None))
+    if unknown_note(rows):
+        print(unknown_note(rows))
+    shown = rows[rows["department"].isin(args.department)] if args.department else rows
+    if args.totals:
+        shown = shown[(shown["quarter"] == ALL) | (shown["department"] == ALL)]
+    for line in lift_lines(shown, settings):
+        print(line)
+    if args.out:
+        from reports.spreadsheets import to_xlsx
+
+        Path(args.out).write_bytes(to_xlsx(lift_view(shown, settings), t("lift_title").split("：")[0]))
+        print(f"已写入 {args.out}")
     return 0
 
 
@@ -644,6 +675,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--roster", help="只用于本次抽查的检查人员名单文件（姓名,部门）；默认用已导入的检查人员表")
     p.add_argument("--as-of", type=_iso_date)
     p.set_defaults(func=cmd_draw)
+
+    p = sub.add_parser("lift", help="检查选取成效：风险清单与双随机抽查的隐患发现率，按季度和部门，含置信区间")
+    p.add_argument("--as-of", type=_iso_date, help="统计截止日期（默认数据截至日期）")
+    p.add_argument("--start", type=_iso_date, help="统计起始日期（默认全部检查记录）")
+    p.add_argument("--department", action="append", help="只列该部门（可多次给出；“合计”为各部门合计）")
+    p.add_argument("--totals", action="store_true", help="只列各季度合计、各部门合计和总计")
+    p.add_argument("--out", help="另存为 Excel 文件")
+    p.set_defaults(func=cmd_lift)
 
     p = sub.add_parser("due", help="按等级检查间隔到期应检的企业")
     p.add_argument("--as-of", type=_iso_date)

@@ -26,7 +26,8 @@ def roster(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def draw_and_record(con: duckdb.DuckDBPyConnection, candidates: pd.DataFrame, model: Model, size: int, seed: int,
                     by: str | None, inspectors: pd.DataFrame | None = None, folder: Path | None = None) -> Draw:
     """Draw ``size`` of ``candidates`` (``uscc``, ``tier``, ``score``) with inspectors from the
-    roster (or ``inspectors``), then write the draw log line (``draw_log.jsonl``) and the audit
+    roster (or ``inspectors``), the model's ``[lift] control_share`` of them as the random
+    control, then write the draw log line (``draw_log.jsonl``) and the audit
     entry naming ``by``, both in ``folder`` (default: the data directory, beside the database).
 
     Raises
@@ -42,11 +43,12 @@ def draw_and_record(con: duckdb.DuckDBPyConnection, candidates: pd.DataFrame, mo
                         "或 python -m riskmap import 名单.xlsx --table inspector")
     try:
         d = draw_inspections(candidates, people[["name", "department"]], model, size, seed,
-                             model.plan.inspectors_per_target)
+                             model.plan.inspectors_per_target, model.lift.control_share)
     except ValueError as exc:
         raise DrawError(str(exc)) from exc
     folder = folder or paths.data_dir()
     append_log(d, folder / "draw_log.jsonl")
     Accounts(folder / "security.sqlite").log(by, "draw", {"seed": d.seed, "size": d.size, "allocation": d.allocation,
-                                                     "targets": d.targets["uscc"].tolist()})
+                                                     "targets": d.targets["uscc"].tolist(), "control": d.control,
+                                                     "control_share": model.lift.control_share})
     return d

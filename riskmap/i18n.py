@@ -588,6 +588,61 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mark_who": ("{name}（账号 {account}，{role}）", "{name} (account {account}, {role})"),
     "mark_who_alone": ("{name}（{role}）", "{name} ({role})"),
     "mark_cli": ("命令行", "command line"),
+    # the measured lift of targeting (issue 17, part 2: scoring.lift, reports.lift)
+    "lift_title": ("检查选取成效：风险清单与双随机抽查的隐患发现率",
+                   "Lift of targeting: how often risk-list and random-draw inspections find hazards"),
+    "lift_intro": ("一次检查“发现隐患”：检查结果为“发现隐患”或“责令整改”；检查结果为空时，看隐患台账中同一企业在检查当天是否有"
+                   "该部门（或未注明部门）发现的隐患。发现率 = 发现隐患的检查次数 ÷ 检查次数，按检查日期所在季度和检查部门统计。"
+                   "差值 = 风险清单发现率 − 双随机抽查发现率（百分点），{pct}% 置信区间按 Newcombe 混合得分法（两组各取 Wilson 区间）；"
+                   "倍数 = 两个发现率之比，区间按对数法（Katz）。双随机抽查是随机对照：差值区间全在 0 以上，说明按风险选取确实多发现隐患。"
+                   "任一组少于 {min} 次标“样本不足”。",
+                   "An inspection found a hazard when its result is “hazards found” or “ordered to fix”; when the result is "
+                   "blank, when the hazard ledger has a hazard of the same enterprise found that day by the same department "
+                   "(or by none named). Rate = inspections that found a hazard ÷ inspections, by quarter of the inspection "
+                   "date and inspecting department. Difference = risk-list rate − random-draw rate (percentage points), "
+                   "{pct}% interval by Newcombe's hybrid score method (a Wilson interval for each rate); ratio = one rate "
+                   "over the other, interval by the log method (Katz). The random draw is the control: an interval of the "
+                   "difference wholly above 0 says choosing by risk finds more. Fewer than {min} in either group: “too few”."),
+    "lift_summary": ("{period}：风险清单检查 {nt} 次，发现隐患 {xt} 次（{rt}）；双随机抽查 {nc} 次，发现 {xc} 次（{rc}）；"
+                     "相差 {diff} 个百分点（{pct}% 置信区间 {lo} 至 {hi}），为 {ratio} 倍（{rlo}–{rhi}）。",
+                     "{period}: {nt} risk-list inspections found hazards {xt} times ({rt}); {nc} random-draw inspections "
+                     "{xc} times ({rc}); a difference of {diff} percentage points ({pct}% interval {lo} to {hi}), "
+                     "{ratio} times ({rlo}–{rhi})."),
+    "lift_all_time": ("全部检查", "All inspections"),
+    "lift_unknown": ("另有 {n} 次检查未注明检查方式（台账没有“检查方式”列或该格为空），计入检查次数，不参与比较。",
+                     "{n} more inspections do not say how they were chosen (no such column in the ledger, or a blank cell): "
+                     "counted among the inspections, not compared."),
+    "lift_none": ("还没有既有风险清单检查又有双随机抽查的记录，无法比较。",
+                  "No records with both risk-list and random-draw inspections yet: nothing to compare."),
+    "lift_small": ("样本不足", "Too few"),
+    "lift_range": ("{lo} 至 {hi}", "{lo} to {hi}"),
+    "col_quarter": ("季度", "Quarter"),
+    "col_method": ("检查方式", "Chosen by"),
+    "lift_n": ("检查（次）", "Inspections"),
+    "lift_n_targeted": ("风险清单（次）", "Risk list"),
+    "lift_rate_targeted": ("风险清单发现率", "Risk-list rate"),
+    "lift_n_control": ("双随机抽查（次）", "Random draw"),
+    "lift_rate_control": ("双随机发现率", "Random-draw rate"),
+    "lift_diff": ("差值（百分点）", "Difference (points)"),
+    "lift_diff_ci": ("差值 {pct}% 区间", "Difference, {pct}% interval"),
+    "lift_ratio": ("倍数", "Ratio"),
+    "lift_ratio_ci": ("倍数 {pct}% 区间", "Ratio, {pct}% interval"),
+    "lift_n_complaint": ("投诉举报（次）", "Complaints"),
+    "lift_n_other": ("其他（次）", "Other"),
+    "lift_n_unknown": ("未注明（次）", "Not recorded"),
+    "lift_note": ("说明", "Note"),
+    "lift_cli_title": ("检查选取成效（截至 {end}；{pct}% 置信区间；任一组少于 {min} 次为样本不足）",
+                       "Lift of targeting (to {end}; {pct}% intervals; fewer than {min} in a group: too few)"),
+    "lift_line": ("  {quarter} {department}：风险清单 {nt} 次 {rt}，双随机 {nc} 次 {rc}，差值 {diff}（{lo} 至 {hi}）个百分点，"
+                  "{ratio} 倍（{rlo}–{rhi}）{note}",
+                  "  {quarter} {department}: risk list {nt} at {rt}, random draw {nc} at {rc}, difference {diff} "
+                  "({lo} to {hi}) points, ratio {ratio} ({rlo}–{rhi}) {note}"),
+    "doc_lift": ("六、检查选取成效（风险清单与双随机抽查）", "6. Lift of targeting (risk list against random draw)"),
+    "doc_lift_note": ("近四个季度（{start} 至 {end}）的检查：各季度合计、各部门合计和总计。",
+                      "Inspections of the last four quarters ({start} to {end}): each quarter, each department and in all."),
+    "draw_control": ("其中随机对照 {n} 家（抽取数的 {share}，从全部候选企业中等概率抽取），检查方式记为“双随机抽查”；其余 {rest} 家按等级分层抽取，记为“风险清单”。",
+                     "Of these, {n} are the random control ({share} of the draw, drawn with equal chance from every "
+                     "candidate): record them as chosen by random draw; the other {rest}, drawn by tier, as risk list."),
 }
 
 
@@ -654,6 +709,9 @@ VALUES_EN: dict[str, str] = {
     "行政拘留": "Administrative detention", "刑事拘留": "Criminal detention",
     "火灾": "Fire", "事故": "Accident",
     "未发现问题": "No problem found", "发现隐患": "Hazards found", "责令整改": "Ordered to fix",
+    # how an inspection was chosen (issue 17)
+    "双随机抽查": "Random draw", "风险清单": "Risk list", "投诉举报": "Complaint", "未注明": "Not recorded",
+    "样本不足": "Too few",
     # township and park kinds
     "街道": "Subdistrict", "镇": "Town", "乡": "Township", "其他": "Other", "区县": "County",
     "小微企业园": "SME park", "工业园区": "Industrial park", "集聚点": "Cluster",

@@ -229,4 +229,51 @@ def model_markdown(model: Model, lang: str = "zh", term: Callable[[str], str] = 
                 f"{rb.seed} (`seed`). A township listed in at least {rb.stable_listed:.0%} of the draws "
                 f"(`stable_listed`) is “robustly listed”, in at most {rb.stable_unlisted:.0%} (`stable_unlisted`) "
                 "“robustly not listed”, and “borderline” in between.")]
+    lines += lift_section(model, lang)
     return "\n".join(lines) + "\n"
+
+
+def lift_section(model: Model, lang: str = "zh") -> list[str]:
+    """The section on the measured lift of targeting (``[lift]``, :mod:`scoring.lift`)."""
+    w = _pick(lang)
+    lf = model.lift
+    share, conf = f"{lf.control_share:.0%}", f"{lf.confidence:.0%}"
+    return ["", w("## 检查选取成效（`[lift]`）", "## Measured lift of targeting (`[lift]`)"), "",
+            w("检查台账的“检查方式”列（`method`）记录每次检查是怎样选中的：双随机抽查、风险清单、投诉举报、其他（专项、日常等）；"
+              "旧台账没有这一列的，按“未注明”计入检查次数，不参与比较。",
+              "The inspection ledger records how each inspection was chosen (column `method`): by the random draw, "
+              "from the risk list, on a complaint, or otherwise (campaigns, routine patrols and the like); an older "
+              "ledger without the column counts its inspections as not recorded: counted, not compared."), "",
+            w("**一次检查发现隐患**：检查结果为“发现隐患”或“责令整改”；为“未发现问题”则没有；检查结果为空时，"
+              "看隐患台账中同一企业、发现日期等于检查日期、责任部门为该检查部门（或未填部门）的隐患，有则算发现。"
+              "**隐患发现率** = 发现隐患的检查次数 ÷ 检查次数，按检查日期所在季度和检查部门分组，另有各季度合计、"
+              "各部门合计和总计。",
+              "**An inspection found a hazard** when its result is “hazards found” or “ordered to fix”, and did "
+              "not when it is “no problem found”; when the result is blank, it found one if the hazard ledger has"
+              " a hazard of the same enterprise found on the inspection date by the inspecting department (or by "
+              "no department named). **Hazard-finding rate** = inspections that found a hazard ÷ inspections, by "
+              "quarter of the inspection date and inspecting department, with each quarter, each department and "
+              "the whole added up."), "",
+            w(f"**比较**：风险清单组（p₁ = x₁/n₁）对双随机抽查组（p₂ = x₂/n₂，随机对照）。差值 p₁ − p₂ 的 {conf} "
+              f"置信区间（`confidence`）按 Newcombe 混合得分法（1998 年方法 10）：两组各取 Wilson 得分区间 [l, u]，"
+              "下限 = 差值 − √((p₁ − l₁)² + (u₂ − p₂)²)，上限 = 差值 + √((u₁ − p₁)² + (p₂ − l₂)²)。"
+              "倍数 p₁/p₂ 的区间按对数法（Katz）：exp(ln 倍数 ± z·√(1/x₁ − 1/n₁ + 1/x₂ − 1/n₂))，"
+              "任一组发现数为 0 时不给区间。每个比较都列出两组的检查次数；任一组少于 "
+              f"{lf.min_inspections} 次（`min_inspections`）标“样本不足”。",
+              f"**Comparison**: the risk-list group (p₁ = x₁/n₁) against the random-draw group (p₂ = x₂/n₂, the "
+              f"random control). The {conf} interval (`confidence`) of the difference p₁ − p₂ is Newcombe's hybrid "
+              "score interval (1998, method 10): with each group's Wilson score interval [l, u], lower = difference − "
+              "√((p₁ − l₁)² + (u₂ − p₂)²), upper = difference + √((u₁ − p₁)² + (p₂ − l₂)²). The interval of the ratio "
+              "p₁/p₂ is the log (Katz) interval exp(ln ratio ± z·√(1/x₁ − 1/n₁ + 1/x₂ − 1/n₂)), none when either "
+              "group found nothing. Every comparison shows both groups' numbers of inspections; fewer than "
+              f"{lf.min_inspections} in either (`min_inspections`) is marked “too few”."), "",
+            w(f"**随机对照**：双随机抽查从抽取数中留出 {share}（`control_share`，四舍五入）作为随机对照，"
+              "先从全部候选企业中等概率抽取（不分等级），检查方式记为“双随机抽查”；其余按等级分层抽取，记为“风险清单”。"
+              "同一随机种子得到同一结果，对照企业写入抽查记录和审计日志。分层抽取本身按风险加权，所以只有对照组是"
+              "真正的随机样本：只有这样记录，差值才是按风险选取带来的提升。",
+              f"**Random control**: the double-random draw keeps {share} of its targets (`control_share`, rounded)"
+              " as the random control, drawn first with equal chance from every candidate whatever its tier and "
+              "recorded as chosen by random draw; the rest are drawn by tier and recorded as risk list. The same "
+              "seed gives the same draw; the control's enterprises are written to the draw log and the audit log."
+              " The tiered draw is itself weighted by risk, so only the control is a truly random sample: "
+              "recorded so, the difference is the lift that choosing by risk brings.")]

@@ -171,6 +171,17 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class LiftConfig:
+    """The measured lift of targeting (``[lift]``): ``control_share`` of a 双随机 draw is the
+    uniform random control; intervals at ``confidence``; a comparison with fewer than
+    ``min_inspections`` in either group is marked 样本不足."""
+
+    control_share: float = 0.0
+    confidence: float = 0.95
+    min_inspections: int = 30
+
+
+@dataclass(frozen=True)
 class RobustnessConfig:
     """The Monte Carlo over the weights: each weight × U[1 - spread, 1 + spread], ``draws``
     times from ``seed``; a township listed in at least ``stable_listed`` of the draws is
@@ -250,6 +261,7 @@ class Model:
     area_index: AreaIndex | None = None
     township_listing: Listing | None = None
     enterprise_listing: Listing | None = None
+    lift: LiftConfig = LiftConfig()
 
     @property
     def measures(self) -> list[str]:
@@ -384,7 +396,8 @@ def model_from_dict(raw: dict[str, Any]) -> Model:
                  tiers=tuple(tiers), plan=_plan(raw.get("plan")), robustness=_robustness(raw.get("robustness")),
                  declared_measures=measures, area_index=area_index,
                  township_listing=_listing(raw.get("township_listing"), "township_listing", words),
-                 enterprise_listing=_listing(raw.get("enterprise_listing"), "enterprise_listing", words))
+                 enterprise_listing=_listing(raw.get("enterprise_listing"), "enterprise_listing", words),
+                 lift=_lift(raw.get("lift")))
 
 
 def text_words(measures: tuple[Measure, ...], tiers: list[Tier] | tuple[Tier, ...]) -> dict[str, object]:
@@ -491,6 +504,20 @@ def _plan(raw: dict[str, Any] | None) -> Plan:
         raise ModelConfigError("模型: 缺少 [plan]（assign_days、inspectors_per_target）")
     _known(raw, {"assign_days", "inspectors_per_target"}, "plan")
     return Plan(_positive_int(raw, "assign_days", "plan"), _positive_int(raw, "inspectors_per_target", "plan"))
+
+
+def _lift(raw: dict[str, Any] | None) -> LiftConfig:
+    if raw is None:
+        return LiftConfig()
+    where = "lift"
+    _known(raw, {"control_share", "confidence", "min_inspections"}, where)
+    share = float(_require(raw, "control_share", where, (int, float)))
+    if not 0 <= share < 1:
+        raise ModelConfigError(f"{where}: control_share 应满足 0 ≤ control_share < 1（现为 {share}）")
+    confidence = float(_require(raw, "confidence", where, (int, float)))
+    if not 0.5 <= confidence < 1:
+        raise ModelConfigError(f"{where}: confidence 应满足 0.5 ≤ confidence < 1（现为 {confidence}）")
+    return LiftConfig(share, confidence, _positive_int(raw, "min_inspections", where))
 
 
 def _robustness(raw: dict[str, Any] | None) -> RobustnessConfig:

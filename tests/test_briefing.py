@@ -314,10 +314,11 @@ def test_briefing_docx_has_every_part_with_the_right_numbers(con, briefing):
     doc = Document(io.BytesIO(briefing_docx(briefing)))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "示意市小微企业安全生产和消防安全整治工作通报" in text and "2026-11-14 至 2026-11-20" in text
-    for heading in ("一、主要数据", "二、全市安全风险图", "三、挂牌督办乡镇", "四、重点检查对象", "五、隐患整改趋势"):
+    for heading in ("一、主要数据", "二、全市安全风险图", "三、挂牌督办乡镇", "四、重点检查对象", "五、隐患整改趋势",
+                    "六、检查选取成效"):
         assert heading in text
     assert "示意数据" in text
-    kpi, listed, targets = doc.tables
+    kpi, listed, targets, lift = doc.tables
     rows = {r.cells[0].text: (r.cells[1].text, r.cells[2].text) for r in kpi.rows[1:]}
     start, end = dt.date(2026, 11, 14), dt.date(2026, 11, 20)
     found = con.execute("SELECT count(*) FROM hazard WHERE found_on BETWEEN ? AND ?", [start, end]).fetchone()[0]
@@ -329,6 +330,13 @@ def test_briefing_docx_has_every_part_with_the_right_numbers(con, briefing):
                                      f"ORDER BY s.score DESC, s.uscc LIMIT {TOP_TARGETS}").fetchall()]
     assert [r.cells[1].text for r in targets.rows[1:]] == top
     assert len(doc.inline_shapes) == 2  # the map and the trend chart
+    # The lift of the four quarters to the end (2026-01-01 to 2026-11-20), as an independent query counts it.
+    lifted = {(r.cells[0].text, r.cells[1].text): [c.text for c in r.cells[2:]] for r in lift.rows[1:]}
+    n_risk, n_drawn = con.execute(
+        "SELECT count(*) FILTER (method = '风险清单'), count(*) FILTER (method = '双随机抽查') FROM inspection "
+        "WHERE date BETWEEN DATE '2026-01-01' AND DATE '2026-11-20'").fetchone()
+    assert lifted[("合计", "合计")][0] == str(n_risk) and lifted[("合计", "合计")][2] == str(n_drawn)
+    assert {q for q, d in lifted if d == "合计"} == {"2026Q1", "2026Q2", "2026Q3", "2026Q4", "合计"}
 
 
 def test_briefing_pdf_pages_and_embedded_font(briefing):

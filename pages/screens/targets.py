@@ -120,6 +120,9 @@ with draw_tab:
         d, drawn_on = st.session_state["last_draw"]
         alloc = "，".join(f"{k} {v}" for k, v in d.allocation.items())
         st.success(tr("draw_done", n=d.size, seed=d.seed, alloc=md(alloc)))
+        if d.control:
+            share = f"{model.lift.control_share:.0%}"
+            st.caption(tr("draw_control", n=d.control, share=share, rest=d.size - d.control))
         assigned = assignment_list(d, scores, drawn_on, model.plan.assign_days, lang())
         show(assigned, hide_index=True, key="draw_table")
         export_button(st, tr("download", name=tr("list_assigned")),
