@@ -139,9 +139,9 @@ def test_every_page_of_the_pdf_briefing_carries_the_mark_as_text(tiny: Path):
 
     content, _ = export(connect(tiny), "pdf", mark=MARK)
     pages = page_texts(content)
-    assert len(pages) == 5  # figures, map, listed townships, targets, trend
+    assert len(pages) == 6  # figures, map, listed townships, targets, trend, lift of targeting
     assert all(LINE in page.splitlines() for page in pages)
-    assert all(f"第 {n} 页，共 5 页" in page for n, page in enumerate(pages, start=1))
+    assert all(f"第 {n} 页，共 6 页" in page for n, page in enumerate(pages, start=1))
     assert not any("内部资料" in page for page in page_texts(export(connect(tiny), "pdf")[0]))
 
 
