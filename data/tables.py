@@ -14,7 +14,7 @@ from data import vocab
 
 #: 2: enterprise.small_scattered (小散乱污); 3: imported_at on every record; 4: enterprise.founded_on (成立日期);
 #: 6: enterprise.principal and enterprise.phone (主要负责人, 联系电话)
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: Column kinds and the DuckDB type each is stored as.
 KIND_SQL = {

@@ -159,3 +159,81 @@ def window_days(model: Model, measure: str) -> int:
     if days is None:
         raise ValueError(f"measure {measure!r} has no window")
     return days
+
+
+#: The date T of each row inside :func:`measures_at_query`: the snapshot date of its pair.
+PAIR_T = "p.snapshot_date"
+
+
+def measures_at_query(model: Model, pairs: str = "_pairs") -> str:
+    """The measures of :func:`measures_query` for many (enterprise, date) pairs at once: one row
+    per row of the table ``pairs`` (``uscc``, ``snapshot_date``), each measure as of its own
+    date. Every record joins the pairs of its enterprise dated on or after it (and, for a
+    windowed ledger, within the widest window), so the cost is records × dates per enterprise,
+    one grouped pass per ledger as for one date; the same declarations generate both queries
+    (a test holds them equal, date by date)."""
+    declared = model.enterprise_measures
+    ctes: list[str] = []
+    joins: list[str] = []
+    by_source: dict[str, list[Measure]] = {}
+    for m in declared:
+        if m.aggregate == "repeats":
+            name = f"m_{m.id}"
+            keep = " AND ".join(x for x in (record_filter(m, PAIR_T), f"{m.by} IS NOT NULL") if x)
+            ctes.append(f"""{name} AS (
+          SELECT uscc, snapshot_date, count(*) AS {m.id} FROM (
+            SELECT r.uscc, p.snapshot_date, r.{m.by} FROM {m.source} r
+            JOIN {pairs} p ON p.uscc = r.uscc AND r.{m.date_column} <= {PAIR_T}
+            WHERE {keep}
+            GROUP BY r.uscc, p.snapshot_date, r.{m.by} HAVING count(*) >= {m.min_count})
+          GROUP BY uscc, snapshot_date)""")
+            joins.append(name)
+        else:
+            by_source.setdefault(m.source, []).append(m)
+    for source, ms in by_source.items():
+        date = ms[0].date_column
+        on = f"p.uscc = r.uscc AND r.{date} <= {PAIR_T}"
+        if all(m.window_days is not None for m in ms):
+            on += " AND " + within_days(f"r.{date}", PAIR_T, max(int(m.window_days or 0) for m in ms))
+        columns = ",\n                 ".join(f"{measure_sql(m, PAIR_T)} AS {m.id}" for m in ms)
+        ctes.append(f"""src_{source} AS (
+          SELECT r.uscc, p.snapshot_date,
+                 {columns}
+          FROM {source} r JOIN {pairs} p ON {on}
+          GROUP BY r.uscc, p.snapshot_date)""")
+        joins.append(f"src_{source}")
+    cte_of = {m.id: f"m_{m.id}" if m.aggregate == "repeats" else f"src_{m.source}" for m in declared}
+    selected = ",\n               ".join(
+        f"{cte_of[m.id]}.{m.id}" if m.aggregate == "latest"
+        else f"coalesce({cte_of[m.id]}.{m.id}, {_blank(m)}) AS {m.id}"
+        for m in declared)
+    head = f"WITH {','.join(chr(10) + '        ' + c for c in ctes)}\n" if ctes else ""
+    return (head + f"        SELECT p.snapshot_date, {ENTERPRISE_COLUMNS}" +
+            (f",\n               {selected}" if declared else "") + "\n"
+            f"        FROM {pairs} p JOIN enterprise e ON e.uscc = p.uscc\n" +
+            "".join(f"        LEFT JOIN {j} ON {j}.uscc = p.uscc AND {j}.snapshot_date = p.snapshot_date\n"
+                    for j in joins) +
+            "        ORDER BY e.uscc, p.snapshot_date")
+
+
+def measures_at(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame, model: Model | None = None) -> pd.DataFrame:
+    """:func:`measures_as_of` for many (``uscc``, ``snapshot_date``) pairs at once (the frame
+    ``pairs``): one row per pair whose enterprise exists, ``snapshot_date`` first, in the order
+    (uscc, snapshot_date), typed as :func:`measures_as_of` types its columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    frame = pa.table({"uscc": pa.array(pairs["uscc"].astype(str).tolist(), pa.string()),
+                      "snapshot_date": pa.array(pd.to_datetime(pairs["snapshot_date"]).dt.date.tolist(), pa.date32())})
+    con.register("_pairs", frame)
+    try:
+        table = con.execute(measures_at_query(model or load_model())).to_arrow_table()
+    finally:
+        con.unregister("_pairs")
+    columns = [pc.cast(c, pa.float64()) if pa.types.is_decimal(c.type) else c for c in table.columns]
+    table = pa.Table.from_arrays(columns, names=table.column_names)
+    df = table.to_pandas(types_mapper={pa.uint64(): pd.UInt64Dtype()}.get, date_as_object=False)
+    for name, typ in zip(table.column_names, table.schema.types):
+        if pa.types.is_date(typ):
+            df[name] = df[name].astype("datetime64[us]")
+    return df
