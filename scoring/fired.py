@@ -21,9 +21,10 @@ import pandas as pd
 from scoring.measures import record_filter
 from scoring.model import DirectRule, Measure, Model
 
-#: Columns of ``direct_rule_hit``, one row per (enterprise, rule that holds, triggering record).
-HIT_COLUMNS = ("uscc", "rule_id", "rule_name", "tier", "measure", "value", "clause", "record_source", "record_id",
-               "record_on", "record_level", "record_category")
+#: Columns of ``direct_rule_hit``, one row per (enterprise, rule that holds, triggering record);
+#: ``hit_no`` numbers the rows in their order (enterprise, the rules' order, record date, id).
+HIT_COLUMNS = ("hit_no", "uscc", "rule_id", "rule_name", "tier", "measure", "value", "clause", "record_source",
+               "record_id", "record_on", "record_level", "record_category")
 _TEXT = ("uscc", "rule_id", "rule_name", "tier", "measure", "clause", "record_source", "record_id", "record_level",
          "record_category")
 
@@ -98,10 +99,11 @@ def rule_hits(con: duckdb.DuckDBPyConnection, as_of: dt.date, measures: pd.DataF
             "record_category": records["record_category"].to_numpy(), "_order": order,
         }))
     out = (pd.concat(parts, ignore_index=True) if parts
-           else pd.DataFrame({c: pd.Series(dtype=object) for c in (*HIT_COLUMNS, "_order")}))
+           else pd.DataFrame({c: pd.Series(dtype=object) for c in (*HIT_COLUMNS[1:], "_order")}))
     out.loc[out["record_id"].isna(), "record_source"] = None
     out = out.sort_values(["uscc", "_order", "record_on", "record_id"], kind="stable", na_position="last")
     out = out.drop(columns="_order").reset_index(drop=True)
+    out["hit_no"] = np.arange(1, len(out) + 1, dtype=np.int64)
     out["value"] = out["value"].astype(float)
     out["record_on"] = pd.to_datetime(out["record_on"]).astype("datetime64[us]")
     for c in _TEXT:  # typed even when empty: the table's columns are VARCHAR on every build
@@ -109,15 +111,25 @@ def rule_hits(con: duckdb.DuckDBPyConnection, as_of: dt.date, measures: pd.DataF
     return out[list(HIT_COLUMNS)]
 
 
-def hit_summary(hits: pd.DataFrame, sep: str = "、") -> pd.DataFrame:
-    """Per enterprise: ``fired_rules`` (the names of the rules that hold), ``fired_records`` (the
-    ids of the records behind them) and ``fired_clauses`` (the clauses cited), each joined by
-    ``sep`` in the order of :func:`rule_hits`, repeats left out."""
-    def joined(values: pd.Series) -> str:
-        return sep.join(dict.fromkeys(str(v) for v in values if pd.notna(v)))
+def hit_summary(hits: pd.DataFrame) -> pd.DataFrame:
+    """Per enterprise with a hit: ``fired_rules`` (the names of the rules that hold),
+    ``fired_records`` (the ids of the records behind them) and ``fired_clauses`` (the clauses
+    cited), each a list in the order of :func:`rule_hits`, repeats left out (a list, so that a
+    page or an export joins it with the separator of its language)."""
+    def listed(values: pd.Series) -> list[str]:
+        return list(dict.fromkeys(str(v) for v in values if pd.notna(v)))
 
     if hits.empty:
         return pd.DataFrame(columns=["uscc", "fired_rules", "fired_records", "fired_clauses"])
-    g = hits.groupby("uscc", sort=False)
-    return pd.DataFrame({"fired_rules": g["rule_name"].agg(joined), "fired_records": g["record_id"].agg(joined),
-                         "fired_clauses": g["clause"].agg(joined)}).reset_index()
+    g = hits.sort_values("hit_no").groupby("uscc", sort=False)
+    return pd.DataFrame({"fired_rules": g["rule_name"].agg(listed), "fired_records": g["record_id"].agg(listed),
+                         "fired_clauses": g["clause"].agg(listed)}).reset_index()
+
+
+def with_hits(scores: pd.DataFrame, hits: pd.DataFrame) -> pd.DataFrame:
+    """``scores`` (rows with ``uscc``) with the lists of :func:`hit_summary` (empty lists where
+    no rule fired), in the order of ``scores``."""
+    out = scores.merge(hit_summary(hits), on="uscc", how="left")
+    for c in ("fired_rules", "fired_records", "fired_clauses"):
+        out[c] = [v if isinstance(v, list) else [] for v in out[c]]
+    return out

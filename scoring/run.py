@@ -62,7 +62,8 @@ def model_outputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model) 
     # score() keeps the measures' rows in their order: its columns join them by position.
     frame = measures.assign(score=scored["score"].to_numpy(), tier=scored["tier"].to_numpy())
     incidents = incidents_in_window(con, as_of, window_days(model, "incidents_12m"))
-    out: dict[str, pd.DataFrame] = {"enterprise_score": scored, "direct_rule_hit": rule_hits(con, as_of, measures, model)}
+    out: dict[str, pd.DataFrame] = {"enterprise_score": scored,
+                                    "direct_rule_hit": rule_hits(con, as_of, measures, model)}
     assert model.area_index is not None
     for level, (column, sql) in AREA_LEVELS.items():
         if sql:
