@@ -29,6 +29,10 @@ ENTERPRISE_COLUMNS = """e.uscc, e.name, e.industry, e.township_code, e.grid_id, 
                coalesce(e.rented, false) AS rented, coalesce(e.illegal_building_m2, 0) AS illegal_building_m2,
                e.park_id IS NULL AS outside_park"""
 
+#: What the model reads of the enterprise's own columns (:data:`ENTERPRISE_COLUMNS` without its
+#: names and areas): enough to score, lighter to carry for many dates.
+SCORED_COLUMNS = "e.uscc, " + ENTERPRISE_COLUMNS.split("e.h3_r9,", 1)[1].strip()
+
 #: The date T inside the generated query.
 T = "(SELECT d FROM t)"
 
@@ -165,26 +169,33 @@ def window_days(model: Model, measure: str) -> int:
 PAIR_T = "p.snapshot_date"
 
 
-def measures_at_query(model: Model, pairs: str = "_pairs") -> str:
+def measures_at_query(model: Model, pairs: str = "_pairs", pairs_sql: str | None = None,
+                      columns: str = ENTERPRISE_COLUMNS, keep: tuple[str, ...] = ()) -> str:
     """The measures of :func:`measures_query` for many (enterprise, date) pairs at once: one row
     per row of the table ``pairs`` (``uscc``, ``snapshot_date``), each measure as of its own
     date. Every record joins the pairs of its enterprise dated on or after it (and, for a
     windowed ledger, within the widest window), so the cost is records × dates per enterprise,
     one grouped pass per ledger as for one date; the same declarations generate both queries
-    (a test holds them equal, date by date)."""
+    (a test holds them equal, date by date).
+
+    ``pairs_sql``: a query making the pairs, run as the query's first step (named ``pairs``);
+    ``columns``: the enterprise's own columns selected (:data:`SCORED_COLUMNS` for scoring
+    alone); ``keep``: further columns of the pairs selected as they are. Rows come in no order.
+    """
     declared = model.enterprise_measures
-    ctes: list[str] = []
+    kept = "".join(f"p.{c}, " for c in keep)
+    ctes: list[str] = [f"{pairs} AS ({pairs_sql})"] if pairs_sql else []
     joins: list[str] = []
     by_source: dict[str, list[Measure]] = {}
     for m in declared:
         if m.aggregate == "repeats":
             name = f"m_{m.id}"
-            keep = " AND ".join(x for x in (record_filter(m, PAIR_T), f"{m.by} IS NOT NULL") if x)
+            where = " AND ".join(x for x in (record_filter(m, PAIR_T), f"{m.by} IS NOT NULL") if x)
             ctes.append(f"""{name} AS (
           SELECT uscc, snapshot_date, count(*) AS {m.id} FROM (
             SELECT r.uscc, p.snapshot_date, r.{m.by} FROM {m.source} r
             JOIN {pairs} p ON p.uscc = r.uscc AND r.{m.date_column} <= {PAIR_T}
-            WHERE {keep}
+            WHERE {where}
             GROUP BY r.uscc, p.snapshot_date, r.{m.by} HAVING count(*) >= {m.min_count})
           GROUP BY uscc, snapshot_date)""")
             joins.append(name)
@@ -195,10 +206,10 @@ def measures_at_query(model: Model, pairs: str = "_pairs") -> str:
         on = f"p.uscc = r.uscc AND r.{date} <= {PAIR_T}"
         if all(m.window_days is not None for m in ms):
             on += " AND " + within_days(f"r.{date}", PAIR_T, max(int(m.window_days or 0) for m in ms))
-        columns = ",\n                 ".join(f"{measure_sql(m, PAIR_T)} AS {m.id}" for m in ms)
+        aggregates = ",\n                 ".join(f"{measure_sql(m, PAIR_T)} AS {m.id}" for m in ms)
         ctes.append(f"""src_{source} AS (
           SELECT r.uscc, p.snapshot_date,
-                 {columns}
+                 {aggregates}
           FROM {source} r JOIN {pairs} p ON {on}
           GROUP BY r.uscc, p.snapshot_date)""")
         joins.append(f"src_{source}")
@@ -208,12 +219,11 @@ def measures_at_query(model: Model, pairs: str = "_pairs") -> str:
         else f"coalesce({cte_of[m.id]}.{m.id}, {_blank(m)}) AS {m.id}"
         for m in declared)
     head = f"WITH {','.join(chr(10) + '        ' + c for c in ctes)}\n" if ctes else ""
-    return (head + f"        SELECT p.snapshot_date, {ENTERPRISE_COLUMNS}" +
+    return (head + f"        SELECT p.snapshot_date, {kept}{columns}" +
             (f",\n               {selected}" if declared else "") + "\n"
             f"        FROM {pairs} p JOIN enterprise e ON e.uscc = p.uscc\n" +
             "".join(f"        LEFT JOIN {j} ON {j}.uscc = p.uscc AND {j}.snapshot_date = p.snapshot_date\n"
-                    for j in joins) +
-            "        ORDER BY e.uscc, p.snapshot_date")
+                    for j in joins))
 
 
 def measures_at(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame, model: Model | None = None) -> pd.DataFrame:
@@ -221,7 +231,6 @@ def measures_at(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame, model: Mode
     ``pairs``): one row per pair whose enterprise exists, ``snapshot_date`` first, in the order
     (uscc, snapshot_date), typed as :func:`measures_as_of` types its columns."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     frame = pa.table({"uscc": pa.array(pairs["uscc"].astype(str).tolist(), pa.string()),
                       "snapshot_date": pa.array(pd.to_datetime(pairs["snapshot_date"]).dt.date.tolist(), pa.date32())})
@@ -230,6 +239,17 @@ def measures_at(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame, model: Mode
         table = con.execute(measures_at_query(model or load_model())).to_arrow_table()
     finally:
         con.unregister("_pairs")
+    df = arrow_to_frame(table)
+    return df.sort_values(["uscc", "snapshot_date"], kind="stable").reset_index(drop=True)
+
+
+def arrow_to_frame(table: object) -> pd.DataFrame:
+    """A measures query's Arrow result as :func:`measures_as_of` types it: decimals as floats,
+    cells as nullable UInt64, dates as datetime64[us]."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    assert isinstance(table, pa.Table)
     columns = [pc.cast(c, pa.float64()) if pa.types.is_decimal(c.type) else c for c in table.columns]
     table = pa.Table.from_arrays(columns, names=table.column_names)
     df = table.to_pandas(types_mapper={pa.uint64(): pd.UInt64Dtype()}.get, date_as_object=False)

@@ -9,7 +9,7 @@ register keeps no history of its own).
 The dates (``[snapshots]`` of ``model.toml``): the last ``max_quarters`` quarter-ends up to
 the as-of date, each enterprise's own inspection dates within those quarters, and the as-of
 date. They are computed together, one query for all (enterprise, date) pairs
-(``scoring.measures.measures_at``), not one pass per date.
+(``scoring.measures.measures_at_query``), not one pass per date.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from scoring.measures import measures_at
+from scoring.measures import SCORED_COLUMNS, arrow_to_frame, measures_at_query
 from scoring.model import Model, score
 
 #: The columns of ``score_snapshot`` besides the factors' ``c_<id>``: the day, why it is there
@@ -45,42 +45,46 @@ def quarter_ends(as_of: dt.date, count: int) -> list[dt.date]:
     return out[::-1]
 
 
-def snapshot_pairs(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model) -> pd.DataFrame:
-    """The (enterprise, date) pairs snapshotted: every enterprise on every quarter-end of
-    :func:`quarter_ends` and on ``as_of``; each on its own inspection dates from the first day
-    of the oldest of those quarters up to ``as_of``. Columns ``uscc``, ``snapshot_date``,
-    ``quarter_end``, ``inspected``, ``is_as_of``."""
-    ends = quarter_ends(as_of, model.snapshots.max_quarters)
-    start = dt.date(ends[0].year, ends[0].month - 2, 1)  # the first day of the oldest quarter
-    days = sorted(set(ends) | {as_of})
-    return con.execute(
-        """SELECT uscc, snapshot_date, bool_or(q) AS quarter_end, bool_or(i) AS inspected,
+#: The (enterprise, day) pairs snapshotted, with why each is there: every enterprise on every
+#: day of ``$days`` (the quarter-ends ``$ends`` and the as-of date ``$t``), each on its own
+#: inspection dates from ``$s`` to ``$t``.
+PAIRS_SQL = """SELECT uscc, snapshot_date, bool_or(q) AS quarter_end, bool_or(i) AS inspected,
                   snapshot_date = $t AS is_as_of
-           FROM (SELECT e.uscc, d.snapshot_date, d.snapshot_date IN (SELECT unnest($ends::DATE[])) AS q, false AS i
+           FROM (SELECT e.uscc, d.snapshot_date, list_contains($ends::DATE[], d.snapshot_date) AS q, false AS i
                  FROM enterprise e CROSS JOIN (SELECT unnest($days::DATE[]) AS snapshot_date) d
                  UNION ALL
                  SELECT uscc, date, false, true FROM inspection
                  WHERE date BETWEEN $s AND $t AND uscc IN (SELECT uscc FROM enterprise))
-           GROUP BY uscc, snapshot_date ORDER BY uscc, snapshot_date""",
-        {"t": as_of, "s": start, "ends": ends, "days": days}).df()
+           GROUP BY uscc, snapshot_date"""
+
+
+def snapshot_days(as_of: dt.date, model: Model) -> dict[str, object]:
+    """The parameters of :data:`PAIRS_SQL`: the quarter-ends of :func:`quarter_ends`
+    (``ends``), those and ``as_of`` (``days``), the first day of the oldest of those quarters
+    (``s``) and ``as_of`` (``t``)."""
+    ends = quarter_ends(as_of, model.snapshots.max_quarters)
+    return {"t": as_of, "s": dt.date(ends[0].year, ends[0].month - 2, 1), "ends": ends,
+            "days": sorted(set(ends) | {as_of})}
 
 
 def score_snapshots(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model) -> pd.DataFrame:
-    """The ``score_snapshot`` table: one row per pair of :func:`snapshot_pairs`, with every
-    factor's points (``c_<id>``), the score, the tier by points, the direct rules that held and
-    the tier, each as of its ``snapshot_date``."""
-    pairs = snapshot_pairs(con, as_of, model)
-    measures = measures_at(con, pairs[["uscc", "snapshot_date"]], model)
-    scored = score(measures, model)  # rows in the order of the measures: (uscc, snapshot_date)
-    keys = pairs.assign(snapshot_date=pd.to_datetime(pairs["snapshot_date"]).astype("datetime64[us]"))
-    out = measures[["uscc", "snapshot_date"]].merge(keys, on=["uscc", "snapshot_date"], how="left")
+    """The ``score_snapshot`` table: one row per pair of :data:`PAIRS_SQL`, ordered by
+    enterprise and day, with why the day is there (``quarter_end``, ``inspected``,
+    ``is_as_of``), every factor's points (``c_<id>``), the score, the tier by points, the
+    direct rules that held and the tier, each as of its ``snapshot_date``: one query for every
+    pair (``scoring.measures.measures_at_query``), then ``scoring.model.score`` over its rows."""
+    sql = measures_at_query(model, pairs_sql=PAIRS_SQL, columns=SCORED_COLUMNS,
+                            keep=("quarter_end", "inspected", "is_as_of"))
+    measures = arrow_to_frame(con.execute(sql, snapshot_days(as_of, model)).to_arrow_table())
+    measures = measures.sort_values(["uscc", "snapshot_date"], kind="stable").reset_index(drop=True)
+    scored = score(measures, model)  # rows in the order of the measures
+    out = measures[["uscc", "snapshot_date", "quarter_end", "inspected", "is_as_of"]].copy()
+    for c in ("quarter_end", "inspected", "is_as_of"):
+        out[c] = out[c].fillna(False).astype(bool)
     factors = [f.column for f in model.factors]
     for c in (*factors, "score", "points_tier", "direct_rules", "tier"):
         out[c] = scored[c].to_numpy()
-    for c in ("quarter_end", "inspected", "is_as_of"):
-        out[c] = out[c].fillna(False).astype(bool)
-    return out[["uscc", "snapshot_date", "quarter_end", "inspected", "is_as_of", *factors, "score", "points_tier",
-                "direct_rules", "tier"]]
+    return out
 
 
 @dataclass(frozen=True)
