@@ -279,13 +279,15 @@ def rules_and_snapshots_markdown(model: Model, lang: str = "zh") -> str:
           "value. A hazard is cited under the finer clause of its category (table above). The enterprise file, "
           "the target list and its workbook, the assignment list and the briefing's targets name the rule and the "
           "record ids from it."), "",
-        w(f"**评分快照**（表 `score_snapshot`，建库时写入）：每家企业在以下各日的各因子得分、总分、按分数的等级、"
+        w(f"**评分快照**（表 `score_snapshot`，建库和每次导入后写入）：每家企业在以下各日的各因子得分、"
+          "总分、按分数的等级、"
           f"满足的直接判定规则和最终等级：评估日前最近 {q} 个季末（`max_quarters`），该企业在这些季度内的每个"
           "检查日，以及评估日本身（列 `quarter_end`、`inspected`、`is_as_of` 标明原因）。某日的快照就是以该日为"
           "评估日重算的结果：晚于该日的记录一概不计，隐患按该日是否已整改判断，所以是该日办公室本会看到的得分"
           "（模型和企业登记信息用现在的）。所有（企业，日期）对用一次查询算出，每条记录只与本企业不早于它的日期"
           "相连，按台账各分组一次。",
-          f"**Score snapshots** (table `score_snapshot`, written when the database is built): each enterprise's "
+          f"**Score snapshots** (table `score_snapshot`, written when the database is built and after each "
+          "import): each enterprise's "
           f"factor points, score, tier by points, direct rules met and tier on these days: the last {q} "
           "quarter-ends up to the assessment date (`max_quarters`), each of the enterprise's inspection dates "
           "within those quarters, and the assessment date itself (columns `quarter_end`, `inspected`, `is_as_of` "
@@ -306,8 +308,8 @@ def rules_and_snapshots_markdown(model: Model, lang: str = "zh") -> str:
           "判定规则（2025年11月1日起施行）仅核实了前言：第3章新增劳动密集型企业、多业态混合生产经营场所等术语，"
           "第5章为直接判定要素，第6章为综合判定要素，附录A为火灾自动报警系统和固定灭火设施不能正常运行的判定；"
           "第5章、第6章内各条的条号未能从可检索的来源核实，因此只引到章，待核对正式文本后细化到条。",
-          "**How the clauses were checked**: of the 工贸企业重大事故隐患判定标准 "
-          "(Order No. 10 of the Ministry of Emergency "
+          "**How the clauses were checked**: of the criteria for major accident hazards in industry and "
+          "trade enterprises (Order No. 10 of the Ministry of Emergency "
           "Management, in force since 15 May 2023), articles 2 (hazardous chemicals, fire, gas and special "
           "equipment follow their own rules), 3 (management cases common to all trades), 4, 6 and 7 were "
           "checked against the text as republished online; article 11 (dust explosion) and 13 (confined spaces)"
