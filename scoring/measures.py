@@ -175,9 +175,10 @@ def measures_at_query(model: Model, pairs: str = "_pairs", pairs_sql: str | None
     per row of the table ``pairs`` (``uscc``, ``snapshot_date``), each measure as of its own
     date. Every record joins the pairs of its enterprise dated on or after it (and, for a
     windowed ledger, within the widest window), so the cost is records × dates per enterprise,
-    one grouped pass per ledger as for one date; the same declarations generate both queries
-    (a test holds them equal, date by date).
+    one grouped pass per ledger as for one date, grouped by the pair's number ``pid``; the same
+    declarations generate both queries (a test holds them equal, date by date).
 
+    ``pairs`` has ``pid``, a distinct integer per pair, besides.
     ``pairs_sql``: a query making the pairs, run as the query's first step (named ``pairs``);
     ``columns``: the enterprise's own columns selected (:data:`SCORED_COLUMNS` for scoring
     alone); ``keep``: further columns of the pairs selected as they are. Rows come in no order.
@@ -192,12 +193,12 @@ def measures_at_query(model: Model, pairs: str = "_pairs", pairs_sql: str | None
             name = f"m_{m.id}"
             where = " AND ".join(x for x in (record_filter(m, PAIR_T), f"{m.by} IS NOT NULL") if x)
             ctes.append(f"""{name} AS (
-          SELECT uscc, snapshot_date, count(*) AS {m.id} FROM (
-            SELECT r.uscc, p.snapshot_date, r.{m.by} FROM {m.source} r
+          SELECT pid, count(*) AS {m.id} FROM (
+            SELECT p.pid, r.{m.by} FROM {m.source} r
             JOIN {pairs} p ON p.uscc = r.uscc AND r.{m.date_column} <= {PAIR_T}
             WHERE {where}
-            GROUP BY r.uscc, p.snapshot_date, r.{m.by} HAVING count(*) >= {m.min_count})
-          GROUP BY uscc, snapshot_date)""")
+            GROUP BY p.pid, r.{m.by} HAVING count(*) >= {m.min_count})
+          GROUP BY pid)""")
             joins.append(name)
         else:
             by_source.setdefault(m.source, []).append(m)
@@ -208,10 +209,10 @@ def measures_at_query(model: Model, pairs: str = "_pairs", pairs_sql: str | None
             on += " AND " + within_days(f"r.{date}", PAIR_T, max(int(m.window_days or 0) for m in ms))
         aggregates = ",\n                 ".join(f"{measure_sql(m, PAIR_T)} AS {m.id}" for m in ms)
         ctes.append(f"""src_{source} AS (
-          SELECT r.uscc, p.snapshot_date,
+          SELECT p.pid,
                  {aggregates}
           FROM {source} r JOIN {pairs} p ON {on}
-          GROUP BY r.uscc, p.snapshot_date)""")
+          GROUP BY p.pid, p.snapshot_date)""")
         joins.append(f"src_{source}")
     cte_of = {m.id: f"m_{m.id}" if m.aggregate == "repeats" else f"src_{m.source}" for m in declared}
     selected = ",\n               ".join(
@@ -222,8 +223,7 @@ def measures_at_query(model: Model, pairs: str = "_pairs", pairs_sql: str | None
     return (head + f"        SELECT p.snapshot_date, {kept}{columns}" +
             (f",\n               {selected}" if declared else "") + "\n"
             f"        FROM {pairs} p JOIN enterprise e ON e.uscc = p.uscc\n" +
-            "".join(f"        LEFT JOIN {j} ON {j}.uscc = p.uscc AND {j}.snapshot_date = p.snapshot_date\n"
-                    for j in joins))
+            "".join(f"        LEFT JOIN {j} ON {j}.pid = p.pid\n" for j in joins))
 
 
 def measures_at(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame, model: Model | None = None) -> pd.DataFrame:
@@ -232,7 +232,8 @@ def measures_at(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame, model: Mode
     (uscc, snapshot_date), typed as :func:`measures_as_of` types its columns."""
     import pyarrow as pa
 
-    frame = pa.table({"uscc": pa.array(pairs["uscc"].astype(str).tolist(), pa.string()),
+    frame = pa.table({"pid": pa.array(range(len(pairs)), pa.int64()),
+                      "uscc": pa.array(pairs["uscc"].astype(str).tolist(), pa.string()),
                       "snapshot_date": pa.array(pd.to_datetime(pairs["snapshot_date"]).dt.date.tolist(), pa.date32())})
     con.register("_pairs", frame)
     try:

@@ -48,8 +48,8 @@ def quarter_ends(as_of: dt.date, count: int) -> list[dt.date]:
 #: The (enterprise, day) pairs snapshotted, with why each is there: every enterprise on every
 #: day of ``$days`` (the quarter-ends ``$ends`` and the as-of date ``$t``), each on its own
 #: inspection dates from ``$s`` to ``$t``.
-PAIRS_SQL = """SELECT uscc, snapshot_date, bool_or(q) AS quarter_end, bool_or(i) AS inspected,
-                  snapshot_date = $t AS is_as_of
+PAIRS_SQL = """SELECT row_number() OVER () AS pid, uscc, snapshot_date, bool_or(q) AS quarter_end,
+                  bool_or(i) AS inspected, snapshot_date = $t AS is_as_of
            FROM (SELECT e.uscc, d.snapshot_date, list_contains($ends::DATE[], d.snapshot_date) AS q, false AS i
                  FROM enterprise e CROSS JOIN (SELECT unnest($days::DATE[]) AS snapshot_date) d
                  UNION ALL
@@ -68,16 +68,14 @@ def snapshot_days(as_of: dt.date, model: Model) -> dict[str, object]:
 
 
 def score_snapshots(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model) -> pd.DataFrame:
-    """The ``score_snapshot`` table: one row per pair of :data:`PAIRS_SQL`, ordered by
-    enterprise and day, with why the day is there (``quarter_end``, ``inspected``,
+    """The ``score_snapshot`` table: one row per pair of :data:`PAIRS_SQL` (in no order), with why the day is there (``quarter_end``, ``inspected``,
     ``is_as_of``), every factor's points (``c_<id>``), the score, the tier by points, the
     direct rules that held and the tier, each as of its ``snapshot_date``: one query for every
     pair (``scoring.measures.measures_at_query``), then ``scoring.model.score`` over its rows."""
     sql = measures_at_query(model, pairs_sql=PAIRS_SQL, columns=SCORED_COLUMNS,
                             keep=("quarter_end", "inspected", "is_as_of"))
     measures = arrow_to_frame(con.execute(sql, snapshot_days(as_of, model)).to_arrow_table())
-    measures = measures.sort_values(["uscc", "snapshot_date"], kind="stable").reset_index(drop=True)
-    scored = score(measures, model)  # rows in the order of the measures
+    scored = score(measures, model)  # rows in the order of the measures (no order needed: readers sort)
     out = measures[["uscc", "snapshot_date", "quarter_end", "inspected", "is_as_of"]].copy()
     for c in ("quarter_end", "inspected", "is_as_of"):
         out[c] = out[c].fillna(False).astype(bool)
