@@ -188,9 +188,11 @@ def show_changes(snaps: pd.DataFrame, model: Model, key: str) -> None:
     labels = {d: snapshot_label(r, tr) for d, r in zip(days, snaps.to_dict("records"))}
     quarters = [i for i, q in enumerate(snaps["quarter_end"].to_numpy()) if q and i < len(days) - 1]
     left, right = st.columns(2)
-    a = left.selectbox(tr("hist_from"), days, index=quarters[-1] if quarters else 0, format_func=labels.get,
+    a = left.selectbox(tr("hist_from"), days, index=quarters[-1] if quarters else 0, format_func=labels.__getitem__,
                        key=f"hist_a_{key}")
-    b = right.selectbox(tr("hist_to"), days, index=len(days) - 1, format_func=labels.get, key=f"hist_b_{key}")
+    b = right.selectbox(tr("hist_to"), days, index=len(days) - 1, format_func=labels.__getitem__,
+                        key=f"hist_b_{key}")
+    assert a is not None and b is not None  # an index is given: a day is always chosen
     change = score_change(snaps, model, a, b)
     row_a, row_b = (snaps.iloc[days.index(d)] for d in (a, b))
     st.caption(md(tr("hist_scores", a=a, b=b, score_a=cell_text(float(row_a["score"])), tier_a=tv(row_a["tier"]),

@@ -10,12 +10,16 @@ seen on day T. Records dated later never leak in.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
 from scoring.model import Measure, Model, load_model
 from scoring.sql import hazard_open, hazard_rectified, within_days
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: The enterprise's own columns, read as they stand (a blank flag is false, a blank size 0).
 ENTERPRISE_COLUMNS = """e.uscc, e.name, e.industry, e.township_code, e.grid_id, e.park_id,
@@ -244,13 +248,12 @@ def measures_at(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame, model: Mode
     return df.sort_values(["uscc", "snapshot_date"], kind="stable").reset_index(drop=True)
 
 
-def arrow_to_frame(table: object) -> pd.DataFrame:
+def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
     """A measures query's Arrow result as :func:`measures_as_of` types it: decimals as floats,
     cells as nullable UInt64, dates as datetime64[us]."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    assert isinstance(table, pa.Table)
     columns = [pc.cast(c, pa.float64()) if pa.types.is_decimal(c.type) else c for c in table.columns]
     table = pa.Table.from_arrays(columns, names=table.column_names)
     df = table.to_pandas(types_mapper={pa.uint64(): pd.UInt64Dtype()}.get, date_as_object=False)

@@ -68,10 +68,11 @@ def snapshot_days(as_of: dt.date, model: Model) -> dict[str, object]:
 
 
 def score_snapshots(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model) -> pd.DataFrame:
-    """The ``score_snapshot`` table: one row per pair of :data:`PAIRS_SQL` (in no order), with why the day is there (``quarter_end``, ``inspected``,
-    ``is_as_of``), every factor's points (``c_<id>``), the score, the tier by points, the
-    direct rules that held and the tier, each as of its ``snapshot_date``: one query for every
-    pair (``scoring.measures.measures_at_query``), then ``scoring.model.score`` over its rows."""
+    """The ``score_snapshot`` table: one row per pair of :data:`PAIRS_SQL` (in no order),
+    with why the day is there (``quarter_end``, ``inspected``, ``is_as_of``), every factor's
+    points (``c_<id>``), the score, the tier by points, the direct rules that held and the
+    tier, each as of its ``snapshot_date``: one query for every pair
+    (``scoring.measures.measures_at_query``), then ``scoring.model.score`` over its rows."""
     sql = measures_at_query(model, pairs_sql=PAIRS_SQL, columns=SCORED_COLUMNS,
                             keep=("quarter_end", "inspected", "is_as_of"))
     measures = arrow_to_frame(con.execute(sql, snapshot_days(as_of, model)).to_arrow_table())
