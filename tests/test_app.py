@@ -477,7 +477,7 @@ def test_draw_gives_an_assignment_list_that_stays(city_env: City):
     at = at.button(key="draw_button").click().run()
     table = at.dataframe[-1].value
     assert list(table.columns) == ["序号", "统一社会信用代码", "企业名称", "乡镇（街道）", "风险等级", "得分",
-                                   "主要因子", "检查人员", "交办日期", "完成时限"]
+                                   "主要因子", "直接判定规则", "触发记录编号", "检查人员", "交办日期", "完成时限"]
     assert (table["完成时限"] - table["交办日期"]).eq(dt.timedelta(days=30)).all() and len(table) == 4
     at = at.text_input(key="f_text").set_value("x").run()  # another rerun: the draw is still shown
     assert at.dataframe[-1].value.equals(table)
