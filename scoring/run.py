@@ -118,8 +118,10 @@ def listing_history(con: duckdb.DuckDBPyConnection, dates: list[dt.date], model:
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["key", "level", "index_rank", "as_of"])
 
 
-def _write(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame, as_of: dt.date, model: Model) -> None:
-    """Replace the table ``name`` by ``df``, stamped with the as-of date and model version."""
+def _write(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame, as_of: dt.date, model: Model,
+           append: bool = False) -> None:
+    """Replace the table ``name`` by ``df`` (``append``: add its rows), stamped with the as-of
+    date and model version."""
     import pyarrow as pa
 
     df = df.copy()
@@ -127,7 +129,8 @@ def _write(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame, as_of: d
     df.insert(1, "model_version", model.version)
     # Registered as Arrow: DuckDB scans pandas' object columns of text a row at a time.
     con.register("_out", pa.Table.from_pandas(df, preserve_index=False))
-    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _out")
+    con.execute(f"INSERT INTO {name} SELECT * FROM _out" if append else
+                f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _out")
     con.unregister("_out")
 
 
@@ -145,11 +148,23 @@ def write_scores(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
 def write_snapshots(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
                     model: Model | None = None) -> int:
     """(Re)write ``score_snapshot`` (``scoring.snapshots.score_snapshots``) for the data's
-    as-of date; return its rows."""
+    as-of date, :data:`SNAPSHOT_PART` enterprises at a time (a part's pairs, about 20 per
+    enterprise, are held in memory at once); return its rows."""
+    import math
+
     from scoring.snapshots import score_snapshots
 
     model = model or load_model()
     as_of = as_of or default_as_of(con)
-    snapshots = score_snapshots(con, as_of, model)
-    _write(con, "score_snapshot", snapshots, as_of, model)
-    return len(snapshots)
+    row = con.execute("SELECT count(*) FROM enterprise").fetchone()
+    parts = max(1, math.ceil((int(row[0]) if row else 0) / SNAPSHOT_PART))
+    rows = 0
+    for part in range(parts):
+        snapshots = score_snapshots(con, as_of, model, part, parts)
+        _write(con, "score_snapshot", snapshots, as_of, model, append=part > 0)
+        rows += len(snapshots)
+    return rows
+
+
+#: Enterprises snapshotted at a time by :func:`write_snapshots`.
+SNAPSHOT_PART = 100_000

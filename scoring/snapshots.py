@@ -47,14 +47,17 @@ def quarter_ends(as_of: dt.date, count: int) -> list[dt.date]:
 
 #: The (enterprise, day) pairs snapshotted, with why each is there: every enterprise on every
 #: day of ``$days`` (the quarter-ends ``$ends`` and the as-of date ``$t``), each on its own
-#: inspection dates from ``$s`` to ``$t``.
+#: inspection dates from ``$s`` to ``$t``; of the enterprises of part ``$part`` of ``$parts``
+#: (by a hash of the credit code), so that a large city is snapshotted a part at a time.
 PAIRS_SQL = """SELECT row_number() OVER () AS pid, uscc, snapshot_date, bool_or(q) AS quarter_end,
                   bool_or(i) AS inspected, snapshot_date = $t AS is_as_of
            FROM (SELECT e.uscc, d.snapshot_date, list_contains($ends::DATE[], d.snapshot_date) AS q, false AS i
                  FROM enterprise e CROSS JOIN (SELECT unnest($days::DATE[]) AS snapshot_date) d
+                 WHERE hash(e.uscc) % $parts = $part
                  UNION ALL
                  SELECT uscc, date, false, true FROM inspection
-                 WHERE date BETWEEN $s AND $t AND uscc IN (SELECT uscc FROM enterprise))
+                 WHERE date BETWEEN $s AND $t
+                   AND uscc IN (SELECT uscc FROM enterprise WHERE hash(uscc) % $parts = $part))
            GROUP BY uscc, snapshot_date"""
 
 
@@ -67,15 +70,18 @@ def snapshot_days(as_of: dt.date, model: Model) -> dict[str, object]:
             "days": sorted(set(ends) | {as_of})}
 
 
-def score_snapshots(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model) -> pd.DataFrame:
+def score_snapshots(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model, part: int = 0,
+                    parts: int = 1) -> pd.DataFrame:
     """The ``score_snapshot`` table: one row per pair of :data:`PAIRS_SQL` (in no order),
     with why the day is there (``quarter_end``, ``inspected``, ``is_as_of``), every factor's
     points (``c_<id>``), the score, the tier by points, the direct rules that held and the
     tier, each as of its ``snapshot_date``: one query for every pair
-    (``scoring.measures.measures_at_query``), then ``scoring.model.score`` over its rows."""
+    (``scoring.measures.measures_at_query``), then ``scoring.model.score`` over its rows.
+    ``part`` of ``parts``: only the enterprises of that part (:data:`PAIRS_SQL`)."""
     sql = measures_at_query(model, pairs_sql=PAIRS_SQL, columns=SCORED_COLUMNS,
                             keep=("quarter_end", "inspected", "is_as_of"))
-    measures = arrow_to_frame(con.execute(sql, snapshot_days(as_of, model)).to_arrow_table())
+    params = {**snapshot_days(as_of, model), "part": part, "parts": parts}
+    measures = arrow_to_frame(con.execute(sql, params).to_arrow_table())
     scored = score(measures, model)  # rows in the order of the measures (no order needed: readers sort)
     out = measures[["uscc", "snapshot_date", "quarter_end", "inspected", "is_as_of"]].copy()
     for c in ("quarter_end", "inspected", "is_as_of"):

@@ -283,3 +283,18 @@ def test_the_grid_page_file_shows_the_rule_the_hazard_and_what_changed(tiny_city
     assert "未整改重大隐患" in html  # H4 found between the two days: its factor changed
     at.selectbox(key="profile").set_value(F.E4).run()
     assert not any("存在未整改的重大事故隐患" in w.value for w in at.warning)
+
+
+def test_a_city_snapshotted_in_parts_has_the_same_rows(con):
+    """A large city is snapshotted a part of its enterprises at a time: the parts together are
+    the whole, each enterprise in exactly one part."""
+    from scoring.snapshots import score_snapshots
+
+    model = load_model()
+    whole = score_snapshots(con, AS_OF, model)
+    parts = [score_snapshots(con, AS_OF, model, k, 3) for k in range(3)]
+    assert sum(len(p) for p in parts) == len(whole) == 55  # 4 × (12 quarter-ends + as-of) + 3 inspections
+    keys = ["uscc", "snapshot_date"]
+    pd.testing.assert_frame_equal(pd.concat(parts).sort_values(keys).reset_index(drop=True),
+                                  whole.sort_values(keys).reset_index(drop=True))
+    assert len(set.intersection(*(set(p["uscc"]) for p in parts))) == 0
