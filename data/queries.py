@@ -82,6 +82,13 @@ def score_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
+def rule_hits(con: duckdb.DuckDBPyConnection, uscc: str | None = None) -> pd.DataFrame:
+    """The stored direct-rule hits (``direct_rule_hit``: rule, clause, triggering record), of one
+    enterprise or of all, in their order (enterprise, the rules' order, record date: ``hit_no``)."""
+    where, params = ("WHERE uscc = $u", {"u": uscc}) if uscc is not None else ("", {})
+    return con.execute(f"SELECT * FROM direct_rule_hit {where} ORDER BY hit_no", params).df()
+
+
 def township_areas(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The stored township area table with names."""
     return con.execute(
@@ -156,7 +163,8 @@ def grid_hazards(con: duckdb.DuckDBPyConnection, grid_id: str, as_of: dt.date) -
 
 
 def enterprise_profile(con: duckdb.DuckDBPyConnection, uscc: str, as_of: dt.date) -> dict[str, pd.DataFrame]:
-    """一企一档: attributes, score parts, hazards (with status), inspections, enforcement, incidents."""
+    """一企一档: attributes, score parts, the direct rules that fired and the records behind them,
+    the score snapshots, hazards (with status), inspections, enforcement, incidents."""
     p = {"u": uscc, "t": as_of}
     return {
         "enterprise": con.execute(
@@ -165,6 +173,9 @@ def enterprise_profile(con: duckdb.DuckDBPyConnection, uscc: str, as_of: dt.date
                LEFT JOIN grid g ON g.grid_id = e.grid_id LEFT JOIN park pk ON pk.park_id = e.park_id
                WHERE e.uscc = $u""", {"u": uscc}).df(),
         "score": con.execute("SELECT * FROM enterprise_score WHERE uscc = $u", {"u": uscc}).df(),
+        "rule_hits": rule_hits(con, uscc),
+        "snapshots": con.execute("SELECT * FROM score_snapshot WHERE uscc = $u ORDER BY snapshot_date",
+                                 {"u": uscc}).df(),
         "hazards": con.execute(
             f"""SELECT id, found_on, level, category, description, department, deadline, rectified_on,
                        closed_on, {HAZARD_STATUS_SQL} AS status

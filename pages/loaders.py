@@ -13,6 +13,7 @@ import streamlit as st
 from data import queries
 from pages.screens.common import require_db
 from scoring.backtest import due_for_inspection
+from scoring.fired import with_hits
 from scoring.measures import measures_as_of
 from scoring.model import load_model
 from scoring.report import period_bounds, previous_period, weekly_figures
@@ -54,7 +55,7 @@ def weekly(version: str, days: int) -> tuple[dt.date, dt.date, dict, dict]:
 @st.cache_resource(max_entries=8, show_spinner=False)  # read-only: no copy per run
 def target_scores(version: str) -> pd.DataFrame:
     con = require_db()
-    df = queries.score_table(con)
+    df = with_hits(queries.score_table(con), queries.rule_hits(con))  # the rule behind each red, its records
     model = load_model()
     df["main_factors"] = main_factors(df, model)
     df["rank"] = range(1, len(df) + 1)

@@ -50,7 +50,8 @@ PAGE_CSS = f"""<style>
 @media print {{
   @page {{size: A4; margin: 12mm;}}
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
-  [data-testid="stSidebarCollapsedControl"], .st-key-{FILE_KEY} [data-testid="stButton"] {{display: none !important;}}
+  [data-testid="stSidebarCollapsedControl"], .st-key-{FILE_KEY} [data-testid="stButton"],
+  .st-key-{FILE_KEY} [data-testid="stSelectbox"] {{display: none !important;}}  /* the days compared: in the caption */
   .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {{overflow: visible !important;
     height: auto !important; position: static !important;}}
   [data-testid="stMainBlockContainer"] {{padding: 0 !important; max-width: none !important;}}

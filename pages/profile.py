@@ -126,6 +126,84 @@ def contact_html(principal: Any, phone: Any, say: Callable[..., str]) -> str:
     return f'<div class="rm-contact">{" · ".join(parts)}</div>' if parts else ""
 
 
+def _records_text(rows: pd.DataFrame, say: Callable[..., str], term: Callable[[object], object]) -> str:
+    """The records behind one rule and clause, e.g. "隐患H4（2026-09-01发现，重大）"."""
+    parts = []
+    for r in rows.itertuples(index=False):
+        if not isinstance(r.record_id, str) or not r.record_id:
+            parts.append(say("fired_no_record"))
+            continue
+        fields = {"source": say(f"fired_source_{r.record_source}") if isinstance(r.record_source, str) else "",
+                  "id": r.record_id, "date": cell_text(r.record_on)}
+        level = r.record_level if isinstance(r.record_level, str) and r.record_level else None
+        parts.append(say("fired_record", level=term(level), **fields) if level else say("fired_record_bare", **fields))
+    return say("list_sep").join(dict.fromkeys(parts))
+
+
+def fired_lines(hits: pd.DataFrame, say: Callable[..., str], term: Callable[[object], object] = str) -> list[str]:
+    """One sentence per direct rule that fired and clause it cites (rows of ``direct_rule_hit``
+    of one enterprise, in their order): the rule, the tier it sets, the clause and the records
+    that made it hold. ``say`` is ``tr``, ``term`` puts a tier or level in the reader's language."""
+    out = []
+    ordered = hits.sort_values("hit_no") if "hit_no" in hits else hits
+    for (_, clause), rows in ordered.groupby(["rule_id", "clause"], sort=False):
+        first = rows.iloc[0]
+        out.append(say("fired_line", rule=cell_text(first["rule_name"]), tier=term(first["tier"]),
+                       clause=cell_text(clause), records=_records_text(rows, say, term)))
+    return out
+
+
+def snapshot_label(row: Any, say: Callable[..., str]) -> str:
+    """A snapshot's day as a choice reads: "2026-09-30（季末）", "2026-10-01（检查日）"."""
+    why = [say(key) for key, flag in (("hist_quarter", "quarter_end"), ("hist_inspected", "inspected"),
+                                      ("hist_as_of", "is_as_of")) if _flag(row.get(flag))]
+    day = cell_text(row["snapshot_date"])
+    return say("hist_day", date=day, why=say("list_sep").join(why)) if why else day
+
+
+def change_table(change: pd.DataFrame, say: Callable[..., str]) -> pd.DataFrame:
+    """The factors whose points differ between the two days (``scoring.snapshots.score_change``
+    through ``changed_factors``) and the total, as text under ``say(key)`` headers."""
+    rows = change.assign(name=[say("hist_total") if f == "score" else n for f, n in zip(change["factor"],
+                                                                                         change["name"])])
+    return pd.DataFrame({say("col_group"): rows["group"], say("col_factor"): rows["name"],
+                         say("col_points_a"): [cell_text(v) for v in rows["at_a"]],
+                         say("col_points_b"): [cell_text(v) for v in rows["at_b"]],
+                         say("col_points_change"): [("+" if v > 0 else "") + cell_text(v) for v in rows["change"]]})
+
+
+def show_changes(snaps: pd.DataFrame, model: Model, key: str) -> None:
+    """Two selectboxes of the enterprise's snapshot days and what changed between them, factor
+    by factor (from the last quarter-end before the as-of date to the as-of date at first)."""
+    import streamlit as st
+
+    from pages.screens.common import localise, md, tr, tv
+    from scoring.snapshots import changed_factors, score_change
+
+    st.markdown(f"**{tr('hist_title')}**")
+    if snaps.empty:
+        st.caption(tr("hist_none"))
+        return
+    days = [d.date() for d in pd.to_datetime(snaps["snapshot_date"])]
+    labels = {d: snapshot_label(r, tr) for d, r in zip(days, snaps.to_dict("records"))}
+    quarters = [i for i, q in enumerate(snaps["quarter_end"].to_numpy()) if q and i < len(days) - 1]
+    left, right = st.columns(2)
+    a = left.selectbox(tr("hist_from"), days, index=quarters[-1] if quarters else 0, format_func=labels.__getitem__,
+                       key=f"hist_a_{key}")
+    b = right.selectbox(tr("hist_to"), days, index=len(days) - 1, format_func=labels.__getitem__,
+                        key=f"hist_b_{key}")
+    assert a is not None and b is not None  # an index is given: a day is always chosen
+    change = score_change(snaps, model, a, b)
+    row_a, row_b = (snaps.iloc[days.index(d)] for d in (a, b))
+    st.caption(md(tr("hist_scores", a=a, b=b, score_a=cell_text(float(row_a["score"])), tier_a=tv(row_a["tier"]),
+                     score_b=cell_text(float(row_b["score"])), tier_b=tv(row_b["tier"]))))
+    moved = changed_factors(change)
+    if len(moved) <= 1:
+        st.caption(tr("hist_same"))
+    else:
+        st.html(table_html(localise(change_table(moved, tr))))
+
+
 def show_file(p: dict[str, pd.DataFrame], model: Model, back: Callable[[], None] | None = None) -> None:
     """Draw the file of ``data.queries.enterprise_profile`` in a container keyed
     :data:`FILE_KEY`; ``back``: a "back to the grid" button on top calls it."""
@@ -153,6 +231,11 @@ def show_file(p: dict[str, pd.DataFrame], model: Model, back: Callable[[], None]
             row = s.iloc[0]
             parts = " + ".join(f"{part.name} {cell_text(part.points)}" for part in score_parts(row, model))
             st.markdown(f"**{md(tv(row['tier']))} · {md(cell_text(float(row['score'])))}** = {md(parts)}")
+        hits = p.get("rule_hits")
+        if hits is not None and len(hits):  # the rule behind the red, its clause and records
+            st.warning("\n\n".join(md(line) for line in fired_lines(hits, tr, tv)))
+        if "snapshots" in p:
+            show_changes(p["snapshots"], model, str(e["uscc"]))
         for key in PROFILE_COLUMNS:
             st.markdown(f"**{tr('with_count', name=tr('profile_' + key), n=len(p[key]))}**")
             if len(p[key]):

@@ -30,9 +30,11 @@ import pandas as pd
 from data import queries
 from reports.asof import outputs_as_of
 from reports.figures import change_text, figure_text
+from reports.ledgers import fired_columns
 from reports.lift import briefing_lift
 from reports.views import View, ViewRequest, build_view, view_png
 from riskmap.i18n import t, value
+from scoring.fired import with_hits
 from scoring.metrics import BY_KEY
 from scoring.model import load_model
 from scoring.report import WEEKLY_COLUMNS, monthly_rectification, period_bounds, previous_period, weekly_figures
@@ -129,7 +131,7 @@ def build_briefing(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, d
     })
     with outputs_as_of(con, end) as dated:
         listing = queries.township_listing(dated)
-        scores = queries.score_table(dated).head(TOP_TARGETS)
+        scores = with_hits(queries.score_table(dated).head(TOP_TARGETS), queries.rule_hits(dated))
         view = build_view(dated, ViewRequest(lang=lang), end)
     # The map's credit without the day it was drawn: the note below says when all was made.
     view.frame = replace(view.frame, credit=t("snap_source", lang, version=model.version))
@@ -143,6 +145,7 @@ def build_briefing(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, d
         t("col_rank", lang): range(1, len(scores) + 1), t("col_ent_name", lang): scores["name"],
         t("col_name", lang): scores["township_name"], t("col_tier", lang): [value(v, lang) for v in scores["tier"]],
         t("col_score", lang): scores["score"].round(1), t("col_main", lang): main_factors(scores, model),
+        **fired_columns(scores, lang, clauses=False),
     })
     trend = monthly_rectification(con, end, months=12)
     lift, lift_note = briefing_lift(con, end, model.lift, lang)

@@ -175,18 +175,50 @@ def workbook(lists: dict[str, pd.DataFrame], title: str, period: str, mark: Mark
     return buf.getvalue()
 
 
+def fired_columns(rows: pd.DataFrame, lang: str = "zh", clauses: bool = True) -> dict[str, list[str]]:
+    """The direct rule behind each row (``fired_rules``, ``fired_records``, ``fired_clauses``
+    lists of ``scoring.fired.with_hits``) as the columns a list shows: rule, triggering record
+    ids and (``clauses``) the clauses cited, joined in ``lang``; blank where no rule fired."""
+    sep, clause_sep = t("list_sep", lang), t("clause_sep", lang)
+
+    def joined(column: str, by: str) -> list[str]:
+        values = rows[column] if column in rows else pd.Series([[]] * len(rows), index=rows.index)
+        return [by.join(v) if isinstance(v, list) else "" for v in values]
+
+    out = {t("col_fired_rule", lang): joined("fired_rules", sep),
+           t("col_fired_record", lang): joined("fired_records", sep)}
+    if clauses:
+        out[t("col_fired_clause", lang)] = joined("fired_clauses", clause_sep)
+    return out
+
+
+def target_list(chosen: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """The ranked 检查目标 list as shown and exported: rank, code, name, township, industry,
+    tier, score, main factors, and the direct rule that fired with its records and clause."""
+    return pd.DataFrame({
+        t("col_rank", lang): chosen["rank"], t("col_uscc", lang): chosen["uscc"],
+        t("col_ent_name", lang): chosen["name"], t("col_name", lang): chosen["township_name"],
+        t("col_industry", lang): chosen["industry"], t("col_tier", lang): chosen["tier"],
+        t("col_score", lang): chosen["score"].round(1), t("col_main", lang): chosen["main_factors"],
+        **fired_columns(chosen, lang),
+    })
+
+
 def assignment_list(d: Draw, scores: pd.DataFrame, drawn_on: dt.date, days: int, lang: str = "zh") -> pd.DataFrame:
     """The 交办清单 of a draw: each target with its inspectors, assigned on ``drawn_on``, due
-    ``days`` later; ``scores`` gives names, townships and main factors; labels in ``lang``."""
+    ``days`` later; ``scores`` gives names, townships, main factors and the direct rule that
+    fired with its records; labels in ``lang``."""
 
     def tr(key: str) -> str:
         return t(key, lang)
 
-    task = d.targets.join(scores.set_index("uscc")[["name", "township_name", "main_factors"]], on="uscc")
+    kept = [c for c in ("name", "township_name", "main_factors", "fired_rules", "fired_records") if c in scores]
+    task = d.targets.join(scores.set_index("uscc")[kept], on="uscc")
     return pd.DataFrame({
         tr("col_no"): range(1, len(task) + 1), tr("col_uscc"): task["uscc"], tr("col_ent_name"): task["name"],
         tr("col_name"): task["township_name"], tr("col_tier"): task["tier"], tr("col_score"): task["score"].round(1),
-        tr("col_main"): task["main_factors"], tr("col_inspectors"): task["inspectors"],
+        tr("col_main"): task["main_factors"], **fired_columns(task, lang, clauses=False),
+        tr("col_inspectors"): task["inspectors"],
         # How to record the inspection (检查方式): the random control or the tiered draw (scoring.draw).
         tr("col_method"): task["method"],
         tr("col_assigned_on"): drawn_on, tr("col_due_by"): drawn_on + dt.timedelta(days=days),

@@ -150,11 +150,16 @@ def model_markdown(model: Model, lang: str = "zh", term: Callable[[str], str] = 
 
     lines += ["", w("## 直接判定（`[[direct_rule]]`）", "## Direct determination (`[[direct_rule]]`)"), "",
               w("不论得分，满足即定级。", "Whatever the score, an enterprise that meets a rule is given its tier."), "",
-              w(f"每条规则：{keys('id', 'name', 'measure', 'min', 'tier', 'source')}。",
-                f"Each rule: {keys('id', 'name', 'measure', 'min', 'tier', 'source')}."), "",
-              w("| 规则 | 条件 | 定为 | 依据 |", "| Rule | Condition | Tier | Source |"), "|---|---|---|---|"]
+              w(f"每条规则：{keys('id', 'name', 'measure', 'min', 'tier', 'source', 'clause')}（`clause` 为所依据的"
+                "条款，必填）。",
+                f"Each rule: {keys('id', 'name', 'measure', 'min', 'tier', 'source', 'clause')} (`clause`, the "
+                "clause the rule stands on, is required)."), "",
+              w("| 规则 | 条件 | 定为 | 依据 | 条款 |", "| Rule | Condition | Tier | Source | Clause |"),
+              "|---|---|---|---|---|"]
     for r in model.direct_rules:
-        lines.append(f"| {named(r.name, r.id)} | `{r.measure}` ≥ {r.min:g} | {term(r.tier)} | {_cell(r.source)} |")
+        lines.append(f"| {named(r.name, r.id)} | `{r.measure}` ≥ {r.min:g} | {term(r.tier)} | {_cell(r.source)} | "
+                     f"{_cell(r.clause)} |")
+    lines += fired_section(model, lang)
 
     high = w("、", ", ").join(map(term, model.high_tiers))
     lines += ["", w("## 风险等级与检查频次（`[[tier]]`）", "## Tiers and inspection intervals (`[[tier]]`)"), "",
@@ -230,7 +235,7 @@ def model_markdown(model: Model, lang: str = "zh", term: Callable[[str], str] = 
                 f"(`stable_listed`) is “robustly listed”, in at most {rb.stable_unlisted:.0%} (`stable_unlisted`) "
                 "“robustly not listed”, and “borderline” in between.")]
     lines += lift_section(model, lang)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + rules_and_snapshots_markdown(model, lang)
 
 
 def lift_section(model: Model, lang: str = "zh") -> list[str]:
@@ -277,3 +282,90 @@ def lift_section(model: Model, lang: str = "zh") -> list[str]:
               "seed gives the same draw; the control's enterprises are written to the draw log and the audit log."
               " The tiered draw is itself weighted by risk, so only the control is a truly random sample: "
               "recorded so, the difference is the lift that choosing by risk brings.")]
+
+
+def fired_section(model: Model, lang: str = "zh") -> list[str]:
+    """The finer clauses of the direct rules by the triggering hazard's category
+    (``[[direct_rule.by_category]]``), as lines of the direct-determination section."""
+    w = _pick(lang)
+    rows = [(r, c) for r in model.direct_rules for c in r.by_category]
+    if not rows:
+        return []
+    lines = ["", w("按触发隐患的类别细化条款（`[[direct_rule.by_category]]`：`contains` 中任一词出现在隐患类别中，"
+                   "类别为空时看隐患描述；取第一条匹配的 `clause`，都不匹配则用规则自己的 `clause`）：",
+                   "Finer clauses by the triggering hazard's category (`[[direct_rule.by_category]]`: any word of "
+                   "`contains` in the hazard's category, or in its description when the category is blank; the first "
+                   "match's `clause` is cited, else the rule's own `clause`):"), "",
+             w("| 规则 | 类别含 | 条款 |", "| Rule | Category contains | Clause |"), "|---|---|---|"]
+    for r, c in rows:
+        lines.append(f"| `{r.id}` | {_cell(w('、', ', ').join(c.contains))} | {_cell(c.clause)} |")
+    return lines
+
+
+def rules_and_snapshots_markdown(model: Model, lang: str = "zh") -> str:
+    """The section of issue 17, part 1: the fired-rule record (``direct_rule_hit``), the score
+    snapshots (``score_snapshot``, ``[snapshots]``), "what changed" between two days, and how
+    the clauses were checked."""
+    w = _pick(lang)
+    q = model.snapshots.max_quarters
+    return "\n".join([
+        "", w("## 直接判定记录与评分快照（`[snapshots]`）", "## Fired rules and score snapshots (`[snapshots]`)"), "",
+        w("**直接判定记录**（表 `direct_rule_hit`，每次计算评分时写入）：评估日满足的每条直接判定规则，每家企业、"
+          "每条规则、每条触发记录一行——规则（`rule_id`、`rule_name`）、所定等级、所读指标及其值、引用的条款"
+          "（`clause`）、触发记录的台账与编号（`record_source`、`record_id`，如隐患编号）、记录日期、隐患等级和"
+          "类别。触发记录就是该规则的指标在评估日所计的记录，用同一套 SQL 条件选出（例如“存在未整改的重大事故"
+          "隐患”的触发记录是评估日未整改的重大隐患），所以记录条数与指标值一致。一条隐患按其类别引用细化条款，"
+          "见上表。一企一档、检查目标清单及其 Excel、交办清单和通报的重点检查对象都据此写明触发的规则和记录编号。",
+          "**Fired-rule record** (table `direct_rule_hit`, written whenever the scores are computed): every direct "
+          "rule that holds on the assessment date, one row per enterprise, rule and triggering record — the rule "
+          "(`rule_id`, `rule_name`), the tier it sets, the measure it reads and its value, the clause cited "
+          "(`clause`), the ledger and id of the triggering record (`record_source`, `record_id`, e.g. the hazard "
+          "id), the record's date, the hazard's level and category. The triggering records are exactly the "
+          "records the rule's measure counts on the assessment date, selected by the same SQL conditions (for "
+          "“open major hazard” the major hazards not rectified on that day), so their number is the measure's "
+          "value. A hazard is cited under the finer clause of its category (table above). The enterprise file, "
+          "the target list and its workbook, the assignment list and the briefing's targets name the rule and the "
+          "record ids from it."), "",
+        w(f"**评分快照**（表 `score_snapshot`，建库和每次导入后写入）：每家企业在以下各日的各因子得分、"
+          "总分、按分数的等级、"
+          f"满足的直接判定规则和最终等级：评估日前最近 {q} 个季末（`max_quarters`），该企业在这些季度内的每个"
+          "检查日，以及评估日本身（列 `quarter_end`、`inspected`、`is_as_of` 标明原因）。某日的快照就是以该日为"
+          "评估日重算的结果：晚于该日的记录一概不计，隐患按该日是否已整改判断，所以是该日办公室本会看到的得分"
+          "（模型和企业登记信息用现在的）。所有（企业，日期）对用一次查询算出，每条记录只与本企业不早于它的日期"
+          "相连，按台账各分组一次。",
+          f"**Score snapshots** (table `score_snapshot`, written when the database is built and after each "
+          "import): each enterprise's "
+          f"factor points, score, tier by points, direct rules met and tier on these days: the last {q} "
+          "quarter-ends up to the assessment date (`max_quarters`), each of the enterprise's inspection dates "
+          "within those quarters, and the assessment date itself (columns `quarter_end`, `inspected`, `is_as_of` "
+          "say why). A snapshot on a day is the model recomputed with that day as the assessment date: records "
+          "dated later are left out and a hazard counts as open if it was not rectified by that day, so it is the "
+          "score the office would have seen then (with today's model and enterprise register). All (enterprise, "
+          "day) pairs are computed in one query, each record joined to its enterprise's days on or after it, one "
+          "grouped pass per ledger."), "",
+        w("**两日之间的变化**：一企一档中选两个快照日，逐项列出各因子在两日的得分及差值（后日减前日），"
+          "各项差值之和等于总分之差。",
+          "**What changed between two days**: on the enterprise file, two snapshot days are chosen and each "
+          "factor's points on both days and their difference (the later minus the earlier) are listed; the "
+          "differences add up to the change of the score."), "",
+        w("**条款的核实**：工贸企业重大事故隐患判定标准（应急管理部令第10号，2023年5月15日起施行）的第二条"
+          "（危险化学品、消防、燃气、特种设备另有规定的从其规定）、第三条（各行业通用的管理类情形）、第四条、"
+          "第六条、第七条已对照网上转载的全文核实；第十一条（粉尘爆炸）、第十三条（有限空间）依据第三方按条号整理的"
+          "材料，第十二条（液氨制冷）依据专项类三条的排列顺序，均未见原文逐字核对。GB 35181-2025 重大火灾隐患"
+          "判定规则（2025年11月1日起施行）仅核实了前言：第3章新增劳动密集型企业、多业态混合生产经营场所等术语，"
+          "第5章为直接判定要素，第6章为综合判定要素，附录A为火灾自动报警系统和固定灭火设施不能正常运行的判定；"
+          "第5章、第6章内各条的条号未能从可检索的来源核实，因此只引到章，待核对正式文本后细化到条。",
+          "**How the clauses were checked**: of the criteria for major accident hazards in industry and "
+          "trade enterprises (Order No. 10 of the Ministry of Emergency "
+          "Management, in force since 15 May 2023), articles 2 (hazardous chemicals, fire, gas and special "
+          "equipment follow their own rules), 3 (management cases common to all trades), 4, 6 and 7 were "
+          "checked against the text as republished online; article 11 (dust explosion) and 13 (confined spaces)"
+          " rest on third-party material arranged by article number, article 12 (liquid-ammonia refrigeration) "
+          "on the order of the three special-subject articles, none compared word for word. Of GB 35181-2025 "
+          "(in force since 1 November 2025) only the foreword was checked: chapter 3 adds terms such as "
+          "labour-intensive enterprise and mixed-use premises, chapter 5 holds the direct-determination "
+          "elements, chapter 6 the comprehensive ones, annex A the rules for fire-alarm and fixed extinguishing"
+          " systems that do not work. The clause numbers inside chapters 5 and 6 could not be verified from the"
+          " sources we could search, so the rules cite the chapter, to be refined to the clause against the "
+          "official text."),
+    ]) + "\n"

@@ -81,6 +81,19 @@ class Factor:
 
 
 @dataclass(frozen=True)
+class CategoryClause:
+    """A finer citation of a direct rule for the records whose hazard category (or, failing
+    that, description) contains one of ``contains``: the clause of the standard that kind of
+    hazard falls under."""
+
+    contains: tuple[str, ...]
+    clause: str
+
+    def matches(self, text: str) -> bool:
+        return any(word in text for word in self.contains)
+
+
+@dataclass(frozen=True)
 class DirectRule:
     id: str
     name: str
@@ -88,6 +101,29 @@ class DirectRule:
     min: float
     tier: str
     source: str
+    #: The clause of the standard the rule stands on, in our own words (required).
+    clause: str = ""
+    #: Finer clauses by the triggering hazard's category, first match wins (else ``clause``).
+    by_category: tuple[CategoryClause, ...] = ()
+
+    def clause_for(self, category: object = None, description: object = None) -> str:
+        """The clause a triggering record is cited under: the first of :attr:`by_category`
+        whose words occur in its category, else in its description, else the rule's own."""
+        for text in (category, description):
+            if isinstance(text, str) and text.strip():
+                for entry in self.by_category:
+                    if entry.matches(text):
+                        return entry.clause
+        return self.clause
+
+
+@dataclass(frozen=True)
+class SnapshotConfig:
+    """Score snapshots (``score_snapshot``): every quarter-end of at most ``max_quarters``
+    quarters back from the as-of date, every inspection date of an enterprise since the earliest
+    of them, and the as-of date itself."""
+
+    max_quarters: int = 12
 
 
 @dataclass(frozen=True)
@@ -262,6 +298,7 @@ class Model:
     township_listing: Listing | None = None
     enterprise_listing: Listing | None = None
     lift: LiftConfig = LiftConfig()
+    snapshots: SnapshotConfig = SnapshotConfig()
 
     @property
     def measures(self) -> list[str]:
@@ -375,13 +412,15 @@ def model_from_dict(raw: dict[str, Any]) -> Model:
     rules: list[DirectRule] = []
     for i, entry in enumerate(raw.get("direct_rule", [])):
         where = f"direct_rule #{i + 1}（{entry.get('id', '?')}）"
+        _known(entry, {"id", "name", "measure", "min", "tier", "source", "clause", "by_category"}, where)
         tier = _require(entry, "tier", where, str)
         if tier not in names:
             raise ModelConfigError(f"{where}: 没有名为“{tier}”的 tier")
         rules.append(DirectRule(_require(entry, "id", where, str), _text(entry, "name", where, words),
                                 _require(entry, "measure", where, str),
                                 float(_require(entry, "min", where, (int, float))), tier,
-                                _require(entry, "source", where, str)))
+                                _require(entry, "source", where, str), _clause(entry, where),
+                                _by_category(entry.get("by_category", []), where)))
     per_area = {m.id for m in measures if m.per == "area"}
     for where, read in [*((f"factor “{f.id}”", f.measure) for f in factors),
                         *((f"direct_rule “{r.id}”", r.measure) for r in rules)]:
@@ -397,7 +436,39 @@ def model_from_dict(raw: dict[str, Any]) -> Model:
                  declared_measures=measures, area_index=area_index,
                  township_listing=_listing(raw.get("township_listing"), "township_listing", words),
                  enterprise_listing=_listing(raw.get("enterprise_listing"), "enterprise_listing", words),
-                 lift=_lift(raw.get("lift")))
+                 lift=_lift(raw.get("lift")),
+                 snapshots=_snapshots(raw.get("snapshots")))
+
+
+def _clause(entry: dict[str, Any], where: str) -> str:
+    """The clause a direct rule (or one of its ``by_category`` entries) cites: required, not blank."""
+    clause = _require(entry, "clause", where, str)
+    if not clause.strip():
+        raise ModelConfigError(f"{where}: “clause”不能为空（写明依据的标准及条款）")
+    return clause.strip()
+
+
+def _by_category(raw: object, where: str) -> tuple[CategoryClause, ...]:
+    if not isinstance(raw, list):
+        raise ModelConfigError(f"{where}: by_category 应为 [[direct_rule.by_category]] 表的数组")
+    out = []
+    for j, entry in enumerate(raw):
+        here = f"{where} by_category #{j + 1}"
+        if not isinstance(entry, dict):
+            raise ModelConfigError(f"{here}: 应为表")
+        _known(entry, {"contains", "clause"}, here)
+        words = _require(entry, "contains", here, list)
+        if not words or not all(isinstance(w, str) and w.strip() for w in words):
+            raise ModelConfigError(f"{here}: contains 应为非空的词语列表")
+        out.append(CategoryClause(tuple(w.strip() for w in words), _clause(entry, here)))
+    return tuple(out)
+
+
+def _snapshots(raw: dict[str, Any] | None) -> SnapshotConfig:
+    if raw is None:
+        return SnapshotConfig()
+    _known(raw, {"max_quarters"}, "snapshots")
+    return SnapshotConfig(_positive_int(raw, "max_quarters", "snapshots"))
 
 
 def text_words(measures: tuple[Measure, ...], tiers: list[Tier] | tuple[Tier, ...]) -> dict[str, object]:

@@ -4,6 +4,10 @@
 ``area_<level>``      metrics, indicators, index and rank for township, grid, park, h3_r7-r9
 ``listing_township``  townships listed for rectification, with level, reasons, deadline
 ``listing_enterprise`` enterprises listed (重大隐患挂牌督办), with level, reasons, deadline
+``direct_rule_hit``   every direct rule that holds, per enterprise, with its clause and the
+                      records that made it hold (``scoring.fired``)
+``score_snapshot``    scores and tiers on past quarter-ends and inspection dates
+                      (``scoring.snapshots``; :func:`write_snapshots`, a step of its own)
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import pandas as pd
 
 from geo.measure import area_km2_of_wkb
 from scoring.areas import area_metrics
+from scoring.fired import rule_hits
 from scoring.listing import apply_listing
 from scoring.measures import incidents_in_window, measures_as_of, window_days
 from scoring.model import Model, load_model, score
@@ -57,7 +62,8 @@ def model_outputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model) 
     # score() keeps the measures' rows in their order: its columns join them by position.
     frame = measures.assign(score=scored["score"].to_numpy(), tier=scored["tier"].to_numpy())
     incidents = incidents_in_window(con, as_of, window_days(model, "incidents_12m"))
-    out: dict[str, pd.DataFrame] = {"enterprise_score": scored}
+    out: dict[str, pd.DataFrame] = {"enterprise_score": scored,
+                                    "direct_rule_hit": rule_hits(con, as_of, measures, model)}
     assert model.area_index is not None
     for level, (column, sql) in AREA_LEVELS.items():
         if sql:
@@ -112,20 +118,53 @@ def listing_history(con: duckdb.DuckDBPyConnection, dates: list[dt.date], model:
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["key", "level", "index_rank", "as_of"])
 
 
+def _write(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame, as_of: dt.date, model: Model,
+           append: bool = False) -> None:
+    """Replace the table ``name`` by ``df`` (``append``: add its rows), stamped with the as-of
+    date and model version."""
+    import pyarrow as pa
+
+    df = df.copy()
+    df.insert(0, "as_of", as_of)
+    df.insert(1, "model_version", model.version)
+    # Registered as Arrow: DuckDB scans pandas' object columns of text a row at a time.
+    con.register("_out", pa.Table.from_pandas(df, preserve_index=False))
+    con.execute(f"INSERT INTO {name} SELECT * FROM _out" if append else
+                f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _out")
+    con.unregister("_out")
+
+
 def write_scores(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
                  model: Model | None = None) -> int:
     """(Re)write every model output table for one as-of date; return the enterprises scored."""
     model = model or load_model()
     as_of = as_of or default_as_of(con)
     for name, df in model_outputs(con, as_of, model).items():
-        import pyarrow as pa
-
-        df = df.copy()
-        df.insert(0, "as_of", as_of)
-        df.insert(1, "model_version", model.version)
-        # Registered as Arrow: DuckDB scans pandas' object columns of text a row at a time.
-        con.register("_out", pa.Table.from_pandas(df, preserve_index=False))
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _out")
-        con.unregister("_out")
+        _write(con, name, df, as_of, model)
     row = con.execute("SELECT count(*) FROM enterprise_score").fetchone()
     return int(row[0]) if row else 0
+
+
+def write_snapshots(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
+                    model: Model | None = None) -> int:
+    """(Re)write ``score_snapshot`` (``scoring.snapshots.score_snapshots``) for the data's
+    as-of date, :data:`SNAPSHOT_PART` enterprises at a time (a part's pairs, about 20 per
+    enterprise, are held in memory at once); return its rows."""
+    import math
+
+    from scoring.snapshots import score_snapshots
+
+    model = model or load_model()
+    as_of = as_of or default_as_of(con)
+    row = con.execute("SELECT count(*) FROM enterprise").fetchone()
+    parts = max(1, math.ceil((int(row[0]) if row else 0) / SNAPSHOT_PART))
+    rows = 0
+    for part in range(parts):
+        snapshots = score_snapshots(con, as_of, model, part, parts)
+        _write(con, "score_snapshot", snapshots, as_of, model, append=part > 0)
+        rows += len(snapshots)
+    return rows
+
+
+#: Enterprises snapshotted at a time by :func:`write_snapshots`.
+SNAPSHOT_PART = 100_000

@@ -477,7 +477,7 @@ def test_draw_gives_an_assignment_list_that_stays(city_env: City):
     at = at.button(key="draw_button").click().run()
     table = at.dataframe[-1].value
     assert list(table.columns) == ["序号", "统一社会信用代码", "企业名称", "乡镇（街道）", "风险等级", "得分",
-                                   "主要因子", "检查人员", "检查方式", "交办日期", "完成时限"]
+                                   "主要因子", "直接判定规则", "触发记录编号", "检查人员", "检查方式", "交办日期", "完成时限"]
     assert (table["完成时限"] - table["交办日期"]).eq(dt.timedelta(days=30)).all() and len(table) == 4
     # 4 × [lift] control_share 0.2 = 0.8, rounded: one random control, recorded as 双随机抽查 (issue 17).
     assert table["检查方式"].tolist() == ["双随机抽查", "风险清单", "风险清单", "风险清单"]

@@ -30,7 +30,7 @@ TINY = {
          "definition": "d", "source": "s"},
     ],
     "direct_rule": [{"id": "major", "name": "重大隐患", "measure": "open_major", "min": 1, "tier": "重大",
-                     "source": "s"}],
+                     "source": "s", "clause": "工贸企业重大事故隐患判定标准第三条至第十三条"}],
     "tier": [
         {"id": "major", "name": "重大", "color": "红", "rgb": [215, 25, 28], "high": True, "min_score": 20,
          "inspect_every_days": 30},

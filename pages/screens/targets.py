@@ -25,7 +25,7 @@ from pages.screens.common import (
     tr,
 )
 from reports.exports import ExportRequest, export
-from reports.ledgers import assignment_list
+from reports.ledgers import assignment_list, target_list
 from reports.marks import Mark
 from reports.spreadsheets import to_xlsx
 from reports.views import ViewRequest
@@ -62,12 +62,7 @@ if len(chosen):
 
 ranked, due_tab, draw_tab = st.tabs([tr("tab_ranked"), tr("tab_due"), tr("tab_draw")])
 with ranked:
-    view = pd.DataFrame({
-        tr("col_rank"): chosen["rank"], tr("col_uscc"): chosen["uscc"], tr("col_ent_name"): chosen["name"],
-        tr("col_name"): chosen["township_name"], tr("col_industry"): chosen["industry"],
-        tr("col_tier"): chosen["tier"], tr("col_score"): chosen["score"].round(1),
-        tr("col_main"): chosen["main_factors"],
-    })
+    view = target_list(chosen, lang())  # with the direct rule that fired, its records and clause
     show(view.head(SHOWN_ROWS), hide_index=True, key="ranked_table")
     if len(view) > SHOWN_ROWS:
         st.caption(tr("shown_rows", n=SHOWN_ROWS, total=len(view)))
