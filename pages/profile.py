@@ -153,6 +153,14 @@ def show_file(p: dict[str, pd.DataFrame], model: Model, back: Callable[[], None]
             row = s.iloc[0]
             parts = " + ".join(f"{part.name} {cell_text(part.points)}" for part in score_parts(row, model))
             st.markdown(f"**{md(tv(row['tier']))} · {md(cell_text(float(row['score'])))}** = {md(parts)}")
+        site = p.get("site")
+        if site is not None and len(site):  # the building or plot it shares (issue 17)
+            from pages.sites import show_site
+
+            here = site.iloc[0]
+            st.markdown(f"**{md(tr('profile_site', name=here['name'], n=int(here['tenants'])))}**")
+            show_site(here, p["site_tenants"], leave_out=e["uscc"], key="profile_site_tenants",
+                      title=tr("profile_site_others"))
         for key in PROFILE_COLUMNS:
             st.markdown(f"**{tr('with_count', name=tr('profile_' + key), n=len(p[key]))}**")
             if len(p[key]):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from scoring.model import SOURCES, Measure, Model
+from scoring.sites import site_markdown
 
 #: How each ``kind`` scales its measure to 0–1: (Chinese, English).
 KIND_TEXT = {
@@ -229,4 +230,5 @@ def model_markdown(model: Model, lang: str = "zh", term: Callable[[str], str] = 
                 f"{rb.seed} (`seed`). A township listed in at least {rb.stable_listed:.0%} of the draws "
                 f"(`stable_listed`) is “robustly listed”, in at most {rb.stable_unlisted:.0%} (`stable_unlisted`) "
                 "“robustly not listed”, and “borderline” in between.")]
+    lines += site_markdown(model, lang, term)  # issue 17, tenants rolled up
     return "\n".join(lines) + "\n"

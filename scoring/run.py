@@ -4,6 +4,8 @@
 ``area_<level>``      metrics, indicators, index and rank for township, grid, park, h3_r7-r9
 ``listing_township``  townships listed for rectification, with level, reasons, deadline
 ``listing_enterprise`` enterprises listed (重大隐患挂牌督办), with level, reasons, deadline
+``site_score``        sites shared by several enterprises: the score rolled up from the tenants
+``site_tenant``       which enterprise is in which site (scoring.sites)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from scoring.areas import area_metrics
 from scoring.listing import apply_listing
 from scoring.measures import incidents_in_window, measures_as_of, window_days
 from scoring.model import Model, load_model, score
+from scoring.sites import site_outputs
 
 #: Area levels: name → (enterprise column, table of the areas' keys or None for hexagons).
 AREA_LEVELS = {
@@ -77,6 +80,8 @@ def model_outputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model) 
         ent = apply_listing(frame[["uscc", "name", "township_code", "grid_id", "open_major", "overdue_major",
                                    "score", "tier"]], model.enterprise_listing, as_of, model)
         out["listing_enterprise"] = ent[ent["listed"]].drop(columns=["listed"])
+    if model.site:
+        out.update(site_outputs(con, as_of, model, scored))
     return out
 
 
