@@ -42,7 +42,8 @@ def address_key_sql(column: str) -> str:
     """SQL: the building an address names (see the module text), or NULL."""
     folded = (f"translate(regexp_replace({column}, '[\\s\\x{{3000}}]+', '', 'g'), "
               "'０１２３４５６７８９', '0123456789')")
-    return f"nullif(regexp_extract({folded}, '^(.*?[0-9]+号)(?:[^{ROAD_WORDS}]|$)', 1), '')"
+    after = f"(?:[^{ROAD_WORDS}大]|大[^道]|大$|$)"  # 3号大道 is a road, 3号大楼 a house number
+    return f"nullif(regexp_extract({folded}, '^(.*?[0-9]+号){after}', 1), '')"
 
 
 def site_members(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> pd.DataFrame:
