@@ -267,3 +267,18 @@ def test_the_file_of_a_tenant_names_its_site_and_the_other_tenants(site_city: Pa
     at = at.selectbox(key="profile").set_value(F.E2).run()  # 乙阀门厂 shares no site
     assert not at.exception and "所在场所" not in " ".join(m.value for m in at.markdown)
     assert tenant_tables(at) == []
+
+
+def test_a_site_text_reads_imported_names_as_text():
+    """A landlord or tenant named like Markdown stays text in the breakdown and the caption."""
+    from pages.screens.common import md
+    from pages.sites import breakdown, coordinator
+    from riskmap.i18n import t
+
+    link = "[点此](http://127.0.0.1:9/x)"
+    site = literal_sites().iloc[0].copy()
+    site["top_name"], site["coordinator"], site["coordinator_basis"] = f"*{link}*", link, "landlord"
+    text = breakdown(site, lambda key, **f: t(key, "zh", **f), str, md)
+    assert md(f"*{link}*") in text and "](http" not in text.replace("\\]\\(", "")
+    assert text.startswith("**重大 · 51.5** = 最高租户“")
+    assert coordinator(site, lambda key, **f: t(key, "zh", **f)) == f"协调责任：{link}（房东（产权单位））"  # md() at the page
