@@ -159,8 +159,7 @@ def show_file(p: dict[str, pd.DataFrame], model: Model, back: Callable[[], None]
 
             here = site.iloc[0]
             st.markdown(f"**{md(tr('profile_site', name=here['name'], n=int(here['tenants'])))}**")
-            show_site(here, p["site_tenants"], leave_out=e["uscc"], key="profile_site_tenants",
-                      title=tr("profile_site_others"))
+            show_site(here, p["site_tenants"], leave_out=e["uscc"], title=tr("profile_site_others"), printable=True)
         for key in PROFILE_COLUMNS:
             st.markdown(f"**{tr('with_count', name=tr('profile_' + key), n=len(p[key]))}**")
             if len(p[key]):

@@ -60,12 +60,13 @@ def tenant_rows(tenants: pd.DataFrame, say: Say, leave_out: str | None = None) -
 
 
 def show_site(site: Any, tenants: pd.DataFrame, leave_out: str | None = None, key: str = "site_tenants",
-              title: str | None = None) -> None:
+              title: str | None = None, printable: bool = False) -> None:
     """One site: its score as a sum, what set its tier, its coordinator, its tenants (but
-    ``leave_out``, under ``title``)."""
+    ``leave_out``, under ``title``; ``printable``: as the 一企一档's own escaped HTML table)."""
     import streamlit as st
 
-    from pages.screens.common import md, show, tr, tv
+    from pages.profile import table_html
+    from pages.screens.common import localise, md, show, tr, tv
 
     st.markdown(breakdown(site, tr, tv, md))
     note = [tier_from(site, tr), coordinator(site, tr)]
@@ -74,4 +75,8 @@ def show_site(site: Any, tenants: pd.DataFrame, leave_out: str | None = None, ke
     st.caption(md(" · ".join(note)))
     if title:
         st.markdown(f"**{md(title)}**")
-    show(tenant_rows(tenants, tr, leave_out), hide_index=True, key=key)
+    rows = tenant_rows(tenants, tr, leave_out)
+    if printable:
+        st.html(table_html(localise(rows)))
+    else:
+        show(rows, hide_index=True, key=key)
