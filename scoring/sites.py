@@ -230,7 +230,7 @@ def site_markdown(model: Model, lang: str = "zh", term: Callable[[str], str] = s
     zh = lang != "en"
     hp = cfg.hazard_points
     points = "、".join(f"`{lv}` {hp[lv]:g} 分" for lv in HAZARD_LEVELS) if zh else \
-        ", ".join(f"{term(lv)} {hp[lv]:g}" for lv in HAZARD_LEVELS)
+        ", ".join(f"{term(lv)} (`{lv}`) {hp[lv]:g}" for lv in HAZARD_LEVELS)
     if zh:
         return ["", f"## {cfg.name}（`[site]`）", "",
                 "一栋厂房、一个地块由多家企业共用（出租分租、厂中厂、多业态混合生产经营场所）时，"
