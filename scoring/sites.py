@@ -38,27 +38,52 @@ ROAD_WORDS = "路街道巷弄线"
 ADDRESS_PREFIX = "地址:"
 
 
-def address_key_sql(column: str) -> str:
-    """SQL: the building an address names (see the module text), or NULL."""
-    folded = (f"translate(regexp_replace({column}, '[\\s\\x{{3000}}]+', '', 'g'), "
-              "'０１２３４５６７８９', '0123456789')")
+def _unblanked_sql(a: str) -> str:
+    """SQL: ``a`` without blanks (only addresses holding one are rewritten)."""
+    blank = " OR ".join(f"contains({a}, {c})" for c in ("' '", "'\u3000'", "chr(9)"))
+    return f"CASE WHEN {blank} THEN regexp_replace({a}, '[\\s\\x{{3000}}]+', '', 'g') ELSE {a} END"
+
+
+def _building_sql(a: str, p: str) -> str:
+    """SQL: the building of an address ``a`` without blanks whose first 号 is at ``p``.
+
+    Most addresses have one ``N号`` with ASCII digits: their key is the address up to it, by
+    plain string functions; only the others go through the regular expression (at a million
+    enterprises the expression alone took seconds)."""
+    after_char = f"substr({a}, {p} + 1, 1)"
+    fast = (f"{p} > 1 AND substr({a}, {p} - 1, 1) BETWEEN '0' AND '9' "
+            f"AND ({after_char} = '' OR NOT contains('{ROAD_WORDS}大', {after_char}))")
     after = f"(?:[^{ROAD_WORDS}大]|大[^道]|大$|$)"  # 3号大道 is a road, 3号大楼 a house number
-    return f"nullif(regexp_extract({folded}, '^(.*?[0-9]+号){after}', 1), '')"
+    slow = f"regexp_extract(translate({a}, '０１２３４５６７８９', '0123456789'), '^(.*?[0-9]+号){after}', 1)"
+    return f"nullif(CASE WHEN {p} = 0 THEN '' WHEN {fast} THEN left({a}, {p}) ELSE {slow} END, '')"
+
+
+def address_key_sql(column: str) -> str:
+    """SQL: the building an address names (see the module text), or NULL (one expression;
+    :func:`site_members` computes the same in stages)."""
+    a = f"({_unblanked_sql(column)})"
+    return _building_sql(a, f"strpos({a}, '号')")
 
 
 def site_members(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> pd.DataFrame:
     """Every enterprise in a site: ``uscc``, ``site_key``, ``site_id`` (the 场所编号, NULL for an
     address site), ``basis`` (``site_id`` or ``address``)."""
-    by_address = f"""UNION ALL
-        SELECT uscc, '{ADDRESS_PREFIX}' || akey, NULL::VARCHAR, 'address' FROM (
-            SELECT uscc, akey, count(*) OVER (PARTITION BY akey) AS n FROM e WHERE sid IS NULL AND akey IS NOT NULL)
-        WHERE n BETWEEN 2 AND {int(config.address_max_tenants)}""" if config.group_by_address else ""
-    return con.execute(f"""
-        WITH e AS (SELECT uscc, nullif(trim(site_id), '') AS sid, {address_key_sql('address')} AS akey
-                   FROM enterprise)
-        SELECT uscc, sid AS site_key, sid AS site_id, 'site_id' AS basis FROM e WHERE sid IS NOT NULL
-        {by_address}
-        ORDER BY site_key, uscc""").df()
+    explicit = con.execute("""SELECT uscc, trim(site_id) AS site_key, trim(site_id) AS site_id, 'site_id' AS basis
+                              FROM enterprise WHERE nullif(trim(site_id), '') IS NOT NULL""").df()
+    if not config.group_by_address:
+        return explicit.sort_values(["site_key", "uscc"], kind="mergesort").reset_index(drop=True)
+    # In stages, each column computed once (DuckDB repeated the long expression in its filters).
+    by_address = con.execute(f"""
+        WITH a AS MATERIALIZED (SELECT uscc, {_unblanked_sql('address')} AS a FROM enterprise
+                                WHERE nullif(trim(site_id), '') IS NULL AND address IS NOT NULL),
+        p AS MATERIALIZED (SELECT uscc, a, strpos(a, '号') AS p FROM a),
+        k AS MATERIALIZED (SELECT uscc, {_building_sql('a', 'p')} AS akey FROM p WHERE p > 0),
+        shared AS (SELECT akey FROM k WHERE akey IS NOT NULL GROUP BY akey
+                   HAVING count(*) BETWEEN 2 AND {int(config.address_max_tenants)})
+        SELECT k.uscc, '{ADDRESS_PREFIX}' || k.akey AS site_key, NULL::VARCHAR AS site_id, 'address' AS basis
+        FROM k SEMI JOIN shared USING (akey)""").df()
+    out = pd.concat([explicit, by_address], ignore_index=True) if len(by_address) else explicit
+    return out.sort_values(["site_key", "uscc"], kind="mergesort").reset_index(drop=True)
 
 
 def site_tenants(con: duckdb.DuckDBPyConnection, members: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
