@@ -51,23 +51,23 @@ def test_the_shipped_site_settings():
     """The hand answers below are worked out with these numbers of model.toml."""
     s = MODEL.site
     assert s is not None
-    assert (s.per_extra_tenant, s.crowding_cap, s.per_extra_industry, s.mixed_cap, s.hazard_cap) == (1.5, 9, 2, 6, 12)
+    assert (s.per_extra_tenant, s.crowding_cap, s.per_extra_industry, s.mixed_cap, s.hazard_cap) == (1, 6, 1, 4, 12)
     assert s.hazard_points == {"一般": 2, "较大": 4, "重大": 8} and s.major_hazard_tier == "重大"
     assert [(t.name, t.min_score) for t in MODEL.tiers] == [("重大", 45), ("较大", 30), ("一般", 15), ("低", 0)]
 
 
 def test_a_site_score_from_literal_tenants_by_hand():
     out = literal_sites().set_index("site_key")
-    # S1 = 27.5 (A) + 1.5 × 2 + 2 × (2 − 1) + (2 + 4) = 38.5: 较大 by points (A alone is 一般).
-    # S2 = 17 (S27) + min(9, 1.5 × 7) + min(6, 2 × 7) + min(12, 8 + 2 × 4) = 17 + 9 + 6 + 12 = 44: 较大 by
+    # S1 = 27.5 (A) + 1 × 2 + 1 × (2 − 1) + (2 + 4) = 36.5: 较大 by points (A alone is 一般).
+    # S2 = 17 (S27) + min(6, 1 × 7) + min(4, 1 × 7) + min(12, 8 + 2 × 4) = 17 + 6 + 4 + 12 = 39: 较大 by
     #      points, 重大 for its open 重大 site hazard.
-    # S3 = 50 (D) + 1.5 + 0 (one industry named) + 0 (an address site carries no site hazards) = 51.5.
-    # S4 = 20 (G: the same points as F, the higher tier) + 1.5 + 0 + 0 = 21.5: 一般 by points, 重大 as G.
+    # S3 = 50 (D) + 1 + 0 (one industry named) + 0 (an address site carries no site hazards) = 51.
+    # S4 = 20 (G: the same points as F, the higher tier) + 1 + 0 + 0 = 21: 一般 by points, 重大 as G.
     expected = {
-        "S1": (3, 2, "A", 27.5, 3.0, 2.0, 6.0, 38.5, "较大", "较大", "points", 2, 0),
-        "S2": (8, 8, "S27", 17.0, 9.0, 6.0, 12.0, 44.0, "较大", "重大", "site_major_hazard", 3, 1),
-        "地址:丙路8号": (2, 1, "D", 50.0, 1.5, 0.0, 0.0, 51.5, "重大", "重大", "points;tenant", 0, 0),
-        "S4": (2, 1, "G", 20.0, 1.5, 0.0, 0.0, 21.5, "一般", "重大", "tenant", 0, 0),
+        "S1": (3, 2, "A", 27.5, 2.0, 1.0, 6.0, 36.5, "较大", "较大", "points", 2, 0),
+        "S2": (8, 8, "S27", 17.0, 6.0, 4.0, 12.0, 39.0, "较大", "重大", "site_major_hazard", 3, 1),
+        "地址:丙路8号": (2, 1, "D", 50.0, 1.0, 0.0, 0.0, 51.0, "重大", "重大", "points;tenant", 0, 0),
+        "S4": (2, 1, "G", 20.0, 1.0, 0.0, 0.0, 21.0, "一般", "重大", "tenant", 0, 0),
     }
     cols = ["tenants", "industries", "top_uscc", "tenant_max", "c_crowding", "c_mixed", "c_hazards", "score",
             "points_tier", "tier", "tier_from", "open_site_hazards", "open_site_major"]
@@ -135,8 +135,8 @@ def test_who_shares_a_site():
     ('hazard_points = { "一般" = 2, "较大" = 4, "重大" = 8 }', 'hazard_points = { "一般" = 2, "较大" = 4 }', "hazard_points"),
     ('hazard_points = { "一般" = 2,', 'hazard_points = { "一般" = -2,', "“一般”"),
     ('major_hazard_tier = "重大"', 'major_hazard_tier = "特大"', "特大"),
-    ("per_extra_tenant = 1.5", "per_extra_tenant = -1", "per_extra_tenant"),
-    ("crowding_cap = 9", "crowding_cap = 9\ncrowding = 1", "crowding"),
+    ("per_extra_tenant = 1\n", "per_extra_tenant = -1\n", "per_extra_tenant"),
+    ("crowding_cap = 6", "crowding_cap = 6\ncrowding = 1", "crowding"),
 ])
 def test_a_bad_site_setting_is_named(old: str, new: str, says: str):
     with pytest.raises(ModelConfigError, match="site") as err:
@@ -176,9 +176,9 @@ def test_the_sites_of_the_tiny_city_by_hand(con: duckdb.DuckDBPyConnection):
     cs = sites.loc["CS01"]
     e1 = shoe_factory_score()
     assert cs["top_uscc"] == F.E1 and cs["tenant_max"] == pytest.approx(e1, abs=1e-5)
-    # 3 tenants (1.5 × 2), 3 industries 制鞋/服装/电子元件 (2 × 2), H7 open 较大 (4).
-    assert (cs["tenants"], cs["industries"], cs["c_crowding"], cs["c_mixed"], cs["c_hazards"]) == (3, 3, 3, 4, 4)
-    assert cs["score"] == pytest.approx(e1 + 11, abs=1e-5) and e1 + 11 > 30 > e1  # 较大, though 甲鞋厂 is 一般
+    # 3 tenants (1 × 2), 3 industries 制鞋/服装/电子元件 (1 × 2), H7 open 较大 (4).
+    assert (cs["tenants"], cs["industries"], cs["c_crowding"], cs["c_mixed"], cs["c_hazards"]) == (3, 3, 2, 2, 4)
+    assert cs["score"] == pytest.approx(e1 + 8, abs=1e-5) and e1 + 8 > 30 > e1  # 较大, though 甲鞋厂 is 一般
     assert (cs["tier"], cs["tier_from"], cs["name"], cs["park_id"]) == ("较大", "points", "甲园3号厂房", "P01")
     assert (cs["coordinator"], cs["coordinator_basis"]) == ("甲村股份经济合作社", "landlord")
     tenants = set(con.execute("SELECT uscc FROM site_tenant WHERE site_key = 'CS01'").fetchnumpy()["uscc"])
@@ -249,11 +249,11 @@ def test_the_parks_page_shows_the_park_site_and_the_city_sites(site_city: Path, 
     at = run_page(site_city, "pages/screens/parks.py", monkeypatch)
     [table] = frames_with(at, "场所得分")
     assert list(table["场所"]) == ["甲园3号厂房"] and list(table["风险等级"]) == ["较大"]
-    assert table["场所得分"].iloc[0] == round(shoe_factory_score() + 11, 1)
+    assert table["场所得分"].iloc[0] == round(shoe_factory_score() + 8, 1)
     assert list(table["协调责任单位"]) == ["甲村股份经济合作社"] and list(table["租户数"]) == [3]
     body = " ".join(m.value for m in at.markdown)
-    assert "最高租户“甲鞋厂” 29.2 + 多租户（3 家）3 + 多业态（3 个行业）4 + 场所隐患（1 项未整改）4" in body
-    assert "**较大 · 40.2**" in body
+    assert "最高租户“甲鞋厂” 29.2 + 多租户（3 家）2 + 多业态（3 个行业）2 + 场所隐患（1 项未整改）4" in body
+    assert "**较大 · 37.2**" in body
     [tenants] = tenant_tables(at)
     assert set(tenants["企业名称"]) == {"甲鞋厂", "戊服饰", "己电子"}
     captions = " ".join(c.value for c in at.caption)
@@ -275,7 +275,7 @@ def test_the_file_of_a_tenant_names_its_site_and_the_other_tenants(site_city: Pa
     at = at.selectbox(key="profile").set_value(F.E5).run()
     assert not at.exception
     body = " ".join(m.value for m in at.markdown)
-    assert "所在场所：甲园3号厂房（3 家企业共用）" in body and "**较大 · 40.2**" in body
+    assert "所在场所：甲园3号厂房（3 家企业共用）" in body and "**较大 · 37.2**" in body
     [others] = site_tables(at)  # printed with the file: our escaped HTML table
     assert [row[0] for row in others] == ["甲鞋厂", "己电子"]  # highest first, the file's own left out
     assert [row[-1] for row in others] == [F.E1, F.E6]
@@ -295,5 +295,5 @@ def test_a_site_text_reads_imported_names_as_text():
     site["top_name"], site["coordinator"], site["coordinator_basis"] = f"*{link}*", link, "landlord"
     text = breakdown(site, lambda key, **f: t(key, "zh", **f), str, md)
     assert md(f"*{link}*") in text and "](http" not in text.replace("\\]\\(", "")
-    assert text.startswith("**重大 · 51.5** = 最高租户“")
+    assert text.startswith("**重大 · 51** = 最高租户“")
     assert coordinator(site, lambda key, **f: t(key, "zh", **f)) == f"协调责任：{link}（房东（产权单位））"  # md() at the page
