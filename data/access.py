@@ -9,7 +9,8 @@ none (tests/test_security.py checks both).
 Scopes:
 
 - a **grid** (网格员): enterprises of that grid and everything about them (scores, hazards,
-  inspections, enforcement, incidents, listings), that grid's own row; tables that summarise
+  inspections, enforcement, incidents, listings, the shared sites they are in — whose other
+  tenants stay hidden when they are in other grids), that grid's own row; tables that summarise
   other grids (area tables, aggregates, the township listing, the import report) are empty;
 - **masked** people (roles that do not need them): grid managers' names and phone numbers
   shown as 张** and 138****5678.
@@ -37,7 +38,8 @@ class User(Protocol):
     def can(self, permission: str) -> bool: ...
 
 #: Tables that hold rows of one enterprise, through its credit code.
-BY_ENTERPRISE = ("enterprise_score", "hazard", "inspection", "enforcement", "direct_rule_hit", "score_snapshot")
+BY_ENTERPRISE = ("enterprise_score", "hazard", "inspection", "enforcement", "direct_rule_hit", "score_snapshot",
+                 "site_tenant")
 #: Tables that summarise many grids: hidden from a grid scope.
 SUMMARIES = ("area_township", "area_park", "area_h3_r7", "area_h3_r8", "area_h3_r9", "agg_hex", "agg_township",
              "listing_township", "import_file", "import_issue", "inspector")
@@ -110,6 +112,9 @@ def scope_connection(con: duckdb.DuckDBPyConnection, grid_id: str | None = None,
         views["incident"] = f"SELECT * FROM {real['incident']} WHERE grid_id = {g} OR uscc IN {mine}"
         if "listing_enterprise" in real:
             views["listing_enterprise"] = f"SELECT * FROM {real['listing_enterprise']} WHERE uscc IN {mine}"
+        if "site_score" in real and "site_tenant" in real:  # the sites their enterprises are in
+            views["site_score"] = (f"SELECT * FROM {real['site_score']} WHERE site_key IN "
+                                   f"(SELECT site_key FROM {real['site_tenant']} WHERE uscc IN {mine})")
         if "area_grid" in real:
             views["area_grid"] = f"SELECT * FROM {real['area_grid']} WHERE key = {g}"
         for t in SUMMARIES:

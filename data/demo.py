@@ -312,6 +312,114 @@ def _write_geojson(path: Path, props: dict[str, list], geoms_km: list, spec: T.T
     gdf.to_file(path, driver="GeoJSON", engine="pyogrio", layer_options={"COORDINATE_PRECISION": 6})
 
 
+# --- shared sites (issue 17, tenants rolled up) --------------------------------------------------
+
+#: One site in this many enterprises; its tenants, 2 to this many.
+_ENTERPRISES_PER_SITE, _MOST_TENANTS = 100, 8
+_SITE_WORDS = ("标准厂房", "工业楼", "出租厂房", "综合楼", "厂区")
+#: A site's own hazards (shared fire lanes, charging, gas, passages, wiring): category, department.
+_SITE_HAZARDS = (("消防通道堵塞", "消防救援"), ("电动车违规充电", "消防救援"), ("燃气使用不规范", "综合执法局"),
+                 ("疏散通道不畅", "消防救援"), ("电气线路私拉乱接", "消防救援"))
+
+
+def _shared_sites(rng: np.random.Generator, xy: np.ndarray, home: np.ndarray, rented: np.ndarray,
+                  flawed: np.ndarray, place: np.ndarray, county_code: np.ndarray) -> dict[str, Any]:
+    """Buildings let to several tenants: each a rented enterprise and its nearest rented
+    neighbours of the same township (none of the rows with injected faults). One in five has no
+    场所编号 (its tenants share only the address). Returns the groups (first: the building's own
+    place) and the ledger's columns 场所编号, 所在建筑, 房东, 产权单位统一社会信用代码 (None where blank)."""
+    n = len(xy)
+    out: dict[str, Any] = {c: np.full(n, None, dtype=object) for c in ("site_id", "site_name", "landlord",
+                                                                        "landlord_uscc")}
+    candidates = np.setdiff1d(np.flatnonzero(rented), flawed)
+    taken = np.zeros(n, dtype=bool)
+    groups: list[np.ndarray] = []
+    for anchor in rng.permutation(candidates):
+        if len(groups) >= n // _ENTERPRISES_PER_SITE:
+            break
+        size = int(rng.integers(2, _MOST_TENANTS + 1))
+        if taken[anchor]:
+            continue
+        pool = candidates[(home[candidates] == home[anchor]) & ~taken[candidates] & (candidates != anchor)]
+        if len(pool) < size - 1:
+            continue
+        near = pool[np.argsort(np.hypot(*(xy[pool] - xy[anchor]).T), kind="stable")[: size - 1]]
+        group = np.concatenate([[anchor], near])
+        taken[group] = True
+        groups.append(group)
+    for k, group in enumerate(groups):
+        kind = rng.random()
+        brand = "".join(rng.choice(_BRAND, 2))
+        if kind < 0.45:
+            landlord, code = f"{place[group[0]]}{rng.choice(_SYL1)}{rng.choice(_SYL2)}村股份经济合作社", None
+        elif kind < 0.75:
+            landlord, code = f"{place[group[0]]}{brand}实业有限公司", str(_uscc_codes(rng, county_code[group[:1]])[0])
+        elif kind < 0.9:
+            landlord, code = str(_person_names(rng, 1)[0]), None
+        else:
+            landlord, code = None, None  # not recorded: the park's operator, or nobody, answers
+        filled = rng.random(len(group)) < 0.8  # not every tenant's row names the landlord
+        out["landlord"][group[filled]] = landlord
+        out["landlord_uscc"][group[filled]] = code
+        if rng.random() < 0.8:
+            out["site_id"][group] = f"CS{k + 1:04d}"
+            out["site_name"][group] = f"{brand}{rng.choice(_SITE_WORDS)}"
+    out["groups"] = groups
+    return out
+
+
+def _site_addresses(rng: np.random.Generator, address: np.ndarray, groups: list[np.ndarray], county_idx: np.ndarray,
+                    county_names: list[str], street: np.ndarray, house_no: np.ndarray) -> np.ndarray:
+    """Each site's tenants at its first tenant's address (some with a floor), and every other
+    address made unique (a later namesake gets house number + 1000), so that no two enterprises
+    share a building by chance."""
+    tenant = np.zeros(len(address), dtype=bool)
+    for group in groups:
+        tenant[group] = True
+        floors = rng.choice(["", "", "2楼", "3楼", "1楼东侧", "A幢"], len(group))
+        address[group] = [f"{address[group[0]]}{f}" for f in floors]
+    used = {str(a).split("号")[0] for a in address[tenant]}
+    for i in np.flatnonzero(~tenant):
+        k, base = 0, str(address[i])
+        while base.split("号")[0] in used:
+            k += 1
+            base = f"{county_names[county_idx[i]]}{street[i]}{house_no[i] + 1000 * k}号"
+        used.add(base.split("号")[0])
+        address[i] = base
+    return address
+
+
+def _site_hazards(rng: np.random.Generator, sites: dict[str, Any], codes: np.ndarray, start_day: int, end: int,
+                  first_id: int) -> dict[str, np.ndarray]:
+    """Hazards of the sites' shared parts, each carrying its 场所编号 and recorded against one
+    tenant: about 2 per site with a number over the years, a third of them never rectified."""
+    rows: list[tuple] = []
+    for group in sites["groups"]:
+        sid = sites["site_id"][group[0]]
+        if sid is None:
+            continue
+        for _ in range(int(rng.poisson(2.0))):
+            cat, dep = _SITE_HAZARDS[int(rng.integers(len(_SITE_HAZARDS)))]
+            level = int(rng.choice(3, p=[0.7, 0.25, 0.05]))
+            day = int(rng.integers(start_day, end + 1))
+            deadline = day + (7, 30, 90)[level]
+            # Shared parts are nobody's own: slower to fix, and more often left (a reason to roll sites up).
+            rect = day + int(round(rng.exponential(1.5 * (7, 30, 90)[level])))
+            rect = -1 if rng.random() < 0.3 or rect > end else rect
+            close = rect + int(rng.integers(1, 16)) if rect >= 0 else -1
+            rows.append((codes[group[int(rng.integers(len(group)))]], day, cat, vocab.HAZARD_LEVELS[level], dep,
+                         deadline, rect, -1 if close > end else close, sid))
+    m = len(rows)
+    col = list(zip(*rows)) if rows else [()] * 9
+    days = {k: np.array(col[i], dtype=int) for k, i in (("found_on", 1), ("deadline", 5), ("rectified_on", 6),
+                                                          ("closed_on", 7))}
+    return {"id": np.char.add("YH", np.char.zfill(np.arange(first_id, first_id + m).astype(str), 8)).astype(object),
+            "uscc": np.array(col[0], dtype=object), "category": np.array(col[2], dtype=object),
+            "description": np.array([f"共用部位：{c}" for c in col[2]], dtype=object),
+            "level": np.array(col[3], dtype=object), "department": np.array(col[4], dtype=object),
+            "site_id": np.array(col[8], dtype=object), **{k: _dates(v) for k, v in days.items()}}
+
+
 def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | None = None) -> dict:
     """Write the demo city's import files into ``out_dir``; return a summary of counts.
 
@@ -514,9 +622,9 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
         if k:
             names[i] = f"{nm.removesuffix('有限公司')}{k + 1}号厂有限公司"
     road = np.array([rng.choice(_SYL1) + rng.choice(_SYL1) + rng.choice(["路", "街", "大道"]) for _ in range(64)])
-    address = np.char.add(np.char.add(np.char.add(np.array(tw_name, dtype=str)[home],
-                                                  road[rng.integers(0, 64, n)]),
-                                      rng.integers(1, 999, n).astype(str)), "号")
+    street = np.char.add(np.array(tw_name, dtype=str)[home], road[rng.integers(0, 64, n)])
+    house_no = rng.integers(1, 999, n)
+    address = np.char.add(np.char.add(street, house_no.astype(str)), "号")
     address = np.char.add(np.array(county_names)[county_idx], address)
 
     lon_out, lat_out = lon.astype(object), lat.astype(object)
@@ -535,6 +643,20 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
         codes_out[badc] = [c[:17] + U.ALPHABET[(U.ALPHABET.index(c[17]) + 1) % 31] for c in codes[badc]]
         injected = {"enterprise_outside_city": int(k_out), "enterprise_missing_coordinates": int(k_missing),
                     "enterprise_bad_checksum": int(k_bad)}
+        flawed = np.concatenate([far, missing, badc])
+    else:
+        flawed = np.array([], dtype=int)
+    # Shared sites (出租分租, 厂中厂) from a generator of their own, so every other draw stays as it was.
+    site_rng = np.random.default_rng([cfg.seed, 17])
+    sites = _shared_sites(site_rng, xy, home, flags["rented"], flawed, place, np.array(county_codes)[county_idx])
+    for group in sites["groups"]:  # the tenants move into the first one's building, metres apart
+        xy[group[1:]] = xy[group[0]] + site_rng.normal(0, 0.01, (len(group) - 1, 2))
+    moved = np.concatenate([g[1:] for g in sites["groups"]]) if sites["groups"] else np.array([], dtype=int)
+    lonlat[moved] = _km_to_deg(xy[moved])
+    lon[moved], lat[moved] = np.round(lonlat[moved, 0], 6), np.round(lonlat[moved, 1], 6)
+    lon_out[moved], lat_out[moved] = lon[moved], lat[moved]
+    address = _site_addresses(site_rng, address.astype(object), sites["groups"], county_idx, county_names,
+                              street, house_no)
 
     say("写入边界文件", 0.4)
     _write_geojson(out / "county.geojson", {"code": county_codes, "name": county_names},
@@ -559,6 +681,7 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
         # A principal and a made-up phone for each (a generator of their own: nothing else changes).
         "principal": _person_names(np.random.default_rng(cfg.seed + 1), len(codes_out)),
         "phone": np.array([f"13800{i % 10**6:06d}" for i in range(len(codes_out))], dtype=object),
+        **{c: sites[c] for c in ("site_id", "site_name", "landlord", "landlord_uscc")},
     }
     _write_csv(out / "enterprise.csv", ent_cols, T.ENTERPRISE)
 
@@ -645,12 +768,15 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
         "uscc": codes_out[ins_ent], "date": _dates(ins_day),
         "department": np.array(deps, dtype=object)[ins_dep], "result": ins_result, "method": ins_method,
     }, T.INSPECTION)
-    _write_csv(out / "hazard.csv", {
+    hazard_cols = {
         "id": hz_id, "uscc": codes_out[hz_ent], "found_on": _dates(hz_day), "category": cats,
         "description": desc, "level": levels, "department": np.array(deps, dtype=object)[hz_dep],
         "deadline": _dates(hz_day + deadline_days), "rectified_on": _dates(rect_day),
-        "closed_on": _dates(close_day),
-    }, T.HAZARD)
+        "closed_on": _dates(close_day), "site_id": np.full(len(hz_ent), None, dtype=object),
+    }
+    shared = _site_hazards(site_rng, sites, codes_out, start_day, end, len(hz_ent) + 1)
+    _write_csv(out / "hazard.csv", {k: np.concatenate([np.asarray(v, dtype=object), shared[k]])
+                                    for k, v in hazard_cols.items()}, T.HAZARD)
 
     say("生成执法与事故记录", 0.8)
     overdue_like = (rect_day < 0) & (hz_day + deadline_days < end) | (rect_day - hz_day > deadline_days)
@@ -720,8 +846,9 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
 
     summary = {
         "counties": cfg.counties, "townships": n_tw, "grids": n_grid, "parks": len(parks),
-        "enterprises": n, "inspections": int(len(ins_ent)), "hazards": int(len(hz_ent)),
+        "enterprises": n, "inspections": int(len(ins_ent)), "hazards": int(len(hz_ent)) + len(shared["id"]),
         "enforcement": int(len(enf)), "incidents": int(m), "injected_errors": injected,
+        "shared_sites": len(sites["groups"]), "site_hazards": len(shared["id"]),
     }
     manifest = {
         "name": f"demo-{cfg.seed}",

@@ -164,7 +164,8 @@ def grid_hazards(con: duckdb.DuckDBPyConnection, grid_id: str, as_of: dt.date) -
 
 def enterprise_profile(con: duckdb.DuckDBPyConnection, uscc: str, as_of: dt.date) -> dict[str, pd.DataFrame]:
     """一企一档: attributes, score parts, the direct rules that fired and the records behind them,
-    the score snapshots, hazards (with status), inspections, enforcement, incidents."""
+    the score snapshots, hazards (with status), inspections, enforcement, incidents, and the site
+    it shares with other enterprises (:func:`enterprise_site`)."""
     p = {"u": uscc, "t": as_of}
     return {
         "enterprise": con.execute(
@@ -189,6 +190,7 @@ def enterprise_profile(con: duckdb.DuckDBPyConnection, uscc: str, as_of: dt.date
         "incidents": con.execute(
             "SELECT id, date, kind, deaths, injuries, loss_10k_cny FROM incident WHERE uscc = $u AND date <= $t "
             "ORDER BY date DESC", p).df(),
+        **enterprise_site(con, uscc),
     }
 
 
@@ -356,3 +358,47 @@ def hex_counts_in(con: duckdb.DuckDBPyConnection, res: int, column: str, keys: l
                          GROUP BY 1 ORDER BY 1""", {"k": list(keys)}).df()
     df["cell"] = df["cell"].astype(np.uint64)
     return df
+
+
+# --- sites shared by several enterprises (issue 17, tenants rolled up; scoring.sites) ------------
+
+#: The columns of a site row the pages show, with its park's and township's names.
+_SITE_SELECT = """SELECT s.site_key, s.site_id, s.basis, s.name, s.tenants, s.industries, s.top_uscc, s.top_name,
+                         s.tenant_max, s.c_crowding, s.c_mixed, s.c_hazards, s.score, s.points_tier, s.top_tier,
+                         s.tier, s.tier_from, s.open_site_hazards, s.open_site_major, s.landlord, s.landlord_uscc,
+                         s.coordinator, s.coordinator_basis, s.park_id, p.name AS park_name,
+                         s.township_code, t.name AS township_name
+                  FROM site_score s LEFT JOIN park p ON p.park_id = s.park_id
+                  LEFT JOIN township t ON t.code = s.township_code"""
+
+
+def _or_empty(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> pd.DataFrame:
+    """A query of the site tables; a database scored before they existed has none (no rows)."""
+    try:
+        return con.execute(sql, params).df()
+    except duckdb.CatalogException:
+        return pd.DataFrame()
+
+
+def site_table(con: duckdb.DuckDBPyConnection, park_id: str | None = None) -> pd.DataFrame:
+    """Sites shared by several enterprises (of one park, or all), highest site score first."""
+    where = "WHERE s.park_id = $p" if park_id is not None else ""
+    return _or_empty(con, f"{_SITE_SELECT} {where} ORDER BY s.score DESC, s.site_key",
+                     {"p": park_id} if park_id is not None else {})
+
+
+def site_tenants(con: duckdb.DuckDBPyConnection, site_key: str) -> pd.DataFrame:
+    """The tenants of one site with their score and tier, highest first."""
+    return _or_empty(con, """SELECT e.uscc, e.name, e.industry, e.landlord, s.score, s.tier
+                             FROM site_tenant m JOIN enterprise e USING (uscc)
+                             LEFT JOIN enterprise_score s USING (uscc)
+                             WHERE m.site_key = $k ORDER BY s.score DESC NULLS LAST, e.uscc""", {"k": site_key})
+
+
+def enterprise_site(con: duckdb.DuckDBPyConnection, uscc: str) -> dict[str, pd.DataFrame]:
+    """The site an enterprise shares with others (``site``: no row when it shares none) and
+    that site's ``site_tenants`` (itself included)."""
+    site = _or_empty(con, f"{_SITE_SELECT} WHERE s.site_key IN (SELECT site_key FROM site_tenant WHERE uscc = $u)",
+                     {"u": uscc})
+    tenants = site_tenants(con, str(site["site_key"].iloc[0])) if len(site) else pd.DataFrame()
+    return {"site": site, "site_tenants": tenants}

@@ -16,6 +16,7 @@ from data import vocab
 #: 6: enterprise.principal and enterprise.phone (主要负责人, 联系电话);
 #: 7: inspection.method (检查方式: how the inspection was chosen), and the model's direct_rule_hit and
 #:    score_snapshot tables (issue 17)
+#:    and the shared site (enterprise.site_id, site_name, landlord, landlord_uscc; hazard.site_id)
 SCHEMA_VERSION = 7
 
 #: Column kinds and the DuckDB type each is stored as.
@@ -108,6 +109,19 @@ PLACEMENT = (
     Column("h3_r7", "H3-7", "h3", derived=True),
     Column("h3_r8", "H3-8", "h3", derived=True),
     Column("h3_r9", "H3-9", "h3", derived=True),
+)
+
+#: The site an enterprise works in (all optional): enterprises giving the same 场所编号 share a
+#: site; without one, those whose addresses name the same building do (scoring.sites).
+SITE_ID = Column("site_id", "场所编号", "code",
+                 aliases=("建筑编号", "楼宇编号", "厂房编号", "所在建筑编号", "所在场所编号", "出租厂房编号", "场所代码"))
+SITE_COLUMNS = (
+    SITE_ID,
+    Column("site_name", "所在建筑", aliases=("所在厂房", "所在楼宇", "所在场所", "建筑名称", "厂房名称", "楼宇名称")),
+    Column("landlord", "房东（产权单位）", aliases=("房东", "产权单位", "出租方", "出租人", "产权人", "厂房业主", "业主单位",
+                                             "房东姓名", "产权单位名称")),
+    Column("landlord_uscc", "产权单位统一社会信用代码", "uscc",
+           aliases=("房东统一社会信用代码", "出租方统一社会信用代码", "产权单位信用代码")),
 )
 
 COUNTY = Table(
@@ -211,6 +225,9 @@ ENTERPRISE = Table(
         _flag("small_scattered", "小散乱污场所", "小散乱污", "“小散乱污”场所", "小散乱污企业"),
         Column("illegal_building_m2", "违法建筑面积（平方米）", "float",
                aliases=("违法建筑面积", "违建面积", "违章建筑面积", "两违面积", "违法建筑")),
+        # The shared site (issue 17, tenants rolled up; docs/MODEL.md): the building or plot several
+        # enterprises share (出租分租, 厂中厂, 多业态混合), its name, and the landlord who answers for it.
+        *SITE_COLUMNS,
         Column("high_fire_risk", "高火灾风险行业", "bool", derived=True),
         Column("park_id", "所属园区编号", "code", derived=True),
         *PLACEMENT,
@@ -259,6 +276,8 @@ HAZARD = Table(
         Column("rectified_on", "整改完成日期", "date", aliases=("完成整改日期", "整改完成时间", "完成整改时间", "实际完成时间",
                                                          "实际完成日期", "已整改日期", "整改日期", "完成时间", "完成日期")),
         Column("closed_on", "验收销号日期", "date", aliases=("销号日期", "验收日期", "销号时间", "验收时间", "验收销号时间")),
+        # A hazard of a shared site's own parts (消防通道, 电动车充电, 燃气): its 场所编号 (scoring.sites).
+        SITE_ID,
         *PROVENANCE,
     ),
     references_enterprise="uscc",

@@ -236,6 +236,13 @@ def show_file(p: dict[str, pd.DataFrame], model: Model, back: Callable[[], None]
             st.warning("\n\n".join(md(line) for line in fired_lines(hits, tr, tv)))
         if "snapshots" in p:
             show_changes(p["snapshots"], model, str(e["uscc"]))
+        site = p.get("site")
+        if site is not None and len(site):  # the building or plot it shares (issue 17)
+            from pages.sites import show_site
+
+            here = site.iloc[0]
+            st.markdown(f"**{md(tr('profile_site', name=here['name'], n=int(here['tenants'])))}**")
+            show_site(here, p["site_tenants"], leave_out=e["uscc"], title=tr("profile_site_others"), printable=True)
         for key in PROFILE_COLUMNS:
             st.markdown(f"**{tr('with_count', name=tr('profile_' + key), n=len(p[key]))}**")
             if len(p[key]):

@@ -671,6 +671,34 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_points_change": ("变化", "Change"),
     "hist_same": ("两日各项因子得分相同", "No factor's points differ between the two days"),
     "hist_none": ("暂无评分快照（重新建库后生成）", "No score snapshots yet (made when the database is rebuilt)"),
+    # --- sites shared by several enterprises (issue 17, tenants rolled up) ---
+    "site_title": ("多租户场所", "Shared sites"),
+    "site_caption": ("一栋厂房或一个地块由多家企业共用（出租分租、厂中厂、多业态混合）：场所得分 = 最高的租户得分 + 多租户 + "
+                     "多业态 + 场所自身未整改隐患，房东（产权单位）负责统一协调（定义见模型说明）。",
+                     "One building or plot shared by several enterprises (sub-let, a factory in a factory, mixed use): "
+                     "site score = the highest tenant score + crowding + mixed use + the site's own open hazards; "
+                     "the landlord answers for coordination (defined on Model)."),
+    "site_scope": ("范围", "Scope"), "site_scope_park": ("本园区", "This park"), "site_scope_city": ("全市", "Whole city"),
+    "site_none": ("没有多租户场所。", "No shared sites."),
+    "site_pick": ("查看场所", "Site"),
+    "col_site": ("场所", "Site"), "col_site_id": ("场所编号", "Site number"), "col_tenants": ("租户数", "Tenants"),
+    "col_industries": ("行业数", "Industries"), "col_site_score": ("场所得分", "Site score"),
+    "col_top_tenant": ("最高分租户", "Highest tenant"), "col_coordinator": ("协调责任单位", "Coordinator"),
+    "col_site_hazards": ("未整改场所隐患", "Open site hazards"),
+    "site_breakdown": ("**{tier} · {score}** = 最高租户“{top}” {top_score} + 多租户（{n} 家）{crowding} + "
+                       "多业态（{k} 个行业）{mixed} + 场所隐患（{h} 项未整改）{hazards}",
+                       "**{tier} · {score}** = highest tenant “{top}” {top_score} + crowding ({n} tenants) {crowding} "
+                       "+ mixed use ({k} industries) {mixed} + site hazards ({h} open) {hazards}"),
+    "site_tier_from": ("定级依据：{why}", "Tier set by: {why}"),
+    "site_from_points": ("场所得分", "the site score"), "site_from_tenant": ("最高租户的等级", "the highest tenant's tier"),
+    "site_from_site_major_hazard": ("未整改的重大场所隐患", "an open major site hazard"),
+    "site_coordinator": ("协调责任：{who}（{basis}）", "Coordination: {who} ({basis})"),
+    "site_basis_landlord": ("房东（产权单位）", "landlord"), "site_basis_park_operator": ("园区运营单位", "park operator"),
+    "site_coordinator_none": ("协调责任：未登记房东（产权单位），请在企业台账中补录", "Coordination: no landlord recorded; "
+                              "add one to the enterprise ledger"),
+    "site_by_address": ("按地址归并", "grouped by address"),
+    "profile_site": ("所在场所：{name}（{n} 家企业共用）", "Site: {name} (shared by {n} enterprises)"),
+    "profile_site_others": ("同一场所的其他租户", "Other tenants of the site"),
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from scoring.model import SOURCES, Measure, Model
+from scoring.sites import site_markdown
 
 #: How each ``kind`` scales its measure to 0–1: (Chinese, English).
 KIND_TEXT = {
@@ -235,6 +236,7 @@ def model_markdown(model: Model, lang: str = "zh", term: Callable[[str], str] = 
                 f"(`stable_listed`) is “robustly listed”, in at most {rb.stable_unlisted:.0%} (`stable_unlisted`) "
                 "“robustly not listed”, and “borderline” in between.")]
     lines += lift_section(model, lang)
+    lines += site_markdown(model, lang, term)  # issue 17, tenants rolled up
     return "\n".join(lines) + "\n" + rules_and_snapshots_markdown(model, lang)
 
 

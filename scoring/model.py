@@ -285,6 +285,30 @@ LEVEL_ORDER = ("市级", "县级", "镇级")  # highest first
 
 
 @dataclass(frozen=True)
+class SiteConfig:
+    """A site shared by several enterprises (``[site]``): how tenants are grouped and how the
+    site's score adds crowding, mixed use and its own open hazards to its highest tenant score
+    (:func:`scoring.sites.site_scores`)."""
+
+    name: str
+    group_by_address: bool
+    address_max_tenants: int
+    per_extra_tenant: float
+    crowding_cap: float
+    per_extra_industry: float
+    mixed_cap: float
+    hazard_points: dict[str, float]
+    hazard_cap: float
+    major_hazard_tier: str
+    source: str
+
+    @property
+    def max_extra(self) -> float:
+        """The most points a site may add to its highest tenant score."""
+        return self.crowding_cap + self.mixed_cap + self.hazard_cap
+
+
+@dataclass(frozen=True)
 class Model:
     version: str
     title: str
@@ -299,6 +323,7 @@ class Model:
     enterprise_listing: Listing | None = None
     lift: LiftConfig = LiftConfig()
     snapshots: SnapshotConfig = SnapshotConfig()
+    site: SiteConfig | None = None
 
     @property
     def measures(self) -> list[str]:
@@ -437,7 +462,8 @@ def model_from_dict(raw: dict[str, Any]) -> Model:
                  township_listing=_listing(raw.get("township_listing"), "township_listing", words),
                  enterprise_listing=_listing(raw.get("enterprise_listing"), "enterprise_listing", words),
                  lift=_lift(raw.get("lift")),
-                 snapshots=_snapshots(raw.get("snapshots")))
+                 snapshots=_snapshots(raw.get("snapshots")),
+                 site=_site(raw.get("site"), names))
 
 
 def _clause(entry: dict[str, Any], where: str) -> str:
@@ -469,6 +495,44 @@ def _snapshots(raw: dict[str, Any] | None) -> SnapshotConfig:
         return SnapshotConfig()
     _known(raw, {"max_quarters"}, "snapshots")
     return SnapshotConfig(_positive_int(raw, "max_quarters", "snapshots"))
+
+
+SITE_KEYS = {"name", "group_by_address", "address_max_tenants", "per_extra_tenant", "crowding_cap",
+             "per_extra_industry", "mixed_cap", "hazard_points", "hazard_cap", "major_hazard_tier", "source"}
+
+
+def _site(raw: dict[str, Any] | None, tiers: set[str]) -> SiteConfig | None:
+    if raw is None:
+        return None
+    where = "site"
+    _known(raw, SITE_KEYS, where)
+
+    def points(key: str) -> float:
+        value = float(_require(raw, key, where, (int, float)))
+        if value < 0:
+            raise ModelConfigError(f"{where}: {key} 不能为负数（现为 {value:g}）")
+        return value
+
+    levels = _require(raw, "hazard_points", where, dict)
+    if set(levels) != set(HAZARD_LEVELS):
+        raise ModelConfigError(f"{where}: hazard_points 应恰好给出 {'、'.join(HAZARD_LEVELS)} 三个等级的分值"
+                               f"（现为 {'、'.join(levels) or '无'}）")
+    hazard_points = {}
+    for level in HAZARD_LEVELS:
+        value = levels[level]
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise ModelConfigError(f"{where}: hazard_points 中“{level}”的分值 {value!r} 应为不小于 0 的数")
+        hazard_points[level] = float(value)
+    tier = _require(raw, "major_hazard_tier", where, str)
+    if tier not in tiers:
+        raise ModelConfigError(f"{where}: 没有名为“{tier}”的 tier")
+    return SiteConfig(
+        name=_require(raw, "name", where, str), group_by_address=_require(raw, "group_by_address", where, bool),
+        address_max_tenants=_positive_int(raw, "address_max_tenants", where, 2),
+        per_extra_tenant=points("per_extra_tenant"), crowding_cap=points("crowding_cap"),
+        per_extra_industry=points("per_extra_industry"), mixed_cap=points("mixed_cap"),
+        hazard_points=hazard_points, hazard_cap=points("hazard_cap"), major_hazard_tier=tier,
+        source=_require(raw, "source", where, str))
 
 
 def text_words(measures: tuple[Measure, ...], tiers: list[Tier] | tuple[Tier, ...]) -> dict[str, object]:

@@ -8,6 +8,8 @@
                       records that made it hold (``scoring.fired``)
 ``score_snapshot``    scores and tiers on past quarter-ends and inspection dates
                       (``scoring.snapshots``; :func:`write_snapshots`, a step of its own)
+``site_score``        sites shared by several enterprises: the score rolled up from the tenants
+``site_tenant``       which enterprise is in which site (scoring.sites)
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from scoring.fired import rule_hits
 from scoring.listing import apply_listing
 from scoring.measures import incidents_in_window, measures_as_of, window_days
 from scoring.model import Model, load_model, score
+from scoring.sites import site_outputs
 
 #: Area levels: name → (enterprise column, table of the areas' keys or None for hexagons).
 AREA_LEVELS = {
@@ -83,6 +86,8 @@ def model_outputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model) 
         ent = apply_listing(frame[["uscc", "name", "township_code", "grid_id", "open_major", "overdue_major",
                                    "score", "tier"]], model.enterprise_listing, as_of, model)
         out["listing_enterprise"] = ent[ent["listed"]].drop(columns=["listed"])
+    if model.site:
+        out.update(site_outputs(con, as_of, model, scored))
     return out
 
 

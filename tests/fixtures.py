@@ -124,3 +124,44 @@ def build_tiny_city(folder: Path) -> Path:
     db = folder / "riskmap.duckdb"
     rebuild(write_tiny_city(folder / "src"), db, progress=None)
     return db
+
+
+# --- the tiny city with shared sites (issue 17, tenants rolled up) ------------------------------
+
+E5, E6 = code("91339902000000005"), code("91339902000000006")
+#: The tiny city's enterprises with an address and the site columns, and two more tenants of
+#: 甲园's building CS01 beside 甲鞋厂: uscc, name, lon, lat, industry, employees, hazchem, mixed_use,
+#: address, 场所编号, 所在建筑, 房东. CS01: E1, E5, E6 (房东 given by two of them); 丙印务 and 丁五金
+#: share the building 示意区乙镇丙路8号 by their addresses alone; 乙阀门厂 shares nothing.
+SITE_ENTERPRISES = (
+    (*ENTERPRISES[0], "示意区甲街道甲园路1号", "CS01", "甲园3号厂房", "甲村股份经济合作社"),
+    (*ENTERPRISES[1], "示意区甲街道1号路5号", "", "", ""),
+    (*ENTERPRISES[2], "示意区乙镇丙路8号2楼", "", "", ""),
+    (*ENTERPRISES[3], "示意区乙镇丙路 8号", "", "", ""),
+    (E5, "戊服饰", 120.631, 27.831, "服装", 10, "否", "否", "示意区甲街道甲园路1号", "CS01", "甲园3号厂房",
+     "甲村股份经济合作社"),
+    (E6, "己电子", 120.632, 27.832, "电子元件", 6, "否", "否", "示意区甲街道甲园路1号", "CS01", "", ""),
+)
+#: The hazards of the tiny city (no 场所编号) and H7, CS01's blocked fire lane: open, 较大, recorded
+#: against 戊服饰 where it was found.
+SITE_HAZARDS = (*((*h, "") for h in HAZARDS),
+                ("H7", E5, "2026-11-01", "较大", "消防救援", "2026-12-01", "", "CS01"))
+
+
+def write_site_city(folder: Path) -> Path:
+    """The tiny city's import files with :data:`SITE_ENTERPRISES` and :data:`SITE_HAZARDS`."""
+    write_tiny_city(folder)
+    _csv(folder / "enterprise.csv", ["统一社会信用代码", "企业名称", "经度", "纬度", "行业", "从业人数", "涉及危化品",
+                                     "三合一场所", "地址", "场所编号", "所在建筑", "房东（产权单位）"], SITE_ENTERPRISES)
+    _csv(folder / "hazard.csv", ["隐患编号", "统一社会信用代码", "发现日期", "隐患等级", "责任部门", "整改期限",
+                                 "整改完成日期", "场所编号"], SITE_HAZARDS)
+    return folder
+
+
+def build_site_city(folder: Path) -> Path:
+    """The database of :func:`write_site_city` (aggregates and scores included); returns its path."""
+    from riskmap.pipeline import rebuild
+
+    db = folder / "riskmap.duckdb"
+    rebuild(write_site_city(folder / "src"), db, progress=None)
+    return db

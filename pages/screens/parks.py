@@ -1,5 +1,6 @@
-"""园区: parks on the index map, their metrics, and each park's hazard list in the columns of the
-park form (小微园安全隐患整治清单)."""
+"""园区: parks on the index map, their metrics, each park's hazard list in the columns of the
+park form (小微园安全隐患整治清单), and the sites shared by several enterprises (in the park or in
+the whole city) with their site score, coordinator and tenants."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pages.screens.common import (
     start_page,
     tr,
 )
+from pages.sites import show_site, site_rows
 from reports.exports import ExportRequest, export
 from reports.spreadsheets import to_xlsx
 from reports.views import ViewRequest
@@ -39,6 +41,11 @@ DAYS = 90
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _parks(version: str) -> pd.DataFrame:
     return queries.park_table(require_db())
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _sites(version: str) -> pd.DataFrame:
+    return queries.site_table(require_db())
 
 
 con, version = start_page("page_parks")
@@ -86,3 +93,20 @@ export_button(st, tr("park_download", name=md(names[park_id])),  # a label is Ma
 export_button(st, tr("export_png"),
               lambda mark: export(con, "png", ExportRequest(view=ViewRequest("park", park_id, lang=lang())), mark)[0],
               file_name=f"{names[park_id]}_{tr('export_png')}.png", mime="image/png", key="park_png")
+
+st.subheader(tr("site_title"))
+st.caption(tr("site_caption"))
+scope = st.segmented_control(tr("site_scope"), ["park", "city"], default="park", key="site_scope",
+                             format_func=lambda k: tr(f"site_scope_{k}"))
+sites = _sites(version)
+if len(sites) and scope != "city":
+    sites = sites[sites["park_id"] == park_id]
+if sites.empty:
+    st.caption(tr("site_none"))
+else:
+    show(site_rows(sites, tr), hide_index=True, key="site_table")
+    labels = dict(zip(sites["site_key"], sites["name"]))
+    site_key = st.selectbox(tr("site_pick"), sites["site_key"], key="site", format_func=labels.__getitem__,
+                            placeholder=tr("choose_one"))
+    site = sites[sites["site_key"] == site_key].head(1) if site_key in labels else sites.head(1)
+    show_site(site.iloc[0], queries.site_tenants(con, str(site["site_key"].iloc[0])))
