@@ -38,8 +38,7 @@ class User(Protocol):
     def can(self, permission: str) -> bool: ...
 
 #: Tables that hold rows of one enterprise, through its credit code.
-BY_ENTERPRISE = ("enterprise_score", "hazard", "inspection", "enforcement", "direct_rule_hit", "score_snapshot",
-                 "site_tenant")
+BY_ENTERPRISE = ("enterprise_score", "hazard", "inspection", "enforcement", "direct_rule_hit", "site_tenant")
 #: Tables that summarise many grids: hidden from a grid scope.
 SUMMARIES = ("area_township", "area_park", "area_h3_r7", "area_h3_r8", "area_h3_r9", "agg_hex", "agg_township",
              "listing_township", "import_file", "import_issue", "inspector")

@@ -164,8 +164,9 @@ def grid_hazards(con: duckdb.DuckDBPyConnection, grid_id: str, as_of: dt.date) -
 
 def enterprise_profile(con: duckdb.DuckDBPyConnection, uscc: str, as_of: dt.date) -> dict[str, pd.DataFrame]:
     """一企一档: attributes, score parts, the direct rules that fired and the records behind them,
-    the score snapshots, hazards (with status), inspections, enforcement, incidents, and the site
-    it shares with other enterprises (:func:`enterprise_site`)."""
+    hazards (with status), inspections, enforcement, incidents, and the site it shares with
+    other enterprises (:func:`enterprise_site`). The score snapshots are the model's
+    (``scoring.snapshots.enterprise_snapshots``): the pages add them."""
     p = {"u": uscc, "t": as_of}
     return {
         "enterprise": con.execute(
@@ -175,8 +176,6 @@ def enterprise_profile(con: duckdb.DuckDBPyConnection, uscc: str, as_of: dt.date
                WHERE e.uscc = $u""", {"u": uscc}).df(),
         "score": con.execute("SELECT * FROM enterprise_score WHERE uscc = $u", {"u": uscc}).df(),
         "rule_hits": rule_hits(con, uscc),
-        "snapshots": con.execute("SELECT * FROM score_snapshot WHERE uscc = $u ORDER BY snapshot_date",
-                                 {"u": uscc}).df(),
         "hazards": con.execute(
             f"""SELECT id, found_on, level, category, description, department, deadline, rectified_on,
                        closed_on, {HAZARD_STATUS_SQL} AS status

@@ -14,8 +14,8 @@ from data import vocab
 
 #: 2: enterprise.small_scattered (小散乱污); 3: imported_at on every record; 4: enterprise.founded_on (成立日期);
 #: 6: enterprise.principal and enterprise.phone (主要负责人, 联系电话);
-#: 7: inspection.method (检查方式: how the inspection was chosen), and the model's direct_rule_hit and
-#:    score_snapshot tables (issue 17)
+#: 7: inspection.method (检查方式: how the inspection was chosen), the model's direct_rule_hit
+#:    table (issue 17)
 #:    and the shared site (enterprise.site_id, site_name, landlord, landlord_uscc; hazard.site_id)
 SCHEMA_VERSION = 7
 

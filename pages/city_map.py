@@ -206,11 +206,10 @@ def townships_of(con: duckdb.DuckDBPyConnection, path: list[Crumb]) -> set[str] 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
 def enterprise_file(version: str, uscc: str) -> dict[str, pd.DataFrame]:
-    """The 一企一档 of one enterprise (data.queries.enterprise_profile) as of the data's date."""
-    from scoring.run import default_as_of
+    """The 一企一档 of one enterprise as of the data's date (``pages.profile.file_of``)."""
+    from pages.profile import file_of
 
-    db = require_db()
-    return queries.enterprise_profile(db, uscc, default_as_of(db))
+    return file_of(require_db(), uscc)
 
 
 # A deck is a few kilobytes (its rows are files: layers.store): room for every combination of

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    import duckdb
+
     from scoring.model import Model
 
 #: The Streamlit container key of the file: print CSS and the scroll after a tap find it by it.
@@ -202,6 +204,20 @@ def show_changes(snaps: pd.DataFrame, model: Model, key: str) -> None:
         st.caption(tr("hist_same"))
     else:
         st.html(table_html(localise(change_table(moved, tr))))
+
+
+def file_of(db: duckdb.DuckDBPyConnection, uscc: str) -> dict[str, pd.DataFrame]:
+    """The 一企一档 of one enterprise as of the data's date: ``data.queries.enterprise_profile``
+    and its score snapshots, computed now from its own records
+    (``scoring.snapshots.enterprise_snapshots``)."""
+    from data import queries
+    from scoring.model import load_model
+    from scoring.run import default_as_of
+    from scoring.snapshots import enterprise_snapshots
+
+    as_of = default_as_of(db)
+    return {**queries.enterprise_profile(db, uscc, as_of),
+            "snapshots": enterprise_snapshots(db, uscc, as_of, load_model())}
 
 
 def show_file(p: dict[str, pd.DataFrame], model: Model, back: Callable[[], None] | None = None) -> None:

@@ -9,16 +9,16 @@ from pathlib import Path
 from data.build import BuildReport, Progress, Step, build_database, print_progress
 from data.importer import ImportResult, import_boundary_layer, import_ledger
 from scoring.aggregate import build_aggregates
-from scoring.run import write_scores, write_snapshots
+from scoring.run import write_scores
 
 
 def steps(with_scores: bool = True) -> list[Step]:
-    """What is derived from the tables: aggregates, then (by default) the risk scores and their
-    snapshots on past quarter-ends and inspection dates."""
+    """What is derived from the tables: aggregates, then (by default) the risk scores. (Score
+    snapshots are not stored: an enterprise's are computed when its file is opened,
+    ``scoring.snapshots.enterprise_snapshots``.)"""
     out = [Step("aggregate", "汇总到 H3 网格与乡镇", build_aggregates)]
     if with_scores:
         out.append(Step("score", "计算企业风险评分", write_scores))
-        out.append(Step("snapshot", "计算历次检查日与季末的评分快照", write_snapshots))
     return out
 
 

@@ -306,7 +306,7 @@ def fired_section(model: Model, lang: str = "zh") -> list[str]:
 
 def rules_and_snapshots_markdown(model: Model, lang: str = "zh") -> str:
     """The section of issue 17, part 1: the fired-rule record (``direct_rule_hit``), the score
-    snapshots (``score_snapshot``, ``[snapshots]``), "what changed" between two days, and how
+    snapshots (``[snapshots]``), "what changed" between two days, and how
     the clauses were checked."""
     w = _pick(lang)
     q = model.snapshots.max_quarters
@@ -328,23 +328,25 @@ def rules_and_snapshots_markdown(model: Model, lang: str = "zh") -> str:
           "value. A hazard is cited under the finer clause of its category (table above). The enterprise file, "
           "the target list and its workbook, the assignment list and the briefing's targets name the rule and the "
           "record ids from it."), "",
-        w(f"**评分快照**（表 `score_snapshot`，建库和每次导入后写入）：每家企业在以下各日的各因子得分、"
+        w(f"**评分快照**（打开一企一档时按该企业的台账现算，不另存表）：每家企业在以下各日的各因子得分、"
           "总分、按分数的等级、"
           f"满足的直接判定规则和最终等级：评估日前最近 {q} 个季末（`max_quarters`），该企业在这些季度内的每个"
           "检查日，以及评估日本身（列 `quarter_end`、`inspected`、`is_as_of` 标明原因）。某日的快照就是以该日为"
           "评估日重算的结果：晚于该日的记录一概不计，隐患按该日是否已整改判断，所以是该日办公室本会看到的得分"
-          "（模型和企业登记信息用现在的）。所有（企业，日期）对用一次查询算出，每条记录只与本企业不早于它的日期"
-          "相连，按台账各分组一次。",
-          f"**Score snapshots** (table `score_snapshot`, written when the database is built and after each "
-          "import): each enterprise's "
+          "（模型和企业登记信息用现在的）。一家企业的所有快照日用一次查询算出，每条记录只与本企业不早于它的日期"
+          "相连，按台账各分组一次；全市每家约 20 个快照日，若都存下来，百万家企业的省份就是两千万行，"
+          "重建时间多出四分之三。",
+          f"**Score snapshots** (computed from the enterprise's own records when its file is opened, not "
+          "stored): each enterprise's "
           f"factor points, score, tier by points, direct rules met and tier on these days: the last {q} "
           "quarter-ends up to the assessment date (`max_quarters`), each of the enterprise's inspection dates "
           "within those quarters, and the assessment date itself (columns `quarter_end`, `inspected`, `is_as_of` "
           "say why). A snapshot on a day is the model recomputed with that day as the assessment date: records "
           "dated later are left out and a hazard counts as open if it was not rectified by that day, so it is the "
-          "score the office would have seen then (with today's model and enterprise register). All (enterprise, "
-          "day) pairs are computed in one query, each record joined to its enterprise's days on or after it, one "
-          "grouped pass per ledger."), "",
+          "score the office would have seen then (with today's model and enterprise register). All of an "
+          "enterprise's days are computed in one query, each record joined to the days on or after it, one "
+          "grouped pass per ledger. With about 20 days an enterprise, storing them for every enterprise would be "
+          "20 million rows for a province of a million and three quarters again of a rebuild's time."), "",
         w("**两日之间的变化**：一企一档中选两个快照日，逐项列出各因子在两日的得分及差值（后日减前日），"
           "各项差值之和等于总分之差。",
           "**What changed between two days**: on the enterprise file, two snapshot days are chosen and each "

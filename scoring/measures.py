@@ -174,7 +174,8 @@ PAIR_T = "p.snapshot_date"
 
 
 def measures_at_query(model: Model, pairs: str = "_pairs", pairs_sql: str | None = None,
-                      columns: str = ENTERPRISE_COLUMNS, keep: tuple[str, ...] = ()) -> str:
+                      columns: str = ENTERPRISE_COLUMNS, keep: tuple[str, ...] = (),
+                      one_enterprise: bool = False) -> str:
     """The measures of :func:`measures_query` for many (enterprise, date) pairs at once: one row
     per row of the table ``pairs`` (``uscc``, ``snapshot_date``), each measure as of its own
     date. Every record joins the pairs of its enterprise dated on or after it (and, for a
@@ -185,8 +186,11 @@ def measures_at_query(model: Model, pairs: str = "_pairs", pairs_sql: str | None
     ``pairs`` has ``pid``, a distinct integer per pair, besides.
     ``pairs_sql``: a query making the pairs, run as the query's first step (named ``pairs``);
     ``columns``: the enterprise's own columns selected (:data:`SCORED_COLUMNS` for scoring
-    alone); ``keep``: further columns of the pairs selected as they are. Rows come in no order.
+    alone); ``keep``: further columns of the pairs selected as they are; ``one_enterprise``:
+    the pairs are all of the enterprise ``$u``, and each ledger is read for it alone (a filter
+    the scan applies, not a join over a province's records). Rows come in no order.
     """
+    only = " AND r.uscc = $u" if one_enterprise else ""
     declared = model.enterprise_measures
     kept = "".join(f"p.{c}, " for c in keep)
     ctes: list[str] = [f"{pairs} AS ({pairs_sql})"] if pairs_sql else []
@@ -199,7 +203,7 @@ def measures_at_query(model: Model, pairs: str = "_pairs", pairs_sql: str | None
             ctes.append(f"""{name} AS (
           SELECT pid, count(*) AS {m.id} FROM (
             SELECT p.pid, r.{m.by} FROM {m.source} r
-            JOIN {pairs} p ON p.uscc = r.uscc AND r.{m.date_column} <= {PAIR_T}
+            JOIN {pairs} p ON p.uscc = r.uscc AND r.{m.date_column} <= {PAIR_T}{only}
             WHERE {where}
             GROUP BY p.pid, r.{m.by} HAVING count(*) >= {m.min_count})
           GROUP BY pid)""")
@@ -208,7 +212,7 @@ def measures_at_query(model: Model, pairs: str = "_pairs", pairs_sql: str | None
             by_source.setdefault(m.source, []).append(m)
     for source, ms in by_source.items():
         date = ms[0].date_column
-        on = f"p.uscc = r.uscc AND r.{date} <= {PAIR_T}"
+        on = f"p.uscc = r.uscc AND r.{date} <= {PAIR_T}{only}"
         if all(m.window_days is not None for m in ms):
             on += " AND " + within_days(f"r.{date}", PAIR_T, max(int(m.window_days or 0) for m in ms))
         aggregates = ",\n                 ".join(f"{measure_sql(m, PAIR_T)} AS {m.id}" for m in ms)

@@ -119,7 +119,7 @@ class DirectRule:
 
 @dataclass(frozen=True)
 class SnapshotConfig:
-    """Score snapshots (``score_snapshot``): every quarter-end of at most ``max_quarters``
+    """Score snapshots (``scoring.snapshots``): every quarter-end of at most ``max_quarters``
     quarters back from the as-of date, every inspection date of an enterprise since the earliest
     of them, and the as-of date itself."""
 

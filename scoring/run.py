@@ -6,8 +6,6 @@
 ``listing_enterprise`` enterprises listed (重大隐患挂牌督办), with level, reasons, deadline
 ``direct_rule_hit``   every direct rule that holds, per enterprise, with its clause and the
                       records that made it hold (``scoring.fired``)
-``score_snapshot``    scores and tiers on past quarter-ends and inspection dates
-                      (``scoring.snapshots``; :func:`write_snapshots`, a step of its own)
 ``site_score``        sites shared by several enterprises: the score rolled up from the tenants
 ``site_tenant``       which enterprise is in which site (scoring.sites)
 """
@@ -148,28 +146,3 @@ def write_scores(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
         _write(con, name, df, as_of, model)
     row = con.execute("SELECT count(*) FROM enterprise_score").fetchone()
     return int(row[0]) if row else 0
-
-
-def write_snapshots(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None,
-                    model: Model | None = None) -> int:
-    """(Re)write ``score_snapshot`` (``scoring.snapshots.score_snapshots``) for the data's
-    as-of date, :data:`SNAPSHOT_PART` enterprises at a time (a part's pairs, about 20 per
-    enterprise, are held in memory at once); return its rows."""
-    import math
-
-    from scoring.snapshots import score_snapshots
-
-    model = model or load_model()
-    as_of = as_of or default_as_of(con)
-    row = con.execute("SELECT count(*) FROM enterprise").fetchone()
-    parts = max(1, math.ceil((int(row[0]) if row else 0) / SNAPSHOT_PART))
-    rows = 0
-    for part in range(parts):
-        snapshots = score_snapshots(con, as_of, model, part, parts)
-        _write(con, "score_snapshot", snapshots, as_of, model, append=part > 0)
-        rows += len(snapshots)
-    return rows
-
-
-#: Enterprises snapshotted at a time by :func:`write_snapshots`.
-SNAPSHOT_PART = 100_000

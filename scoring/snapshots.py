@@ -24,7 +24,7 @@ import pandas as pd
 from scoring.measures import SCORED_COLUMNS, arrow_to_frame, measures_at_query
 from scoring.model import Model, score
 
-#: The columns of ``score_snapshot`` besides the factors' ``c_<id>``: the day, why it is there
+#: The columns of a snapshot table besides the factors' ``c_<id>``: the day, why it is there
 #: (a quarter-end, one of the enterprise's inspection dates, the as-of date), score and tiers.
 SNAPSHOT_COLUMNS = ("uscc", "snapshot_date", "quarter_end", "inspected", "is_as_of", "score", "points_tier",
                     "direct_rules", "tier")
@@ -60,6 +60,17 @@ PAIRS_SQL = """SELECT row_number() OVER () AS pid, uscc, snapshot_date, bool_or(
                    AND uscc IN (SELECT uscc FROM enterprise WHERE hash(uscc) % $parts = $part))
            GROUP BY uscc, snapshot_date"""
 
+#: The pairs of :data:`PAIRS_SQL` for the one enterprise ``$u``: each ledger read for it alone.
+ONE_PAIRS_SQL = """SELECT row_number() OVER () AS pid, uscc, snapshot_date, bool_or(q) AS quarter_end,
+                  bool_or(i) AS inspected, snapshot_date = $t AS is_as_of
+           FROM (SELECT e.uscc, d.snapshot_date, list_contains($ends::DATE[], d.snapshot_date) AS q, false AS i
+                 FROM (SELECT uscc FROM enterprise WHERE uscc = $u) e
+                 CROSS JOIN (SELECT unnest($days::DATE[]) AS snapshot_date) d
+                 UNION ALL
+                 SELECT uscc, date, false, true FROM inspection
+                 WHERE date BETWEEN $s AND $t AND uscc = $u AND uscc IN (SELECT uscc FROM enterprise))
+           GROUP BY uscc, snapshot_date"""
+
 
 def snapshot_days(as_of: dt.date, model: Model) -> dict[str, object]:
     """The parameters of :data:`PAIRS_SQL`: the quarter-ends of :func:`quarter_ends`
@@ -71,16 +82,18 @@ def snapshot_days(as_of: dt.date, model: Model) -> dict[str, object]:
 
 
 def score_snapshots(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model, part: int = 0,
-                    parts: int = 1) -> pd.DataFrame:
-    """The ``score_snapshot`` table: one row per pair of :data:`PAIRS_SQL` (in no order),
+                    parts: int = 1, uscc: str | None = None) -> pd.DataFrame:
+    """Snapshots: one row per pair of :data:`PAIRS_SQL` (in no order),
     with why the day is there (``quarter_end``, ``inspected``, ``is_as_of``), every factor's
     points (``c_<id>``), the score, the tier by points, the direct rules that held and the
     tier, each as of its ``snapshot_date``: one query for every pair
     (``scoring.measures.measures_at_query``), then ``scoring.model.score`` over its rows.
-    ``part`` of ``parts``: only the enterprises of that part (:data:`PAIRS_SQL`)."""
-    sql = measures_at_query(model, pairs_sql=PAIRS_SQL, columns=SCORED_COLUMNS,
-                            keep=("quarter_end", "inspected", "is_as_of"))
-    params = {**snapshot_days(as_of, model), "part": part, "parts": parts}
+    ``part`` of ``parts``: only the enterprises of that part (:data:`PAIRS_SQL`); ``uscc``:
+    only that enterprise (:func:`enterprise_snapshots`)."""
+    one = uscc is not None
+    sql = measures_at_query(model, pairs_sql=ONE_PAIRS_SQL if one else PAIRS_SQL, columns=SCORED_COLUMNS,
+                            keep=("quarter_end", "inspected", "is_as_of"), one_enterprise=one)
+    params = {**snapshot_days(as_of, model), **({"u": uscc} if one else {"part": part, "parts": parts})}
     measures = arrow_to_frame(con.execute(sql, params).to_arrow_table())
     scored = score(measures, model)  # rows in the order of the measures (no order needed: readers sort)
     out = measures[["uscc", "snapshot_date", "quarter_end", "inspected", "is_as_of"]].copy()
@@ -90,6 +103,15 @@ def score_snapshots(con: duckdb.DuckDBPyConnection, as_of: dt.date, model: Model
     for c in (*factors, "score", "points_tier", "direct_rules", "tier"):
         out[c] = scored[c].to_numpy()
     return out
+
+
+def enterprise_snapshots(con: duckdb.DuckDBPyConnection, uscc: str, as_of: dt.date, model: Model) -> pd.DataFrame:
+    """One enterprise's snapshots (:func:`score_snapshots`), oldest first: computed when its
+    file is opened, from the ledgers the connection sees. Stored for every enterprise they were
+    about 20 rows each, 20 million for a province, and three quarters again of a rebuild's
+    time; for one enterprise they are one query over its own records."""
+    out = score_snapshots(con, as_of, model, uscc=uscc)
+    return out.sort_values("snapshot_date", kind="stable").reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -112,7 +134,7 @@ def score_change(snapshots: pd.DataFrame, model: Model, a: dt.date, b: dt.date) 
 
     Parameters
     ----------
-    snapshots : rows of ``score_snapshot`` of one enterprise (``snapshot_date`` and ``c_<id>``)
+    snapshots : snapshots of one enterprise (:func:`enterprise_snapshots`) (``snapshot_date`` and ``c_<id>``)
     a, b : two of its snapshot dates
 
     Returns

@@ -194,7 +194,10 @@ def test_snapshots_for_many_dates_equal_the_scores_of_each_date_alone(con):
 
 
 def snapshots_of(con: duckdb.DuckDBPyConnection, uscc: str) -> pd.DataFrame:
-    df = con.execute("SELECT * FROM score_snapshot WHERE uscc = ? ORDER BY snapshot_date", [uscc]).df()
+    from scoring.snapshots import enterprise_snapshots
+
+    df = enterprise_snapshots(con, uscc, AS_OF, load_model())
+    assert df["snapshot_date"].is_monotonic_increasing
     df["day"] = pd.to_datetime(df["snapshot_date"]).dt.date.astype(str)
     return df.set_index("day")
 
@@ -254,13 +257,27 @@ def test_what_changed_between_two_days_factor_by_factor(con):
 
 def test_a_grid_scope_sees_only_its_own_hits_and_snapshots(con):
     from data.access import scope_connection
+    from scoring.snapshots import enterprise_snapshots
 
     west = scope_connection(con, grid_id="339902001001")  # 甲街道: E1 and E2, not E3
     try:
         assert west.execute("SELECT count(*) FROM direct_rule_hit").fetchone()[0] == 0
-        assert {u for (u,) in west.execute("SELECT DISTINCT uscc FROM score_snapshot").fetchall()} == {F.E1, F.E2}
+        assert len(enterprise_snapshots(west, F.E1, AS_OF, load_model())) == 14
+        assert enterprise_snapshots(west, F.E3, AS_OF, load_model()).empty  # another grid's: nothing
     finally:
         west.close()
+
+
+def test_one_enterprise_s_snapshots_are_its_rows_of_the_whole_city_s(con):
+    """Computed when a file opens, an enterprise's snapshots equal its rows of the snapshots of
+    every enterprise at once."""
+    from scoring.snapshots import enterprise_snapshots, score_snapshots
+
+    model = load_model()
+    whole = score_snapshots(con, AS_OF, model)
+    for u in (F.E1, F.E2, F.E3, F.E4):
+        mine = whole[whole["uscc"] == u].sort_values("snapshot_date").reset_index(drop=True)
+        pd.testing.assert_frame_equal(enterprise_snapshots(con, u, AS_OF, model), mine)
 
 
 # --- the 一企一档 on the page --------------------------------------------------------------------

@@ -14,7 +14,7 @@ from layers.colors import TIER_COLORS
 from layers.maps import grid_map
 from layers.render import fit_view, legend_html, on_map, selected_values, to_pydeck
 from pages import phone
-from pages.profile import show_file
+from pages.profile import file_of, show_file
 from pages.screens.common import basemap, export_button, lang, require_db, show, start_page, tr, tv
 from reports.exports import ExportRequest, export
 from reports.views import ViewRequest
@@ -58,7 +58,7 @@ def _grid(version: str, grid_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @st.cache_resource(max_entries=512, show_spinner=False)
 def _profile(version: str, uscc: str) -> dict[str, pd.DataFrame]:
-    return queries.enterprise_profile(db := require_db(), uscc, default_as_of(db))
+    return file_of(require_db(), uscc)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
