@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from data import vocab
 
 #: 2: enterprise.small_scattered (小散乱污); 3: imported_at on every record; 4: enterprise.founded_on (成立日期);
-#: 6: enterprise.principal and enterprise.phone (主要负责人, 联系电话)
-SCHEMA_VERSION = 6
+#: 6: enterprise.principal and enterprise.phone (主要负责人, 联系电话); 7: issue 17 (recheck: 复查记录 …)
+SCHEMA_VERSION = 7
 
 #: Column kinds and the DuckDB type each is stored as.
 KIND_SQL = {
@@ -71,6 +71,8 @@ class Table:
     columns: tuple[Column, ...]
     #: The column holding an enterprise reference that must exist (hazards etc.).
     references_enterprise: str | None = None
+    #: The column holding a hazard id that must exist in the hazard table (re-checks).
+    references_hazard: str | None = None
     extra: tuple[Column, ...] = field(default=())
 
     @property
@@ -309,6 +311,24 @@ INSPECTOR = Table(
     ),
 )
 
+# Re-checks of closed hazards (issue 17, part 3): who went back, when, and what they found.
+RECHECK = Table(
+    "recheck",
+    "复查记录",
+    "id",
+    (
+        Column("id", "复查编号", "code", required=True, aliases=("编号", "复查记录编号", "记录编号")),
+        Column("hazard_id", "隐患编号", "code", required=True, aliases=("隐患id", "隐患代码", "被复查隐患编号")),
+        Column("date", "复查日期", "date", required=True, aliases=("复查时间", "复核日期", "回头看日期", "日期")),
+        Column("outcome", "复查结果", "enum", required=True, choices=vocab.RECHECK_OUTCOMES,
+               aliases=("复查结论", "复核结果", "结果")),
+        Column("checker", "复查人", aliases=("复查人员", "检查人员", "复核人")),
+        Column("department", "复查部门", "enum", choices=vocab.DEPARTMENTS, aliases=("复核部门", "检查部门", "部门")),
+        *PROVENANCE,
+    ),
+    references_hazard="hazard_id",
+)
+
 #: Boundaries first (enterprises are placed in them), enterprises before what refers to them.
 TABLES: tuple[Table, ...] = (
     COUNTY,
@@ -321,6 +341,7 @@ TABLES: tuple[Table, ...] = (
     ENFORCEMENT,
     INCIDENT,
     INSPECTOR,
+    RECHECK,
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 

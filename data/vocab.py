@@ -37,6 +37,10 @@ INSPECTION_RESULTS = ("未发现问题", "发现隐患", "责令整改")
 
 PARK_KINDS = ("小微企业园", "工业园区", "集聚点")
 
+#: What a re-check of a closed hazard found (issue 17, part 3): the closure holds (属实整改), the
+#: hazard was never fixed (未整改), or it was fixed and has come back (复发).
+RECHECK_OUTCOMES = ("属实整改", "未整改", "复发")
+
 HIGH_FIRE_RISK_INDUSTRIES = (
     "服装",
     "制鞋",
@@ -131,6 +135,12 @@ PARK_KIND_SYNONYMS: dict[str, tuple[str, ...]] = {
     "集聚点": ("企业集聚点", "工业集聚点", "集中点", "集聚区"),
 }
 
+RECHECK_OUTCOME_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "属实整改": ("已整改", "整改属实", "整改到位", "属实", "合格", "通过"),
+    "未整改": ("未整改到位", "整改不到位", "不属实", "虚假整改", "假整改", "不合格"),
+    "复发": ("反弹", "重复出现", "再次出现", "隐患复发", "回潮"),
+}
+
 #: Synonyms by the choices of an enum column (a column's family is the tuple it declares).
 SYNONYMS: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {
     HAZARD_LEVELS: HAZARD_LEVEL_SYNONYMS,
@@ -139,6 +149,7 @@ SYNONYMS: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {
     INCIDENT_KINDS: INCIDENT_KIND_SYNONYMS,
     INSPECTION_RESULTS: INSPECTION_RESULT_SYNONYMS,
     PARK_KINDS: PARK_KIND_SYNONYMS,
+    RECHECK_OUTCOMES: RECHECK_OUTCOME_SYNONYMS,
 }
 #: Families whose values may carry a place name in front and a branch after (departments).
 PLACE_NAMED = (DEPARTMENTS,)

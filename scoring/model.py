@@ -238,6 +238,48 @@ LEVEL_ORDER = ("市级", "县级", "镇级")  # highest first
 
 
 @dataclass(frozen=True)
+class EscalationStep:
+    """A step of the escalation ladder: ``action`` (督办 / 挂牌) at ``level`` (镇级 / 县级 /
+    市级), reached ``overdue_days`` days after an open hazard's deadline."""
+
+    id: str
+    action: str
+    level: str
+    overdue_days: int
+
+    @property
+    def name(self) -> str:
+        """The step as officials say it: 县级督办, 市级挂牌."""
+        return f"{self.level}{self.action}"
+
+
+@dataclass(frozen=True)
+class Closures:
+    """``[closures]``: the re-inspection sample, the flags on closures and the escalation ladder.
+
+    ``window_days``: the closures (验收销号 on or before T) of the days ending on T that are
+    sampled and flagged; ``per_stratum``: closures drawn per (level, department) stratum, by
+    level; the flags' thresholds (see ``docs/MODEL.md``); ``escalation``: the ladder, lowest
+    step first (``overdue_days`` increasing).
+    """
+
+    window_days: int
+    per_stratum: dict[str, int]
+    same_day_max_days: int
+    same_day_levels: tuple[str, ...]
+    batch_min_count: int
+    #: (by, min_count) with by "enterprise" or "department".
+    deadline_exact: tuple[tuple[str, int], ...]
+    score_rose_min_points: float
+    escalation: tuple[EscalationStep, ...]
+
+
+ESCALATION_ACTIONS = ("督办", "挂牌")
+#: The steps of the ladder, lowest first, as ``Closures.escalation`` requires them.
+ESCALATION_LEVELS = ("镇级", "县级", "市级")
+
+
+@dataclass(frozen=True)
 class Model:
     version: str
     title: str
@@ -250,6 +292,7 @@ class Model:
     area_index: AreaIndex | None = None
     township_listing: Listing | None = None
     enterprise_listing: Listing | None = None
+    closures: Closures | None = None
 
     @property
     def measures(self) -> list[str]:
@@ -384,7 +427,8 @@ def model_from_dict(raw: dict[str, Any]) -> Model:
                  tiers=tuple(tiers), plan=_plan(raw.get("plan")), robustness=_robustness(raw.get("robustness")),
                  declared_measures=measures, area_index=area_index,
                  township_listing=_listing(raw.get("township_listing"), "township_listing", words),
-                 enterprise_listing=_listing(raw.get("enterprise_listing"), "enterprise_listing", words))
+                 enterprise_listing=_listing(raw.get("enterprise_listing"), "enterprise_listing", words),
+                 closures=_closures(raw.get("closures")))
 
 
 def text_words(measures: tuple[Measure, ...], tiers: list[Tier] | tuple[Tier, ...]) -> dict[str, object]:
@@ -546,6 +590,69 @@ def _listing(raw: dict[str, Any] | None, section: str, words: Mapping[str, objec
                                  value if bound == "min" else None, value if bound == "max" else None))
     days = _require(raw, "deadline_days", section, int)
     return Listing(tuple(rules), days, _text(raw, "delisting", section, words))
+
+
+def _closures(raw: dict[str, Any] | None) -> Closures | None:
+    """``[closures]`` validated: every threshold a positive number, levels and departments' keys
+    as the vocabularies have them, the ladder's steps in increasing ``overdue_days``."""
+    if raw is None:
+        return None
+    where = "closures"
+    _known(raw, {"window_days", "sample", "flags", "escalation"}, where)
+    sample = raw.get("sample") or {}
+    _known(sample, {"per_stratum"}, f"{where}.sample")
+    per = sample.get("per_stratum") or {}
+    if not isinstance(per, dict) or not per:
+        raise ModelConfigError(f"{where}.sample: per_stratum 应按隐患等级给出每层抽取数，如 {{ \"重大\" = 5 }}")
+    for level, n in per.items():
+        if level not in HAZARD_LEVELS:
+            raise ModelConfigError(f"{where}.sample.per_stratum: 隐患等级“{level}”应为 {'、'.join(HAZARD_LEVELS)} 之一")
+        _positive_int(per, level, f"{where}.sample.per_stratum", 0)
+    flags = raw.get("flags") or {}
+    _known(flags, {"same_day", "batch", "deadline_exact", "score_rose"}, f"{where}.flags")
+    same = flags.get("same_day") or {}
+    _known(same, {"max_days", "levels"}, f"{where}.flags.same_day")
+    levels = same.get("levels", list(HAZARD_LEVELS))
+    if not isinstance(levels, list) or not set(levels) <= set(HAZARD_LEVELS):
+        raise ModelConfigError(f"{where}.flags.same_day: levels 应为 {'、'.join(HAZARD_LEVELS)} 中的若干个")
+    batch = flags.get("batch") or {}
+    _known(batch, {"min_count"}, f"{where}.flags.batch")
+    exact = []
+    for i, entry in enumerate(flags.get("deadline_exact") or []):
+        w = f"{where}.flags.deadline_exact #{i + 1}"
+        _known(entry, {"by", "min_count"}, w)
+        by = _require(entry, "by", w, str)
+        if by not in ("enterprise", "department"):
+            raise ModelConfigError(f"{w}: by 应为 enterprise（同一企业）或 department（同一部门）")
+        exact.append((by, _positive_int(entry, "min_count", w, 2)))
+    rose = flags.get("score_rose") or {}
+    _known(rose, {"min_points"}, f"{where}.flags.score_rose")
+    points = float(_require(rose, "min_points", f"{where}.flags.score_rose", (int, float)))
+    if not points > 0:
+        raise ModelConfigError(f"{where}.flags.score_rose: min_points 必须大于 0（现为 {points}）")
+    steps = []
+    for i, entry in enumerate(raw.get("escalation") or []):
+        w = f"{where}.escalation #{i + 1}（{entry.get('id', '?')}）"
+        _known(entry, {"id", "action", "level", "overdue_days"}, w)
+        action, level = _require(entry, "action", w, str), _require(entry, "level", w, str)
+        if action not in ESCALATION_ACTIONS:
+            raise ModelConfigError(f"{w}: action 应为 {'、'.join(ESCALATION_ACTIONS)} 之一")
+        if level not in ESCALATION_LEVELS:
+            raise ModelConfigError(f"{w}: level 应为 {'、'.join(ESCALATION_LEVELS)} 之一")
+        steps.append(EscalationStep(_identifier(entry, "id", w), action, level,
+                                    _positive_int(entry, "overdue_days", w, 0)))
+    days = [s.overdue_days for s in steps]
+    if days != sorted(set(days)):
+        raise ModelConfigError(f"{where}.escalation: 各级的 overdue_days 应逐级增大（现为 {days}）")
+    if len({s.id for s in steps}) != len(steps):
+        raise ModelConfigError(f"{where}.escalation: id 不能重复")
+    return Closures(
+        window_days=_positive_int(raw, "window_days", where),
+        per_stratum={lv: int(per[lv]) for lv in HAZARD_LEVELS if lv in per},
+        same_day_max_days=_positive_int(same, "max_days", f"{where}.flags.same_day", 0),
+        same_day_levels=tuple(lv for lv in HAZARD_LEVELS if lv in levels),
+        batch_min_count=_positive_int(batch, "min_count", f"{where}.flags.batch", 2),
+        deadline_exact=tuple(exact), score_rose_min_points=points, escalation=tuple(steps))
 
 
 def load_model(path: Path | str = DEFAULT_MODEL) -> Model:
