@@ -442,7 +442,8 @@ def cmd_closures(args: argparse.Namespace) -> int:
     f = hazard_figures(con, as_of)
     total, rect, n, k = (int(f[c].sum()) for c in ("total", "rectified", "rechecked", "recheck_survived"))
     if n:
-        print(t("cl_survival", as_of=as_of, n=n, k=k, rate=f"{k / n:.1%}", rect=f"{rect / total:.1%}" if total else "—"))
+        rate = f"{rect / total:.1%}" if total else "—"
+        print(t("cl_survival", as_of=as_of, n=n, k=k, rate=f"{k / n:.1%}", rect=rate))
     else:
         print(t("cl_survival_none", as_of=as_of))
     if model.closures is None:
@@ -724,7 +725,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--as-of", type=_iso_date)
     p.set_defaults(func=cmd_recheck_sample)
 
-    p = sub.add_parser("escalation", help="逾期隐患升级督办：建议级别与日期；--confirm 隐患编号 --step 级别 --by 用户名 确认")
+    p = sub.add_parser("escalation", help="逾期隐患升级督办：建议级别与日期；--confirm 隐患编号 "
+                       "--step 级别 --by 用户名 确认")
     p.add_argument("--as-of", type=_iso_date)
     p.add_argument("--all", action="store_true", help="也列出尚未到第一级的逾期隐患")
     p.add_argument("--confirm", metavar="隐患编号")

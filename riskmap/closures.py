@@ -75,9 +75,15 @@ def sample_and_record(con: duckdb.DuckDBPyConnection, model: Model, as_of: dt.da
     record = s.record()
     with open(folder / SAMPLE_LOG, "a", encoding="utf-8") as f:
         f.write(json.dumps(record, ensure_ascii=False) + "\n")
-    Accounts(folder / "security.sqlite").log(by, "recheck_sample", {k: record[k] for k in
-                                                                    ("seed", "as_of", "window_days", "size", "hazards")})
+    keys = ("seed", "as_of", "window_days", "size", "hazards")
+    Accounts(folder / "security.sqlite").log(by, "recheck_sample", {k: record[k] for k in keys})
     return s
+
+
+def log_mtime(folder: Path | None = None) -> float:
+    """When the escalation log last changed (0 before the first confirmation): a cache key."""
+    path = (folder or paths.data_dir()) / ESCALATION_LOG
+    return path.stat().st_mtime if path.exists() else 0.0
 
 
 def confirmations(folder: Path | None = None) -> dict[str, set[str]]:

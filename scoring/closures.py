@@ -211,6 +211,9 @@ def escalation(overdue: pd.DataFrame, as_of: dt.date, steps: tuple[EscalationSte
             "next_name": nxt.name if nxt else None,
             "next_on": d + dt.timedelta(days=nxt.overdue_days) if nxt and d else None,
         })
-    extra = pd.DataFrame(rows, columns=["days_overdue", "step", "step_name", "step_on", "confirmed_name", "proposed",
-                                        "next_name", "next_on"], index=overdue.index)
+    columns = ["days_overdue", "step", "step_name", "step_on", "confirmed_name", "proposed", "next_name", "next_on"]
+    # Object columns keep None where a step is missing (a frame built from records would read NaN).
+    extra = pd.DataFrame({c: pd.Series([r[c] for r in rows], index=overdue.index,
+                                       dtype=None if c in ("days_overdue", "proposed") else object) for c in columns},
+                         index=overdue.index)
     return pd.concat([overdue, extra], axis=1)

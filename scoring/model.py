@@ -604,7 +604,7 @@ def _closures(raw: dict[str, Any] | None) -> Closures | None:
     per = sample.get("per_stratum") or {}
     if not isinstance(per, dict) or not per:
         raise ModelConfigError(f"{where}.sample: per_stratum 应按隐患等级给出每层抽取数，如 {{ \"重大\" = 5 }}")
-    for level, n in per.items():
+    for level in per:
         if level not in HAZARD_LEVELS:
             raise ModelConfigError(f"{where}.sample.per_stratum: 隐患等级“{level}”应为 {'、'.join(HAZARD_LEVELS)} 之一")
         _positive_int(per, level, f"{where}.sample.per_stratum", 0)
