@@ -15,6 +15,7 @@ from reports.closures import flag_table, flagged_closures, ladder_table, rule_co
 from reports.ledgers import five_lists
 from riskmap.closures import ClosureError, confirm_step, confirmations, ladder, log_mtime, sample_and_record
 from riskmap.i18n import value
+from scoring.closures import closures_count
 from scoring.model import Model, load_model
 from scoring.run import default_as_of
 
@@ -66,9 +67,7 @@ def closure_section(version: str, as_of: dt.date, departments: list[str], levels
         return
     st.subheader(tr("cl_flags_title", days=cfg.window_days))
     flagged = _flagged(version)
-    n_closed = int(require_db().execute(
-        "SELECT count(*) FROM hazard WHERE closed_on <= $t AND closed_on > $t::DATE - to_days($d::INTEGER) "
-        "AND found_on <= $t", {"t": as_of, "d": cfg.window_days}).fetchone()[0])
+    n_closed = closures_count(require_db(), as_of, cfg.window_days)
     rules = tr("list_sep").join(f"{tr('cl_rule_' + r)} {c}" for r, c in rule_counts(flagged).items())
     st.caption(tr("cl_flags_count", days=cfg.window_days, n=n_closed, k=len(flagged), rules=rules))
     shown = _keep(flagged, departments, levels) if len(flagged) else flagged

@@ -436,6 +436,7 @@ def cmd_closures(args: argparse.Namespace) -> int:
     city) and every flagged closure of the window with its reasons."""
     from reports.closures import flag_table, flagged_closures, rule_counts
     from riskmap.i18n import t
+    from scoring.closures import closures_count
     from scoring.report import hazard_figures
 
     con, model, as_of = _scoring_inputs(args)
@@ -450,8 +451,7 @@ def cmd_closures(args: argparse.Namespace) -> int:
         return 0
     flagged = flagged_closures(con, model, as_of)
     days = model.closures.window_days
-    n_closed = int(con.execute("SELECT count(*) FROM hazard WHERE closed_on <= $t AND closed_on > $t::DATE - "
-                               "to_days($d::INTEGER) AND found_on <= $t", {"t": as_of, "d": days}).fetchone()[0])
+    n_closed = closures_count(con, as_of, days)
     rules = "，".join(f"{t('cl_rule_' + r)} {c}" for r, c in rule_counts(flagged).items())
     print(t("cl_flags_count", days=days, n=n_closed, k=len(flagged), rules=rules))
     for row in flag_table(flagged).itertuples(index=False):

@@ -33,7 +33,7 @@ CLOSURE_COLUMNS = ["id", "uscc", "found_on", "level", "department", "deadline", 
 def _day(x: object) -> dt.date | None:
     if x is None or x is pd.NaT or (isinstance(x, float) and np.isnan(x)):
         return None
-    return pd.Timestamp(x).date()  # type: ignore[arg-type]
+    return pd.Timestamp(x).date()
 
 
 def closures_between(con: duckdb.DuckDBPyConnection, as_of: dt.date, days: int) -> pd.DataFrame:
@@ -48,6 +48,13 @@ def closures_between(con: duckdb.DuckDBPyConnection, as_of: dt.date, days: int) 
     for c in ("found_on", "deadline", "rectified_on", "closed_on"):
         df[c] = [_day(x) for x in df[c]]
     return df
+
+
+def closures_count(con: duckdb.DuckDBPyConnection, as_of: dt.date, days: int) -> int:
+    """How many closures :func:`closures_between` has, counted in SQL."""
+    row = con.execute("SELECT count(*) FROM hazard WHERE closed_on <= $t AND closed_on > $t::DATE - "
+                      "to_days($d::INTEGER) AND found_on <= $t", {"t": as_of, "d": days}).fetchone()
+    return int(row[0]) if row else 0
 
 
 # --- the re-inspection sample ----------------------------------------------------------------
