@@ -108,7 +108,8 @@ def closure_section(version: str, as_of: dt.date, departments: list[str], levels
     options = [f"{i}|{s}" for i, s in zip(waiting["id"], waiting["step"])]
     names = dict(zip(options, (f"{i} · {value(n, lang())}"
                                for i, n in zip(waiting["id"], waiting["step_name"]))))
-    pick = st.selectbox(tr("cl_pick"), options, format_func=names.__getitem__, key="cl_pick", **KEPT)
+    pick = st.selectbox(tr("cl_pick"), options, format_func=names.__getitem__, key="cl_pick",
+                        placeholder=tr("choose_one"), **KEPT)
     if pick and st.button(tr("cl_confirm"), key="cl_confirm"):
         hazard_id, step = pick.split("|", 1)
         try:

@@ -241,7 +241,7 @@ def closures_lines(model: Model, lang: str = "zh", term: Callable[[str], str] = 
         return []
     w = _pick(lang)
     sep = w("、", ", ")
-    per = sep.join(f"`{lv}` {n}" for lv, n in c.per_stratum.items())
+    per = sep.join(f"{term(lv)} {n}" for lv, n in c.per_stratum.items())
     levels = sep.join(map(term, c.same_day_levels))
     step_keys = sep.join(f"`{k}`" for k in ("id", "action", "level", "overdue_days"))
     lines = [
@@ -253,16 +253,18 @@ def closures_lines(model: Model, lang: str = "zh", term: Callable[[str], str] = 
           f"sample and the flags look at the closures of the {c.window_days} days up to and including it "
           "(`window_days`)."), "",
         w("**复查抽样**（`[closures.sample]`）：按“隐患等级 × 责任部门”分层，每层按等级抽取 "
-          f"`per_stratum`（`[closures.sample.per_stratum]`）所列项数（{per}；不足则全取，未列的等级不抽）。"
+          "`[[closures.sample.per_stratum]]` 所列项数（每项 `level` 等级、`count` 项数："
+          f"{per}；不足则全取，未列的等级不抽）。"
           "候选按隐患编号排序，各层依等级（重大在先）、部门的顺序，从同一随机种子依次不放回抽取："
           "同样的数据和种子得到同样的样本；每次抽样的种子、样本与各层数目写入抽样记录"
           "（`recheck_sample_log.jsonl`）和审计日志。",
           "**Re-inspection sample** (`[closures.sample]`): strata are hazard level × responsible department; "
-          "from each, the number `per_stratum` (`[closures.sample.per_stratum]`) gives for its level is drawn "
-          f"({per}; all of them where fewer, none of a level not listed). Candidates are put in hazard-id "
-          "order and the strata visited by level (major first) then department, drawing without replacement "
-          "from one seeded generator: the same data and seed give the same sample. Each draw's seed, sample "
-          "and stratum counts go to the sample log (`recheck_sample_log.jsonl`) and the audit log."), "",
+          "from each, the number `[[closures.sample.per_stratum]]` gives for its level is drawn (each entry a "
+          f"`level` and a `count`: {per}; all of them where fewer, none of a level not listed). Candidates are "
+          "put in hazard-id order and the strata visited by level (major first) then department, drawing "
+          "without replacement from one seeded generator: the same data and seed give the same sample. "
+          "Each draw's seed, sample and stratum counts go to the sample log (`recheck_sample_log.jsonl`) and "
+          "the audit log."), "",
         w("**疑似异常销号**（`[closures.flags]`），每条规则及其阈值：",
           "**Closures that look wrong** (`[closures.flags]`), each a rule with its threshold:"), "",
         w("| 规则 | 条件 | 阈值 |", "| Rule | Condition | Threshold |"), "|---|---|---|",

@@ -109,7 +109,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("recheck_survival_rate", ("复查属实率", "Closures surviving re-check"), "%",
            ("统计期内复查的已销号隐患中，复查结果为“属实整改”的比例（每项隐患按其销号后的首次复查计）。",
             "Of the closed hazards whose first re-check after closing fell in the period, the share it found "
-            "truly rectified (属实整改)."),
+            "truly rectified."),
            f"(SELECT count(*) FILTER (rc.outcome = '属实整改') / nullif(count(*), 0) "
            f"FROM ({first_recheck_sql('$e')}) rc SEMI JOIN hz ON hz.id = rc.hazard_id "
            "WHERE rc.date BETWEEN $s AND $e)", better="up", kind="rate"),

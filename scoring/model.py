@@ -601,13 +601,19 @@ def _closures(raw: dict[str, Any] | None) -> Closures | None:
     _known(raw, {"window_days", "sample", "flags", "escalation"}, where)
     sample = raw.get("sample") or {}
     _known(sample, {"per_stratum"}, f"{where}.sample")
-    per = sample.get("per_stratum") or {}
-    if not isinstance(per, dict) or not per:
-        raise ModelConfigError(f"{where}.sample: per_stratum 应按隐患等级给出每层抽取数，如 {{ \"重大\" = 5 }}")
-    for level in per:
-        if level not in HAZARD_LEVELS:
-            raise ModelConfigError(f"{where}.sample.per_stratum: 隐患等级“{level}”应为 {'、'.join(HAZARD_LEVELS)} 之一")
-        _positive_int(per, level, f"{where}.sample.per_stratum", 0)
+    per: dict[str, int] = {}
+    for i, entry in enumerate(sample.get("per_stratum") or []):
+        w = f"{where}.sample.per_stratum #{i + 1}"
+        if not isinstance(entry, dict):
+            raise ModelConfigError(f"{w}: 应为 {{ level = \"重大\", count = 5 }} 的形式")
+        _known(entry, {"level", "count"}, w)
+        level = _require(entry, "level", w, str)
+        if level not in HAZARD_LEVELS or level in per:
+            raise ModelConfigError(f"{w}: 隐患等级“{level}”应为 {'、'.join(HAZARD_LEVELS)} 之一，且不重复")
+        per[level] = _positive_int(entry, "count", w, 0)
+    if not per:
+        raise ModelConfigError(f"{where}.sample: per_stratum 应按隐患等级给出每层抽取数，如 "
+                               "[{ level = \"重大\", count = 5 }]")
     flags = raw.get("flags") or {}
     _known(flags, {"same_day", "batch", "deadline_exact", "score_rose"}, f"{where}.flags")
     same = flags.get("same_day") or {}
@@ -648,7 +654,7 @@ def _closures(raw: dict[str, Any] | None) -> Closures | None:
         raise ModelConfigError(f"{where}.escalation: id 不能重复")
     return Closures(
         window_days=_positive_int(raw, "window_days", where),
-        per_stratum={lv: int(per[lv]) for lv in HAZARD_LEVELS if lv in per},
+        per_stratum={lv: per[lv] for lv in reversed(HAZARD_LEVELS) if lv in per},
         same_day_max_days=_positive_int(same, "max_days", f"{where}.flags.same_day", 0),
         same_day_levels=tuple(lv for lv in HAZARD_LEVELS if lv in levels),
         batch_min_count=_positive_int(batch, "min_count", f"{where}.flags.batch", 2),

@@ -170,7 +170,7 @@ def test_sample_is_stratified_and_reproducible():
 
 
 @pytest.mark.parametrize("old, new, says", [
-    ('per_stratum = { "重大" = 5,', 'per_stratum = { "特大" = 5,', "特大"),
+    ('{ level = "重大", count = 5 }', '{ level = "特大", count = 5 }', "特大"),
     ("overdue_days = 15", "overdue_days = 0", "overdue_days 应逐级增大"),
     ('batch = { min_count = 15 }', 'batch = { min_cnt = 15 }', "min_cnt"),
     ('action = "挂牌"\nlevel = "市级"', 'action = "挂牌"\nlevel = "省级"', "level 应为"),
@@ -182,7 +182,8 @@ def test_a_bad_closures_setting_is_named(old: str, new: str, says: str):
 
 def test_the_shipped_ladder_and_thresholds():
     c = load_model().closures
-    assert c is not None and [(s.name, s.overdue_days) for s in c.escalation] == [
+    assert c is not None and c.per_stratum == {"重大": 5, "较大": 3, "一般": 2}
+    assert [(s.name, s.overdue_days) for s in c.escalation] == [
         ("镇级督办", 1), ("县级督办", 15), ("县级挂牌", 30), ("市级挂牌", 60)]
 
 
