@@ -181,6 +181,26 @@ def first_rechecks(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFra
     return df
 
 
+#: The enterprise columns :func:`survival_by` may group by.
+AREA_COLUMNS = ("township_code", "grid_id", "park_id")
+
+
+def survival_by(con: duckdb.DuckDBPyConnection, as_of: dt.date, column: str = "park_id") -> pd.DataFrame:
+    """The re-check survival of :func:`scoring.report.hazard_figures` (closures with a first
+    re-check by ``as_of``, of hazards found by then) per value of the enterprise's ``column``:
+    ``key``, ``rechecked``, ``recheck_survived``, ``recheck_survival_rate``; only keys with a
+    re-check."""
+    if column not in AREA_COLUMNS:
+        raise ValueError(f"survival_by: {column!r} is not one of {AREA_COLUMNS}")
+    return con.execute(
+        f"""WITH rc AS ({first_recheck_sql("$t")})
+        SELECT e.{column} AS key, count(*) AS rechecked,
+               count(*) FILTER (rc.outcome = '{SURVIVED}') AS recheck_survived,
+               count(*) FILTER (rc.outcome = '{SURVIVED}') / count(*) AS recheck_survival_rate
+        FROM rc JOIN hazard h ON h.id = rc.hazard_id JOIN enterprise e USING (uscc)
+        WHERE h.found_on <= $t AND e.{column} IS NOT NULL GROUP BY 1 ORDER BY 1""", {"t": as_of}).df()
+
+
 def survival(first: pd.DataFrame) -> tuple[int, int, float]:
     """(survived, re-checked, rate): of the closures with a first re-check, how many held
     (outcome 属实整改); the rate is NaN with no re-check."""

@@ -95,7 +95,8 @@ def literal_city() -> duckdb.DuckDBPyConnection:
     """Two townships; five hazards of T1's enterprise E1, none in T2; seven re-checks."""
     con = duckdb.connect()
     con.execute("CREATE TABLE township AS SELECT * FROM (VALUES ('T1', '甲镇'), ('T2', '乙镇')) t(code, name)")
-    con.execute("CREATE TABLE enterprise AS SELECT 'E1' AS uscc, 'T1' AS township_code, '甲厂' AS name")
+    con.execute("CREATE TABLE enterprise AS SELECT 'E1' AS uscc, 'T1' AS township_code, '甲厂' AS name, "
+                "'P1' AS park_id, 'G1' AS grid_id")
     con.execute("""CREATE TABLE hazard AS SELECT * FROM (VALUES
         ('H1', 'E1', DATE '2026-09-01', '一般', '消防救援', DATE '2026-09-30', DATE '2026-10-05', DATE '2026-10-10'),
         ('H2', 'E1', DATE '2026-09-01', '一般', '消防救援', DATE '2026-09-30', DATE '2026-10-01', DATE '2026-10-05'),
@@ -138,6 +139,14 @@ def test_survival_rate_from_literal_recheck_rows():
     # but not H5 (10-08): 1 of 2.
     got = metrics.figures(con, D(2026, 10, 10), T, ["recheck_survival_rate"])
     assert got["recheck_survival_rate"] == pytest.approx(1 / 2)
+    # The same count per park and per township (where 园区 and 城市总览 show it beside 整改率).
+    from scoring.closures import survival_by
+
+    for column, key in (("park_id", "P1"), ("township_code", "T1")):
+        by = survival_by(con, T, column)
+        assert by[["key", "rechecked", "recheck_survived"]].values.tolist() == [[key, 3, 1]]
+    with pytest.raises(ValueError):
+        survival_by(con, T, "name; DROP TABLE hazard")
     # On 10-07 no closure has been re-checked since closing (R2 came before H2's): nothing to count,
     # not 0 %; on 10-09 H5's R6 (未整改) is the one: 0 of 1.
     assert np.isnan(hazard_figures(con, D(2026, 10, 7)).set_index("code").loc["T1", "recheck_survival_rate"])
@@ -321,3 +330,24 @@ def test_hazard_page_shows_the_rate_flags_sample_and_ladder(city_env: City):
     (paths.data_dir() / "escalation_log.jsonl").unlink()  # the session's city is shared with other tests
     leader = run_app("pages/screens/hazards.py", user=User("leader", "示意领导", "leader"))
     assert not leader.exception and not [b for b in leader.button if b.key == "cl_confirm"]
+
+
+def test_parks_and_overview_show_the_survival_rate_beside_the_rectification_rate(city_env: City):
+    from data.build import connect
+    from scoring.closures import survival_by
+
+    from .test_app import run_app
+
+    con = connect(city_env.db, read_only=True)
+    want = survival_by(con, T, "park_id").set_index("key")["recheck_survival_rate"]
+    names = dict(con.execute("SELECT name, park_id FROM park").fetchall())
+    at = run_app("pages/screens/parks.py")
+    assert not at.exception
+    (table,) = [d.value for d in at.dataframe if "复查属实率" in d.value.columns]
+    assert list(table.columns).index("复查属实率") == list(table.columns).index("整改率") + 1
+    for name, rate in zip(table["园区名称"] if "园区名称" in table else table.iloc[:, 0], table["复查属实率"]):
+        code = names[name]
+        assert (np.isnan(rate) and code not in want.index) or rate == pytest.approx(want[code])
+    at = run_app("pages/screens/overview.py")
+    assert not at.exception
+    assert any("复查属实率" in d.value.columns for d in at.dataframe)
