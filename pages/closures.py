@@ -10,10 +10,19 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from data.vocab import RECHECK_OUTCOMES
 from pages.screens.common import KEPT, can, current_user, lang, md, require_db, show, show_rows, tr
 from reports.closures import flag_table, flagged_closures, ladder_table, rule_counts, sample_table
 from reports.ledgers import five_lists
-from riskmap.closures import ClosureError, confirm_step, confirmations, ladder, log_mtime, sample_and_record
+from riskmap.closures import (
+    ClosureError,
+    confirm_step,
+    confirmations,
+    ladder,
+    log_mtime,
+    record_recheck,
+    sample_and_record,
+)
 from riskmap.i18n import value
 from scoring.closures import closures_count
 from scoring.model import Model, load_model
@@ -60,6 +69,31 @@ def survival_caption(figures: pd.DataFrame, as_of: dt.date) -> None:
         st.caption(tr("cl_survival_none", as_of=as_of))
 
 
+def _entry_form(sampled: list[str]) -> None:
+    """A re-check outcome entered by hand: imported as a one-row 复查记录 and audited
+    (``riskmap.closures.record_recheck``); the hazards of the sample drawn are offered first."""
+    with st.expander(tr("cl_enter")):
+        c1, c2, c3, c4 = st.columns(4)
+        if sampled:
+            hazard = c1.selectbox(tr("cl_enter_hazard"), sampled, key="cl_enter_hazard", placeholder=tr("choose_one"))
+        else:
+            hazard = c1.text_input(tr("cl_enter_hazard"), key="cl_enter_hazard_text")
+        today = dt.date.today()
+        day = c2.selectbox(tr("cl_enter_date"), [today - dt.timedelta(days=i) for i in range(120)],
+                           format_func=dt.date.isoformat, key="cl_enter_date", placeholder=tr("choose_one"))
+        outcome = c3.selectbox(tr("cl_enter_outcome"), RECHECK_OUTCOMES, format_func=lambda v: str(value(v, lang())),
+                               key="cl_enter_outcome", placeholder=tr("choose_one"))
+        user = current_user()
+        checker = c4.text_input(tr("cl_enter_checker"), value=user.name if user else "", key="cl_enter_checker")
+        if st.button(tr("cl_enter_go"), key="cl_enter_go", disabled=not hazard or not day or not outcome):
+            try:
+                rid = record_recheck(user, str(hazard), day, str(outcome), checker)
+            except ClosureError as exc:
+                st.error(md(exc))  # it quotes the id typed: made inert
+            else:
+                st.success(tr("cl_entered", id=md(rid)))
+
+
 def closure_section(version: str, as_of: dt.date, departments: list[str], levels: list[str]) -> None:
     model: Model = load_model()
     cfg = model.closures
@@ -89,6 +123,8 @@ def closure_section(version: str, as_of: dt.date, departments: list[str], levels
                            tr("cl_col_closures"): s.strata["closures"], tr("cl_col_drawn"): s.strata["drawn"]}),
              hide_index=True, key="cl_strata")
         show_rows(sample_table(s.rows, lang()), hide_index=True, key="cl_sample_rows")
+    if can("decide"):
+        _entry_form(st.session_state["cl_sample"].rows["id"].tolist() if "cl_sample" in st.session_state else [])
 
     st.subheader(tr("cl_ladder_title", as_of=as_of))
     st.caption(tr("cl_ladder_rule", steps=tr("list_sep").join(

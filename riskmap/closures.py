@@ -155,3 +155,47 @@ def confirm_step(user: object, hazard_id: str, step: str, model: Model, ladder_r
     Accounts(folder / "security.sqlite").log(record["by"], "escalation_confirm",
                                              {k: record[k] for k in ("hazard_id", "step", "step_name", "step_on")})
     return record
+
+
+def record_recheck(user: object, hazard_id: str, date: dt.date, outcome: str, checker: str,
+                   department: str | None = None, db: Path | None = None) -> str:
+    """Enter one re-check on behalf of ``user`` (allowed to ``decide``): a one-row 复查记录 file
+    imported like any ledger (checked, upserted, the database swapped atomically), then an audit
+    entry. Returns the new re-check id.
+
+    Raises
+    ------
+    ClosureError
+        No right to enter it, or the row was rejected (the reason, e.g. an unknown hazard id).
+    """
+    import csv
+    import secrets
+    import tempfile
+
+    from data.importer import ImportError_
+    from data.tables import RECHECK
+    from riskmap.accounts import Accounts
+    from riskmap.pipeline import import_file
+
+    if user is None or not getattr(user, "can", lambda _p: False)("decide"):
+        raise ClosureError("只有安委办或管理员可以录入复查结果")
+    db = db or paths.db_path()
+    rid = f"FC{dt.datetime.now():%Y%m%d%H%M%S}{secrets.token_hex(2).upper()}"
+    row = {"id": rid, "hazard_id": hazard_id.strip(), "date": date.isoformat(), "outcome": outcome,
+           "checker": checker.strip(), "department": department or ""}
+    with tempfile.TemporaryDirectory(prefix="recheck_") as tmp:
+        path = Path(tmp) / "复查录入.csv"
+        with open(path, "w", encoding="utf-8-sig", newline="") as f:
+            w = csv.writer(f)
+            w.writerow([RECHECK.column(k).header for k in row])
+            w.writerow(list(row.values()))
+        try:
+            result = import_file(db, path, "recheck", progress=None)
+        except ImportError_ as exc:
+            raise ClosureError(str(exc)) from None
+    if result.rejected:
+        why = "；".join(f"{r.column_name}：{r.reason}" for r in result.issues.itertuples() if r.severity == "error")
+        raise ClosureError(f"复查结果未录入：{why}")
+    Accounts(db.parent / "security.sqlite").log(getattr(user, "username", None), "recheck_record",
+                                                {**row, "by_page": True})
+    return rid

@@ -646,6 +646,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cl_confirm": ("确认升级（记入审计日志）", "Confirm the escalation (recorded in the audit log)"),
     "cl_confirmed": ("已确认隐患 {id} 升级为{step}，记入审计日志。", "Hazard {id} escalated to {step}; logged."),
     "cl_none_proposed": ("没有待确认的升级。", "No escalation awaits confirmation."),
+    "cl_enter": ("录入复查结果（导入复查记录并记入审计日志）", "Enter a re-check outcome (imported and logged)"),
+    "cl_enter_hazard": ("隐患编号", "Hazard ID"),
+    "cl_enter_date": ("复查日期", "Re-checked on"),
+    "cl_enter_outcome": ("复查结果", "Outcome"),
+    "cl_enter_checker": ("复查人", "Checked by"),
+    "cl_enter_go": ("录入", "Enter"),
+    "cl_entered": ("已录入复查记录 {id}，记入审计日志。", "Re-check {id} entered and logged."),
     "cl_ladder_proposed": ("逾期隐患 {n:,} 项，其中 {k:,} 项有待确认的升级建议。",
                            "{n:,} hazards overdue, {k:,} with an escalation awaiting confirmation."),
 }

@@ -351,3 +351,23 @@ def test_parks_and_overview_show_the_survival_rate_beside_the_rectification_rate
     at = run_app("pages/screens/overview.py")
     assert not at.exception
     assert any("复查属实率" in d.value.columns for d in at.dataframe)
+
+
+def test_a_recheck_entered_by_hand_is_imported_and_audited(tiny_city: Path, tmp_path: Path):
+    from data.build import connect
+    from riskmap.accounts import Accounts, User
+    from riskmap.closures import ClosureError, record_recheck
+
+    db = tmp_path / "riskmap.duckdb"
+    shutil.copy(tiny_city, db)
+    office = User("office", "安委办", "office")
+    with pytest.raises(ClosureError, match="安委办或管理员"):
+        record_recheck(User("grid", "网格员", "grid", "G1"), "H1", D(2026, 10, 20), "属实整改", "王一", db=db)
+    rid = record_recheck(office, "H1", D(2026, 10, 20), "复发", "王一", db=db)
+    got = connect(db, read_only=True).execute("SELECT id, hazard_id, date, outcome, checker FROM recheck").fetchall()
+    assert got == [(rid, "H1", D(2026, 10, 20), "复发", "王一")]
+    entry = Accounts(tmp_path / "security.sqlite").audit_log()[0]
+    assert entry["action"] == "recheck_record" and entry["username"] == "office" and rid in entry["detail"]
+    with pytest.raises(ClosureError, match="隐患不存在"):
+        record_recheck(office, "H99", D(2026, 10, 20), "复发", "王一", db=db)
+    assert connect(db, read_only=True).execute("SELECT count(*) FROM recheck").fetchone()[0] == 1
