@@ -371,3 +371,26 @@ def test_a_recheck_entered_by_hand_is_imported_and_audited(tiny_city: Path, tmp_
     with pytest.raises(ClosureError, match="隐患不存在"):
         record_recheck(office, "H99", D(2026, 10, 20), "复发", "王一", db=db)
     assert connect(db, read_only=True).execute("SELECT count(*) FROM recheck").fetchone()[0] == 1
+
+
+def test_the_page_enters_a_recheck_of_a_sampled_closure(small_city: City, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch):
+    """On a copy of the demo city (the entry replaces the database file)."""
+    from data.build import connect
+
+    from .test_app import run_app
+
+    for name in ("riskmap.duckdb", "security.sqlite"):
+        shutil.copy(small_city.data_dir / name, tmp_path / name)
+    monkeypatch.setenv("RISKMAP_DATA_DIR", str(tmp_path))
+    before = connect(tmp_path / "riskmap.duckdb", read_only=True).execute("SELECT count(*) FROM recheck").fetchone()[0]
+    at = run_app("pages/screens/hazards.py")
+    at = at.button(key="cl_draw").click().run()
+    hazard = at.selectbox(key="cl_enter_hazard").value
+    at.selectbox(key="cl_enter_outcome").set_value("未整改")
+    at = at.button(key="cl_enter_go").click().run()
+    assert not at.exception and any("已录入复查记录" in s.value for s in at.success)
+    con = connect(tmp_path / "riskmap.duckdb", read_only=True)
+    assert con.execute("SELECT count(*) FROM recheck").fetchone()[0] == before + 1
+    assert con.execute("SELECT outcome FROM recheck WHERE hazard_id = ? ORDER BY imported_at DESC LIMIT 1",
+                       [hazard]).fetchone() == ("未整改",)
