@@ -394,3 +394,31 @@ def test_the_page_enters_a_recheck_of_a_sampled_closure(small_city: City, tmp_pa
     assert con.execute("SELECT count(*) FROM recheck").fetchone()[0] == before + 1
     assert con.execute("SELECT outcome FROM recheck WHERE hazard_id = ? ORDER BY imported_at DESC LIMIT 1",
                        [hazard]).fetchone() == ("未整改",)
+
+
+def test_cli_sample_is_reproducible_and_confirmations_are_role_checked(small_city: City, tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]):
+    from riskmap.cli import main
+
+    for name in ("riskmap.duckdb", "security.sqlite"):
+        shutil.copy(small_city.data_dir / name, tmp_path / name)
+    db = str(tmp_path / "riskmap.duckdb")
+    assert main(["--db", db, "recheck-sample", "--seed", "3"]) == 0
+    assert main(["--db", db, "recheck-sample", "--seed", "3"]) == 0
+    a, b = (json.loads(x) for x in (tmp_path / "recheck_sample_log.jsonl").read_text(encoding="utf-8").splitlines())
+    assert a["hazards"] == b["hazards"] and len(a["hazards"]) > 20 and a["seed"] == 3
+    # Each stratum: as many as the model asks for its level, or all of it.
+    per = load_model().closures.per_stratum
+    assert all(drawn == min(n, per[k.split("·")[0]]) for k, (n, drawn) in a["strata"].items())
+    capsys.readouterr()
+    assert main(["--db", db, "escalation"]) == 0
+    first = capsys.readouterr().out.splitlines()[1].split("\t")  # the longest overdue, awaiting confirmation
+    step = {s.name: s.id for s in load_model().closures.escalation}[first[7]]
+    assert main(["--db", db, "escalation", "--confirm", first[0], "--step", step, "--by", "leader"]) == 2
+    assert "安委办或管理员" in capsys.readouterr().err
+    assert main(["--db", db, "escalation", "--confirm", first[0], "--step", step, "--by", "office"]) == 0
+    assert main(["--db", db, "escalation"]) == 0
+    again = [r.split("\t") for r in capsys.readouterr().out.splitlines() if r.startswith(first[0] + "\t")][-1]
+    assert again[9] == "已确认" and again[10] == first[7]
+    assert main(["--db", db, "closures"]) == 0
+    assert "复查属实率" in capsys.readouterr().out
