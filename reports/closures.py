@@ -14,15 +14,17 @@ from scoring.closures import FLAG_RULES, closure_flags, closures_between, scores
 from scoring.model import Model
 
 
-def flag_reason(rule: str, v: float, threshold: float, level: str, lang: str = "zh") -> str:
+def flag_reason(rule: str, v: float, threshold: float, level: str, lang: str = "zh",
+                share: float = float("nan")) -> str:
     """One flag in one sentence: what the closure measured against its rule's threshold."""
-    return t(f"cl_flag_{rule}", lang, value=v, threshold=threshold, level=value(level, lang))
+    return t(f"cl_flag_{rule}", lang, value=v, threshold=threshold, level=value(level, lang),
+             share=f"{share:.0%}" if share == share else "—")
 
 
 def flagged_closures(con: duckdb.DuckDBPyConnection, model: Model, as_of: dt.date) -> pd.DataFrame:
     """The closures of ``[closures] window_days`` ending on ``as_of`` that a rule flags, one row
     per closure: its columns, ``rules`` (the rule ids, in :data:`FLAG_RULES` order), and the
-    numbers behind each (``flags``: a list of (rule, value, threshold)); by id."""
+    numbers behind each (``flags``: a list of (rule, value, threshold, share)); by id."""
     cfg = model.closures
     if cfg is None:
         return pd.DataFrame()
@@ -32,7 +34,7 @@ def flagged_closures(con: duckdb.DuckDBPyConnection, model: Model, as_of: dt.dat
     grouped = flags.groupby("id", sort=True)
     out = closures.set_index("id").loc[list(grouped.groups)].reset_index()
     out["rules"] = [tuple(g["rule"]) for _, g in grouped]
-    out["flags"] = [list(zip(g["rule"], g["value"], g["threshold"])) for _, g in grouped]
+    out["flags"] = [list(zip(g["rule"], g["value"], g["threshold"], g["share"])) for _, g in grouped]
     return out.merge(scores, on="id", how="left")
 
 
@@ -49,7 +51,7 @@ def flag_table(flagged: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
         tr("col_name"): flagged["township_name"], tr("col_hz_level"): flagged["level"],
         tr("col_department"): flagged["department"], tr("col_found"): flagged["found_on"],
         tr("col_closed"): flagged["closed_on"],
-        tr("cl_col_reason"): ["；".join(flag_reason(r, v, th, lv, lang) for r, v, th in fl)
+        tr("cl_col_reason"): ["；".join(flag_reason(r, v, th, lv, lang, sh) for r, v, th, sh in fl)
                               for fl, lv in zip(flagged["flags"], flagged["level"])],
     })
 

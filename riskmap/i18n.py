@@ -608,14 +608,15 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "days)"),
     "cl_flag_batch": ("同一责任部门同一天销号 {value:.0f} 项（规则：不少于 {threshold:.0f} 项）",
                       "{value:.0f} hazards closed on one day by one department (rule: at least {threshold:.0f})"),
-    "cl_flag_deadline_exact_enterprise": ("同一企业近期有 {value:.0f} 项隐患恰在整改期限当天完成整改（规则：不少于 "
-                                          "{threshold:.0f} 项）",
-                                          "the enterprise rectified {value:.0f} hazards exactly on their deadline "
-                                          "(rule: at least {threshold:.0f})"),
-    "cl_flag_deadline_exact_department": ("同一责任部门近期有 {value:.0f} 项隐患恰在整改期限当天完成整改（规则：不少于 "
-                                          "{threshold:.0f} 项）",
+    "cl_flag_deadline_exact_enterprise": ("同一企业近期有 {value:.0f} 项隐患恰在整改期限当天完成整改，占其销号的 {share}"
+                                          "（规则：不少于 {threshold:.0f} 项）",
+                                          "the enterprise rectified {value:.0f} hazards exactly on their deadline, "
+                                          "{share} of its closures (rule: at least {threshold:.0f})"),
+    "cl_flag_deadline_exact_department": ("同一责任部门近期有 {value:.0f} 项隐患恰在整改期限当天完成整改，占其销号的 "
+                                          "{share}（规则：不少于 {threshold:.0f} 项）",
                                           "the department's hazards were rectified exactly on their deadline "
-                                          "{value:.0f} times (rule: at least {threshold:.0f})"),
+                                          "{value:.0f} times, {share} of its closures (rule: at least "
+                                          "{threshold:.0f})"),
     "cl_flag_score_rose": ("从发现到销号，企业风险分上升 {value:.1f} 分（规则：不少于 {threshold:g} 分）",
                            "the enterprise's score rose {value:.1f} points between finding and closing (rule: at "
                            "least {threshold:g})"),

@@ -103,26 +103,31 @@ def strata_counts(closures: pd.DataFrame, sample: pd.DataFrame) -> pd.DataFrame:
 def closure_flags(closures: pd.DataFrame, cfg: Closures, scores: pd.DataFrame | None = None) -> pd.DataFrame:
     """The flags on ``closures`` (columns of :data:`CLOSURE_COLUMNS`, dates as dates): one row per
     closure and rule that holds, with ``rule`` (one of :data:`FLAG_RULES`), ``value`` (what the
-    closure or its group measured) and ``threshold`` (the setting it met).
+    closure or its group measured), ``threshold`` (the setting it met) and ``share`` (for the
+    deadline rules, the share of the group's closures; NaN otherwise).
 
     - ``same_day``: closed at most ``same_day_max_days`` after found (value: the days), for
       the levels ``same_day_levels``;
-    - ``batch``: one of at least ``batch_min_count`` closures of one department on one day (value:
-      how many);
+    - ``batch``: one of the closures of one department on one day, at least ``batch_min_count``
+      and at least ``batch_times_usual`` × the department's closures among ``closures`` per day
+      of ``window_days`` (value: how many; threshold: the larger bar, rounded up);
     - ``deadline_exact_enterprise`` / ``_department``: rectified on its deadline to the day, one
       of at least ``min_count`` such closures of the same enterprise / department among
-      ``closures`` (value: how many);
+      ``closures``, which are at least ``min_share`` of its closures (value: how many; ``share``);
     - ``score_rose``: the enterprise's score on the closing day minus its score on the day the
       hazard was found (``scores``: ``id``, ``score_found``, ``score_closed``) is at least
       ``score_rose_min_points`` (value: the rise, in points).
     """
     out: list[pd.DataFrame] = []
 
-    def add(mask: pd.Series | np.ndarray, rule: str, value: Iterable[float], threshold: float) -> None:
+    def add(mask: pd.Series | np.ndarray, rule: str, value: Iterable[float], threshold: float | np.ndarray,
+            share: np.ndarray | None = None) -> None:
         m = np.asarray(mask, dtype=bool)
         if m.any():
-            out.append(pd.DataFrame({"id": closures["id"].to_numpy()[m], "rule": rule,
-                                     "value": np.asarray(list(value), dtype=float)[m], "threshold": float(threshold)}))
+            out.append(pd.DataFrame({
+                "id": closures["id"].to_numpy()[m], "rule": rule, "value": np.asarray(list(value), dtype=float)[m],
+                "threshold": np.broadcast_to(np.asarray(threshold, dtype=float), m.shape)[m],
+                "share": share[m] if share is not None else np.nan}))
 
     found = pd.to_datetime(closures["found_on"])
     closed = pd.to_datetime(closures["closed_on"])
@@ -131,13 +136,18 @@ def closure_flags(closures: pd.DataFrame, cfg: Closures, scores: pd.DataFrame | 
         cfg.same_day_max_days)
     dept = closures["department"].fillna(NO_DEPARTMENT)
     batch = closures.assign(department=dept).groupby(["department", "closed_on"])["id"].transform("size")
-    add(batch >= cfg.batch_min_count, "batch", batch, cfg.batch_min_count)
+    # The department's usual day: its closures among these over the window's days.
+    usual = dept.map(dept.value_counts()).to_numpy(dtype=float) / cfg.window_days
+    bar = np.maximum(cfg.batch_min_count, np.ceil(cfg.batch_times_usual * usual - 1e-9))
+    add(batch.to_numpy() >= bar, "batch", batch, bar)
     exact = (pd.to_datetime(closures["rectified_on"]) == pd.to_datetime(closures["deadline"])).fillna(False)
     exact = exact.to_numpy(dtype=bool)
-    for by, min_count in cfg.deadline_exact:
-        key = closures["uscc"] if by == "enterprise" else dept
-        counts = pd.Series(exact.astype(int)).groupby(key.to_numpy()).transform("sum").to_numpy()
-        add(exact & (counts >= min_count), f"deadline_exact_{by}", counts, min_count)
+    for by, min_count, min_share in cfg.deadline_exact:
+        key = (closures["uscc"] if by == "enterprise" else dept).to_numpy()
+        counts = pd.Series(exact.astype(int)).groupby(key).transform("sum").to_numpy()
+        share = counts / pd.Series(key).map(pd.Series(key).value_counts()).to_numpy()
+        add(exact & (counts >= min_count) & (share >= min_share - 1e-9), f"deadline_exact_{by}", counts, min_count,
+            share)
     if scores is not None and len(scores):
         s = closures[["id"]].merge(scores, on="id", how="left")
         rise = (s["score_closed"] - s["score_found"]).to_numpy(dtype=float)
@@ -145,7 +155,8 @@ def closure_flags(closures: pd.DataFrame, cfg: Closures, scores: pd.DataFrame | 
             cfg.score_rose_min_points)
     if not out:
         return pd.DataFrame({"id": pd.Series(dtype=object), "rule": pd.Series(dtype=object),
-                             "value": pd.Series(dtype=float), "threshold": pd.Series(dtype=float)})
+                             "value": pd.Series(dtype=float), "threshold": pd.Series(dtype=float),
+                             "share": pd.Series(dtype=float)})
     order = {r: i for i, r in enumerate(FLAG_RULES)}
     flags = pd.concat(out, ignore_index=True)
     return flags.sort_values(["id", "rule"], key=lambda s: s.map(order) if s.name == "rule" else s,

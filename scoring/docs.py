@@ -272,17 +272,21 @@ def closures_lines(model: Model, lang: str = "zh", term: Callable[[str], str] = 
           f"限于 `levels` 所列等级 | {c.same_day_max_days} 天；{levels} |",
           "| Closed the day found (`[closures.flags.same_day]`) | closed at most `max_days` days after it "
           f"was found, for the levels `levels` | {c.same_day_max_days} days; {levels} |"),
-        w("| 集中销号（`[closures.flags.batch]`） | 同一责任部门同一天销号的项数不少于 `min_count` | "
-          f"{c.batch_min_count} 项 |",
+        w("| 集中销号（`[closures.flags.batch]`） | 同一责任部门同一天销号的项数不少于 `min_count`，且不少于该部门"
+          "窗口内日均销号的 `times_usual` 倍（向上取整） | "
+          f"{c.batch_min_count} 项；{c.batch_times_usual:g} 倍 |",
           "| Closed in a batch (`[closures.flags.batch]`) | at least `min_count` hazards closed on one day by "
-          f"one responsible department | {c.batch_min_count} |")]
-    for by, n in c.deadline_exact:
+          "one responsible department, and at least `times_usual` times the department's closures per day of "
+          f"the window (rounded up) | {c.batch_min_count}; {c.batch_times_usual:g} times |")]
+    for by, n, share in c.deadline_exact:
         who = w("同一企业", "one enterprise") if by == "enterprise" else w("同一责任部门", "one department")
         lines.append(w(f"| 屡次踩线（`[[closures.flags.deadline_exact]]`，`by` = `{by}`） | 窗口内{who}"
-                       f"恰在整改期限当天完成整改的隐患不少于 `min_count` 项，这些隐患均标记 | {n} 项 |",
+                       "恰在整改期限当天完成整改的隐患不少于 `min_count` 项，且占其窗口内销号的比例不低于 "
+                       f"`min_share`；这些隐患均标记 | {n} 项；{share:.0%} |",
                        f"| Deadline met to the day (`[[closures.flags.deadline_exact]]`, `by` = `{by}`) | at "
-                       f"least `min_count` closures of the window by {who} rectified exactly on their deadline; "
-                       f"each of them is flagged | {n} |"))
+                       f"least `min_count` closures of the window by {who} rectified exactly on their deadline, "
+                       f"and at least `min_share` of its closures of the window; each of them is flagged | {n}; "
+                       f"{share:.0%} |"))
     lines += [
         w("| 销号时风险分上升（`[closures.flags.score_rose]`） | 企业在销号当天的得分（全部因子按当天计算）"
           f"比发现当天高出不少于 `min_points` 分 | {c.score_rose_min_points:g} 分 |",

@@ -268,10 +268,12 @@ class Closures:
     same_day_max_days: int
     same_day_levels: tuple[str, ...]
     batch_min_count: int
-    #: (by, min_count) with by "enterprise" or "department".
-    deadline_exact: tuple[tuple[str, int], ...]
+    #: (by, min_count, min_share) with by "enterprise" or "department".
+    deadline_exact: tuple[tuple[str, int, float], ...]
     score_rose_min_points: float
     escalation: tuple[EscalationStep, ...]
+    #: A batch also needs this many times the department's usual closures per day (1: off).
+    batch_times_usual: float = 1.0
 
 
 ESCALATION_ACTIONS = ("督办", "挂牌")
@@ -622,15 +624,21 @@ def _closures(raw: dict[str, Any] | None) -> Closures | None:
     if not isinstance(levels, list) or not set(levels) <= set(HAZARD_LEVELS):
         raise ModelConfigError(f"{where}.flags.same_day: levels 应为 {'、'.join(HAZARD_LEVELS)} 中的若干个")
     batch = flags.get("batch") or {}
-    _known(batch, {"min_count"}, f"{where}.flags.batch")
+    _known(batch, {"min_count", "times_usual"}, f"{where}.flags.batch")
+    times = float(batch.get("times_usual", 1))
+    if not times >= 1:
+        raise ModelConfigError(f"{where}.flags.batch: times_usual 应不小于 1（现为 {times}）")
     exact = []
     for i, entry in enumerate(flags.get("deadline_exact") or []):
         w = f"{where}.flags.deadline_exact #{i + 1}"
-        _known(entry, {"by", "min_count"}, w)
+        _known(entry, {"by", "min_count", "min_share"}, w)
         by = _require(entry, "by", w, str)
         if by not in ("enterprise", "department"):
             raise ModelConfigError(f"{w}: by 应为 enterprise（同一企业）或 department（同一部门）")
-        exact.append((by, _positive_int(entry, "min_count", w, 2)))
+        share = float(entry.get("min_share", 0))
+        if not 0 <= share <= 1:
+            raise ModelConfigError(f"{w}: min_share 应在 0 到 1 之间（现为 {share}）")
+        exact.append((by, _positive_int(entry, "min_count", w, 2), share))
     rose = flags.get("score_rose") or {}
     _known(rose, {"min_points"}, f"{where}.flags.score_rose")
     points = float(_require(rose, "min_points", f"{where}.flags.score_rose", (int, float)))
@@ -658,7 +666,7 @@ def _closures(raw: dict[str, Any] | None) -> Closures | None:
         same_day_max_days=_positive_int(same, "max_days", f"{where}.flags.same_day", 0),
         same_day_levels=tuple(lv for lv in HAZARD_LEVELS if lv in levels),
         batch_min_count=_positive_int(batch, "min_count", f"{where}.flags.batch", 2),
-        deadline_exact=tuple(exact), score_rose_min_points=points, escalation=tuple(steps))
+        deadline_exact=tuple(exact), score_rose_min_points=points, escalation=tuple(steps), batch_times_usual=times)
 
 
 def load_model(path: Path | str = DEFAULT_MODEL) -> Model:

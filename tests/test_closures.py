@@ -31,7 +31,7 @@ STEPS = (EscalationStep("town_supervise", "督办", "镇级", 1), EscalationStep
 def cfg(**kw: object) -> Closures:
     base: dict = dict(window_days=90, per_stratum={"重大": 2, "一般": 1}, same_day_max_days=0,
                       same_day_levels=("较大", "重大"), batch_min_count=3,
-                      deadline_exact=(("enterprise", 2), ("department", 4)), score_rose_min_points=5.0,
+                      deadline_exact=(("enterprise", 2, 0.0), ("department", 4, 0.0)), score_rose_min_points=5.0,
                       escalation=STEPS)
     return Closures(**{**base, **kw})
 
@@ -61,10 +61,19 @@ def test_flags_on_literal_closures():
         # C6, C7: E9 rectified on the deadline twice (>= 2); E8 (C8) once. 市场监管局: three times (< 4).
         ("C6", "deadline_exact_enterprise", 2.0, 2.0), ("C7", "deadline_exact_enterprise", 2.0, 2.0),
     ]
-    assert list(got.itertuples(index=False, name=None)) == want
+    assert list(got[["id", "rule", "value", "threshold"]].itertuples(index=False, name=None)) == want
     # Three of the department's closures met the deadline to the day: a threshold of 3 flags them all.
-    dept = closure_flags(CLOSURES, cfg(deadline_exact=(("department", 3),)))
+    dept = closure_flags(CLOSURES, cfg(deadline_exact=(("department", 3, 0.0),)))
     assert dept.loc[dept["rule"] == "deadline_exact_department", "id"].tolist() == ["C6", "C7", "C8"]
+    # ... and they are 3 of its 3 closures (100 %); E9's two are 2 of 2, so a share of 1.0 still flags them,
+    # while E1 rectified none on the deadline.
+    shares = closure_flags(CLOSURES, cfg(deadline_exact=(("department", 3, 1.0), ("enterprise", 2, 1.0))))
+    assert shares.loc[shares["rule"].str.startswith("deadline"), ["id", "share"]].values.tolist() == [
+        ["C6", 1.0], ["C6", 1.0], ["C7", 1.0], ["C7", 1.0], ["C8", 1.0]]
+    # A department's usual day: 消防救援 closed 3 in a 2-day window, 1.5 a day; 3 times that is 4.5 -> 5 > 3.
+    assert "batch" not in closure_flags(CLOSURES, cfg(window_days=2, batch_times_usual=3.0))["rule"].tolist()
+    # Over 90 days its usual day is 3 / 90: the bar stays min_count, 3.
+    assert closure_flags(CLOSURES, cfg(batch_times_usual=3.0))["rule"].tolist().count("batch") == 3
     # Thresholds are settings: one more day allowed makes nothing new here; 一般 in the levels flags C2.
     assert "C2" in closure_flags(CLOSURES, cfg(same_day_levels=("一般",)))["id"].tolist()
 
@@ -181,7 +190,9 @@ def test_sample_is_stratified_and_reproducible():
 @pytest.mark.parametrize("old, new, says", [
     ('{ level = "重大", count = 5 }', '{ level = "特大", count = 5 }', "特大"),
     ("overdue_days = 15", "overdue_days = 0", "overdue_days 应逐级增大"),
-    ('batch = { min_count = 15 }', 'batch = { min_cnt = 15 }', "min_cnt"),
+    ('batch = { min_count = 15,', 'batch = { min_cnt = 15,', "min_cnt"),
+    ("times_usual = 3", "times_usual = 0.5", "times_usual 应不小于 1"),
+    ("min_share = 0.2", "min_share = 20", "min_share 应在 0 到 1 之间"),
     ('action = "挂牌"\nlevel = "市级"', 'action = "挂牌"\nlevel = "省级"', "level 应为"),
 ])
 def test_a_bad_closures_setting_is_named(old: str, new: str, says: str):
