@@ -433,3 +433,20 @@ def test_cli_sample_is_reproducible_and_confirmations_are_role_checked(small_cit
     assert again[9] == "已确认" and again[10] == first[7]
     assert main(["--db", db, "closures"]) == 0
     assert "复查属实率" in capsys.readouterr().out
+
+
+def test_a_grid_manager_sees_the_rechecks_of_the_grids_hazards_only(tiny_city: Path, tmp_path: Path):
+    from data.access import scope_connection
+    from data.build import connect
+    from riskmap.pipeline import import_file
+
+    db = tmp_path / "riskmap.duckdb"
+    shutil.copy(tiny_city, db)
+    f = tmp_path / "复查.csv"
+    # H1 is 甲鞋厂's (甲街道's grid), H4 丙印务's (乙镇's).
+    f.write_text("复查编号,隐患编号,复查日期,复查结果\nR1,H1,2026-10-20,属实整改\nR2,H4,2026-10-21,未整改\n", encoding="utf-8")
+    assert import_file(db, f, "recheck", progress=None).accepted == 2
+    con = connect(db, read_only=True)
+    scoped = scope_connection(con, grid_id="339902001001")
+    assert scoped.execute("SELECT id FROM recheck").fetchall() == [("R1",)]
+    assert sorted(con.execute("SELECT id FROM recheck").fetchall()) == [("R1",), ("R2",)]
