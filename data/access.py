@@ -109,6 +109,9 @@ def scope_connection(con: duckdb.DuckDBPyConnection, grid_id: str | None = None,
             if t in real:
                 views[t] = f"SELECT * FROM {real[t]} WHERE uscc IN {mine}"
         views["incident"] = f"SELECT * FROM {real['incident']} WHERE grid_id = {g} OR uscc IN {mine}"
+        if "recheck" in real:  # re-checks of the grid's own hazards
+            views["recheck"] = (f"SELECT * FROM {real['recheck']} WHERE hazard_id IN "
+                                f"(SELECT id FROM {real['hazard']} WHERE uscc IN {mine})")
         if "listing_enterprise" in real:
             views["listing_enterprise"] = f"SELECT * FROM {real['listing_enterprise']} WHERE uscc IN {mine}"
         if "site_score" in real and "site_tenant" in real:  # the sites their enterprises are in

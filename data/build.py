@@ -301,7 +301,8 @@ def _build(con: duckdb.DuckDBPyConnection, source_dir: Path, manifest: dict, rep
             if name in files:
                 import_boundaries(con, source_dir, T.TABLES_BY_NAME[name], files[name], report)
         derive_units(con)
-    for i, spec in enumerate((T.ENTERPRISE, T.INSPECTION, T.HAZARD, T.ENFORCEMENT, T.INCIDENT, T.INSPECTOR)):
+    for i, spec in enumerate((T.ENTERPRISE, T.INSPECTION, T.HAZARD, T.ENFORCEMENT, T.INCIDENT, T.INSPECTOR,
+                                T.RECHECK)):
         if spec.name in files:
             load_ledger(con, source_dir, spec, files[spec.name], report, say, 0.10 if i == 0 else 0.50 + 0.08 * (i - 1))
     _finish_file_reports(con, report)

@@ -835,6 +835,25 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
         "name": _person_names(rng, n_ins), "department": roster_dep,
         "phone": np.array([f"1390000{i + 1:04d}" for i in range(n_ins)], dtype=object),
     }, T.INSPECTOR)
+    # Re-checks of closed hazards (issue 17, part 3): a tenth of the last year's closures are
+    # visited again 3-44 days after closing; a closure fails more often where management is poor.
+    # From a generator of their own, so nothing above changes.
+    rc_rng = np.random.default_rng(cfg.seed + 17)
+    valid = np.ones(len(hz_ent), dtype=bool)
+    if "hazard_invalid_level" in injected:
+        valid[bad_level] = False
+    closed_idx = np.flatnonzero(valid & (close_day >= 0) & (close_day > end - 365))
+    rc = np.sort(rc_rng.choice(closed_idx, len(closed_idx) // 10, replace=False)) if len(closed_idx) else closed_idx
+    rc_day = close_day[rc] + rc_rng.integers(3, 45, len(rc))
+    rc, rc_day = rc[rc_day <= end], rc_day[rc_day <= end]
+    p_fail = np.clip(0.08 * late[rc], 0, 0.5)
+    u = rc_rng.random(len(rc))
+    outcome = np.where(u < p_fail * 0.6, "未整改", np.where(u < p_fail, "复发", "属实整改")).astype(object)
+    _write_csv(out / "recheck.csv", {
+        "id": np.array([f"FC{i + 1:07d}" for i in range(len(rc))], dtype=object), "hazard_id": hz_id[rc],
+        "date": _dates(rc_day), "outcome": outcome, "checker": _person_names(rc_rng, len(rc)),
+        "department": np.array(deps, dtype=object)[hz_dep[rc]],
+    }, T.RECHECK)
     truth = pa.table({"uscc": codes, "hidden_risk": np.round(z, 4), "management": np.round(mgmt, 4),
                       "lon_wgs84": np.round(lonlat[:, 0], 6), "lat_wgs84": np.round(lonlat[:, 1], 6)})
     import pyarrow.csv as pacsv
@@ -847,7 +866,7 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
     summary = {
         "counties": cfg.counties, "townships": n_tw, "grids": n_grid, "parks": len(parks),
         "enterprises": n, "inspections": int(len(ins_ent)), "hazards": int(len(hz_ent)) + len(shared["id"]),
-        "enforcement": int(len(enf)), "incidents": int(m), "injected_errors": injected,
+        "enforcement": int(len(enf)), "incidents": int(m), "rechecks": int(len(rc)), "injected_errors": injected,
         "shared_sites": len(sites["groups"]), "site_hazards": len(shared["id"]),
     }
     manifest = {
@@ -870,6 +889,7 @@ def generate_city(cfg: DemoConfig, out_dir: Path | str, progress: Progress | Non
             # Fire-department records come from a web map in GCJ-02.
             "incident": {"path": "incident.csv", "crs": "gcj02"},
             "inspector": {"path": "inspector.csv"},
+            "recheck": {"path": "recheck.csv"},
         },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -60,7 +60,7 @@ from data.readers import ImportFileError, without_hidden
 from geo.crs import CRSNameError, check_crs_name
 
 #: Tables a ledger import can target (upsert by key).
-IMPORTABLE = ("enterprise", "inspection", "hazard", "enforcement", "incident", "inspector")
+IMPORTABLE = ("enterprise", "inspection", "hazard", "enforcement", "incident", "inspector", "recheck")
 #: Boundary layers: an import replaces the whole layer and places every point again.
 BOUNDARIES = ("county", "township", "grid", "park")
 

@@ -91,6 +91,7 @@ DEFAULT_FILES = {
     "enforcement": "enforcement.csv",
     "incident": "incident.csv",
     "inspector": "inspector.csv",
+    "recheck": "recheck.csv",
 }
 
 

@@ -16,7 +16,8 @@ from data import vocab
 #: 6: enterprise.principal and enterprise.phone (主要负责人, 联系电话);
 #: 7: inspection.method (检查方式: how the inspection was chosen), the model's direct_rule_hit
 #:    table (issue 17)
-#:    and the shared site (enterprise.site_id, site_name, landlord, landlord_uscc; hazard.site_id)
+#:    the shared site (enterprise.site_id, site_name, landlord, landlord_uscc; hazard.site_id) and the
+#:    recheck ledger (复查记录)
 SCHEMA_VERSION = 7
 
 #: Column kinds and the DuckDB type each is stored as.
@@ -74,6 +75,8 @@ class Table:
     columns: tuple[Column, ...]
     #: The column holding an enterprise reference that must exist (hazards etc.).
     references_enterprise: str | None = None
+    #: The column holding a hazard id that must exist in the hazard table (re-checks).
+    references_hazard: str | None = None
     extra: tuple[Column, ...] = field(default=())
 
     @property
@@ -334,6 +337,24 @@ INSPECTOR = Table(
     ),
 )
 
+# Re-checks of closed hazards (issue 17, part 3): who went back, when, and what they found.
+RECHECK = Table(
+    "recheck",
+    "复查记录",
+    "id",
+    (
+        Column("id", "复查编号", "code", required=True, aliases=("编号", "复查记录编号", "记录编号")),
+        Column("hazard_id", "隐患编号", "code", required=True, aliases=("隐患id", "隐患代码", "被复查隐患编号")),
+        Column("date", "复查日期", "date", required=True, aliases=("复查时间", "复核日期", "回头看日期", "日期")),
+        Column("outcome", "复查结果", "enum", required=True, choices=vocab.RECHECK_OUTCOMES,
+               aliases=("复查结论", "复核结果", "结果")),
+        Column("checker", "复查人", aliases=("复查人员", "检查人员", "复核人")),
+        Column("department", "复查部门", "enum", choices=vocab.DEPARTMENTS, aliases=("复核部门", "检查部门", "部门")),
+        *PROVENANCE,
+    ),
+    references_hazard="hazard_id",
+)
+
 #: Boundaries first (enterprises are placed in them), enterprises before what refers to them.
 TABLES: tuple[Table, ...] = (
     COUNTY,
@@ -346,6 +367,7 @@ TABLES: tuple[Table, ...] = (
     ENFORCEMENT,
     INCIDENT,
     INSPECTOR,
+    RECHECK,
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 

@@ -731,6 +731,17 @@ def validate_staged(
         )
         con.execute(f"UPDATE {ck.table} SET _err = true WHERE {where}")
 
+    if spec.references_hazard:
+        ref = spec.column(spec.references_hazard)
+        where = f"NOT _err AND {ck.val(ref)} IS NOT NULL AND {ck.val(ref)} NOT IN (SELECT id FROM hazard)"
+        con.execute(
+            f"""INSERT INTO import_issue
+            SELECT {lit(file)}, {lit(spec.name)}, {ck.row}, {lit(ref.header)}, {ck.val(ref)}, 'error',
+                   'unknown_hazard', '隐患不存在（该隐患编号不在隐患表中）'
+            FROM {ck.table} WHERE {where}"""
+        )
+        con.execute(f"UPDATE {ck.table} SET _err = true WHERE {where}")
+
     if direct:
         con.execute(f"DELETE FROM {spec.name} WHERE _err")
         for f in flag_cols:

@@ -40,6 +40,9 @@ PARK_KINDS = ("小微企业园", "工业园区", "集聚点")
 #: How an inspection was chosen (issue 17): by the 双随机 draw, from the risk list, on a
 #: complaint or report, or otherwise (campaigns, routine patrols, re-checks).
 INSPECTION_METHODS = ("双随机抽查", "风险清单", "投诉举报", "其他")
+#: What a re-check of a closed hazard found (issue 17, part 3): the closure holds (属实整改), the
+#: hazard was never fixed (未整改), or it was fixed and has come back (复发).
+RECHECK_OUTCOMES = ("属实整改", "未整改", "复发")
 
 HIGH_FIRE_RISK_INDUSTRIES = (
     "服装",
@@ -145,6 +148,11 @@ INSPECTION_METHOD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "其他": ("其它", "专项", "专项检查", "专项整治", "专项行动", "日常", "日常检查", "日常巡查", "巡查", "复查",
            "联合检查", "督查", "节前检查", "执法检查"),
 }
+RECHECK_OUTCOME_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "属实整改": ("已整改", "整改属实", "整改到位", "属实", "合格", "通过"),
+    "未整改": ("未整改到位", "整改不到位", "不属实", "虚假整改", "假整改", "不合格"),
+    "复发": ("反弹", "重复出现", "再次出现", "隐患复发", "回潮"),
+}
 
 #: Synonyms by the choices of an enum column (a column's family is the tuple it declares).
 SYNONYMS: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {
@@ -155,6 +163,7 @@ SYNONYMS: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {
     INSPECTION_RESULTS: INSPECTION_RESULT_SYNONYMS,
     PARK_KINDS: PARK_KIND_SYNONYMS,
     INSPECTION_METHODS: INSPECTION_METHOD_SYNONYMS,
+    RECHECK_OUTCOMES: RECHECK_OUTCOME_SYNONYMS,
 }
 #: Families whose values may carry a place name in front and a branch after (departments).
 PLACE_NAMED = (DEPARTMENTS,)

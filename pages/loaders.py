@@ -13,6 +13,7 @@ import streamlit as st
 from data import queries
 from pages.screens.common import require_db
 from scoring.backtest import due_for_inspection
+from scoring.closures import survival_by
 from scoring.fired import with_hits
 from scoring.measures import measures_as_of
 from scoring.model import load_model
@@ -28,7 +29,8 @@ def top_townships(version: str) -> pd.DataFrame:
     """Townships by area index (most at risk first) with their listing level, if listed."""
     con = require_db()
     listed = queries.township_listing(con)[["key", "level"]]
-    return queries.township_areas(con).merge(listed, on="key", how="left")
+    kept = survival_by(con, default_as_of(con), "township_code")[["key", "recheck_survival_rate"]]  # beside 整改率
+    return queries.township_areas(con).merge(listed, on="key", how="left").merge(kept, on="key", how="left")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -49,8 +50,31 @@ def _hazards(con: duckdb.DuckDBPyConnection, where: str, params: dict) -> pd.Dat
     return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).df()  # DuckDB wants exactly these
 
 
-def five_lists(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[str, pd.DataFrame]:
-    """The 五张清单 for [start, end], as of ``end``."""
+def _escalated(assigned: pd.DataFrame, end: dt.date, confirmed: Mapping[str, Iterable[str]] | None) -> pd.DataFrame:
+    """The 交办清单's rows with the escalation ladder's step (``[closures.escalation]``): 升级建议
+    (the highest step reached by ``end``), 升级日期 (the day it was reached) and 升级确认
+    (待确认, or 已确认 once a person confirmed it: ``confirmed``, hazard id -> step ids)."""
+    from scoring.closures import escalation
+    from scoring.model import load_model
+
+    model = load_model()
+    steps = model.closures.escalation if model.closures else ()
+    frame = assigned.rename(columns={"隐患编号": "id", "整改期限": "deadline"})
+    frame["deadline"] = [d.date() if isinstance(d, pd.Timestamp) else (None if pd.isna(d) else d)
+                         for d in frame["deadline"]]
+    ladder = escalation(frame[["id", "deadline"]], end, steps, confirmed)
+    out = assigned.copy()
+    out["升级建议"] = ladder["step_name"].to_numpy()
+    out["升级日期"] = ladder["step_on"].to_numpy()
+    out["升级确认"] = [None if s is None else "待确认" if p else "已确认"
+                   for s, p in zip(ladder["step_name"], ladder["proposed"])]
+    return out
+
+
+def five_lists(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
+               confirmed: Mapping[str, Iterable[str]] | None = None) -> dict[str, pd.DataFrame]:
+    """The 五张清单 for [start, end], as of ``end``; the 交办清单 carries each overdue hazard's
+    escalation step (``confirmed``: the steps confirmed so far, hazard id -> step ids)."""
     p = {"s": start, "e": end, "t": end}
     inspections = con.execute(
         """SELECT i.id AS "检查编号", i.date AS "检查日期", e.name AS "企业名称", i.uscc AS "统一社会信用代码",
@@ -58,7 +82,7 @@ def five_lists(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> 
            FROM inspection i JOIN enterprise e USING (uscc) LEFT JOIN township t ON t.code = e.township_code
            WHERE i.date BETWEEN $s AND $e ORDER BY i.date, i.id""", {"s": start, "e": end}).df()
     found = _hazards(con, "h.found_on BETWEEN $s AND $e", p)
-    assigned = _hazards(con, hazard_open("$t", "h"), p)
+    assigned = _escalated(_hazards(con, hazard_open("$t", "h"), p), end, confirmed)
     rectified = _hazards(con, "h.rectified_on BETWEEN $s AND $e", p)
     supervised = queries.enterprise_listing(con).rename(columns={
         "uscc": "统一社会信用代码", "name": "企业名称", "township_name": "乡镇（街道）", "level": "督办级别",
@@ -67,7 +91,8 @@ def five_lists(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> 
         "检查清单": _numbered(inspections),
         "隐患清单": _numbered(found.drop(columns=["整改完成日期", "验收销号日期"])),
         "交办清单": _numbered(assigned[["隐患编号", "企业名称", "统一社会信用代码", "乡镇（街道）", "网格", "隐患等级",
-                                     "隐患类别", "隐患描述", "责任部门", "发现日期", "整改期限", "状态"]]),
+                                     "隐患类别", "隐患描述", "责任部门", "发现日期", "整改期限", "状态", "升级建议",
+                                     "升级日期", "升级确认"]]),
         "整改清单": _numbered(rectified[["隐患编号", "企业名称", "统一社会信用代码", "乡镇（街道）", "隐患等级",
                                       "隐患类别", "责任部门", "整改期限", "整改完成日期", "状态"]]),
         "督办清单": _numbered(supervised),

@@ -19,6 +19,9 @@ info     print what the database holds
 import   import one ledger (xlsx/csv) into the database: checked row by row, upsert by key
 users    accounts and roles: list, add, disable, enable, password; the audit log
 export   briefing files: map snapshot (PNG/HTML), weekly report, ledgers, Word/PDF briefing
+closures closures that are checked: the re-check survival rate and the flagged closures, with reasons
+recheck-sample  a reproducible re-inspection sample of closed hazards, by level and department; logged
+escalation  the escalation ladder of overdue hazards; --confirm HAZARD --step STEP --by USER confirms a step
 """
 
 from __future__ import annotations
@@ -459,6 +462,82 @@ def cmd_figures(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_closures(args: argparse.Namespace) -> int:
+    """The re-check survival rate beside 整改率 (scoring.report.hazard_figures, summed over the
+    city) and every flagged closure of the window with its reasons."""
+    from reports.closures import flag_table, flagged_closures, rule_counts
+    from riskmap.i18n import t
+    from scoring.closures import closures_count
+    from scoring.report import hazard_figures
+
+    con, model, as_of = _scoring_inputs(args)
+    f = hazard_figures(con, as_of)
+    total, rect, n, k = (int(f[c].sum()) for c in ("total", "rectified", "rechecked", "recheck_survived"))
+    if n:
+        rate = f"{rect / total:.1%}" if total else "—"
+        print(t("cl_survival", as_of=as_of, n=n, k=k, rate=f"{k / n:.1%}", rect=rate))
+    else:
+        print(t("cl_survival_none", as_of=as_of))
+    if model.closures is None:
+        return 0
+    flagged = flagged_closures(con, model, as_of)
+    days = model.closures.window_days
+    n_closed = closures_count(con, as_of, days)
+    rules = "，".join(f"{t('cl_rule_' + r)} {c}" for r, c in rule_counts(flagged).items())
+    print(t("cl_flags_count", days=days, n=n_closed, k=len(flagged), rules=rules))
+    for row in flag_table(flagged).itertuples(index=False):
+        print("  " + "\t".join("" if v is None else str(v) for v in row))
+    return 0
+
+
+def cmd_recheck_sample(args: argparse.Namespace) -> int:
+    from riskmap.closures import ClosureError, sample_and_record
+
+    con, model, as_of = _scoring_inputs(args)
+    seed = args.seed if args.seed is not None else int(time.time())
+    db = Path(args.db) if args.db else paths.db_path()
+    try:
+        s = sample_and_record(con, model, as_of, seed, "cli", folder=db.parent)
+    except ClosureError as exc:
+        raise CliError(str(exc)) from None
+    print(f"复查抽样：随机种子 {s.seed}（已记录于 {db.parent / 'recheck_sample_log.jsonl'}），"
+          f"{s.as_of} 前 {s.window_days} 天的销号中抽取 {len(s.rows)} 项")
+    for r in s.strata.itertuples():
+        print(f"  {r.level}·{r.department}：销号 {r.closures} 项，抽取 {r.drawn} 项")
+    for r in s.rows.itertuples():
+        print(f"  {r.id}\t{r.stratum}\t{r.name}\t发现 {r.found_on}\t销号 {r.closed_on}")
+    return 0
+
+
+def cmd_escalation(args: argparse.Namespace) -> int:
+    from reports.closures import ladder_table
+    from riskmap.accounts import Accounts, User
+    from riskmap.closures import ClosureError, confirm_step, ladder
+
+    con, model, as_of = _scoring_inputs(args)
+    db = Path(args.db) if args.db else paths.db_path()
+    try:
+        rows = ladder(con, model, as_of, folder=db.parent)
+        if args.confirm:
+            if not (args.step and args.by):
+                raise CliError("确认升级需要 --step（升级级别的 id）和 --by（确认人的用户名）")
+            account = next((u for u in Accounts(db.parent / "security.sqlite").users()
+                            if u["username"] == args.by and not u["disabled"]), None)
+            if account is None:
+                raise CliError(f"没有启用的账号 {args.by}")
+            user = User(account["username"], account["name"], account["role"], account["grid_id"])
+            r = confirm_step(user, args.confirm, args.step, model, rows, folder=db.parent)
+            print(f"已确认隐患 {r['hazard_id']} 升级为{r['step_name']}（{r['step_on']}），记入审计日志")
+            return 0
+    except ClosureError as exc:
+        raise CliError(str(exc)) from None
+    table = ladder_table(rows[rows["step"].notna()] if not args.all else rows)
+    print("\t".join(table.columns))
+    for row in table.itertuples(index=False):
+        print("\t".join("" if v is None or v != v else str(v) for v in row))
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     import os
 
@@ -683,6 +762,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--totals", action="store_true", help="只列各季度合计、各部门合计和总计")
     p.add_argument("--out", help="另存为 Excel 文件")
     p.set_defaults(func=cmd_lift)
+    p = sub.add_parser("closures", help="销号复查：复查属实率与疑似异常销号（附原因）")
+    p.add_argument("--as-of", type=_iso_date)
+    p.set_defaults(func=cmd_closures)
+
+    p = sub.add_parser("recheck-sample", help="复查抽样：按隐患等级与责任部门分层抽取已销号隐患（随机种子记录在案）")
+    p.add_argument("--seed", type=int, help="随机种子（默认取当前时间，并记录）")
+    p.add_argument("--as-of", type=_iso_date)
+    p.set_defaults(func=cmd_recheck_sample)
+
+    p = sub.add_parser("escalation", help="逾期隐患升级督办：建议级别与日期；--confirm 隐患编号 "
+                       "--step 级别 --by 用户名 确认")
+    p.add_argument("--as-of", type=_iso_date)
+    p.add_argument("--all", action="store_true", help="也列出尚未到第一级的逾期隐患")
+    p.add_argument("--confirm", metavar="隐患编号")
+    p.add_argument("--step", help="升级级别的 id（见 model.toml 的 [[closures.escalation]]）")
+    p.add_argument("--by", help="确认人的用户名（须有确认权限：安委办或管理员）")
+    p.set_defaults(func=cmd_escalation)
 
     p = sub.add_parser("due", help="按等级检查间隔到期应检的企业")
     p.add_argument("--as-of", type=_iso_date)

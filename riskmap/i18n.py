@@ -699,6 +699,80 @@ STRINGS: dict[str, tuple[str, str]] = {
     "site_by_address": ("按地址归并", "grouped by address"),
     "profile_site": ("所在场所：{name}（{n} 家企业共用）", "Site: {name} (shared by {n} enterprises)"),
     "profile_site_others": ("同一场所的其他租户", "Other tenants of the site"),
+    # closures that are checked (issue 17, part 3): 隐患闭环, the 交办清单 and the CLI
+    "table_recheck": ("复查记录", "Re-checks"),
+    "hz_fig_rechecked": ("已复查销号", "Closures re-checked"),
+    "hz_fig_recheck_survival_rate": ("复查属实率", "Survives re-check"),
+    "col_hazard_id": ("隐患编号", "Hazard ID"),
+    "col_closed": ("验收销号日期", "Closed on"),
+    "cl_title": ("销号复查", "Closures checked"),
+    "cl_survival": ("截至 {as_of}：已复查销号 {n:,} 项，复查属实 {k:,} 项，复查属实率 {rate}（整改率 {rect}）。",
+                    "As of {as_of}: {n:,} closures re-checked, {k:,} found truly rectified; {rate} survive re-check "
+                    "(rectification rate {rect})."),
+    "cl_survival_none": ("截至 {as_of} 尚无复查记录：请在“数据管理”导入复查记录（复查编号、隐患编号、复查日期、复查结果）。",
+                         "No re-check recorded by {as_of}: import the re-checks on 数据管理 (ID, hazard ID, date, "
+                         "outcome)."),
+    "cl_flags_title": ("疑似异常销号（近 {days} 天）", "Closures that look wrong (last {days} days)"),
+    "cl_flags_count": ("近 {days} 天销号 {n:,} 项，其中 {k:,} 项触发异常规则：{rules}。",
+                       "{n:,} closures in the last {days} days, {k:,} flagged: {rules}."),
+    "cl_rule_same_day": ("当天销号", "closed the day found"),
+    "cl_rule_batch": ("集中销号", "closed in a batch"),
+    "cl_rule_deadline_exact_enterprise": ("企业屡次踩线", "deadline met to the day (enterprise)"),
+    "cl_rule_deadline_exact_department": ("部门屡次踩线", "deadline met to the day (department)"),
+    "cl_rule_score_rose": ("销号时风险分上升", "score rose while open"),
+    "cl_flag_same_day": ("发现后 {value:.0f} 天即验收销号（{level}隐患，规则：不超过 {threshold:.0f} 天）",
+                         "closed {value:.0f} days after it was found ({level} hazard; rule: at most {threshold:.0f} "
+                         "days)"),
+    "cl_flag_batch": ("同一责任部门同一天销号 {value:.0f} 项（规则：不少于 {threshold:.0f} 项）",
+                      "{value:.0f} hazards closed on one day by one department (rule: at least {threshold:.0f})"),
+    "cl_flag_deadline_exact_enterprise": ("同一企业近期有 {value:.0f} 项隐患恰在整改期限当天完成整改，占其销号的 {share}"
+                                          "（规则：不少于 {threshold:.0f} 项）",
+                                          "the enterprise rectified {value:.0f} hazards exactly on their deadline, "
+                                          "{share} of its closures (rule: at least {threshold:.0f})"),
+    "cl_flag_deadline_exact_department": ("同一责任部门近期有 {value:.0f} 项隐患恰在整改期限当天完成整改，占其销号的 "
+                                          "{share}（规则：不少于 {threshold:.0f} 项）",
+                                          "the department's hazards were rectified exactly on their deadline "
+                                          "{value:.0f} times, {share} of its closures (rule: at least "
+                                          "{threshold:.0f})"),
+    "cl_flag_score_rose": ("从发现到销号，企业风险分上升 {value:.1f} 分（规则：不少于 {threshold:g} 分）",
+                           "the enterprise's score rose {value:.1f} points between finding and closing (rule: at "
+                           "least {threshold:g})"),
+    "cl_col_reason": ("异常原因", "Why flagged"),
+    "cl_sample_title": ("复查抽样（按隐患等级与责任部门分层）", "Re-inspection sample (by level and department)"),
+    "cl_sample_rule": ("从近 {days} 天的销号中，每个“等级·部门”层抽取：{per}；同一随机种子得到同一样本，每次抽样记入审计日志。",
+                       "From the closures of the last {days} days, drawn per level × department stratum: {per}; the "
+                       "same seed gives the same sample, and every draw is written to the audit log."),
+    "cl_seed": ("随机种子", "Seed"),
+    "cl_draw": ("抽取复查样本（记入审计日志）", "Draw the re-inspection sample (recorded in the audit log)"),
+    "cl_drawn": ("已抽取 {n} 项销号待复查（随机种子 {seed}），已记入审计日志。",
+                 "{n} closures drawn for re-inspection (seed {seed}), logged."),
+    "cl_col_stratum": ("抽样层", "Stratum"),
+    "cl_col_closures": ("销号数", "Closures"),
+    "cl_col_drawn": ("抽取数", "Drawn"),
+    "cl_ladder_title": ("逾期升级督办（{as_of}）", "Escalation of overdue hazards ({as_of})"),
+    "cl_ladder_rule": ("升级阶梯：{steps}（逾期天数自整改期限次日起算）。", "The ladder: {steps} (days past the deadline)."),
+    "cl_ladder_step": ("逾期 {days} 天 → {name}", "{days} days overdue → {name}"),
+    "cl_col_step": ("升级建议", "Escalation"),
+    "cl_col_step_on": ("升级日期", "Escalation date"),
+    "cl_col_status": ("确认状态", "Confirmation"),
+    "cl_col_confirmed": ("已确认至", "Confirmed up to"),
+    "cl_col_next": ("下一级", "Next step"),
+    "cl_col_next_on": ("下一级日期", "Next step on"),
+    "cl_awaiting": ("待确认", "awaiting confirmation"),
+    "cl_done": ("已确认", "confirmed"),
+    "cl_pick": ("确认哪一项的升级", "Which escalation to confirm"),
+    "cl_confirm": ("确认升级（记入审计日志）", "Confirm the escalation (recorded in the audit log)"),
+    "cl_confirmed": ("已确认隐患 {id} 升级为{step}，记入审计日志。", "Hazard {id} escalated to {step}; logged."),
+    "cl_none_proposed": ("没有待确认的升级。", "No escalation awaits confirmation."),
+    "cl_enter": ("录入复查结果（导入复查记录并记入审计日志）", "Enter a re-check outcome (imported and logged)"),
+    "cl_enter_hazard": ("隐患编号", "Hazard ID"),
+    "cl_enter_date": ("复查日期", "Re-checked on"),
+    "cl_enter_outcome": ("复查结果", "Outcome"),
+    "cl_enter_checker": ("复查人", "Checked by"),
+    "cl_enter_go": ("录入", "Enter"),
+    "cl_entered": ("已录入复查记录 {id}，记入审计日志。", "Re-check {id} entered and logged."),
+    "cl_ladder_proposed": ("逾期隐患 {n:,} 项，其中 {k:,} 项有待确认的升级建议。",
+                           "{n:,} hazards overdue, {k:,} with an escalation awaiting confirmation."),
 }
 
 
@@ -747,6 +821,10 @@ def t(key: str, lang: str = "zh", **fmt: object) -> str:
 #: English for the controlled vocabularies that appear as values in tables and filters
 #: (tiers, levels, statuses, departments, kinds...). Free text and names are never translated.
 VALUES_EN: dict[str, str] = {
+    # re-check outcomes and escalation steps (issue 17, part 3)
+    "属实整改": "Truly rectified", "未整改": "Not rectified", "复发": "Recurred",
+    "镇级督办": "Township supervision", "县级督办": "County supervision", "市级督办": "City supervision",
+    "镇级挂牌": "Township listing", "县级挂牌": "County listing", "市级挂牌": "City listing",
     # supervision tiers and hazard levels
     "重大": "Major", "较大": "Significant", "一般": "General", "低": "Low",
     # hazard status
@@ -793,6 +871,7 @@ FORM_HEADERS_EN: dict[str, str] = {
     "责任部门": "Department", "整改期限": "Deadline", "整改完成日期": "Rectified on", "验收销号日期": "Closed on",
     "状态": "Status", "检查编号": "Inspection ID", "检查日期": "Inspected on", "检查部门": "Inspected by",
     "检查结果": "Result", "督办级别": "Supervision level", "挂牌理由": "Reasons", "摘牌条件": "Delisting condition",
+    "升级建议": "Escalation", "升级日期": "Escalation date", "升级确认": "Confirmation",
 }
 
 

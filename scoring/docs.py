@@ -237,6 +237,7 @@ def model_markdown(model: Model, lang: str = "zh", term: Callable[[str], str] = 
                 "“robustly not listed”, and “borderline” in between.")]
     lines += lift_section(model, lang)
     lines += site_markdown(model, lang, term)  # issue 17, tenants rolled up
+    lines += closures_lines(model, lang, term)
     return "\n".join(lines) + "\n" + rules_and_snapshots_markdown(model, lang)
 
 
@@ -373,3 +374,92 @@ def rules_and_snapshots_markdown(model: Model, lang: str = "zh") -> str:
           " sources we could search, so the rules cite the chapter, to be refined to the clause against the "
           "official text."),
     ]) + "\n"
+
+
+def closures_lines(model: Model, lang: str = "zh", term: Callable[[str], str] = str) -> list[str]:
+    """The section on closures that are checked (``[closures]``, issue 17 part 3): the
+    re-inspection sample, the flags, the survival rate and the escalation ladder."""
+    c = model.closures
+    if c is None:
+        return []
+    w = _pick(lang)
+    sep = w("、", ", ")
+    per = sep.join(f"{term(lv)} {n}" for lv, n in c.per_stratum.items())
+    levels = sep.join(map(term, c.same_day_levels))
+    step_keys = sep.join(f"`{k}`" for k in ("id", "action", "level", "overdue_days"))
+    lines = [
+        "", w("## 销号复查与逾期升级（`[closures]`）",
+              "## Closures that are checked, and escalation (`[closures]`)"), "",
+        w("销号：验收销号日期（`closed_on`）不晚于评估日的隐患。抽样与异常规则只看评估日前 "
+          f"{c.window_days} 天内（含评估日，`window_days`）的销号。",
+          "A closure is a hazard whose acceptance date (`closed_on`) is on or before the assessment date. The "
+          f"sample and the flags look at the closures of the {c.window_days} days up to and including it "
+          "(`window_days`)."), "",
+        w("**复查抽样**（`[closures.sample]`）：按“隐患等级 × 责任部门”分层，每层按等级抽取 "
+          "`[[closures.sample.per_stratum]]` 所列项数（每项 `level` 等级、`count` 项数："
+          f"{per}；不足则全取，未列的等级不抽）。"
+          "候选按隐患编号排序，各层依等级（重大在先）、部门的顺序，从同一随机种子依次不放回抽取："
+          "同样的数据和种子得到同样的样本；每次抽样的种子、样本与各层数目写入抽样记录"
+          "（`recheck_sample_log.jsonl`）和审计日志。",
+          "**Re-inspection sample** (`[closures.sample]`): strata are hazard level × responsible department; "
+          "from each, the number `[[closures.sample.per_stratum]]` gives for its level is drawn (each entry a "
+          f"`level` and a `count`: {per}; all of them where fewer, none of a level not listed). Candidates are "
+          "put in hazard-id order and the strata visited by level (major first) then department, drawing "
+          "without replacement from one seeded generator: the same data and seed give the same sample. "
+          "Each draw's seed, sample and stratum counts go to the sample log (`recheck_sample_log.jsonl`) and "
+          "the audit log."), "",
+        w("**疑似异常销号**（`[closures.flags]`），每条规则及其阈值：",
+          "**Closures that look wrong** (`[closures.flags]`), each a rule with its threshold:"), "",
+        w("| 规则 | 条件 | 阈值 |", "| Rule | Condition | Threshold |"), "|---|---|---|",
+        w("| 当天销号（`[closures.flags.same_day]`） | 发现后不超过 `max_days` 天即验收销号，"
+          f"限于 `levels` 所列等级 | {c.same_day_max_days} 天；{levels} |",
+          "| Closed the day found (`[closures.flags.same_day]`) | closed at most `max_days` days after it "
+          f"was found, for the levels `levels` | {c.same_day_max_days} days; {levels} |"),
+        w("| 集中销号（`[closures.flags.batch]`） | 同一责任部门同一天销号的项数不少于 `min_count`，且不少于该部门"
+          "窗口内日均销号的 `times_usual` 倍（向上取整） | "
+          f"{c.batch_min_count} 项；{c.batch_times_usual:g} 倍 |",
+          "| Closed in a batch (`[closures.flags.batch]`) | at least `min_count` hazards closed on one day by "
+          "one responsible department, and at least `times_usual` times the department's closures per day of "
+          f"the window (rounded up) | {c.batch_min_count}; {c.batch_times_usual:g} times |")]
+    for by, n, share in c.deadline_exact:
+        who = w("同一企业", "one enterprise") if by == "enterprise" else w("同一责任部门", "one department")
+        lines.append(w(f"| 屡次踩线（`[[closures.flags.deadline_exact]]`，`by` = `{by}`） | 窗口内{who}"
+                       "恰在整改期限当天完成整改的隐患不少于 `min_count` 项，且占其窗口内销号的比例不低于 "
+                       f"`min_share`；这些隐患均标记 | {n} 项；{share:.0%} |",
+                       f"| Deadline met to the day (`[[closures.flags.deadline_exact]]`, `by` = `{by}`) | at "
+                       f"least `min_count` closures of the window by {who} rectified exactly on their deadline, "
+                       f"and at least `min_share` of its closures of the window; each of them is flagged | {n}; "
+                       f"{share:.0%} |"))
+    lines += [
+        w("| 销号时风险分上升（`[closures.flags.score_rose]`） | 企业在销号当天的得分（全部因子按当天计算）"
+          f"比发现当天高出不少于 `min_points` 分 | {c.score_rose_min_points:g} 分 |",
+          "| Score rose while open (`[closures.flags.score_rose]`) | the enterprise's score on the closing day "
+          "(every factor as of that day) exceeds its score on the day found by at least `min_points` | "
+          f"{c.score_rose_min_points:g} points |"), "",
+        w("**复查属实率**：截至评估日已销号、且销号当天或之后有复查记录（复查记录表 `recheck`，"
+          "复查结果为属实整改、未整改或复发）的隐患中，首次复查结果为“属实整改”的比例；同一天两次复查"
+          "取编号小者。与整改率并列（`scoring.report.hazard_figures` 按区域，隐患闭环按统计期："
+          "首次复查落在期内的销号）；没有复查记录时不计（不是 0%）。",
+          "**Closures surviving re-check**: of the hazards closed by the assessment date that have a re-check "
+          "on or after the closing day (the `recheck` ledger; outcome truly rectified, not rectified or "
+          "recurred), the share whose first such re-check found them truly rectified; of two on one day, the "
+          "lower id counts. Shown beside the rectification rate (per area in "
+          "`scoring.report.hazard_figures`; per period on the Hazard closure page: the closures whose first "
+          "re-check falls in it); with no re-check there is no rate (not 0 %)."), "",
+        w(f"**逾期升级**（`[[closures.escalation]]`）：每级 {step_keys}。未整改隐患超过整改期限 "
+          "`overdue_days` 天（期限次日为逾期 1 天）即达到该级，日期为整改期限加 `overdue_days` 天；"
+          "建议的是已达到的最高一级，除非该级或更高一级已确认。确认由有决定权限的人（安委办、管理员）"
+          "在隐患闭环逐项点击，写入升级记录（`escalation_log.jsonl`）和审计日志；交办清单列出每项的"
+          "升级建议、日期与确认状态。",
+          f"**Escalation** (`[[closures.escalation]]`): each step {step_keys}. An open hazard "
+          "`overdue_days` days past its deadline (the day after the deadline is 1 day over) has reached the "
+          "step, on the deadline plus `overdue_days`; the proposal is the highest step reached unless it or a "
+          "higher one is confirmed. A person allowed to decide (the safety office, an administrator) confirms "
+          "it, hazard by hazard, on the Hazard closure page; the escalation log (`escalation_log.jsonl`) and "
+          "the audit log keep it, and the assigned list shows each hazard's step, its date and whether it is "
+          "confirmed."), "",
+        w("| 级别 | 措施 | 层级 | 逾期天数 |", "| Step | Action | Level | Days overdue |"), "|---|---|---|---:|"]
+    for step in c.escalation:
+        name = w(f"{step.name}（`{step.id}`）", f"{term(step.name)} (`{step.id}`)")
+        lines.append(f"| {name} | {term(step.action)} | {term(step.level)} | {step.overdue_days} |")
+    return lines

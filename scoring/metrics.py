@@ -24,7 +24,7 @@ from typing import Literal
 
 import duckdb
 
-from scoring.sql import hazard_rectified
+from scoring.sql import first_recheck_sql, hazard_rectified
 
 Better = Literal["up", "down"] | None
 
@@ -106,6 +106,13 @@ METRICS: tuple[Metric, ...] = (
             "Hazards found in the period and rectified (or closed) by its last day: the numerator of the "
             "rectification rate."),
            f"(SELECT count(*) FILTER ({_RECTIFIED_BY_END}) FROM hz WHERE found_on BETWEEN $s AND $e)", better="up"),
+    Metric("recheck_survival_rate", ("复查属实率", "Closures surviving re-check"), "%",
+           ("统计期内复查的已销号隐患中，复查结果为“属实整改”的比例（每项隐患按其销号后的首次复查计）。",
+            "Of the closed hazards whose first re-check after closing fell in the period, the share it found "
+            "truly rectified."),
+           f"(SELECT count(*) FILTER (rc.outcome = '属实整改') / nullif(count(*), 0) "
+           f"FROM ({first_recheck_sql('$e')}) rc SEMI JOIN hz ON hz.id = rc.hazard_id "
+           "WHERE rc.date BETWEEN $s AND $e)", better="up", kind="rate"),
     Metric("overdue_open", ("期末逾期未整改（项）", "Overdue at period end"), "项",
            ("期末仍未整改且已过整改期限的隐患，不论何时发现。",
             "Hazards still open on the period's last day and past their deadline, whenever found."),
@@ -120,7 +127,7 @@ WEEKLY_KEYS = ("enterprises", "inspections", "hazards", "hazards_major", "rectif
                "rectification_rate", "cases", "fines_10k", "suspended", "closed", "referred")
 
 #: 隐患闭环's figures.
-HAZARD_KEYS = ("hazards", "found_rectified", "rectification_rate", "overdue_open")
+HAZARD_KEYS = ("hazards", "found_rectified", "rectification_rate", "recheck_survival_rate", "overdue_open")
 
 
 def metric(key: str) -> Metric:

@@ -309,6 +309,50 @@ class SiteConfig:
 
 
 @dataclass(frozen=True)
+class EscalationStep:
+    """A step of the escalation ladder: ``action`` (督办 / 挂牌) at ``level`` (镇级 / 县级 /
+    市级), reached ``overdue_days`` days after an open hazard's deadline."""
+
+    id: str
+    action: str
+    level: str
+    overdue_days: int
+
+    @property
+    def name(self) -> str:
+        """The step as officials say it: 县级督办, 市级挂牌."""
+        return f"{self.level}{self.action}"
+
+
+@dataclass(frozen=True)
+class Closures:
+    """``[closures]``: the re-inspection sample, the flags on closures and the escalation ladder.
+
+    ``window_days``: the closures (验收销号 on or before T) of the days ending on T that are
+    sampled and flagged; ``per_stratum``: closures drawn per (level, department) stratum, by
+    level; the flags' thresholds (see ``docs/MODEL.md``); ``escalation``: the ladder, lowest
+    step first (``overdue_days`` increasing).
+    """
+
+    window_days: int
+    per_stratum: dict[str, int]
+    same_day_max_days: int
+    same_day_levels: tuple[str, ...]
+    batch_min_count: int
+    #: (by, min_count, min_share) with by "enterprise" or "department".
+    deadline_exact: tuple[tuple[str, int, float], ...]
+    score_rose_min_points: float
+    escalation: tuple[EscalationStep, ...]
+    #: A batch also needs this many times the department's usual closures per day (1: off).
+    batch_times_usual: float = 1.0
+
+
+ESCALATION_ACTIONS = ("督办", "挂牌")
+#: The steps of the ladder, lowest first, as ``Closures.escalation`` requires them.
+ESCALATION_LEVELS = ("镇级", "县级", "市级")
+
+
+@dataclass(frozen=True)
 class Model:
     version: str
     title: str
@@ -324,6 +368,7 @@ class Model:
     lift: LiftConfig = LiftConfig()
     snapshots: SnapshotConfig = SnapshotConfig()
     site: SiteConfig | None = None
+    closures: Closures | None = None
 
     @property
     def measures(self) -> list[str]:
@@ -463,7 +508,8 @@ def model_from_dict(raw: dict[str, Any]) -> Model:
                  enterprise_listing=_listing(raw.get("enterprise_listing"), "enterprise_listing", words),
                  lift=_lift(raw.get("lift")),
                  snapshots=_snapshots(raw.get("snapshots")),
-                 site=_site(raw.get("site"), names))
+                 site=_site(raw.get("site"), names),
+                 closures=_closures(raw.get("closures")))
 
 
 def _clause(entry: dict[str, Any], where: str) -> str:
@@ -708,6 +754,81 @@ def _listing(raw: dict[str, Any] | None, section: str, words: Mapping[str, objec
                                  value if bound == "min" else None, value if bound == "max" else None))
     days = _require(raw, "deadline_days", section, int)
     return Listing(tuple(rules), days, _text(raw, "delisting", section, words))
+
+
+def _closures(raw: dict[str, Any] | None) -> Closures | None:
+    """``[closures]`` validated: every threshold a positive number, levels and departments' keys
+    as the vocabularies have them, the ladder's steps in increasing ``overdue_days``."""
+    if raw is None:
+        return None
+    where = "closures"
+    _known(raw, {"window_days", "sample", "flags", "escalation"}, where)
+    sample = raw.get("sample") or {}
+    _known(sample, {"per_stratum"}, f"{where}.sample")
+    per: dict[str, int] = {}
+    for i, entry in enumerate(sample.get("per_stratum") or []):
+        w = f"{where}.sample.per_stratum #{i + 1}"
+        if not isinstance(entry, dict):
+            raise ModelConfigError(f"{w}: 应为 {{ level = \"重大\", count = 5 }} 的形式")
+        _known(entry, {"level", "count"}, w)
+        level = _require(entry, "level", w, str)
+        if level not in HAZARD_LEVELS or level in per:
+            raise ModelConfigError(f"{w}: 隐患等级“{level}”应为 {'、'.join(HAZARD_LEVELS)} 之一，且不重复")
+        per[level] = _positive_int(entry, "count", w, 0)
+    if not per:
+        raise ModelConfigError(f"{where}.sample: per_stratum 应按隐患等级给出每层抽取数，如 "
+                               "[{ level = \"重大\", count = 5 }]")
+    flags = raw.get("flags") or {}
+    _known(flags, {"same_day", "batch", "deadline_exact", "score_rose"}, f"{where}.flags")
+    same = flags.get("same_day") or {}
+    _known(same, {"max_days", "levels"}, f"{where}.flags.same_day")
+    levels = same.get("levels", list(HAZARD_LEVELS))
+    if not isinstance(levels, list) or not set(levels) <= set(HAZARD_LEVELS):
+        raise ModelConfigError(f"{where}.flags.same_day: levels 应为 {'、'.join(HAZARD_LEVELS)} 中的若干个")
+    batch = flags.get("batch") or {}
+    _known(batch, {"min_count", "times_usual"}, f"{where}.flags.batch")
+    times = float(batch.get("times_usual", 1))
+    if not times >= 1:
+        raise ModelConfigError(f"{where}.flags.batch: times_usual 应不小于 1（现为 {times}）")
+    exact = []
+    for i, entry in enumerate(flags.get("deadline_exact") or []):
+        w = f"{where}.flags.deadline_exact #{i + 1}"
+        _known(entry, {"by", "min_count", "min_share"}, w)
+        by = _require(entry, "by", w, str)
+        if by not in ("enterprise", "department"):
+            raise ModelConfigError(f"{w}: by 应为 enterprise（同一企业）或 department（同一部门）")
+        share = float(entry.get("min_share", 0))
+        if not 0 <= share <= 1:
+            raise ModelConfigError(f"{w}: min_share 应在 0 到 1 之间（现为 {share}）")
+        exact.append((by, _positive_int(entry, "min_count", w, 2), share))
+    rose = flags.get("score_rose") or {}
+    _known(rose, {"min_points"}, f"{where}.flags.score_rose")
+    points = float(_require(rose, "min_points", f"{where}.flags.score_rose", (int, float)))
+    if not points > 0:
+        raise ModelConfigError(f"{where}.flags.score_rose: min_points 必须大于 0（现为 {points}）")
+    steps = []
+    for i, entry in enumerate(raw.get("escalation") or []):
+        w = f"{where}.escalation #{i + 1}（{entry.get('id', '?')}）"
+        _known(entry, {"id", "action", "level", "overdue_days"}, w)
+        action, level = _require(entry, "action", w, str), _require(entry, "level", w, str)
+        if action not in ESCALATION_ACTIONS:
+            raise ModelConfigError(f"{w}: action 应为 {'、'.join(ESCALATION_ACTIONS)} 之一")
+        if level not in ESCALATION_LEVELS:
+            raise ModelConfigError(f"{w}: level 应为 {'、'.join(ESCALATION_LEVELS)} 之一")
+        steps.append(EscalationStep(_identifier(entry, "id", w), action, level,
+                                    _positive_int(entry, "overdue_days", w, 0)))
+    days = [s.overdue_days for s in steps]
+    if days != sorted(set(days)):
+        raise ModelConfigError(f"{where}.escalation: 各级的 overdue_days 应逐级增大（现为 {days}）")
+    if len({s.id for s in steps}) != len(steps):
+        raise ModelConfigError(f"{where}.escalation: id 不能重复")
+    return Closures(
+        window_days=_positive_int(raw, "window_days", where),
+        per_stratum={lv: per[lv] for lv in reversed(HAZARD_LEVELS) if lv in per},
+        same_day_max_days=_positive_int(same, "max_days", f"{where}.flags.same_day", 0),
+        same_day_levels=tuple(lv for lv in HAZARD_LEVELS if lv in levels),
+        batch_min_count=_positive_int(batch, "min_count", f"{where}.flags.batch", 2),
+        deadline_exact=tuple(exact), score_rose_min_points=points, escalation=tuple(steps), batch_times_usual=times)
 
 
 def load_model(path: Path | str = DEFAULT_MODEL) -> Model:

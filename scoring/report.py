@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from scoring.metrics import BY_KEY, WEEKLY_KEYS, figures
-from scoring.sql import hazard_rectified
+from scoring.sql import first_recheck_sql, hazard_rectified
 
 #: (key, 中文 label as on the form, unit) in the form's order.
 WEEKLY_COLUMNS = tuple((k, BY_KEY[k].label[0].split("（")[0], BY_KEY[k].unit) for k in WEEKLY_KEYS)
@@ -180,7 +180,8 @@ def daily_figures(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
 
 
 #: The closed-loop figures of :func:`hazard_figures`, in the order screens show them.
-HAZARD_FIGURES = ("total", "rectified", "open", "overdue", "major", "rectification_rate")
+HAZARD_FIGURES = ("total", "rectified", "open", "overdue", "major", "rectification_rate", "rechecked",
+                  "recheck_survival_rate")
 
 
 def hazard_figures(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
@@ -188,14 +189,18 @@ def hazard_figures(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFra
     the closed loop of hazards found on or before ``as_of``: ``total``, ``rectified`` (rectified on
     or before ``as_of``), ``open`` (not yet), ``overdue`` (open and past the deadline), ``major``
     (level 重大, whatever the status) and ``rectification_rate`` = rectified / total (NaN without
-    hazards). One row per area, areas without hazards included, in code order.
+    hazards); beside it, of the closures (验收销号 by ``as_of``), ``rechecked`` (those with a
+    re-check on or after closing, by ``as_of``), ``recheck_survived`` (whose first such re-check
+    found 属实整改) and ``recheck_survival_rate`` = recheck_survived / rechecked (NaN without
+    re-checks). One row per area, areas without hazards included, in code order.
     """
     return con.execute(
         f"""
-        WITH hz AS (
+        WITH rc AS ({first_recheck_sql("$t")}),
+        hz AS (
           SELECT e.township_code AS code, h.level, h.deadline,
-                 {hazard_rectified("$t", "h")} AS done
-          FROM hazard h JOIN enterprise e USING (uscc)
+                 {hazard_rectified("$t", "h")} AS done, rc.outcome
+          FROM hazard h JOIN enterprise e USING (uscc) LEFT JOIN rc ON rc.hazard_id = h.id
           WHERE h.found_on <= $t AND e.township_code IS NOT NULL)
         SELECT t.code, t.name,
                count(hz.code) AS total,
@@ -203,7 +208,10 @@ def hazard_figures(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFra
                count(*) FILTER (NOT hz.done) AS open,
                count(*) FILTER (NOT hz.done AND hz.deadline < $t) AS overdue,
                count(*) FILTER (hz.level = '重大') AS major,
-               count(*) FILTER (hz.done) / nullif(count(hz.code), 0) AS rectification_rate
+               count(*) FILTER (hz.done) / nullif(count(hz.code), 0) AS rectification_rate,
+               count(hz.outcome) AS rechecked,
+               count(*) FILTER (hz.outcome = '属实整改') AS recheck_survived,
+               count(*) FILTER (hz.outcome = '属实整改') / nullif(count(hz.outcome), 0) AS recheck_survival_rate
         FROM township t LEFT JOIN hz ON hz.code = t.code
         GROUP BY t.code, t.name ORDER BY t.code
         """, {"t": as_of}).df()

@@ -33,3 +33,13 @@ def hazard_rectified(t: str = "$t", alias: str | None = None) -> str:
 def within_days(column: str, t: str, days: int) -> str:
     """``column`` lies after T - ``days``: with ``column <= T``, the ``days`` days ending on T."""
     return f"{column} > {t} - INTERVAL {int(days)} DAY"
+
+
+def first_recheck_sql(t: str = "$t") -> str:
+    """A query: per hazard closed (验收销号) on or before T, its first re-check dated on or after
+    the closing day and on or before T (``hazard_id``, ``date``, ``outcome``; ties on a day go
+    to the lower re-check id). The closure survives when that outcome is 属实整改."""
+    return f"""SELECT r.hazard_id, min(r.date) AS date, arg_min(r.outcome, (r.date, r.id)) AS outcome
+        FROM recheck r JOIN hazard hh ON hh.id = r.hazard_id
+        WHERE hh.closed_on <= {t} AND r.date >= hh.closed_on AND r.date <= {t}
+        GROUP BY r.hazard_id"""

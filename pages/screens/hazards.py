@@ -11,6 +11,7 @@ import streamlit as st
 
 from data import queries
 from data.vocab import HAZARD_LEVELS
+from pages.closures import closure_section, five_lists_now, survival_caption
 from pages.screens.common import (
     KEPT,
     XLSX,
@@ -28,7 +29,7 @@ from pages.screens.common import (
     tv_label,
 )
 from reports.figures import figure_text
-from reports.ledgers import FIVE_LISTS, five_lists, narrow
+from reports.ledgers import FIVE_LISTS, narrow
 from reports.marks import Mark
 from reports.spreadsheets import to_xlsx
 from scoring import metrics
@@ -43,13 +44,6 @@ def _data(version: str, days: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
     t = default_as_of(con)
     start = t - dt.timedelta(days=days - 1)
     return queries.hazards_between(con, start, t, t), queries.overdue_hazards(con, t), monthly_rectification(con, t)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _five_lists(version: str, days: int) -> dict[str, pd.DataFrame]:
-    con = require_db()
-    t = default_as_of(con)
-    return five_lists(con, t - dt.timedelta(days=days - 1), t)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -112,8 +106,9 @@ show(pivot.rename_axis(tr("col_department")), key="hz_pivot",
 st.subheader(tr("hz_by_area", as_of=as_of))
 figures = _figures(version)
 show(pd.DataFrame({tr("col_name"): figures["name"], **{tr(f"hz_fig_{k}"): figures[k] for k in HAZARD_FIGURES}}),
-     hide_index=True, key="hz_by_area", column_config={
-         tr("hz_fig_rectification_rate"): st.column_config.NumberColumn(format="percent")})
+     hide_index=True, key="hz_by_area", column_config={tr(f"hz_fig_{k}"): st.column_config.NumberColumn(
+         format="percent") for k in ("rectification_rate", "recheck_survival_rate")})
+survival_caption(figures, as_of)
 
 st.subheader(tr("hz_monthly"))
 rate_chart(monthly.assign(month=pd.to_datetime(monthly["month"]).dt.strftime("%Y-%m")), "month",
@@ -130,13 +125,15 @@ export_button(st, tr("download", name=tr("hz_overdue_list")), partial(_xlsx, ove
               key="dl_overdue", file_name=f"{tr('hz_overdue_list')}_{as_of}.xlsx", rows=len(overdue_table),
               mime=XLSX)
 
+closure_section(version, as_of, departments, levels)
+
 st.subheader(tr("five_lists"))
 # The same lists as the Excel exports and `python -m riskmap export five` (reports/ledgers.py),
 # narrowed by the department and level chosen above.
 LIST_KEYS = dict(zip(FIVE_LISTS, ("list_inspection", "list_hazard", "list_assigned", "list_rectified",
                                   "list_supervised")))
 # One list at a time: tabs would send all five tables to the browser (4.8 MB at 90 days).
-lists = _five_lists(version, days)
+lists = five_lists_now(version, days)
 from_url("five_list", list(lists))
 name = st.radio(tr("five_lists"), list(lists), key="five_list", horizontal=True,
                format_func=lambda n: tr(LIST_KEYS[n]), label_visibility="collapsed", **KEPT)

@@ -133,10 +133,12 @@ def selection_and_townships(selection: object, path: list[Crumb]) -> None:
         tr("col_index"): top["index"].round(1), tr("col_enterprises"): top["enterprises"],
         tr("col_n_major"): top["n_major"], tr("col_n_serious"): top["n_serious"],
         tr("col_overdue"): top["overdue"], tr("col_rate"): top["rectification_rate"],
+        tr("hz_fig_recheck_survival_rate"): top["recheck_survival_rate"],
         tr("col_incidents_12m", months=model.measure("incidents_12m").window_months): top["incidents_12m"],
         tr("col_level"): top["level"].fillna("—"),
-    }), hide_index=True, key="top_townships",
-        column_config={tr("col_rate"): st.column_config.NumberColumn(format="percent")})
+    }), hide_index=True, key="top_townships", column_config={
+        c: st.column_config.NumberColumn(format="percent") for c in (tr("col_rate"), tr("hz_fig_recheck_survival_rate"))
+    })
 
 
 city_map(days, end)

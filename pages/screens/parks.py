@@ -29,6 +29,7 @@ from pages.sites import show_site, site_rows
 from reports.exports import ExportRequest, export
 from reports.spreadsheets import to_xlsx
 from reports.views import ViewRequest
+from scoring.closures import survival_by
 from scoring.run import default_as_of
 
 if TYPE_CHECKING:
@@ -40,7 +41,9 @@ DAYS = 90
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _parks(version: str) -> pd.DataFrame:
-    return queries.park_table(require_db())
+    con = require_db()  # the re-check survival beside 整改率 (scoring.closures, as hazard_figures counts it)
+    kept = survival_by(con, default_as_of(con), "park_id").rename(columns={"key": "code"})
+    return queries.park_table(con).merge(kept[["code", "recheck_survival_rate"]], on="code", how="left")
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -75,9 +78,11 @@ show(pd.DataFrame({
     tr("col_park"): parks["name"], tr("col_kind_park"): parks["kind"], tr("col_operator"): parks["operator"],
     tr("col_enterprises"): parks["enterprises"], tr("col_open"): parks["open_hazards"],
     tr("col_overdue"): parks["overdue"], tr("col_rate"): parks["rectification_rate"],
+    tr("hz_fig_recheck_survival_rate"): parks["recheck_survival_rate"],
     tr("col_index"): parks["index"].round(1), tr("col_rank"): parks["index_rank"],
 }), hide_index=True, key="park_table",
-    column_config={tr("col_rate"): st.column_config.NumberColumn(format="percent")})
+    column_config={c: st.column_config.NumberColumn(format="percent")
+                   for c in (tr("col_rate"), tr("hz_fig_recheck_survival_rate"))})
 
 names = dict(zip(parks["code"], parks["name"]))
 park_id = st.selectbox(tr("park_pick"), parks["code"], key="park", format_func=names.__getitem__,
