@@ -53,7 +53,7 @@ def _literal(token: bytes) -> bytes:
     return bytes(out)
 
 
-def _cmap(text: bytes) -> dict[int, str]:
+def cmap(text: bytes) -> dict[int, str]:
     """A ToUnicode CMap: code -> text."""
     def uni(hexes: bytes) -> str:
         return bytes.fromhex(hexes.decode()).decode("utf-16-be")
@@ -87,7 +87,7 @@ def page_texts(data: bytes) -> list[str]:
         for name, num in re.findall(rb"/([^\s/<>]+)\s+" + _REF, block):
             to_unicode = re.search(rb"/ToUnicode\s+" + _REF, objects.get(int(num), b""))
             if to_unicode:
-                fonts[name] = _cmap(_stream(objects[int(to_unicode.group(1))]))
+                fonts[name] = cmap(_stream(objects[int(to_unicode.group(1))]))
     kids = next(re.search(rb"/Kids\s*\[(.*?)\]", body, re.S).group(1) for body in objects.values()
                 if re.search(rb"/Type\s*/Pages\b", body))
     pages = []
@@ -95,13 +95,13 @@ def page_texts(data: bytes) -> list[str]:
         page = objects[int(num)]
         contents = re.search(rb"/Contents\s+" + _REF, page)
         stream = _stream(objects[int(contents.group(1))])
-        lines, line, cmap = [], [], {}
+        lines, line, glyphs = [], [], {}
         for token in _TOKEN.findall(stream):
             if token.startswith(b"/") and token[1:] in fonts:
-                cmap = fonts[token[1:]]
+                glyphs = fonts[token[1:]]
             elif token.startswith(b"(") or (token.startswith(b"<") and token != b"<<"):
                 raw = _literal(token) if token.startswith(b"(") else bytes.fromhex(token[1:-1].decode())
-                line += [cmap.get(int.from_bytes(raw[k:k + 2], "big"), "\ufffd") for k in range(0, len(raw) - 1, 2)]
+                line += [glyphs.get(int.from_bytes(raw[k:k + 2], "big"), "\ufffd") for k in range(0, len(raw) - 1, 2)]
             elif token == b"ET":
                 lines.append("".join(line))
                 line = []

@@ -28,6 +28,7 @@ import shapely
 from PIL import Image
 
 from .conftest import SMALL, City
+from .pdf_text import cmap
 
 if TYPE_CHECKING:
     import duckdb
@@ -101,29 +102,6 @@ def _tokens(content: bytes):
             i = max(j, i + 1)
 
 
-def _cmap(text: bytes) -> dict[int, str]:
-    """A ToUnicode CMap as glyph code -> characters."""
-    out: dict[int, str] = {}
-
-    def uni(h: bytes) -> str:
-        return bytes.fromhex(h.decode()).decode("utf-16-be")
-
-    for block in re.findall(rb"beginbfrange(.*?)endbfrange", text, re.S):
-        for lo, hi, dst in re.findall(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*(\[[^\]]*\]|<[0-9a-fA-F]+>)", block):
-            lo_i, hi_i = int(lo, 16), int(hi, 16)
-            if dst.startswith(b"["):
-                for k, h in enumerate(re.findall(rb"<([0-9a-fA-F]+)>", dst)):
-                    out[lo_i + k] = uni(h)
-            else:
-                first = uni(dst[1:-1])
-                for k in range(hi_i - lo_i + 1):
-                    out[lo_i + k] = first[:-1] + chr(ord(first[-1]) + k)
-    for block in re.findall(rb"beginbfchar(.*?)endbfchar", text, re.S):
-        for src, dst in re.findall(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block):
-            out[int(src, 16)] = uni(dst)
-    return out
-
-
 def pdf_pages(pdf: bytes) -> list[list[str]]:
     """The text of each page of a matplotlib PDF, one line per text object."""
     objects = {int(n): body for n, body in re.findall(rb"(\d+) 0 obj(.*?)endobj", pdf, re.S)}
@@ -139,7 +117,7 @@ def pdf_pages(pdf: bytes) -> list[list[str]]:
         if re.fullmatch(rb"\s*<<\s*(/F\d+ \d+ 0 R\s*)+>>\s*", body):
             for name, ref in re.findall(rb"/(F\d+) (\d+) 0 R", body):
                 uni = re.search(rb"/ToUnicode (\d+) 0 R", objects[int(ref)])
-                fonts[name.decode()] = _cmap(stream(int(uni.group(1)))) if uni else {}
+                fonts[name.decode()] = cmap(stream(int(uni.group(1)))) if uni else {}
     kids = re.search(rb"/Type /Pages /Kids \[([^\]]*)\]", pdf)
     assert kids
     pages = []
