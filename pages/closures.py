@@ -151,7 +151,7 @@ def closure_section(version: str, as_of: dt.date, departments: list[str], levels
         try:
             r = confirm_step(current_user(), hazard_id, step, model, rows)
         except ClosureError as exc:
-            st.error(str(exc))
+            st.error(md(exc))  # it quotes the hazard id: made inert
         else:
             st.success(tr("cl_confirmed", id=md(r["hazard_id"]), step=value(r["step_name"],
                                                                             lang())))

@@ -191,9 +191,9 @@ def show_changes(snaps: pd.DataFrame, model: Model, key: str) -> None:
     quarters = [i for i, q in enumerate(snaps["quarter_end"].to_numpy()) if q and i < len(days) - 1]
     left, right = st.columns(2)
     a = left.selectbox(tr("hist_from"), days, index=quarters[-1] if quarters else 0, format_func=labels.__getitem__,
-                       key=f"hist_a_{key}")
+                       key=f"hist_a_{key}", placeholder=tr("choose_one"))
     b = right.selectbox(tr("hist_to"), days, index=len(days) - 1, format_func=labels.__getitem__,
-                        key=f"hist_b_{key}")
+                        key=f"hist_b_{key}", placeholder=tr("choose_one"))
     assert a is not None and b is not None  # an index is given: a day is always chosen
     change = score_change(snaps, model, a, b)
     row_a, row_b = (snaps.iloc[days.index(d)] for d in (a, b))
@@ -204,6 +204,18 @@ def show_changes(snaps: pd.DataFrame, model: Model, key: str) -> None:
         st.caption(tr("hist_same"))
     else:
         st.html(table_html(localise(change_table(moved, tr))))
+    # Every snapshot day, and what a past day is: today's model over the records dated by then.
+    st.caption(md(tr("hist_model_note", version=model.version)))
+    st.html(table_html(localise(snapshot_table(snaps, tr, tv))))
+
+
+def snapshot_table(snaps: pd.DataFrame, say: Callable[..., str], term: Callable[[object], object]) -> pd.DataFrame:
+    """Each snapshot day of one enterprise (oldest first): the day and why it is one, the score
+    and the tier, as text under ``say(key)`` headers."""
+    records = snaps.to_dict("records")
+    return pd.DataFrame({say("col_date"): [snapshot_label(r, say) for r in records],
+                         say("col_score"): [cell_text(float(r["score"])) for r in records],
+                         say("col_tier"): [term(r["tier"]) for r in records]})
 
 
 def file_of(db: duckdb.DuckDBPyConnection, uscc: str) -> dict[str, pd.DataFrame]:

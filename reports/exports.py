@@ -36,13 +36,16 @@ class ExportRequest:
     """What to export besides its kind, as plain data: the period (``days`` ending ``end``,
     default the data's as-of date; a map is drawn as of ``end``), the weekly report's ``area``
     (a county or township code; default the city), the map ``view`` of ``png``/``html`` and
-    the PNG ``size`` (``slide`` 1920×1080 or ``a4``). The language is the view's."""
+    the PNG ``size`` (``slide`` 1920×1080 or ``a4``), and the escalation steps people have
+    confirmed (``confirmed``: (hazard id, step id) pairs, ``riskmap.closures.confirmations``) for
+    the 交办清单 of the 五张清单. The language is the view's."""
 
     end: dt.date | None = None
     days: int = 7
     area: str | None = None
     view: ViewRequest = field(default_factory=ViewRequest)
     size: str = "slide"
+    confirmed: tuple[tuple[str, str], ...] = ()
 
     @property
     def lang(self) -> str:
@@ -119,9 +122,12 @@ def export(con: duckdb.DuckDBPyConnection, kind: str, request: ExportRequest = E
         if kind == "parks":  # the park lists read the ledgers alone
             lists = ledgers.park_lists(con, start, end)
         else:
-            make = ledgers.five_lists if kind == "five" else ledgers.six_lists
+            confirmed: dict[str, set[str]] = {}
+            for hazard, step in r.confirmed:
+                confirmed.setdefault(hazard, set()).add(step)
             with outputs_as_of(con, end) as dated:  # 督办清单 and 监督清单: that day's listing and tiers
-                lists = make(dated, start, end)
+                lists = (ledgers.five_lists(dated, start, end, confirmed) if kind == "five"
+                         else ledgers.six_lists(dated, start, end))
         return ledgers.workbook(lists, f"{city}{_title(kind)}", f"{start} 至 {end}", mark), name
     from reports.document import briefing_docx, briefing_pdf, build_briefing
 

@@ -379,9 +379,20 @@ def cmd_lift(args: argparse.Namespace) -> int:
     for line in lift_lines(shown, settings):
         print(line)
     if args.out:
+        from data import paths
         from reports.spreadsheets import to_xlsx
+        from riskmap.accounts import Accounts
+        from riskmap.marked import cli_mark, os_user, record_export
 
-        Path(args.out).write_bytes(to_xlsx(lift_view(shown, settings), t("lift_title").split("：")[0]))
+        # Marked and audited like every export: the account --user names, else --user or the OS user.
+        db = Path(args.db) if args.db else paths.db_path()
+        accounts = Accounts(db.parent / "security.sqlite")
+        mark = cli_mark(accounts, args.user)
+        data = to_xlsx(lift_view(shown, settings), t("lift_title").split("：")[0], mark)
+        out = Path(args.out)
+        out.write_bytes(data)
+        record_export(accounts, mark, out.name, data, export="lift", page="cli", path=str(out.resolve()),
+                      os_user=os_user())
         print(f"已写入 {args.out}")
     return 0
 
@@ -526,7 +537,10 @@ def cmd_escalation(args: argparse.Namespace) -> int:
             if account is None:
                 raise CliError(f"没有启用的账号 {args.by}")
             user = User(account["username"], account["name"], account["role"], account["grid_id"])
-            r = confirm_step(user, args.confirm, args.step, model, rows, folder=db.parent)
+            from riskmap.marked import os_user
+
+            r = confirm_step(user, args.confirm, args.step, model, rows, folder=db.parent, page="cli",
+                             os_user=os_user())
             print(f"已确认隐患 {r['hazard_id']} 升级为{r['step_name']}（{r['step_on']}），记入审计日志")
             return 0
     except ClosureError as exc:
@@ -555,7 +569,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         view = (ViewRequest.from_json(args.view) if args.view
                 else ViewRequest(args.scope, args.key, lang=args.lang))
-        request = ExportRequest(end, args.days, args.area, view, args.size)
+        from riskmap.closures import confirmed_pairs
+
+        request = ExportRequest(end, args.days, args.area, view, args.size, confirmed_pairs(db.parent))
         # Who exports (on the file, in the audit log): the account --user names, else --user or the OS user.
         mark = cli_mark(accounts, args.user, request.lang)
         data, name = export(con, args.kind, request, mark)
@@ -761,6 +777,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--department", action="append", help="只列该部门（可多次给出；“合计”为各部门合计）")
     p.add_argument("--totals", action="store_true", help="只列各季度合计、各部门合计和总计")
     p.add_argument("--out", help="另存为 Excel 文件")
+    p.add_argument("--user", help="导出人：文件上标注并记入审计日志（账号名，或任意姓名；默认操作系统用户）")
     p.set_defaults(func=cmd_lift)
     p = sub.add_parser("closures", help="销号复查：复查属实率与疑似异常销号（附原因）")
     p.add_argument("--as-of", type=_iso_date)

@@ -86,6 +86,11 @@ def log_mtime(folder: Path | None = None) -> float:
     return path.stat().st_mtime if path.exists() else 0.0
 
 
+def confirmed_pairs(folder: Path | None = None) -> tuple[tuple[str, str], ...]:
+    """:func:`confirmations` as sorted (hazard id, step id) pairs, as an export request carries them."""
+    return tuple(sorted((h, s) for h, steps in confirmations(folder).items() for s in steps))
+
+
 def confirmations(folder: Path | None = None) -> dict[str, set[str]]:
     """The escalation steps confirmed so far: hazard id -> step ids (from the escalation log)."""
     path = (folder or paths.data_dir()) / ESCALATION_LOG
@@ -127,10 +132,12 @@ def ladder(con: duckdb.DuckDBPyConnection, model: Model, as_of: dt.date, folder:
 
 
 def confirm_step(user: object, hazard_id: str, step: str, model: Model, ladder_rows: pd.DataFrame,
-                 folder: Path | None = None) -> dict:
+                 folder: Path | None = None, **detail: object) -> dict:
     """Confirm the proposed step ``step`` of ``hazard_id`` on behalf of ``user`` (a
     ``riskmap.accounts.User`` allowed to ``decide``): a line of the escalation log and an audit
-    entry. ``ladder_rows`` is :func:`ladder`'s table, so only a step proposed now is confirmed.
+    entry. ``ladder_rows`` is :func:`ladder`'s table, so only a step proposed now is confirmed;
+    ``detail`` goes with the entry (the CLI's operating-system user: ``--by`` names an account
+    without a login, so the audit says who typed it).
 
     Raises
     ------
@@ -146,14 +153,16 @@ def confirm_step(user: object, hazard_id: str, step: str, model: Model, ladder_r
         raise ClosureError(f"隐患 {hazard_id} 当前没有待确认的“{step}”升级")
     names = {s.id: s.name for s in closure_config(model).escalation}
     r = row.iloc[0]
+    by: str | None = getattr(user, "username", None)
     record = {"hazard_id": hazard_id, "step": step, "step_name": names[step], "step_on": str(r["step_on"]),
-              "by": getattr(user, "username", None), "at": dt.datetime.now().isoformat(timespec="seconds")}
+              "by": by, "at": dt.datetime.now().isoformat(timespec="seconds"), **detail}
     folder = folder or paths.data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ESCALATION_LOG, "a", encoding="utf-8") as f:
         f.write(json.dumps(record, ensure_ascii=False) + "\n")
-    Accounts(folder / "security.sqlite").log(record["by"], "escalation_confirm",
-                                             {k: record[k] for k in ("hazard_id", "step", "step_name", "step_on")})
+    Accounts(folder / "security.sqlite").log(by, "escalation_confirm",
+                                             {k: record[k] for k in ("hazard_id", "step", "step_name", "step_on",
+                                                                     *detail)})
     return record
 
 

@@ -670,7 +670,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_points_b": ("止日得分", "Points (to)"),
     "col_points_change": ("变化", "Change"),
     "hist_same": ("两日各项因子得分相同", "No factor's points differ between the two days"),
-    "hist_none": ("暂无评分快照（重新建库后生成）", "No score snapshots yet (made when the database is rebuilt)"),
+    "hist_model_note": ("各快照日的得分：以该日为评估日，按现行模型（版本 {version}）和现有台账中当日及以前的记录重算；"
+                        "此后修改模型或补录台账，历史得分随之更新。",
+                        "Each day's score is recomputed with that day as the assessment date, by the current model "
+                        "(version {version}) over the records of the ledgers dated on or before it: a later change of "
+                        "the model or a late record changes past days too."),
+    "hist_none": ("暂无评分快照（该企业不在评分范围内）", "No score snapshots (the enterprise is not scored)"),
     # --- sites shared by several enterprises (issue 17, tenants rolled up) ---
     "site_title": ("多租户场所", "Shared sites"),
     "site_caption": ("一栋厂房或一个地块由多家企业共用（出租分租、厂中厂、多业态混合）：场所得分 = 最高的租户得分 + 多租户 + "

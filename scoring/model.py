@@ -36,6 +36,9 @@ AGGREGATES = {"count": (), "sum": ("column",), "latest": (), "days_since": ("nev
 HAZARD_STATUSES = ("open", "overdue", "rectified")
 #: The hazard levels of ``data.vocab.HAZARD_LEVELS`` (scoring does not import data).
 HAZARD_LEVELS = ("一般", "较大", "重大")
+#: The keys of a table of points by hazard level in model.toml (``[site] hazard_points``): ids,
+#: so that the English methodology names every key of the file without a Chinese word.
+HAZARD_LEVEL_IDS = {"general": "一般", "serious": "较大", "major": "重大"}
 #: Measures the area tables compute per area, by the ids their columns carry.
 AREA_MEASURES = ("incidents_12m", "inspection_coverage")
 MEASURE_KEYS = {"id", "name", "source", "aggregate", "definition", "window_days", "window_of", "status", "level",
@@ -560,14 +563,15 @@ def _site(raw: dict[str, Any] | None, tiers: set[str]) -> SiteConfig | None:
         return value
 
     levels = _require(raw, "hazard_points", where, dict)
-    if set(levels) != set(HAZARD_LEVELS):
-        raise ModelConfigError(f"{where}: hazard_points 应恰好给出 {'、'.join(HAZARD_LEVELS)} 三个等级的分值"
-                               f"（现为 {'、'.join(levels) or '无'}）")
+    if set(levels) != set(HAZARD_LEVEL_IDS):
+        raise ModelConfigError(f"{where}: hazard_points 应恰好给出 {'、'.join(HAZARD_LEVEL_IDS)} 三个键"
+                               f"（{'、'.join(f'{k} = {v}' for k, v in HAZARD_LEVEL_IDS.items())} 隐患的分值；"
+                               f"现为 {'、'.join(levels) or '无'}）")
     hazard_points = {}
-    for level in HAZARD_LEVELS:
-        value = levels[level]
+    for key, level in HAZARD_LEVEL_IDS.items():
+        value = levels[key]
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            raise ModelConfigError(f"{where}: hazard_points 中“{level}”的分值 {value!r} 应为不小于 0 的数")
+            raise ModelConfigError(f"{where}: hazard_points 中 {key}（{level}）的分值 {value!r} 应为不小于 0 的数")
         hazard_points[level] = float(value)
     tier = _require(raw, "major_hazard_tier", where, str)
     if tier not in tiers:

@@ -29,7 +29,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from scoring.model import HAZARD_LEVELS, Model, SiteConfig
+from scoring.model import HAZARD_LEVEL_IDS, HAZARD_LEVELS, Model, SiteConfig
 from scoring.sql import hazard_open
 
 #: Characters after ``N号`` that make it part of a road's name (1号路, 2号街, 3号大道 …), not a house number.
@@ -254,8 +254,9 @@ def site_markdown(model: Model, lang: str = "zh", term: Callable[[str], str] = s
         return []
     zh = lang != "en"
     hp = cfg.hazard_points
-    points = "、".join(f"`{lv}` {hp[lv]:g} 分" for lv in HAZARD_LEVELS) if zh else \
-        ", ".join(f"{term(lv)} (`{lv}`) {hp[lv]:g}" for lv in HAZARD_LEVELS)
+    ids = {lv: k for k, lv in HAZARD_LEVEL_IDS.items()}
+    points = "、".join(f"{lv}（`{ids[lv]}`）{hp[lv]:g} 分" for lv in HAZARD_LEVELS) if zh else \
+        ", ".join(f"{term(lv)} (`{ids[lv]}`) {hp[lv]:g}" for lv in HAZARD_LEVELS)
     if zh:
         return ["", f"## {cfg.name}（`[site]`）", "",
                 "一栋厂房、一个地块由多家企业共用（出租分租、厂中厂、多业态混合生产经营场所）时，"

@@ -263,6 +263,22 @@ def test_sample_and_confirmation_are_logged_and_role_checked(tiny_city: Path, tm
     assert assigned.loc["H2", ["升级建议", "升级日期", "升级确认"]].tolist() == ["县级督办", D(2026, 11, 16), "待确认"]
     assert assigned.loc["H4", ["升级建议", "升级确认"]].tolist() == ["县级挂牌", "已确认"]
     assert pd.isna(assigned.loc["H3", "升级建议"])  # due 12-10: not overdue
+    # The exported 五张清单 (通报导出, `export five`) says the same: the confirmation goes with the request.
+    import io
+
+    import openpyxl
+
+    from reports.exports import ExportRequest, export
+    from riskmap.closures import confirmed_pairs
+
+    assert confirmed_pairs(tmp_path) == (("H4", "county_list"),)
+    for pairs, h4 in (((), "待确认"), (confirmed_pairs(tmp_path), "已确认")):
+        data, _ = export(con, "five", ExportRequest(end=T, days=90, confirmed=pairs))
+        sheet = openpyxl.load_workbook(io.BytesIO(data))["交办清单"]
+        rows = [[c.value for c in r] for r in sheet.iter_rows()]
+        header = next(r for r in rows if "隐患编号" in r)
+        at = {r[header.index("隐患编号")]: r for r in rows[rows.index(header) + 1:]}
+        assert at["H4"][header.index("升级确认")] == h4 and at["H2"][header.index("升级确认")] == "待确认"
 
 
 def test_a_recheck_of_an_unknown_hazard_is_rejected_with_a_reason(tiny_city: Path, tmp_path: Path):
@@ -428,6 +444,14 @@ def test_cli_sample_is_reproducible_and_confirmations_are_role_checked(small_cit
     assert main(["--db", db, "escalation", "--confirm", first[0], "--step", step, "--by", "leader"]) == 2
     assert "安委办或管理员" in capsys.readouterr().err
     assert main(["--db", db, "escalation", "--confirm", first[0], "--step", step, "--by", "office"]) == 0
+    import getpass
+
+    from riskmap.accounts import Accounts
+
+    entry = Accounts(Path(db).parent / "security.sqlite").audit_log()[0]  # who typed it, beside whom it names
+    assert (entry["action"], entry["username"]) == ("escalation_confirm", "office")
+    detail = json.loads(entry["detail"]) if isinstance(entry["detail"], str) else entry["detail"]
+    assert detail["os_user"] == getpass.getuser() and detail["page"] == "cli"
     assert main(["--db", db, "escalation"]) == 0
     again = [r.split("\t") for r in capsys.readouterr().out.splitlines() if r.startswith(first[0] + "\t")][-1]
     assert again[9] == "已确认" and again[10] == first[7]

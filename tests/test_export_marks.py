@@ -255,6 +255,19 @@ def test_a_cli_export_names_an_account_or_the_os_user(tiny: Path, tmp_path: Path
     assert (older["username"], older["detail"]["file"], older["detail"]["os_user"]) == ("office", "a.xlsx", me)
 
 
+
+def test_the_cli_lift_workbook_is_marked_and_audited(tiny: Path, tmp_path: Path, capsys):
+    from riskmap.cli import main
+
+    out = tmp_path / "lift.xlsx"
+    assert main(["--db", str(tiny), "lift", "--out", str(out), "--user", HOSTILE]) == 0
+    (header,) = set(xlsx_headers(out.read_bytes()).values())
+    assert header.startswith("内部资料　导出人：=1+1 $x$ <b> &P（命令行）　导出时间：")
+    (entry,) = audit_entries(tiny)
+    assert entry["username"] == HOSTILE and entry["detail"]["file"] == "lift.xlsx"
+    assert entry["detail"]["export"] == "lift" and entry["detail"]["os_user"] == getpass.getuser()
+    assert entry["detail"]["mark"] == header
+
 # --- the app ---------------------------------------------------------------------------
 
 def test_an_export_from_a_page_carries_the_logged_in_users_name(tiny: Path, monkeypatch):

@@ -193,6 +193,12 @@ def test_snapshots_for_many_dates_equal_the_scores_of_each_date_alone(con):
         pd.testing.assert_frame_equal(same_day.reset_index(drop=True), alone.reset_index(drop=True))
 
 
+def load_connection(db: Path) -> duckdb.DuckDBPyConnection:
+    from data.build import connect
+
+    return connect(db, read_only=True)
+
+
 def snapshots_of(con: duckdb.DuckDBPyConnection, uscc: str) -> pd.DataFrame:
     from scoring.snapshots import enterprise_snapshots
 
@@ -298,6 +304,13 @@ def test_the_grid_page_file_shows_the_rule_the_hazard_and_what_changed(tiny_city
     at.selectbox(key=f"hist_a_{F.E3}").set_value(dt.date(2026, 6, 30)).run()
     html = " ".join(h.proto.body for h in at.get("html"))
     assert "未整改重大隐患" in html  # H4 found between the two days: its factor changed
+    # Every snapshot day with its score and tier (E3: 重大 from 2026-09-30 on, 一般 before), and
+    # what a past day is: the current model's version named.
+    e3 = snapshots_of(load_connection(tiny_city), F.E3)
+    for day in e3.index:
+        assert f"{day}（" in html or f">{day}<" in html
+    assert html.count("重大") >= int((e3["tier"] == "重大").sum())
+    assert any(load_model().version in c.value.replace("\\", "") for c in at.caption)  # Markdown-escaped
     at.selectbox(key="profile").set_value(F.E4).run()
     assert not any("存在未整改的重大事故隐患" in w.value for w in at.warning)
 

@@ -132,8 +132,9 @@ def test_who_shares_a_site():
 
 
 @pytest.mark.parametrize("old, new, says", [
-    ('hazard_points = { "一般" = 2, "较大" = 4, "重大" = 8 }', 'hazard_points = { "一般" = 2, "较大" = 4 }', "hazard_points"),
-    ('hazard_points = { "一般" = 2,', 'hazard_points = { "一般" = -2,', "“一般”"),
+    ('hazard_points = { general = 2, serious = 4, major = 8 }', 'hazard_points = { general = 2, serious = 4 }',
+     "hazard_points"),
+    ('hazard_points = { general = 2,', 'hazard_points = { general = -2,', "general（一般）"),
     ('major_hazard_tier = "重大"', 'major_hazard_tier = "特大"', "特大"),
     ("per_extra_tenant = 1\n", "per_extra_tenant = -1\n", "per_extra_tenant"),
     ("crowding_cap = 6", "crowding_cap = 6\ncrowding = 1", "crowding"),

@@ -53,7 +53,10 @@ cols = st.columns(3)
 
 def _export(kind: str, mark: Mark) -> bytes:
     """The file of ``kind`` for the period and area chosen above (made when it is downloaded)."""
-    return export(con, kind, ExportRequest(end, days, area or None, ViewRequest(lang=lang())), mark)[0]
+    from riskmap.closures import confirmed_pairs
+
+    request = ExportRequest(end, days, area or None, ViewRequest(lang=lang()), confirmed=confirmed_pairs())
+    return export(con, kind, request, mark)[0]
 
 
 for col, kind in zip(cols * 3, ("weekly", "five", "six", "parks", "docx", "pdf")):
