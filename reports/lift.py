@@ -112,11 +112,13 @@ def quarter_start(day: dt.date, back: int = 0) -> dt.date:
 def briefing_lift(con: duckdb.DuckDBPyConnection, end: dt.date, settings: LiftConfig,
                   lang: str = "zh") -> tuple[pd.DataFrame, str]:
     """The briefing's section: the inspections of the four quarters up to ``end`` (the last
-    one up to ``end`` only), each quarter and each department added up, and the total; with
-    the sentence saying so, the summary and the note on unrecorded methods."""
+    one up to ``end`` only): each quarter added up, the latest quarter department by
+    department, each department added up over the four, and the total; with the sentence
+    saying so, the summary and the note on unrecorded methods."""
     start = quarter_start(end, 3)
     rows = lift_rows(con, end, settings, start)
-    kept = rows[(rows["quarter"] == ALL) | (rows["department"] == ALL)]
+    latest = f"{end.year}Q{(end.month - 1) // 3 + 1}"
+    kept = rows[(rows["quarter"] == ALL) | (rows["department"] == ALL) | (rows["quarter"] == latest)]
     note = " ".join(x for x in (t("doc_lift_note", lang, start=start, end=end),
                                 lift_summary(rows, settings, lang), unknown_note(rows, lang)) if x)
     view = lift_view(kept, settings, lang)

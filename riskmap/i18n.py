@@ -638,8 +638,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "  {quarter} {department}: risk list {nt} at {rt}, random draw {nc} at {rc}, difference {diff} "
                   "({lo} to {hi}) points, ratio {ratio} ({rlo}–{rhi}) {note}"),
     "doc_lift": ("六、检查选取成效（风险清单与双随机抽查）", "6. Lift of targeting (risk list against random draw)"),
-    "doc_lift_note": ("近四个季度（{start} 至 {end}）的检查：各季度合计、各部门合计和总计。",
-                      "Inspections of the last four quarters ({start} to {end}): each quarter, each department and in all."),
+    "doc_lift_note": ("近四个季度（{start} 至 {end}）的检查：各季度合计、最近一个季度分部门、各部门合计和总计。",
+                      "Inspections of the last four quarters ({start} to {end}): each quarter, the latest quarter "
+                      "department by department, each department and in all."),
     "draw_control": ("其中随机对照 {n} 家（抽取数的 {share}，从全部候选企业中等概率抽取），检查方式记为“双随机抽查”；其余 {rest} 家按等级分层抽取，记为“风险清单”。",
                      "Of these, {n} are the random control ({share} of the draw, drawn with equal chance from every "
                      "candidate): record them as chosen by random draw; the other {rest}, drawn by tier, as risk list."),

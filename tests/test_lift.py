@@ -101,6 +101,22 @@ def test_each_inspection_found_a_hazard_by_its_result_or_else_by_the_hazard_ledg
     assert sorted(window["id"]) == sorted(["I1", "I2", "I3", "I4", "I5", "I6", "I7", "I9", "I11"])
 
 
+def test_the_briefing_has_the_latest_quarter_department_by_department(con):
+    """As of 2026-09-30 the four quarters are 2025Q4-2026Q3: 2026Q3 by department (消防救援 I1-I9,
+    I10; 应急管理局 I11, I12), 2026Q2 only as its total (I13, I14), every department's total and
+    the total."""
+    from reports.lift import briefing_lift
+    from scoring.model import load_model
+
+    view, note = briefing_lift(con, pd.Timestamp("2026-09-30").date(), load_model().lift)
+    keys = list(zip(view["季度"], view["部门"], view["风险清单（次）"], view["双随机抽查（次）"]))
+    assert ("2026Q3", "消防救援", 4, 4) in keys and ("2026Q3", "应急管理局", 1, 0) in keys
+    assert ("2026Q3", "合计", 5, 4) in keys and ("2026Q2", "合计", 1, 1) in keys
+    assert not [k for k in keys if k[0] == "2026Q2" and k[1] != "合计"]
+    assert ("合计", "消防救援", 4, 4) in keys and ("合计", "应急管理局", 2, 1) in keys and ("合计", "合计", 6, 5) in keys
+    assert "最近一个季度分部门" in note
+
+
 def test_lift_of_the_literal_table_by_hand(con):
     rep = lift_report(inspection_outcomes(con, pd.Timestamp("2026-12-31").date()), 0.95, min_inspections=2)
     keys = list(zip(rep["quarter"], rep["department"]))
