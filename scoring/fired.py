@@ -89,7 +89,10 @@ def rule_hits(con: duckdb.DuckDBPyConnection, as_of: dt.date, measures: pd.DataF
         bare = sorted(set(held["uscc"]) - set(records["uscc"]))
         if bare:
             records = pd.concat([records, pd.DataFrame({"uscc": bare})], ignore_index=True)
-        clauses = [rule.clause_for(c, d) for c, d in zip(records["record_category"], records["record_description"])]
+        # Once per distinct (category, description): a city's thousands of hits share a few dozen.
+        cited: dict[tuple[object, object], str] = {}
+        clauses = [cited[k] if k in cited else cited.setdefault(k, rule.clause_for(*k))
+                   for k in zip(records["record_category"], records["record_description"])]
         parts.append(pd.DataFrame({
             "uscc": records["uscc"].to_numpy(), "rule_id": rule.id, "rule_name": rule.name, "tier": rule.tier,
             "measure": rule.measure, "value": [value[u] for u in records["uscc"]], "clause": clauses,
