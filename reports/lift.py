@@ -98,9 +98,13 @@ def unknown_note(rows: pd.DataFrame, lang: str = "zh") -> str:
 
 def lift_lines(rows: pd.DataFrame, settings: LiftConfig, lang: str = "zh") -> list[str]:
     """One line per row of the report, for the CLI."""
-    return [t("lift_line", lang, quarter=value(r["quarter"], lang), department=value(r["department"], lang),
-              note="" if r["enough"] else t("lift_small", lang), **_texts(r)).rstrip()
-            for _, r in rows.iterrows()]
+    def label(r: pd.Series) -> str:  # "2026Q3 消防救援", "2026Q3 合计", "合计 消防救援"; the last row 总计
+        if r["quarter"] == ALL and r["department"] == ALL:
+            return t("lift_overall", lang)
+        return f"{value(r['quarter'], lang)} {value(r['department'], lang)}"
+
+    return [t("lift_line", lang, label=label(r), note="" if r["enough"] else t("lift_small", lang),
+              **_texts(r)).rstrip() for _, r in rows.iterrows()]
 
 
 def quarter_start(day: dt.date, back: int = 0) -> dt.date:

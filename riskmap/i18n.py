@@ -633,10 +633,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lift_note": ("说明", "Note"),
     "lift_cli_title": ("检查选取成效（截至 {end}；{pct}% 置信区间；任一组少于 {min} 次为样本不足）",
                        "Lift of targeting (to {end}; {pct}% intervals; fewer than {min} in a group: too few)"),
-    "lift_line": ("  {quarter} {department}：风险清单 {nt} 次 {rt}，双随机 {nc} 次 {rc}，差值 {diff}（{lo} 至 {hi}）个百分点，"
+    "lift_line": ("  {label}：风险清单 {nt} 次 {rt}，双随机 {nc} 次 {rc}，差值 {diff}（{lo} 至 {hi}）个百分点，"
                   "{ratio} 倍（{rlo}–{rhi}）{note}",
-                  "  {quarter} {department}: risk list {nt} at {rt}, random draw {nc} at {rc}, difference {diff} "
+                  "  {label}: risk list {nt} at {rt}, random draw {nc} at {rc}, difference {diff} "
                   "({lo} to {hi}) points, ratio {ratio} ({rlo}–{rhi}) {note}"),
+    "lift_overall": ("总计", "Overall"),
     "doc_lift": ("六、检查选取成效（风险清单与双随机抽查）", "6. Lift of targeting (risk list against random draw)"),
     "doc_lift_note": ("近四个季度（{start} 至 {end}）的检查：各季度合计、最近一个季度分部门、各部门合计和总计。",
                       "Inspections of the last four quarters ({start} to {end}): each quarter, the latest quarter "

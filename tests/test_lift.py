@@ -215,6 +215,7 @@ def test_a_ledger_without_the_method_imports_and_is_counted_as_unknown(tiny_city
             f"（95% 置信区间 {lo * 100:+.1f} 至 {hi * 100:+.1f}）") in out
     assert "另有 3 次检查未注明检查方式" in out
     assert "  2026Q4 消防救援" not in out and "  合计 消防救援：风险清单 2 次 50.0%，双随机 1 次 100.0%" in out
+    assert "  总计：风险清单 2 次 50.0%，双随机 1 次 100.0%" in out and "合计 合计" not in out
 
 
 # --- the draw's random control -------------------------------------------------------------
