@@ -166,17 +166,19 @@ def closure_flags(closures: pd.DataFrame, cfg: Closures, scores: pd.DataFrame | 
 def scores_at_found_and_closed(con: duckdb.DuckDBPyConnection, closures: pd.DataFrame, model: Model) -> pd.DataFrame:
     """Each closure's enterprise score on the day the hazard was found and on the day it was
     closed (``id``, ``score_found``, ``score_closed``): the whole model as of each day, in one
-    query over the distinct days (:func:`scoring.measures.measures_on_days`)."""
-    from scoring.measures import measures_on_days
+    query over the (enterprise, day) pairs (:func:`scoring.measures.measures_at`)."""
+    from scoring.measures import measures_at
     from scoring.model import score
 
     out = closures[["id", "uscc", "found_on", "closed_on"]].copy()
-    days = sorted({d for d in (*out["found_on"], *out["closed_on"]) if d is not None})
-    if not days:
+    pairs = pd.DataFrame({"uscc": [*out["uscc"], *out["uscc"]], "snapshot_date": [*out["found_on"], *out["closed_on"]]})
+    pairs = pairs[pairs["snapshot_date"].notna()].drop_duplicates()
+    if pairs.empty:
         return out.assign(score_found=np.nan, score_closed=np.nan)[["id", "score_found", "score_closed"]]
-    m = measures_on_days(con, days, model, usccs=sorted(set(out["uscc"])))
-    scored = score(m, model).assign(as_of=m["as_of"].to_numpy())
-    at = {(d, u): v for d, u, v in zip(scored["as_of"], scored["uscc"], scored["score"])}
+    m = measures_at(con, pairs, model)
+    scored = score(m, model)  # in the measures' order
+    days = pd.to_datetime(m["snapshot_date"]).dt.date
+    at = {(d, u): v for d, u, v in zip(days, scored["uscc"], scored["score"])}
     out["score_found"] = [at.get((d, u), np.nan) for u, d in zip(out["uscc"], out["found_on"])]
     out["score_closed"] = [at.get((d, u), np.nan) for u, d in zip(out["uscc"], out["closed_on"])]
     return out[["id", "score_found", "score_closed"]]

@@ -265,29 +265,3 @@ def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
         if pa.types.is_date(typ):
             df[name] = df[name].astype("datetime64[us]")
     return df
-
-
-def measures_on_days(con: duckdb.DuckDBPyConnection, days: list[dt.date], model: Model | None = None,
-                     usccs: list[str] | None = None) -> pd.DataFrame:
-    """:func:`measures_as_of` for several days in one query (a lateral join of the same generated
-    query over the days): one row per (``as_of``, enterprise), the day first. Each day's rows are
-    those :func:`measures_as_of` gives for it; ``usccs``: only these enterprises (their records
-    are all the query reads, so a few enterprises cost what they have, not what the city has)."""
-    query = measures_query(model or load_model())
-    assert query.count("$t::DATE") == 1, "the measures query names T once, in its first CTE"
-    cur = con.cursor()  # the days and the views below live on a connection of their own
-    try:
-        cur.register("_measure_days", pd.DataFrame({"d": pd.Series(sorted(set(days)), dtype="datetime64[us]")}))
-        if usccs is not None:
-            (db,) = cur.execute("SELECT current_database()").fetchone() or ("memory",)
-            cur.register("_measure_usccs", pd.DataFrame({"uscc": pd.Series(sorted(set(usccs)), dtype=object)}))
-            for table in ("enterprise", "hazard", "inspection", "enforcement", "incident"):
-                # A temporary view shadows the table of the same name, as data.access does.
-                cur.execute(f'CREATE TEMP VIEW {table} AS SELECT * FROM "{db}".main.{table} '
-                            "WHERE uscc IN (SELECT uscc FROM _measure_usccs)")
-        df = cur.execute(f"SELECT dd.d::DATE AS as_of, m.* FROM _measure_days dd, "
-                         f"LATERAL ({query.replace('$t::DATE', 'dd.d::DATE')}) m ORDER BY 1, m.uscc").df()
-    finally:
-        cur.close()
-    df["as_of"] = df["as_of"].dt.date
-    return df

@@ -207,20 +207,31 @@ def test_the_shipped_ladder_and_thresholds():
         ("镇级督办", 1), ("县级督办", 15), ("县级挂牌", 30), ("市级挂牌", 60)]
 
 
-def test_measures_on_days_equal_measures_as_of_each_day(tiny_city: Path):
+def test_the_scores_at_found_and_closed_are_the_scores_of_each_day(tiny_city: Path, tmp_path: Path):
+    """Each closure's score on its found and closed days is the enterprise's score as of that
+    day alone (measures_as_of), whatever the other closures' days (the tiny city's hazards,
+    closed 10 and 30 days after they were found)."""
     from data.build import connect
-    from scoring.measures import measures_as_of, measures_on_days
+    from scoring.closures import scores_at_found_and_closed
+    from scoring.measures import measures_as_of
     from scoring.model import score
 
-    con = connect(tiny_city, read_only=True)
+    db = tmp_path / "closed.duckdb"
+    shutil.copy(tiny_city, db)
+    con = connect(db)
+    con.execute("UPDATE hazard SET rectified_on = found_on + 10, closed_on = found_on + CASE WHEN id < 'H3' "
+                "THEN 10 ELSE 30 END")
     model = load_model()
-    days = [D(2026, 8, 5), D(2026, 10, 15), T]
-    many = measures_on_days(con, days, model)
-    for d in days:
-        one = score(measures_as_of(con, d, model), model)
-        assert score(many[many["as_of"] == d].reset_index(drop=True), model)["score"].tolist() == one["score"].tolist()
-    only = measures_on_days(con, days, model, usccs=[one["uscc"].iloc[0]])
-    assert len(only) == 3 and set(only["uscc"]) == {one["uscc"].iloc[0]}
+    closures = con.execute("SELECT id, uscc, found_on, closed_on FROM hazard WHERE closed_on IS NOT NULL").df()
+    for c in ("found_on", "closed_on"):
+        closures[c] = pd.to_datetime(closures[c]).dt.date
+    assert len(closures) >= 2
+    got = scores_at_found_and_closed(con, closures, model).set_index("id")
+    for r in closures.itertuples():
+        for day, column in ((r.found_on, "score_found"), (r.closed_on, "score_closed")):
+            alone = score(measures_as_of(con, day, model), model).set_index("uscc")["score"]
+            assert got.loc[r.id, column] == pytest.approx(alone[r.uscc])
+    assert (got["score_found"] != got["score_closed"]).any()  # the two days differ somewhere: not one score twice
 
 
 def test_sample_and_confirmation_are_logged_and_role_checked(tiny_city: Path, tmp_path: Path):
