@@ -51,7 +51,8 @@ PAGE_CSS = f"""<style>
   @page {{size: A4; margin: 12mm;}}
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
   [data-testid="stSidebarCollapsedControl"], .st-key-{FILE_KEY} [data-testid="stButton"],
-  .st-key-{FILE_KEY} [data-testid="stSelectbox"] {{display: none !important;}}  /* the days compared: in the caption */
+  .st-key-{FILE_KEY} [data-testid="stSelectbox"], .st-key-{FILE_KEY} [class*="st-key-hist_days"]
+    {{display: none !important;}}  /* the days compared: in the caption; the list of days: on the screen */
   .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {{overflow: visible !important;
     height: auto !important; position: static !important;}}
   [data-testid="stMainBlockContainer"] {{padding: 0 !important; max-width: none !important;}}

@@ -204,9 +204,11 @@ def show_changes(snaps: pd.DataFrame, model: Model, key: str) -> None:
         st.caption(tr("hist_same"))
     else:
         st.html(table_html(localise(change_table(moved, tr))))
-    # Every snapshot day, and what a past day is: today's model over the records dated by then.
-    st.caption(md(tr("hist_model_note", version=model.version)))
-    st.html(table_html(localise(snapshot_table(snaps, tr, tv))))
+    # Every snapshot day, and what a past day is: today's model over the records dated by then
+    # (on the screen; a printed file keeps to its page, the two days compared in the caption).
+    with st.container(key=f"hist_days_{key}"):
+        st.caption(md(tr("hist_model_note", version=model.version)))
+        st.html(table_html(localise(snapshot_table(snaps, tr, tv))))
 
 
 def snapshot_table(snaps: pd.DataFrame, say: Callable[..., str], term: Callable[[object], object]) -> pd.DataFrame:
